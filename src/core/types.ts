@@ -1,0 +1,205 @@
+// The types every part of medeval shares: datasets produce DatasetItems, runners turn prompts into
+// Generations, the run loop writes ItemResults, and scoring/reports read only ItemResults.
+
+/** An option letter: "A".."E" for MedQA, "A".."D" for MedMCQA / MMLU. */
+export type Letter = string;
+
+/** Where a record came from, so every error and every result can point back at it. */
+export interface SourceRef {
+  file: string;
+  line: number;
+}
+
+/** One multiple-choice question, whatever file format it came from. */
+export interface DatasetItem {
+  /** Stable id: the file's own id when it has one, else a hash of the record. */
+  id: string;
+  question: string;
+  /** Options by letter, in display order. */
+  options: Record<Letter, string>;
+  /** The correct letter; always one of `options`' keys. */
+  answer: Letter;
+  meta: ItemMeta;
+}
+
+export interface ItemMeta {
+  /** "step1" | "step2&3" for MedQA (normalised; the raw value is kept in rawStep when it differed). */
+  step?: string;
+  rawStep?: string;
+  /** A question type stated by the dataset itself (bundled set); otherwise the classifier decides. */
+  questionType?: QuestionType;
+  explanation?: string;
+  source: SourceRef;
+  /** Dataset name, e.g. "medqa-us-5", "sample". */
+  dataset: string;
+  /** Anything else the record carried (metamap_phrases, subject...). */
+  extra?: Record<string, unknown>;
+}
+
+export const QUESTION_TYPES = [
+  'diagnosis',
+  'management',
+  'pharmacology',
+  'basic_science',
+  'ethics',
+  'other',
+] as const;
+export type QuestionType = (typeof QUESTION_TYPES)[number];
+
+/** Sampling parameters, named the way OpenAI-compatible servers name them. */
+export interface SamplingParams {
+  temperature: number;
+  topP: number;
+  topK?: number;
+  minP?: number;
+  maxTokens: number;
+  seed?: number;
+  stop?: string[];
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface GenerateRequest {
+  /** The conversation; DeepSeek-R1 style puts every instruction in one user turn. */
+  messages: ChatMessage[];
+  sampling: SamplingParams;
+  signal?: AbortSignal;
+}
+
+/**
+ * Latency of one generation, all in milliseconds on a monotonic client clock
+ * (definitions in src/metrics/stream-timer.ts, shared by every runner).
+ */
+export interface GenerationTimings {
+  /** Wall-clock start (epoch ms) for timelines; not used for durations. */
+  startedAtEpochMs: number;
+  /** Time to the first token carrying any text, reasoning included. null: no token came. */
+  ttftMs: number | null;
+  /** Time to the first answer token after reasoning. null: the answer never started. */
+  ttfoMs: number | null;
+  /** Start to the last token. */
+  e2eMs: number;
+  /** Gaps between consecutive token chunks. */
+  itlMs: number[];
+  /** (e2e - ttft) / (outputTokens - 1); null when outputTokens <= 1. */
+  tpotMs: number | null;
+  /** Time waiting for a client-side slot before the request started (not part of latency). */
+  queueMs?: number;
+  /** The engine's own figures where it gives them (llama.cpp timings, ...). */
+  engine?: Record<string, number>;
+}
+
+export type TokenCountSource = 'engine' | 'server-usage' | 'tokenizer' | 'chunks' | 'unknown';
+export type FinishReason = 'stop' | 'length' | 'abort' | 'error';
+
+export interface Generation {
+  /** Everything the model produced, reasoning included, exactly as generated. */
+  rawText: string;
+  /** Reasoning the engine returned separately (reasoning_content); null when inline or absent. */
+  reasoning: string | null;
+  promptTokens: number | null;
+  outputTokens: number | null;
+  tokenSource: TokenCountSource;
+  finishReason: FinishReason;
+  timings: GenerationTimings;
+}
+
+/** One memory figure and how it was had. bytes null means "not available", with the reason in note. */
+export interface MemoryFigure {
+  bytes: number | null;
+  source: string;
+  note?: string;
+}
+
+export interface MemoryReport {
+  /** Bytes of the model's tensors (files on disk). */
+  weights: MemoryFigure;
+  /** Current resident memory of the process that holds the model. */
+  processRss: MemoryFigure;
+  /** Peak resident memory of that process since it started. */
+  processPeak: MemoryFigure;
+  /** Peak GPU memory of that process tree (sampled), where there is a GPU. */
+  gpuProcessPeak?: MemoryFigure;
+  /** Device-wide GPU memory, for context only. */
+  gpuDevice?: MemoryFigure;
+  /** Fixed context/KV size from the run's settings, where known. */
+  context?: MemoryFigure;
+}
+
+export interface ModelDescription {
+  /** Runner kind: "llama-cpp-embedded", "llama-server", "vllm", "onnx". */
+  runner: string;
+  /** A human name for reports (profile label). */
+  label: string;
+  modelPath?: string;
+  /** Architecture from the model's metadata, e.g. "llama". */
+  architecture?: string;
+  parameters: number | null;
+  /** Bytes of the model file(s). */
+  fileBytes: number | null;
+  /** Count of tensors by type, e.g. { F32: 20, Q4_0: 14 }. */
+  tensorTypes?: Record<string, number>;
+  /** The dominant weight format, e.g. "Q4_0" / "F32" / "AWQ". */
+  quantization?: string;
+  contextSize?: number;
+  threads?: number;
+  extra?: Record<string, unknown>;
+}
+
+/** A model behind one interface, wherever it runs. */
+export interface Runner {
+  readonly kind: string;
+  describe(): Promise<ModelDescription>;
+  generate(req: GenerateRequest): Promise<Generation>;
+  memory(): Promise<MemoryReport>;
+  close(): Promise<void>;
+}
+
+export type AnswerStatus = 'answered' | 'unparseable' | 'truncated';
+
+export interface ExtractedAnswer {
+  letter: Letter | null;
+  status: AnswerStatus;
+  /** How the letter was found, e.g. "answer-colon", "boxed", "option-text"; or why not. */
+  method: string;
+  /** The text after reasoning was removed, which extraction looked at. */
+  answerText: string;
+}
+
+export interface ItemError {
+  kind: string;
+  message: string;
+  retries?: number;
+}
+
+/** One line of results.jsonl. */
+export interface ItemResult {
+  schema: 1;
+  itemId: string;
+  /** 0-based repeat index (several samples per question for pass@1). */
+  sample: number;
+  dataset: string;
+  step?: string;
+  questionType: QuestionType;
+  /** Why the classifier chose the type (rule name), or "dataset" when the item carried it. */
+  typeReason: string;
+  template: string;
+  prompt: string;
+  gold: Letter;
+  rawOutput: string;
+  reasoning: string | null;
+  extracted: ExtractedAnswer;
+  /** False for wrong, unparseable and truncated answers; null when the request failed (not scored). */
+  correct: boolean | null;
+  promptTokens: number | null;
+  outputTokens: number | null;
+  tokenSource: TokenCountSource;
+  finishReason: FinishReason;
+  timings: GenerationTimings | null;
+  error?: ItemError;
+  /** Memory sampled right after this item (process RSS), for timelines. */
+  rssBytes?: number;
+}
