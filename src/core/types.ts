@@ -203,3 +203,33 @@ export interface ItemResult {
   /** Memory sampled right after this item (process RSS), for timelines. */
   rssBytes?: number;
 }
+
+/**
+ * manifest.json of a run folder. A run folder holds manifest.json, results.jsonl (one ItemResult per
+ * line, append-only journal), summary.json and summary.md. Everything after the journal (scores,
+ * statistics, reports, gates) is computed from these files alone.
+ */
+export interface RunManifest {
+  schema: 1;
+  medevalVersion: string;
+  createdAt: string;
+  gitCommit: string | null;
+  /** The runner profile's label, e.g. "baseline-f32". */
+  label: string;
+  suite: { name: string; file: string | null; dataset: string; datasetFiles: string[]; datasetHash: string; items: number };
+  runner: { kind: string; profileFile: string | null };
+  model: ModelDescription;
+  sampling: SamplingParams;
+  /** Samples per question (repeats for pass@1). */
+  samples: number;
+  seed: number;
+  /** Hash of everything that must match for --resume (suite, runner profile, sampling, seed, limit). */
+  configHash: string;
+  load: { profile: 'sequential' | 'concurrency' | 'rate'; concurrency?: number; ratePerSecond?: number; warmup: number };
+  /** Memory at the end of the run (peak figures cover the whole run). */
+  memory?: MemoryReport;
+  /** Wall time of the measured part of the run. */
+  durationMs?: number;
+  finishedAt?: string;
+  status: 'running' | 'finished' | 'interrupted' | 'failed';
+}
