@@ -1,0 +1,59 @@
+// A suite = dataset + prompt templates + sampling + scoring settings, kept in a YAML file under suites/.
+// Paths inside a suite file are relative to that file, so suites travel with their data.
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { readYamlFile } from './yaml-config.js';
+
+export const samplingSchema = z.strictObject({
+  temperature: z.number().min(0).max(5).default(0.6),
+  topP: z.number().gt(0).max(1).default(0.95),
+  topK: z.number().int().nonnegative().optional(),
+  minP: z.number().min(0).max(1).optional(),
+  maxTokens: z.number().int().positive().default(1024),
+  stop: z.array(z.string()).optional(),
+});
+
+export const loadSchema = z.strictObject({
+  profile: z.enum(['sequential', 'concurrency', 'rate']).default('sequential'),
+  concurrency: z.number().int().positive().optional(),
+  ratePerSecond: z.number().positive().optional(),
+  /** Warm-up requests, run first and excluded from every figure. */
+  warmup: z.number().int().nonnegative().default(1),
+});
+
+export const suiteSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  dataset: z.strictObject({
+    format: z.enum(['medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'auto']).default('auto'),
+    path: z.string().min(1),
+    name: z.string().optional(),
+  }),
+  /** Folder with question-types.yaml and templates/ (relative to the suite file). */
+  prompts: z.string().default('prompts'),
+  sampling: samplingSchema.prefault({}),
+  /** Samples per question; above 1, accuracy is pass@1 over samples (DeepSeek's recommendation). */
+  samples: z.number().int().positive().default(1),
+  limit: z.number().int().positive().optional(),
+  load: loadSchema.prefault({}),
+  /** Marks a suite for smoke tests only, so reports never present its numbers as a benchmark. */
+  smokeTest: z.boolean().default(false),
+});
+export type SuiteConfig = z.infer<typeof suiteSchema>;
+
+export interface LoadedSuite extends SuiteConfig {
+  file: string;
+  datasetPath: string;
+  promptsDir: string;
+}
+
+export async function loadSuite(file: string): Promise<LoadedSuite> {
+  const cfg = await readYamlFile(file, suiteSchema, 'suite file');
+  const base = dirname(resolve(file));
+  return {
+    ...cfg,
+    file,
+    datasetPath: resolve(base, cfg.dataset.path),
+    promptsDir: resolve(base, cfg.prompts),
+  };
+}

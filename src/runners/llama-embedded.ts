@@ -1,0 +1,249 @@
+// llama.cpp in process through node-llama-cpp: the default runner, needing no server, GPU or network.
+// One model, one context, one sequence; every item starts from an empty history so items are independent.
+import { stat } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import { z } from 'zod';
+import { InputError } from '../core/errors.js';
+import type {
+  FinishReason,
+  GenerateRequest,
+  Generation,
+  MemoryReport,
+  ModelDescription,
+  Runner,
+} from '../core/types.js';
+import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
+import { ProcessMemorySampler } from '../metrics/process-memory.js';
+
+export const llamaEmbeddedProfileSchema = z.object({
+  kind: z.literal('llama-cpp-embedded'),
+  label: z.string().min(1),
+  /** Path to a .gguf file (relative paths resolve against the profile file's folder or the cwd). */
+  model: z.string().min(1),
+  /** CPU threads for generation; set explicitly: node-llama-cpp's default is slow on small machines. */
+  threads: z.number().int().positive().default(2),
+  contextSize: z.number().int().positive().default(2048),
+  batchSize: z.number().int().positive().optional(),
+  /** "auto" reads the chat template from the GGUF; "deepseek" forces DeepSeek-R1's wrapper. */
+  chatWrapper: z.enum(['auto', 'deepseek', 'general']).default('auto'),
+  /** Tell the model maker's demo models apart from real ones in reports. */
+  notes: z.string().optional(),
+});
+export type LlamaEmbeddedProfile = z.infer<typeof llamaEmbeddedProfileSchema>;
+
+export interface GgufSummary {
+  architecture: string | undefined;
+  parameters: number;
+  tensorTypes: Record<string, number>;
+  quantization: string;
+  fileBytes: number;
+  name: string | undefined;
+}
+
+/** Parameter count, tensor types and file size, read from the GGUF header (no weights loaded). */
+export async function readGgufSummary(file: string): Promise<GgufSummary> {
+  const { readGgufFileInfo, GgmlType } = await import('node-llama-cpp');
+  const info = await readGgufFileInfo(file, { readTensorInfo: true, logWarnings: false });
+  const tensorTypes: Record<string, number> = {};
+  const paramsByType: Record<string, number> = {};
+  let parameters = 0;
+  for (const t of info.tensorInfo ?? []) {
+    const count = t.dimensions.reduce<number>((a, d) => a * Number(d), 1);
+    const type = GgmlType[t.ggmlType] ?? String(t.ggmlType);
+    tensorTypes[type] = (tensorTypes[type] ?? 0) + 1;
+    paramsByType[type] = (paramsByType[type] ?? 0) + count;
+    parameters += count;
+  }
+  // The weight format is the type holding most parameters (norms stay F32 in every format).
+  const quantization = Object.entries(paramsByType).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
+  const meta = info.metadata as { general?: { architecture?: string; name?: string } };
+  return {
+    architecture: meta.general?.architecture,
+    name: meta.general?.name,
+    parameters,
+    tensorTypes,
+    quantization,
+    fileBytes: (await stat(file)).size,
+  };
+}
+
+let llamaInstance: Promise<Llama> | null = null;
+/** One llama.cpp binding per process, CPU only, never building from source or downloading. */
+function getCpuLlama(): Promise<Llama> {
+  llamaInstance ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
+    getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false }),
+  );
+  return llamaInstance;
+}
+
+export class LlamaEmbeddedRunner implements Runner {
+  readonly kind = 'llama-cpp-embedded';
+  private readonly sampler = new ProcessMemorySampler();
+
+  private constructor(
+    private readonly profile: LlamaEmbeddedProfile,
+    private readonly summary: GgufSummary,
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+    private readonly sequence: LlamaContextSequence,
+    private readonly loadMs: number,
+  ) {
+    this.sampler.start();
+  }
+
+  static async create(profile: LlamaEmbeddedProfile): Promise<LlamaEmbeddedRunner> {
+    try {
+      await stat(profile.model);
+    } catch {
+      throw new InputError(`model file not found: ${profile.model}`, { field: 'model' },
+        'check the path in the runner profile; `medeval make-model` writes tiny test models');
+    }
+    let summary: GgufSummary;
+    try {
+      summary = await readGgufSummary(profile.model);
+    } catch (e) {
+      throw new InputError(`not a readable GGUF file: ${profile.model} (${(e as Error).message})`, { field: 'model' },
+        'point the profile at a .gguf model file');
+    }
+    const t0 = performance.now();
+    const llama = await getCpuLlama();
+    const model = await llama.loadModel({ modelPath: profile.model, gpuLayers: 0 });
+    const context = await model.createContext({
+      contextSize: profile.contextSize,
+      threads: { ideal: profile.threads, min: profile.threads },
+      ...(profile.batchSize ? { batchSize: profile.batchSize } : {}),
+    });
+    const sequence = context.getSequence();
+    return new LlamaEmbeddedRunner(profile, summary, model, context, sequence, performance.now() - t0);
+  }
+
+  async describe(): Promise<ModelDescription> {
+    return {
+      runner: this.kind,
+      label: this.profile.label,
+      modelPath: this.profile.model,
+      architecture: this.summary.architecture,
+      parameters: this.summary.parameters,
+      fileBytes: this.summary.fileBytes,
+      tensorTypes: this.summary.tensorTypes,
+      quantization: this.summary.quantization,
+      contextSize: this.context.contextSize,
+      threads: this.profile.threads,
+      extra: {
+        modelName: this.summary.name ?? null,
+        loadMs: Math.round(this.loadMs),
+        chatWrapper: this.chatWrapperName(),
+        ...(this.profile.notes ? { notes: this.profile.notes } : {}),
+      },
+    };
+  }
+
+  private chatWrapperName(): string {
+    return this.profile.chatWrapper;
+  }
+
+  async generate(req: GenerateRequest): Promise<Generation> {
+    const { LlamaChatSession, DeepSeekChatWrapper, GeneralChatWrapper } = await import('node-llama-cpp');
+    const user = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n\n');
+    const system = req.messages.find((m) => m.role === 'system')?.content;
+    // Items must not see each other: start every generation from an empty context.
+    await this.sequence.clearHistory();
+    const chatWrapper =
+      this.profile.chatWrapper === 'deepseek' ? new DeepSeekChatWrapper()
+        : this.profile.chatWrapper === 'general' ? new GeneralChatWrapper()
+          : 'auto';
+    const session = new LlamaChatSession({
+      contextSequence: this.sequence,
+      autoDisposeSequence: false,
+      chatWrapper,
+      ...(system ? { systemPrompt: system } : {}),
+    });
+    const timer = new StreamTimer();
+    const splitter = new InlineThinkSplitter(false);
+    let reasoning = '';
+    let answer = '';
+    let sawSegment = false;
+    let inThought = false;
+    let outputTokens = 0;
+    const s = req.sampling;
+    timer.start();
+    try {
+      const res = await session.promptWithMeta(user, {
+        maxTokens: s.maxTokens,
+        temperature: s.temperature,
+        topP: s.topP,
+        ...(s.topK !== undefined ? { topK: s.topK } : {}),
+        ...(s.minP !== undefined ? { minP: s.minP } : {}),
+        ...(s.seed !== undefined ? { seed: s.seed } : {}),
+        ...(s.stop?.length ? { customStopTriggers: s.stop } : {}),
+        ...(req.signal ? { signal: req.signal, stopOnAbortSignal: true } : {}),
+        onResponseChunk: (chunk) => {
+          const at = performance.now();
+          outputTokens += chunk.tokens.length;
+          if (chunk.type === 'segment' && chunk.segmentType === 'thought') {
+            sawSegment = true;
+            inThought = chunk.segmentEndTime == null;
+            reasoning += chunk.text;
+            timer.chunk('reasoning', chunk.text, at);
+            return;
+          }
+          inThought = false;
+          // Models without a reasoning-aware wrapper write <think> inline: split it here.
+          const part = splitter.feed(chunk.text);
+          reasoning += part.reasoning;
+          answer += part.answer;
+          if (part.reasoning) timer.chunk('reasoning', part.reasoning, at);
+          if (part.answer) timer.chunk('answer', part.answer, at);
+        },
+      });
+      const rest = splitter.flush();
+      reasoning += rest.reasoning;
+      answer += rest.answer;
+      const stillThinking = inThought || splitter.inReasoning;
+      const finishReason: FinishReason =
+        res.stopReason === 'maxTokens' ? 'length' : res.stopReason === 'abort' ? 'abort' : 'stop';
+      // Keep the model's output whole: reasoning inside <think>, unterminated when the budget ran out.
+      const hadReasoning = sawSegment || reasoning.length > 0 || splitter.inReasoning;
+      const rawText = hadReasoning ? `<think>${reasoning}${stillThinking ? '' : '</think>'}${answer}` : answer;
+      const promptTokens = this.sequence.contextTokens.length - outputTokens;
+      return {
+        rawText,
+        reasoning: hadReasoning ? reasoning : null,
+        promptTokens: promptTokens > 0 ? promptTokens : null,
+        outputTokens,
+        tokenSource: 'engine',
+        finishReason,
+        timings: timer.finish(outputTokens),
+      };
+    } finally {
+      session.dispose({ disposeSequence: false });
+      this.sampler.sample();
+    }
+  }
+
+  async memory(): Promise<MemoryReport> {
+    this.sampler.sample();
+    return {
+      weights: { bytes: this.summary.fileBytes, source: 'GGUF file size (tensors + header)' },
+      processRss: { bytes: this.sampler.currentRss(), source: 'process.memoryUsage().rss of the medeval process' },
+      processPeak: this.sampler.peakFigure(),
+      gpuProcessPeak: { bytes: null, source: 'none', note: 'not available: the embedded runner runs on CPU only' },
+      context: {
+        bytes: null,
+        source: 'llama.cpp context',
+        note: `not measured separately; context size ${this.context.contextSize} tokens, included in process peak`,
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.sampler.stop();
+    await this.context.dispose();
+    await this.model.dispose();
+  }
+}
+
+export function createLlamaEmbeddedRunner(profile: LlamaEmbeddedProfile): Promise<LlamaEmbeddedRunner> {
+  return LlamaEmbeddedRunner.create(profile);
+}

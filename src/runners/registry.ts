@@ -1,0 +1,38 @@
+// Runner profiles (YAML under runners/) name a `kind`; this table maps each kind to its schema and factory.
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../core/errors.js';
+import type { Runner } from '../core/types.js';
+import { readYamlFile } from '../core/yaml-config.js';
+import { createLlamaEmbeddedRunner, llamaEmbeddedProfileSchema } from './llama-embedded.js';
+
+export const runnerProfileSchema = z.discriminatedUnion('kind', [llamaEmbeddedProfileSchema]);
+export type RunnerProfile = z.infer<typeof runnerProfileSchema>;
+
+export interface LoadedRunnerProfile {
+  profile: RunnerProfile;
+  file: string | null;
+}
+
+/** Relative paths in a profile resolve against the profile file's folder; a bare name (a binary on PATH) stays as is. */
+const PATH_FIELDS = ['model', 'modelDir', 'binary'] as const;
+
+export async function loadRunnerProfile(file: string): Promise<LoadedRunnerProfile> {
+  const profile = await readYamlFile(file, runnerProfileSchema, 'runner profile');
+  const base = dirname(resolve(file));
+  const rec = profile as Record<string, unknown>;
+  for (const key of PATH_FIELDS) {
+    const v = rec[key];
+    if (typeof v === 'string' && !isAbsolute(v) && v.includes('/')) rec[key] = resolve(base, v);
+  }
+  return { profile, file };
+}
+
+export async function createRunner(profile: RunnerProfile): Promise<Runner> {
+  switch (profile.kind) {
+    case 'llama-cpp-embedded':
+      return createLlamaEmbeddedRunner(profile);
+    default:
+      throw new InputError(`unknown runner kind ${(profile as { kind: string }).kind}`, { field: 'kind' });
+  }
+}
