@@ -216,7 +216,16 @@ export interface RunManifest {
   gitCommit: string | null;
   /** The runner profile's label, e.g. "baseline-f32". */
   label: string;
-  suite: { name: string; file: string | null; dataset: string; datasetFiles: string[]; datasetHash: string; items: number };
+  suite: {
+    name: string;
+    file: string | null;
+    dataset: string;
+    datasetFiles: string[];
+    datasetHash: string;
+    items: number;
+    /** A smoke-test suite (e.g. the bundled sample set): its numbers are never a benchmark. */
+    smokeTest?: boolean;
+  };
   runner: { kind: string; profileFile: string | null };
   model: ModelDescription;
   sampling: SamplingParams;

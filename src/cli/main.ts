@@ -1,0 +1,32 @@
+// The `medeval` command line. Each command lives in src/cli/commands/; this file wires them and maps
+// errors to exit codes (0 ok, 1 a check failed, 2 bad input or config).
+import { Command, CommanderError } from 'commander';
+import { MEDEVAL_VERSION } from '../core/version.js';
+import { registerRun } from './commands/run.js';
+import { describeError, EXIT_BAD_INPUT, exitCodeFor } from './exit.js';
+
+export function buildProgram(): Command {
+  const program = new Command('medeval')
+    .description('Evaluate and benchmark medical LLMs: accuracy, latency and memory of a baseline vs a compressed model')
+    .version(MEDEVAL_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerRun(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here with exit code 0; usage errors are bad input.
+      return e.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
+    }
+    process.stderr.write(`medeval: ${describeError(e)}\n`);
+    return exitCodeFor(e);
+  }
+}
+

@@ -1,0 +1,68 @@
+// Progress for `medeval run`: a bar with ETA on a terminal, plain lines otherwise (CI logs, pipes).
+import cliProgress from 'cli-progress';
+import type { RunEvent } from '../core/run.js';
+
+export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): {
+  onEvent: (e: RunEvent) => void;
+  stop: () => void;
+} {
+  const tty = Boolean(stream.isTTY) && !process.env.CI;
+  let bar: cliProgress.SingleBar | null = null;
+  let correct = 0;
+  let scored = 0;
+  let errors = 0;
+  let lastPlain = 0;
+  const started = Date.now();
+  const log = (s: string) => stream.write(s + '\n');
+
+  const onEvent = (e: RunEvent) => {
+    switch (e.type) {
+      case 'validated': {
+        const d = e.dataset;
+        log(`[${label}] dataset ${d.name}: ${e.items} items valid${d.skipped.length ? `, ${d.skipped.length} skipped` : ''}` +
+          `${e.resumed ? `, ${e.resumed} already done (resuming)` : ''}; ${e.todo} to run`);
+        for (const s of d.skipped.slice(0, 10)) log(`  skipped ${s.place}: ${s.reason}`);
+        if (d.skipped.length > 10) log(`  ... and ${d.skipped.length - 10} more skipped`);
+        for (const w of d.warnings.slice(0, 5)) log(`  warning: ${w}`);
+        if (d.warnings.length > 5) log(`  ... and ${d.warnings.length - 5} more warnings`);
+        break;
+      }
+      case 'loaded':
+        log(`[${label}] model ${e.label} loaded in ${(e.loadMs / 1000).toFixed(1)} s`);
+        break;
+      case 'warmup':
+        if (e.done === e.total) log(`[${label}] warm-up: ${e.total} request(s) done (excluded from figures)`);
+        break;
+      case 'item': {
+        if (e.result.error) errors++;
+        else {
+          scored++;
+          if (e.result.correct) correct++;
+        }
+        const acc = scored ? ((100 * correct) / scored).toFixed(1) : '-';
+        if (tty) {
+          if (!bar) {
+            bar = new cliProgress.SingleBar({
+              format: `[${label}] {bar} {value}/{total} | ETA {eta_formatted} | acc {acc}% | errors {errors}`,
+              stream,
+              hideCursor: true,
+            }, cliProgress.Presets.shades_classic);
+            bar.start(e.total, e.done - 1, { acc, errors });
+          }
+          bar.update(e.done, { acc, errors });
+        } else if (e.done === e.total || Date.now() - lastPlain > 5000 || e.done % 10 === 0) {
+          lastPlain = Date.now();
+          const elapsed = (Date.now() - started) / 1000;
+          log(`[${label}] ${e.done}/${e.total} items, accuracy so far ${acc}%, errors ${errors}, ${elapsed.toFixed(0)} s`);
+        }
+        break;
+      }
+      case 'finished':
+        bar?.stop();
+        bar = null;
+        log(`[${label}] ${e.status}: results in ${e.dir}`);
+        break;
+    }
+  };
+  return { onEvent, stop: () => bar?.stop() };
+}

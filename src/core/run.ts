@@ -1,0 +1,280 @@
+// `runSuite`: dataset -> prompts -> runner -> journal -> summary. Everything is validated before the
+// model is loaded; every record is journalled as it completes; a failed request is an error, never a
+// wrong answer; an interrupted run keeps what it has and can be resumed.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { loadDataset, type LoadedDataset } from '../datasets/index.js';
+import { buildPromptSystem } from '../prompts/index.js';
+import { createRunner, type RunnerProfile } from '../runners/registry.js';
+import { extractAnswer } from '../scoring/extract.js';
+import { InputError } from './errors.js';
+import { RunFolder } from './run-folder.js';
+import { loadSuite, type LoadedSuite } from './suite.js';
+import { writeRunSummary } from './summary.js';
+import type { DatasetItem, ItemResult, Runner, RunManifest, SamplingParams } from './types.js';
+import { MEDEVAL_VERSION } from './version.js';
+
+export interface RunOptions {
+  suite: string | LoadedSuite;
+  runner: { profile: RunnerProfile; file: string | null };
+  out: string;
+  limit?: number;
+  seed?: number;
+  samples?: number;
+  skipInvalid?: boolean;
+  resume?: boolean;
+  /** Override the suite's max tokens (e.g. for quick smoke runs). */
+  maxTokens?: number;
+  signal?: AbortSignal;
+  onEvent?: (e: RunEvent) => void;
+  /** For tests: use this runner instead of creating one from the profile. */
+  runnerInstance?: Runner;
+}
+
+export type RunEvent =
+  | { type: 'validated'; dataset: LoadedDataset; items: number; todo: number; resumed: number }
+  | { type: 'loaded'; label: string; loadMs: number }
+  | { type: 'warmup'; done: number; total: number }
+  | { type: 'item'; done: number; total: number; result: ItemResult }
+  | { type: 'finished'; status: RunManifest['status']; dir: string };
+
+export interface RunOutcome {
+  dir: string;
+  manifest: RunManifest;
+  results: ItemResult[];
+}
+
+export function hashJson(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/** A per-(item, sample) seed: repeats are distinct and the whole run is reproducible from one seed. */
+export function itemSeed(seed: number, itemId: string, sample: number): number {
+  return createHash('sha256').update(`${seed}:${itemId}:${sample}`).digest().readUInt32LE(0) & 0x7fffffff;
+}
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
+  const suite = typeof opts.suite === 'string' ? await loadSuite(opts.suite) : opts.suite;
+  const seed = opts.seed ?? 1234;
+  const samples = opts.samples ?? suite.samples;
+  const limit = opts.limit ?? suite.limit;
+
+  // 1. Validate everything a model would need before loading one.
+  const dataset = await loadDataset({
+    format: suite.dataset.format,
+    path: suite.datasetPath,
+    skipInvalid: opts.skipInvalid,
+    limit,
+    name: suite.dataset.name ?? suite.name,
+  });
+  const render = await buildPromptSystem(suite.promptsDir);
+  const prompts = new Map(dataset.items.map((item) => [item.id, render(item)]));
+  const sampling: SamplingParams = { ...suite.sampling, ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
+
+  const configHash = hashJson({
+    suite: { name: suite.name, dataset: suite.dataset, prompts: [...prompts.values()].map((p) => p.prompt), load: suite.load },
+    runner: opts.runner.profile,
+    sampling,
+    samples,
+    seed,
+    limit: limit ?? null,
+  });
+
+  // 2. The run folder: fresh, or resumed when nothing that matters changed.
+  const folder = new RunFolder(opts.out);
+  let done: ItemResult[] = [];
+  if (opts.resume) {
+    const prev = folder.readManifest();
+    if (prev.configHash !== configHash) {
+      throw new InputError('cannot resume: the suite, runner profile, sampling, seed or limit changed since this run started',
+        { file: folder.path('manifest.json'), field: 'configHash' }, 'resume with the same settings, or start a new run with another --out');
+    }
+    if (prev.suite.datasetHash !== dataset.sha256) {
+      throw new InputError('cannot resume: the dataset file changed since this run started', { file: folder.path('manifest.json'), field: 'suite.datasetHash' },
+        'restore the dataset or start a new run');
+    }
+    const journal = folder.readJournal({ repair: true });
+    // Errors are retried on resume; answered records are kept once each.
+    const seen = new Set<string>();
+    done = journal.results.filter((r) => {
+      const key = `${r.itemId}#${r.sample}`;
+      if (r.error || seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
+    if (done.length !== journal.results.length || journal.tornLine) {
+      folder.writeAtomic('results.jsonl', done.map((r) => JSON.stringify(r) + '\n').join(''));
+    }
+  } else if (folder.exists()) {
+    throw new InputError('the output folder already holds a run', { file: folder.dir },
+      'pass --resume to continue it, or choose another --out');
+  }
+  folder.create();
+
+  const doneKeys = new Set(done.map((r) => `${r.itemId}#${r.sample}`));
+  const todo: Array<{ item: DatasetItem; sample: number }> = [];
+  for (const item of dataset.items) {
+    for (let s = 0; s < samples; s++) if (!doneKeys.has(`${item.id}#${s}`)) todo.push({ item, sample: s });
+  }
+  opts.onEvent?.({ type: 'validated', dataset, items: dataset.items.length, todo: todo.length, resumed: done.length });
+
+  // 3. The model.
+  const t0 = performance.now();
+  const runner = opts.runnerInstance ?? (await createRunner(opts.runner.profile));
+  const model = await runner.describe();
+  opts.onEvent?.({ type: 'loaded', label: model.label, loadMs: performance.now() - t0 });
+
+  const manifest: RunManifest = {
+    schema: 1,
+    medevalVersion: MEDEVAL_VERSION,
+    createdAt: new Date().toISOString(),
+    gitCommit: gitCommit(),
+    label: model.label,
+    suite: {
+      name: suite.name,
+      file: suite.file,
+      dataset: dataset.name,
+      datasetFiles: dataset.files,
+      datasetHash: dataset.sha256,
+      items: dataset.items.length,
+      smokeTest: suite.smokeTest,
+    },
+    runner: { kind: runner.kind, profileFile: opts.runner.file },
+    model,
+    sampling,
+    samples,
+    seed,
+    configHash,
+    load: { profile: suite.load.profile, concurrency: suite.load.concurrency, ratePerSecond: suite.load.ratePerSecond, warmup: suite.load.warmup },
+    status: 'running',
+  };
+  folder.writeManifest(manifest);
+
+  const results = [...done];
+  let status: RunManifest['status'] = 'finished';
+  const measuredStart = performance.now();
+  try {
+    // 4. Warm-up: first calls pay for page faults and allocation; they are run and thrown away.
+    const warmItem = dataset.items[0];
+    for (let w = 0; warmItem && w < suite.load.warmup && todo.length > 0; w++) {
+      if (opts.signal?.aborted) break;
+      await runner.generate({
+        messages: [{ role: 'user', content: prompts.get(warmItem.id)!.prompt }],
+        sampling: { ...sampling, maxTokens: Math.min(sampling.maxTokens, 16), seed: itemSeed(seed, 'warmup', w) },
+        signal: opts.signal,
+      });
+      opts.onEvent?.({ type: 'warmup', done: w + 1, total: suite.load.warmup });
+    }
+
+    // 5. The measured items, sequentially (batch size 1, the paper's latency setting).
+    for (const { item, sample } of todo) {
+      if (opts.signal?.aborted) {
+        status = 'interrupted';
+        break;
+      }
+      const result = await runItem(runner, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, opts.signal);
+      if (result.error?.kind === 'aborted') {
+        status = 'interrupted';
+        break;
+      }
+      folder.append(result);
+      results.push(result);
+      opts.onEvent?.({ type: 'item', done: results.length, total: dataset.items.length * samples, result });
+    }
+  } catch (e) {
+    status = 'failed';
+    manifest.status = status;
+    folder.writeManifest(manifest);
+    await runner.close().catch(() => {});
+    throw e;
+  }
+
+  manifest.memory = await runner.memory();
+  manifest.durationMs = performance.now() - measuredStart;
+  manifest.finishedAt = new Date().toISOString();
+  manifest.status = status;
+  await runner.close();
+  folder.writeManifest(manifest);
+  writeRunSummary(folder, manifest, results);
+  opts.onEvent?.({ type: 'finished', status, dir: folder.dir });
+  return { dir: folder.dir, manifest, results };
+}
+
+async function runItem(
+  runner: Runner,
+  item: DatasetItem,
+  sample: number,
+  rendered: { prompt: string; questionType: ItemResult['questionType']; typeReason: string; template: string },
+  sampling: SamplingParams,
+  seed: number,
+  dataset: string,
+  signal?: AbortSignal,
+): Promise<ItemResult> {
+  const base = {
+    schema: 1 as const,
+    itemId: item.id,
+    sample,
+    dataset,
+    ...(item.meta.step ? { step: item.meta.step } : {}),
+    questionType: rendered.questionType,
+    typeReason: rendered.typeReason,
+    template: rendered.template,
+    prompt: rendered.prompt,
+    gold: item.answer,
+  };
+  try {
+    const gen = await runner.generate({
+      messages: [{ role: 'user', content: rendered.prompt }],
+      sampling: { ...sampling, seed: itemSeed(seed, item.id, sample) },
+      signal,
+    });
+    if (gen.finishReason === 'abort') {
+      return { ...base, ...emptyOutcome(), error: { kind: 'aborted', message: 'stopped by the user' } };
+    }
+    const extracted = extractAnswer(gen.rawText, item.options, { reasoning: gen.reasoning });
+    return {
+      ...base,
+      rawOutput: gen.rawText,
+      reasoning: gen.reasoning,
+      extracted,
+      correct: extracted.status === 'answered' && extracted.letter === item.answer,
+      promptTokens: gen.promptTokens,
+      outputTokens: gen.outputTokens,
+      tokenSource: gen.tokenSource,
+      finishReason: gen.finishReason,
+      timings: gen.timings,
+      rssBytes: process.memoryUsage().rss,
+    };
+  } catch (e) {
+    const err = e as Error & { kind?: string; retries?: number };
+    const kind = signal?.aborted ? 'aborted' : (err.kind ?? err.name ?? 'error');
+    return {
+      ...base,
+      ...emptyOutcome(),
+      error: { kind, message: err.message, ...(err.retries !== undefined ? { retries: err.retries } : {}) },
+    };
+  }
+}
+
+function emptyOutcome(): Pick<ItemResult, 'rawOutput' | 'reasoning' | 'extracted' | 'correct' | 'promptTokens' | 'outputTokens' | 'tokenSource' | 'finishReason' | 'timings'> {
+  return {
+    rawOutput: '',
+    reasoning: null,
+    extracted: { letter: null, status: 'unparseable', method: 'request-failed', answerText: '' },
+    correct: null,
+    promptTokens: null,
+    outputTokens: null,
+    tokenSource: 'unknown',
+    finishReason: 'error',
+    timings: null,
+  };
+}
