@@ -1,0 +1,259 @@
+// The report model: one versioned, JSON-serialisable view of one or more run folders (and the
+// baseline-vs-compressed comparisons between them). Every renderer (JSON, Markdown, CSV, LaTeX, HTML,
+// charts) reads only this model, so they cannot disagree. Changes are additive only within
+// "medeval.report/1"; documented in docs/report-schema.md.
+import type { FinishReason, MemoryFigure, ModelDescription, QuestionType, RunManifest, SamplingParams } from '../core/types.js';
+
+export const REPORT_SCHEMA_VERSION = 'medeval.report/1' as const;
+
+/** A point estimate with an interval. Proportions and ratios are fractions (0.921, not 92.1). */
+export interface Interval {
+  estimate: number;
+  lower: number;
+  upper: number;
+  /** e.g. 0.95 */
+  confidence: number;
+  /** "wilson" | "bootstrap-percentile" | "exact" (no sampling error, lower = upper = estimate) ... */
+  method: string;
+}
+
+/** Summary of a sample of values (ms for latency). Percentiles use linear interpolation (numpy default). */
+export interface Distribution {
+  n: number;
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  /** The quantile curve for CDF charts: [percentile 0..100, value] at 0,1,5,10,...,95,99,100. */
+  curve: Array<[number, number]>;
+}
+
+/** Accuracy of one slice of a run (overall, one step, one question type). */
+export interface AccuracyCell {
+  /** "overall", a step ("step1"), or a question type ("diagnosis"). */
+  key: string;
+  /** Distinct questions in the slice. */
+  items: number;
+  /** Scored answers (one per question and sample; request errors are not scored). */
+  scored: number;
+  /** Correct scored answers. */
+  correct: number;
+  /**
+   * Accuracy over scored answers. One sample per question: Wilson interval. Several samples: pass@1
+   * (mean over samples, then over questions) with a bootstrap interval over questions. null: nothing scored.
+   */
+  accuracy: Interval | null;
+  /** Scored but wrong with a parsed letter. */
+  wrong: number;
+  /** No letter could be extracted (scored wrong, shown apart). */
+  unparseable: number;
+  /** Reasoning never finished (budget ran out; scored wrong, shown apart). */
+  truncated: number;
+  /** Requests that failed (not scored, not in the denominator). */
+  errors: number;
+}
+
+export interface RunAccuracy {
+  samplesPerItem: number;
+  overall: AccuracyCell;
+  byStep: AccuracyCell[];
+  byQuestionType: AccuracyCell[];
+  /** With several samples per question: majority vote over samples (ties: earliest sample's letter). */
+  majorityVote: AccuracyCell | null;
+}
+
+export type LatencyMetric = 'ttftMs' | 'ttfoMs' | 'tpotMs' | 'itlMs' | 'e2eMs';
+export const LATENCY_METRICS: readonly LatencyMetric[] = ['ttftMs', 'ttfoMs', 'tpotMs', 'itlMs', 'e2eMs'];
+
+export interface RunLatency {
+  /** Requests with timings (completed or not). */
+  requests: number;
+  completed: number;
+  failed: number;
+  /** One distribution per metric; null when no request had that figure. ITL is pooled over requests. */
+  ttftMs: Distribution | null;
+  ttfoMs: Distribution | null;
+  tpotMs: Distribution | null;
+  itlMs: Distribution | null;
+  e2eMs: Distribution | null;
+  /** Time spent waiting for a client-side slot (not latency), when recorded. */
+  queueMs: Distribution | null;
+  outputTokens: { total: number; perRequest: Distribution | null; sources: string[] };
+  /** Measured duration (manifest.durationMs, else first start to last end). */
+  durationMs: number | null;
+  durationSource: 'manifest' | 'timings' | null;
+  requestThroughputPerS: number | null;
+  outputTokenThroughputPerS: number | null;
+  load: RunManifest['load'];
+  /** True for the paper's latency setting: sequential requests, concurrency 1. */
+  batchSizeOne: boolean;
+}
+
+export type MemoryPartName = 'weights' | 'context' | 'processPeak' | 'processRss' | 'gpuProcessPeak' | 'gpuDevice';
+export const MEMORY_PARTS: readonly MemoryPartName[] = ['weights', 'context', 'processPeak', 'processRss', 'gpuProcessPeak', 'gpuDevice'];
+
+export interface MemoryPart extends MemoryFigure {
+  part: MemoryPartName;
+}
+
+export interface RunReport {
+  /** Unique within the report: the run's label (suffixed "#2"... when labels repeat). */
+  id: string;
+  label: string;
+  /** The run folder as given (may be relative), or null when built from memory. */
+  folder: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+  status: RunManifest['status'];
+  medevalVersion: string;
+  gitCommit: string | null;
+  suite: RunManifest['suite'];
+  runner: RunManifest['runner'];
+  model: ModelDescription;
+  sampling: SamplingParams;
+  seed: number;
+  configHash: string;
+  accuracy: RunAccuracy;
+  latency: RunLatency;
+  /** Every part the manifest knew, in MEMORY_PARTS order; bytes null = not available (note says why). */
+  memory: MemoryPart[];
+  finishReasons: Partial<Record<FinishReason, number>>;
+  /** Memory over the run (rssBytes after each item), downsampled to at most 200 points. */
+  rssTimeline: Array<{ index: number; rssBytes: number }>;
+  /** Problems found while reading the folder (torn last line, duplicates, ...). */
+  warnings: string[];
+}
+
+export interface FlippedItem {
+  itemId: string;
+  step?: string;
+  questionType: QuestionType;
+  gold: string;
+  baselineLetter: string | null;
+  compressedLetter: string | null;
+}
+
+export interface McNemarResult {
+  /** Baseline right, compressed wrong. */
+  b: number;
+  /** Baseline wrong, compressed right. */
+  c: number;
+  /** Exact two-sided binomial p on the b + c discordant pairs (the reported test). */
+  exactP: number;
+  /** Mid-p variant (less conservative). */
+  midP: number;
+  /** Chi-square with continuity correction, and its p (for comparison with older papers). */
+  chiSquare: number | null;
+  chiSquareP: number | null;
+}
+
+export interface LatencyReduction {
+  metric: LatencyMetric;
+  statistic: 'mean';
+  baselineMs: number;
+  compressedMs: number;
+  /** 1 - compressed/baseline; positive = compressed is faster. */
+  reduction: Interval;
+  /** Paired resampling over the same (item, sample) requests, or independent resampling per model. */
+  paired: boolean;
+  n: { baseline: number; compressed: number };
+}
+
+export interface MemoryReduction {
+  part: MemoryPartName;
+  baselineBytes: number | null;
+  compressedBytes: number | null;
+  /** 1 - compressed/baseline; null when either side is not available. */
+  reduction: number | null;
+  note?: string;
+}
+
+export interface PairComparison {
+  baseline: string;
+  compressed: string;
+  /** Questions answered (scored) by both runs, the base of every paired figure below. */
+  itemsInCommon: number;
+  onlyInBaseline: number;
+  onlyInCompressed: number;
+  /** Questions in both runs but with a request error in at least one (left out of the pairing). */
+  excludedForErrors: number;
+  /** Paired correctness per question: majority vote when there are several samples. */
+  bothRight: number;
+  bothWrong: number;
+  rightToWrong: FlippedItem[];
+  wrongToRight: FlippedItem[];
+  /** Share of common questions where both runs were right or both wrong. */
+  agreementRate: number | null;
+  /** Share of common questions where both runs chose the same letter (null letters compare equal). */
+  sameLetterRate: number | null;
+  /** Accuracy on the common questions (pass@1 when several samples). */
+  baselineAccuracy: number | null;
+  compressedAccuracy: number | null;
+  mcnemar: McNemarResult | null;
+  /** compressed - baseline accuracy, paired bootstrap over questions. */
+  accuracyDifference: Interval | null;
+  /** compressed / baseline accuracy, paired bootstrap over questions. */
+  retention: Interval | null;
+  latency: LatencyReduction[];
+  memory: MemoryReduction[];
+}
+
+export type Verdict = 'supported' | 'not supported' | 'inconclusive' | 'not measurable';
+export type ClaimDirection = 'at-least' | 'at-most' | 'equal';
+
+export interface ClaimCheck {
+  id: string;
+  /** The claim as the paper words it. */
+  statement: string;
+  claimed: number;
+  tolerance: number;
+  direction: ClaimDirection;
+  /** How the figure is measured here (always shown beside the verdict). */
+  definition: string;
+  /** The verdict rule applied, in words. */
+  rule: string;
+  /** The measured figure; null when not measurable. */
+  measured: Interval | null;
+  verdict: Verdict;
+  /** One line: why this verdict. */
+  reason: string;
+  /** Supporting figures shown beside the verdict (retention, other memory parts, TTFT, p50...). */
+  supporting: Array<{ label: string; value: number | null; unit: 'fraction' | 'ms' | 'bytes' | 'count'; interval?: Interval }>;
+  /** Which comparison the claim was checked on. */
+  baseline: string | null;
+  compressed: string | null;
+}
+
+export interface AccuracyMemoryPoint {
+  run: string;
+  label: string;
+  accuracy: Interval | null;
+  weightsBytes: number | null;
+  processPeakBytes: number | null;
+  gpuProcessPeakBytes: number | null;
+}
+
+export interface ReportNote {
+  kind: 'definition' | 'warning' | 'info';
+  text: string;
+}
+
+export interface ReportModel {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  /** Set by the caller (the CLI passes the current time); null keeps a report byte-reproducible. */
+  generatedAt: string | null;
+  settings: {
+    seed: number;
+    confidence: number;
+    bootstrapResamples: number;
+  };
+  runs: RunReport[];
+  comparisons: PairComparison[];
+  claims: ClaimCheck[];
+  accuracyVsMemory: AccuracyMemoryPoint[];
+  notes: ReportNote[];
+}
