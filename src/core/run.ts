@@ -81,7 +81,13 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const sampling: SamplingParams = { ...suite.sampling, ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
 
   const configHash = hashJson({
-    suite: { name: suite.name, dataset: suite.dataset, prompts: [...prompts.values()].map((p) => p.prompt), load: suite.load },
+    suite: {
+      name: suite.name,
+      dataset: suite.dataset,
+      prompts: [...prompts.values()].map((p) => p.prompt),
+      load: suite.load,
+      answerConstraint: suite.answerConstraint,
+    },
     runner: opts.runner.profile,
     sampling,
     samples,
@@ -147,6 +153,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       datasetHash: dataset.sha256,
       items: dataset.items.length,
       smokeTest: suite.smokeTest,
+      answerConstraint: suite.answerConstraint,
     },
     runner: { kind: runner.kind, profileFile: opts.runner.file },
     model,
@@ -181,7 +188,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         status = 'interrupted';
         break;
       }
-      const result = await runItem(runner, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, opts.signal);
+      const result = await runItem(runner, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, opts.signal,
+        suite.answerConstraint === 'letter');
       if (result.error?.kind === 'aborted') {
         status = 'interrupted';
         break;
@@ -217,7 +225,8 @@ async function runItem(
   sampling: SamplingParams,
   seed: number,
   dataset: string,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  constrain: boolean,
 ): Promise<ItemResult> {
   const base = {
     schema: 1 as const,
@@ -236,6 +245,7 @@ async function runItem(
       messages: [{ role: 'user', content: rendered.prompt }],
       sampling: { ...sampling, seed: itemSeed(seed, item.id, sample) },
       signal,
+      ...(constrain ? { constrain: { letters: Object.keys(item.options), prefix: 'Answer: ' } } : {}),
     });
     if (gen.finishReason === 'abort') {
       return { ...base, ...emptyOutcome(), error: { kind: 'aborted', message: 'stopped by the user' } };

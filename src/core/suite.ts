@@ -36,6 +36,11 @@ export const suiteSchema = z.strictObject({
   samples: z.number().int().positive().default(1),
   limit: z.number().int().positive().optional(),
   load: loadSchema.prefault({}),
+  /**
+   * "letter": constrain the reply to "Answer: <letter>" (a grammar), for models that cannot follow the
+   * answer format, such as the tiny random demo models; "none": free generation (reasoning models).
+   */
+  answerConstraint: z.enum(['none', 'letter']).default('none'),
   /** Marks a suite for smoke tests only, so reports never present its numbers as a benchmark. */
   smokeTest: z.boolean().default(false),
 });

@@ -67,6 +67,12 @@ export interface GenerateRequest {
   messages: ChatMessage[];
   sampling: SamplingParams;
   signal?: AbortSignal;
+  /**
+   * Constrained decoding: the reply must be exactly `prefix` + one of `letters` (a grammar in llama.cpp,
+   * guided choice in vLLM). For models that cannot follow the answer format (tiny demo models), like
+   * HELM's one-token multiple choice. Runners that cannot constrain throw an InputError.
+   */
+  constrain?: { letters: string[]; prefix: string };
 }
 
 /**
@@ -225,6 +231,8 @@ export interface RunManifest {
     items: number;
     /** A smoke-test suite (e.g. the bundled sample set): its numbers are never a benchmark. */
     smokeTest?: boolean;
+    /** "letter" when replies were constrained to "Answer: <letter>" by a grammar. */
+    answerConstraint?: 'none' | 'letter';
   };
   runner: { kind: string; profileFile: string | null };
   model: ModelDescription;

@@ -167,6 +167,7 @@ export class LlamaEmbeddedRunner implements Runner {
     let inThought = false;
     let outputTokens = 0;
     const s = req.sampling;
+    const grammar = req.constrain ? await this.grammarFor(req.constrain) : undefined;
     timer.start();
     try {
       const res = await session.promptWithMeta(user, {
@@ -177,6 +178,7 @@ export class LlamaEmbeddedRunner implements Runner {
         ...(s.minP !== undefined ? { minP: s.minP } : {}),
         ...(s.seed !== undefined ? { seed: s.seed } : {}),
         ...(s.stop?.length ? { customStopTriggers: s.stop } : {}),
+        ...(grammar ? { grammar } : {}),
         ...(req.signal ? { signal: req.signal, stopOnAbortSignal: true } : {}),
         onResponseChunk: (chunk) => {
           const at = performance.now();
@@ -220,6 +222,18 @@ export class LlamaEmbeddedRunner implements Runner {
       session.dispose({ disposeSequence: false });
       this.sampler.sample();
     }
+  }
+
+  private readonly grammars = new Map<string, Promise<import('node-llama-cpp').LlamaGrammar>>();
+  /** A GBNF grammar allowing exactly `prefix` followed by one option letter. */
+  private grammarFor(c: { letters: string[]; prefix: string }) {
+    const gbnf = `root ::= ${JSON.stringify(c.prefix)} (${c.letters.map((l) => JSON.stringify(l)).join(' | ')})`;
+    let g = this.grammars.get(gbnf);
+    if (!g) {
+      g = getCpuLlama().then((llama) => llama.createGrammar({ grammar: gbnf }));
+      this.grammars.set(gbnf, g);
+    }
+    return g;
   }
 
   async memory(): Promise<MemoryReport> {
