@@ -12,7 +12,7 @@ import { InputError } from './errors.js';
 import { RunFolder } from './run-folder.js';
 import { loadSuite, type LoadedSuite } from './suite.js';
 import { writeRunSummary } from './summary.js';
-import type { DatasetItem, ItemResult, Runner, RunManifest, SamplingParams } from './types.js';
+import type { DatasetItem, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams } from './types.js';
 import { MEDEVAL_VERSION } from './version.js';
 
 export interface RunOptions {
@@ -92,16 +92,18 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     sampling,
     samples,
     seed,
-    limit: limit ?? null,
+    // The limit is left out on purpose: resuming with a larger --limit extends a run (medeval compare
+    // alternates models this way); items are always taken in file order.
   });
 
   // 2. The run folder: fresh, or resumed when nothing that matters changed.
   const folder = new RunFolder(opts.out);
   let done: ItemResult[] = [];
+  let prev: RunManifest | null = null;
   if (opts.resume) {
-    const prev = folder.readManifest();
+    prev = folder.readManifest();
     if (prev.configHash !== configHash) {
-      throw new InputError('cannot resume: the suite, runner profile, sampling, seed or limit changed since this run started',
+      throw new InputError('cannot resume: the suite, prompts, runner profile, sampling, samples or seed changed since this run started',
         { file: folder.path('manifest.json'), field: 'configHash' }, 'resume with the same settings, or start a new run with another --out');
     }
     if (prev.suite.datasetHash !== dataset.sha256) {
@@ -133,6 +135,13 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   }
   opts.onEvent?.({ type: 'validated', dataset, items: dataset.items.length, todo: todo.length, resumed: done.length });
 
+  if (prev && todo.length === 0) {
+    // Nothing left to run: do not load the model (its load alone would overwrite the peak memory).
+    writeRunSummary(folder, prev, done);
+    opts.onEvent?.({ type: 'finished', status: prev.status, dir: folder.dir });
+    return { dir: folder.dir, manifest: prev, results: done };
+  }
+
   // 3. The model.
   const t0 = performance.now();
   const runner = opts.runnerInstance ?? (await createRunner(opts.runner.profile));
@@ -142,7 +151,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const manifest: RunManifest = {
     schema: 1,
     medevalVersion: MEDEVAL_VERSION,
-    createdAt: new Date().toISOString(),
+    createdAt: prev?.createdAt ?? new Date().toISOString(),
     gitCommit: gitCommit(),
     label: model.label,
     suite: {
@@ -168,7 +177,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 
   const results = [...done];
   let status: RunManifest['status'] = 'finished';
-  const measuredStart = performance.now();
+  let measuredStart = performance.now();
   try {
     // 4. Warm-up: first calls pay for page faults and allocation; they are run and thrown away.
     const warmItem = dataset.items[0];
@@ -182,6 +191,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       opts.onEvent?.({ type: 'warmup', done: w + 1, total: suite.load.warmup });
     }
 
+    measuredStart = performance.now();
     // 5. The measured items, sequentially (batch size 1, the paper's latency setting).
     for (const { item, sample } of todo) {
       if (opts.signal?.aborted) {
@@ -206,8 +216,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     throw e;
   }
 
-  manifest.memory = await runner.memory();
-  manifest.durationMs = performance.now() - measuredStart;
+  manifest.memory = mergeMemory(prev?.memory, await runner.memory());
+  // A resumed run's duration adds up its sessions (model loading and warm-up excluded in each).
+  manifest.durationMs = (prev?.durationMs ?? 0) + (performance.now() - measuredStart);
   manifest.finishedAt = new Date().toISOString();
   manifest.status = status;
   await runner.close();
@@ -215,6 +226,18 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   writeRunSummary(folder, manifest, results);
   opts.onEvent?.({ type: 'finished', status, dir: folder.dir });
   return { dir: folder.dir, manifest, results };
+}
+
+/** Across the sessions of a resumed run, a peak is the highest peak of any session. */
+function mergeMemory(prev: MemoryReport | undefined, now: MemoryReport): MemoryReport {
+  if (!prev) return now;
+  const higher = (a: MemoryFigure | undefined, b: MemoryFigure | undefined): MemoryFigure | undefined =>
+    a?.bytes != null && (b?.bytes == null || a.bytes > b.bytes) ? { ...a, note: `${a.note ? a.note + '; ' : ''}highest of the resumed sessions` } : b;
+  return {
+    ...now,
+    processPeak: higher(prev.processPeak, now.processPeak)!,
+    ...(now.gpuProcessPeak || prev.gpuProcessPeak ? { gpuProcessPeak: higher(prev.gpuProcessPeak, now.gpuProcessPeak) } : {}),
+  };
 }
 
 async function runItem(

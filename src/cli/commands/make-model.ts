@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { makeTinyModel, MODEL_PRESETS } from '../../models/make-models.js';
+import { InputError } from '../../core/errors.js';
+import { intOption } from '../options.js';
+
+const FORMATS = ['F32', 'F16', 'Q8_0', 'Q4_0'] as const;
+
+export function registerMakeModel(program: Command): void {
+  program
+    .command('make-model')
+    .description('write a tiny llama-architecture GGUF v3 model with seeded random weights (for tests and demos: NOT a real LLM)')
+    .option('-p, --preset <name>', `size preset: ${Object.keys(MODEL_PRESETS).join(' | ')}`, 'test')
+    .option('-f, --format <type>', `weights format: ${FORMATS.join(' | ')}`, (v) => {
+      const f = v.toUpperCase();
+      if (!(FORMATS as readonly string[]).includes(f)) throw new InvalidArgumentError(`format must be one of ${FORMATS.join(', ')}`);
+      return f;
+    }, 'F32')
+    .option('--seed <n>', 'weights seed', intOption, 42)
+    .requiredOption('-o, --out <file>', 'the .gguf file to write')
+    .action(async (o) => {
+      if (!(o.preset in MODEL_PRESETS)) throw new InputError(`unknown preset ${o.preset}`, { field: '--preset' }, `use one of ${Object.keys(MODEL_PRESETS).join(', ')}`);
+      const r = await makeTinyModel({ preset: o.preset, format: o.format, seed: o.seed, outFile: o.out });
+      process.stdout.write(`${r.file}: ${r.format}, ${r.parameters.toLocaleString('en-US')} parameters, ${(r.bytes / 1e6).toFixed(2)} MB\n`);
+    });
+}
