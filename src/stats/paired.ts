@@ -1,0 +1,57 @@
+// Paired comparison of two models on the same questions: flips, agreement, and bootstrap intervals
+// for the accuracy difference and the retention ratio. Inputs are aligned arrays (index i = the same
+// question in both runs) of per-question scores in [0, 1]: 0/1 with one sample, pass@1 with several.
+import { bootstrapIndices, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
+import { seededRandom } from './prng.js';
+
+export interface FlipCounts {
+  bothRight: number;
+  bothWrong: number;
+  /** Baseline right, compressed wrong (McNemar's b). */
+  rightToWrong: number;
+  /** Baseline wrong, compressed right (McNemar's c). */
+  wrongToRight: number;
+  /** (bothRight + bothWrong) / n; null when n = 0. */
+  agreementRate: number | null;
+}
+
+export function countFlips(baseline: readonly boolean[], compressed: readonly boolean[]): FlipCounts {
+  assertAligned(baseline, compressed);
+  let bothRight = 0, bothWrong = 0, rightToWrong = 0, wrongToRight = 0;
+  for (let i = 0; i < baseline.length; i++) {
+    const a = baseline[i], b = compressed[i];
+    if (a && b) bothRight++;
+    else if (!a && !b) bothWrong++;
+    else if (a) rightToWrong++;
+    else wrongToRight++;
+  }
+  const n = baseline.length;
+  return { bothRight, bothWrong, rightToWrong, wrongToRight, agreementRate: n ? (bothRight + bothWrong) / n : null };
+}
+
+/** compressed - baseline accuracy, resampling questions (pairs kept together). */
+export function pairedAccuracyDifference(baseline: readonly number[], compressed: readonly number[], opts: BootstrapOptions): BootstrapInterval {
+  assertAligned(baseline, compressed);
+  return bootstrapIndices(baseline.length, (idx) => {
+    let d = 0;
+    for (let i = 0; i < idx.length; i++) d += compressed[idx[i]!]! - baseline[idx[i]!]!;
+    return d / idx.length;
+  }, opts, seededRandom(opts.seed));
+}
+
+/** Retention ratio compressed accuracy / baseline accuracy, resampling questions (pairs kept together). */
+export function pairedRetention(baseline: readonly number[], compressed: readonly number[], opts: BootstrapOptions): BootstrapInterval {
+  assertAligned(baseline, compressed);
+  return bootstrapIndices(baseline.length, (idx) => {
+    let sb = 0, sc = 0;
+    for (let i = 0; i < idx.length; i++) {
+      sb += baseline[idx[i]!]!;
+      sc += compressed[idx[i]!]!;
+    }
+    return sb === 0 ? NaN : sc / sb;
+  }, opts, seededRandom(opts.seed + 1));
+}
+
+function assertAligned(a: readonly unknown[], b: readonly unknown[]): void {
+  if (a.length !== b.length) throw new RangeError(`paired arrays differ in length: ${a.length} vs ${b.length}`);
+}

@@ -1,0 +1,67 @@
+// Relative reductions, compressed vs baseline: 1 - compressed/baseline (positive = compressed is
+// smaller/faster). Latency intervals come from per-request samples by bootstrap: paired (resample
+// request pairs) when both runs answered the same requests, otherwise each run resampled on its own.
+import { percentileInterval, DEFAULT_RESAMPLES, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
+import { randomIndex, seededRandom } from './prng.js';
+
+/**
+ * Per-request latency samples. `weights` turns values into a pooled mean (ITL: value = a request's
+ * mean gap, weight = its number of gaps), so resampling keeps each request's gaps together.
+ */
+export interface WeightedSamples {
+  values: readonly number[];
+  weights?: readonly number[];
+}
+
+export function relativeReduction(baseline: number, compressed: number): number | null {
+  if (!Number.isFinite(baseline) || !Number.isFinite(compressed) || baseline <= 0) return null;
+  return 1 - compressed / baseline;
+}
+
+export function weightedMean(s: WeightedSamples, idx?: Uint32Array): number {
+  let num = 0, den = 0;
+  const n = idx ? idx.length : s.values.length;
+  for (let k = 0; k < n; k++) {
+    const i = idx ? idx[k]! : k;
+    const w = s.weights ? s.weights[i]! : 1;
+    num += s.values[i]! * w;
+    den += w;
+  }
+  return den === 0 ? NaN : num / den;
+}
+
+/** 1 - mean(compressed)/mean(baseline), independent resampling within each run. */
+export function latencyReductionUnpaired(baseline: WeightedSamples, compressed: WeightedSamples, opts: BootstrapOptions): BootstrapInterval {
+  const estimate = 1 - weightedMean(compressed) / weightedMean(baseline);
+  const random = seededRandom(opts.seed);
+  const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
+  const nb = baseline.values.length, nc = compressed.values.length;
+  if (nb === 0 || nc === 0) return percentileInterval(NaN, [], opts.confidence ?? 0.95);
+  const ib = new Uint32Array(nb), ic = new Uint32Array(nc);
+  const replicates = new Array<number>(resamples);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < nb; i++) ib[i] = randomIndex(random, nb);
+    for (let i = 0; i < nc; i++) ic[i] = randomIndex(random, nc);
+    replicates[r] = 1 - weightedMean(compressed, ic) / weightedMean(baseline, ib);
+  }
+  return percentileInterval(estimate, replicates, opts.confidence ?? 0.95);
+}
+
+/** Same statistic, resampling aligned request pairs (index i = the same item and sample in both runs). */
+export function latencyReductionPaired(baseline: WeightedSamples, compressed: WeightedSamples, opts: BootstrapOptions): BootstrapInterval {
+  if (baseline.values.length !== compressed.values.length) {
+    throw new RangeError(`paired latency samples differ in length: ${baseline.values.length} vs ${compressed.values.length}`);
+  }
+  const estimate = 1 - weightedMean(compressed) / weightedMean(baseline);
+  const random = seededRandom(opts.seed);
+  const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
+  const n = baseline.values.length;
+  if (n === 0) return percentileInterval(NaN, [], opts.confidence ?? 0.95);
+  const idx = new Uint32Array(n);
+  const replicates = new Array<number>(resamples);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < n; i++) idx[i] = randomIndex(random, n);
+    replicates[r] = 1 - weightedMean(compressed, idx) / weightedMean(baseline, idx);
+  }
+  return percentileInterval(estimate, replicates, opts.confidence ?? 0.95);
+}
