@@ -1,0 +1,531 @@
+// The report's charts as JSON-serialisable Chart.js configurations, built from plain data.
+// Each builder returns a ChartSpec that chart-render.ts draws to PNG/SVG and report.html draws in
+// the browser; nothing here touches a canvas.
+
+import type { ChartConfiguration } from 'chart.js';
+import { QUESTION_TYPES } from '../core/types.js';
+import type { AccuracyCell, Interval, LatencyMetric, MemoryPartName, ReportModel, RunReport } from './model.js';
+
+/** One chart, independent of where it is drawn (Node canvas or the HTML page). */
+export interface ChartSpec {
+  /** File-name-safe id, e.g. "accuracy-by-step". */
+  id: string;
+  /** Short description for alt text and captions. */
+  description: string;
+  /** Logical size in CSS pixels. */
+  width: number;
+  height: number;
+  /** A Chart.js configuration holding only JSON data (no functions), so the HTML page can reuse it. */
+  config: ChartConfiguration;
+}
+
+/** Fonts tried in order; DejaVu Sans ships with most Linux images, the rest cover macOS/Windows. */
+export const CHART_FONT_FAMILY = "'DejaVu Sans', 'Helvetica Neue', Helvetica, Arial, sans-serif";
+
+/** Okabe-Ito colours: distinguishable with the common colour-vision deficiencies and in greyscale print. */
+export const SERIES_COLORS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '#56B4E9', '#000000', '#F0E442'];
+
+export function seriesColor(index: number): string {
+  return SERIES_COLORS[index % SERIES_COLORS.length];
+}
+
+/** A proportion with its interval, all in [0, 1]. null value: nothing scored for that group. */
+export interface ProportionPoint {
+  value: number | null;
+  low: number | null;
+  high: number | null;
+  /** Scored items behind the value. */
+  n?: number;
+}
+
+export interface AccuracySeries {
+  /** Model / run label. */
+  label: string;
+  /** One entry per group, parallel to `groups`. */
+  points: ProportionPoint[];
+}
+
+export interface AccuracyChartInput {
+  id?: string;
+  title: string;
+  /** Group names on the x axis, e.g. ["Overall"], ["step1", "step2&3"], question types. */
+  groups: string[];
+  series: AccuracySeries[];
+  /** Interval name for the axis and caption, e.g. "95% Wilson interval". */
+  intervalLabel?: string;
+}
+
+const TITLE_FONT = { size: 17, weight: 'bold' as const };
+const SUBTITLE_FONT = { size: 12 };
+const AXIS_TITLE_FONT = { size: 14 };
+const TICK_FONT = { size: 13 };
+const LEGEND_FONT = { size: 13 };
+
+function baseOptions(title: string, subtitle?: string): NonNullable<ChartConfiguration['options']> {
+  return {
+    font: { family: CHART_FONT_FAMILY },
+    layout: { padding: { top: 4, right: 20, bottom: 8, left: 8 } },
+    plugins: {
+      title: { display: true, text: title, font: TITLE_FONT, padding: { top: 6, bottom: subtitle ? 2 : 10 } },
+      subtitle: { display: Boolean(subtitle), text: subtitle ?? '', font: SUBTITLE_FONT, padding: { bottom: 8 } },
+      legend: { display: true, position: 'top', labels: { font: LEGEND_FONT, boxWidth: 18 } },
+      // Tooltips only matter in the browser; the HTML page shows the exact figures in tables.
+      tooltip: { enabled: true },
+    },
+  } as NonNullable<ChartConfiguration['options']>;
+}
+
+function percent(value: number | null): number | null {
+  return value == null ? null : Math.round(value * 10000) / 100;
+}
+
+/** Accuracy (%) with interval error bars, grouped bars: one bar per model in each group. */
+export function accuracyChart(input: AccuracyChartInput): ChartSpec {
+  const interval = input.intervalLabel ?? '95% Wilson interval';
+  const groupLabels = input.groups.map((group, g) => {
+    const ns = new Set(input.series.map((s) => s.points[g]?.n).filter((n): n is number => n != null));
+    // Show n under the group when every model scored the same number of items.
+    return ns.size === 1 ? [group, `n = ${[...ns][0]}`] : group;
+  });
+  const datasets = input.series.map((series, i) => ({
+    label: series.label,
+    data: series.points.map((p) => percent(p.value)),
+    backgroundColor: seriesColor(i) + 'cc',
+    borderColor: seriesColor(i),
+    borderWidth: 1,
+    errorBars: series.points.map((p) => (p.low == null || p.high == null ? null : [percent(p.low), percent(p.high)])),
+  }));
+  const options = baseOptions(input.title, `Bars: accuracy; whiskers: ${interval}`);
+  options.scales = {
+    x: { ticks: { font: TICK_FONT }, grid: { display: false } },
+    y: {
+      min: 0,
+      max: 100,
+      title: { display: true, text: 'Accuracy (%)', font: AXIS_TITLE_FONT },
+      ticks: { font: TICK_FONT, stepSize: 10 },
+    },
+  };
+  const width = Math.max(640, Math.min(1200, 160 + input.groups.length * (60 + 50 * input.series.length)));
+  return {
+    id: input.id ?? 'accuracy',
+    description: `${input.title}: accuracy in percent per ${input.groups.length > 1 ? 'group' : 'model'} with ${interval}.`,
+    width,
+    height: 460,
+    config: { type: 'bar', data: { labels: groupLabels, datasets } as never, options } as ChartConfiguration,
+  };
+}
+
+/** Byte units for an axis: the largest unit in which the biggest value is at least 1. */
+export interface ByteUnit {
+  name: 'GiB' | 'MiB' | 'KiB' | 'B';
+  bytes: number;
+}
+
+export function chooseByteUnit(maxBytes: number): ByteUnit {
+  if (maxBytes >= 2 ** 30) return { name: 'GiB', bytes: 2 ** 30 };
+  if (maxBytes >= 2 ** 20) return { name: 'MiB', bytes: 2 ** 20 };
+  if (maxBytes >= 2 ** 10) return { name: 'KiB', bytes: 2 ** 10 };
+  return { name: 'B', bytes: 1 };
+}
+
+function inUnit(bytes: number | null, unit: ByteUnit): number | null {
+  return bytes == null ? null : Math.round((bytes / unit.bytes) * 1000) / 1000;
+}
+
+export interface MemoryBarInput {
+  label: string;
+  /** Bytes of the weights (model files). null: not available. */
+  weightsBytes: number | null;
+  /** Peak resident memory of the process holding the model. null: not available. */
+  peakProcessBytes: number | null;
+  /** Peak GPU memory of the process tree; null/undefined: no GPU figure. */
+  gpuPeakBytes?: number | null;
+}
+
+export interface MemoryChartInput {
+  id?: string;
+  title?: string;
+  models: MemoryBarInput[];
+}
+
+/**
+ * Memory parts per model as stacked bars: the weights, then the rest of the process's peak resident
+ * memory above them (KV cache, buffers, runtime). GPU peak, where measured, is its own bar.
+ */
+export function memoryChart(input: MemoryChartInput): ChartSpec {
+  const all = input.models.flatMap((m) => [m.weightsBytes, m.peakProcessBytes, m.gpuPeakBytes ?? null]);
+  const unit = chooseByteUnit(Math.max(0, ...all.filter((b): b is number => b != null)));
+  const notes: string[] = [];
+  const labels = input.models.map((m) => {
+    const missing: string[] = [];
+    if (m.weightsBytes == null) missing.push('weights n/a');
+    if (m.peakProcessBytes == null) missing.push('peak n/a');
+    return missing.length ? [m.label, `(${missing.join(', ')})`] : m.label;
+  });
+  const other = input.models.map((m) => {
+    if (m.weightsBytes == null || m.peakProcessBytes == null) return null;
+    if (m.peakProcessBytes < m.weightsBytes) {
+      // mmap'd weights need not all be resident; say so rather than draw a negative part.
+      notes.push(`${m.label}: peak resident memory is below the weights' size (weights not fully resident)`);
+      return 0;
+    }
+    return m.peakProcessBytes - m.weightsBytes;
+  });
+  const hasGpu = input.models.some((m) => m.gpuPeakBytes != null);
+  const datasets: object[] = [
+    {
+      label: 'Weights (model files)',
+      data: input.models.map((m) => inUnit(m.weightsBytes, unit)),
+      backgroundColor: '#0072B2cc',
+      borderColor: '#0072B2',
+      borderWidth: 1,
+      stack: 'process',
+    },
+    {
+      label: 'Other process memory, up to peak RSS',
+      data: other.map((b) => inUnit(b, unit)),
+      backgroundColor: '#E69F00cc',
+      borderColor: '#E69F00',
+      borderWidth: 1,
+      stack: 'process',
+    },
+  ];
+  // Where the weights are unknown but the peak is known, still show the peak.
+  if (input.models.some((m) => m.weightsBytes == null && m.peakProcessBytes != null)) {
+    datasets.push({
+      label: 'Peak RSS (weights not separated)',
+      data: input.models.map((m) => (m.weightsBytes == null ? inUnit(m.peakProcessBytes, unit) : null)),
+      backgroundColor: '#999999cc',
+      borderColor: '#666666',
+      borderWidth: 1,
+      stack: 'process',
+    });
+  }
+  if (hasGpu) {
+    datasets.push({
+      label: 'GPU memory, peak',
+      data: input.models.map((m) => inUnit(m.gpuPeakBytes ?? null, unit)),
+      backgroundColor: '#009E73cc',
+      borderColor: '#009E73',
+      borderWidth: 1,
+      stack: 'gpu',
+    });
+  }
+  const title = input.title ?? 'Memory per model';
+  const options = baseOptions(title, notes.length ? notes.join('; ') : 'Stacked: weights + other resident memory = peak process RSS');
+  options.scales = {
+    x: { stacked: true, ticks: { font: TICK_FONT }, grid: { display: false } },
+    y: {
+      stacked: true,
+      beginAtZero: true,
+      title: { display: true, text: `Memory (${unit.name})`, font: AXIS_TITLE_FONT },
+      ticks: { font: TICK_FONT },
+    },
+  };
+  return {
+    id: input.id ?? 'memory',
+    description: `${title}: weights and other process memory up to peak resident memory, in ${unit.name}.`,
+    width: Math.max(640, Math.min(1100, 240 + input.models.length * 150)),
+    height: 460,
+    config: { type: 'bar', data: { labels, datasets } as never, options } as ChartConfiguration,
+  };
+}
+
+export interface LatencySeries {
+  label: string;
+  /** Requests (or ITL gaps) behind the curve, for the legend. */
+  n: number;
+  /** The distribution as [percent 0..100, ms] pairs in increasing order. */
+  curve: Array<[number, number]>;
+  /** Draw as steps (a raw empirical CDF) rather than straight segments (an interpolated quantile curve). */
+  stepped?: boolean;
+}
+
+export interface LatencyCdfInput {
+  id?: string;
+  /** Metric name for title and axis, e.g. "E2EL" or "TTFT". */
+  metric: string;
+  /** Longer explanation for the subtitle, e.g. "end-to-end latency per request". */
+  metricDescription?: string;
+  series: LatencySeries[];
+}
+
+/** Empirical CDF of raw values as [percent, value] pairs, thinned to at most maxPoints. */
+export function empiricalCdf(values: number[], maxPoints = 400): Array<[number, number]> {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) return [];
+  const step = Math.max(1, Math.ceil(n / maxPoints));
+  const curve: Array<[number, number]> = [[0, sorted[0]]];
+  for (let i = 0; i < n; i += step) curve.push([Math.round(((i + 1) / n) * 10000) / 100, sorted[i]]);
+  if ((n - 1) % step !== 0) curve.push([100, sorted[n - 1]]);
+  return curve;
+}
+
+/** Latency distribution as one CDF curve per model; x in milliseconds, y the share of requests. */
+export function latencyCdfChart(input: LatencyCdfInput): ChartSpec {
+  const datasets = input.series.map((s, i) => ({
+    label: `${s.label} (n = ${s.n})`,
+    data: s.curve.map(([p, ms]) => ({ x: Math.round(ms * 100) / 100, y: p })),
+    borderColor: seriesColor(i),
+    backgroundColor: seriesColor(i),
+    borderWidth: 2,
+    pointRadius: s.stepped ? 0 : 2,
+    stepped: s.stepped ? 'after' : false,
+    fill: false,
+  }));
+  const title = `${input.metric} distribution`;
+  const options = baseOptions(title, input.metricDescription ? `Cumulative distribution of ${input.metricDescription}` : 'Cumulative distribution');
+  options.scales = {
+    x: {
+      type: 'linear',
+      beginAtZero: true,
+      title: { display: true, text: `${input.metric} (ms)`, font: AXIS_TITLE_FONT },
+      ticks: { font: TICK_FONT },
+    },
+    y: {
+      min: 0,
+      max: 100,
+      title: { display: true, text: 'Requests at or below (%)', font: AXIS_TITLE_FONT },
+      ticks: { font: TICK_FONT, stepSize: 20 },
+    },
+  };
+  return {
+    id: input.id ?? `latency-cdf-${slug(input.metric)}`,
+    description: `${title}: share of requests (%) finished within a given ${input.metric} in milliseconds, per model.`,
+    width: 800,
+    height: 460,
+    config: { type: 'line', data: { datasets } as never, options } as ChartConfiguration,
+  };
+}
+
+export interface LatencyPercentileSeries {
+  label: string;
+  /** Milliseconds per percentile, parallel to `percentiles`; null where not measured. */
+  valuesMs: (number | null)[];
+}
+
+export interface LatencyPercentileInput {
+  id?: string;
+  metric: string;
+  metricDescription?: string;
+  /** Percentile names, e.g. ["p50", "p90", "p95", "p99"]. */
+  percentiles: string[];
+  series: LatencyPercentileSeries[];
+}
+
+/** Latency percentiles as grouped bars (for when only summaries, not raw values, are at hand). */
+export function latencyPercentileChart(input: LatencyPercentileInput): ChartSpec {
+  const datasets = input.series.map((s, i) => ({
+    label: s.label,
+    data: s.valuesMs.map((v) => (v == null ? null : Math.round(v * 100) / 100)),
+    backgroundColor: seriesColor(i) + 'cc',
+    borderColor: seriesColor(i),
+    borderWidth: 1,
+  }));
+  const title = `${input.metric} percentiles`;
+  const options = baseOptions(title, input.metricDescription ? `Percentiles of ${input.metricDescription}` : undefined);
+  options.scales = {
+    x: { title: { display: true, text: 'Percentile', font: AXIS_TITLE_FONT }, ticks: { font: TICK_FONT }, grid: { display: false } },
+    y: { beginAtZero: true, title: { display: true, text: `${input.metric} (ms)`, font: AXIS_TITLE_FONT }, ticks: { font: TICK_FONT } },
+  };
+  return {
+    id: input.id ?? `latency-percentiles-${slug(input.metric)}`,
+    description: `${title} in milliseconds per model.`,
+    width: 800,
+    height: 460,
+    config: { type: 'bar', data: { labels: input.percentiles, datasets } as never, options } as ChartConfiguration,
+  };
+}
+
+export interface AccuracyMemoryPoint {
+  label: string;
+  memoryBytes: number | null;
+  accuracy: ProportionPoint;
+}
+
+export interface AccuracyMemoryInput {
+  id?: string;
+  /** Which memory figure is on the x axis, e.g. "Peak process memory" or "Weights". */
+  memoryLabel: string;
+  points: AccuracyMemoryPoint[];
+  intervalLabel?: string;
+}
+
+/** Accuracy against memory, one labelled point per run, with the accuracy interval as whiskers. */
+export function accuracyMemoryChart(input: AccuracyMemoryInput): ChartSpec {
+  const usable = input.points.filter((p) => p.memoryBytes != null && p.accuracy.value != null);
+  const left = input.points.filter((p) => !usable.includes(p)).map((p) => p.label);
+  const unit = chooseByteUnit(Math.max(0, ...usable.map((p) => p.memoryBytes as number)));
+  const datasets = usable.map((p, i) => ({
+    label: p.label,
+    data: [{ x: inUnit(p.memoryBytes, unit), y: percent(p.accuracy.value) }],
+    backgroundColor: seriesColor(i),
+    borderColor: seriesColor(i),
+    pointRadius: 6,
+    pointHoverRadius: 8,
+    pointStyle: 'circle',
+    errorBars: [p.accuracy.low == null || p.accuracy.high == null ? null : [percent(p.accuracy.low), percent(p.accuracy.high)]],
+    pointLabels: [p.label],
+  }));
+  const interval = input.intervalLabel ?? '95% Wilson interval';
+  const subtitle = left.length
+    ? `Whiskers: ${interval}. Not plotted (figure not available): ${left.join(', ')}`
+    : `Whiskers: ${interval}. Up and to the left is better.`;
+  const title = `Accuracy vs ${input.memoryLabel.toLowerCase()}`;
+  const options = baseOptions(title, subtitle);
+  const maxX = Math.max(0, ...usable.map((p) => inUnit(p.memoryBytes, unit) as number));
+  options.scales = {
+    x: {
+      type: 'linear',
+      beginAtZero: true,
+      // Head-room on the right so the last point's label is not cut off.
+      suggestedMax: maxX * 1.25,
+      title: { display: true, text: `${input.memoryLabel} (${unit.name})`, font: AXIS_TITLE_FONT },
+      ticks: { font: TICK_FONT },
+    },
+    y: {
+      min: 0,
+      max: 100,
+      title: { display: true, text: 'Accuracy (%)', font: AXIS_TITLE_FONT },
+      ticks: { font: TICK_FONT, stepSize: 10 },
+    },
+  };
+  return {
+    id: input.id ?? 'accuracy-vs-memory',
+    description: `${title}: one point per run; x in ${unit.name}, y accuracy in percent with ${interval}.`,
+    width: 800,
+    height: 500,
+    config: { type: 'scatter', data: { datasets } as never, options } as ChartConfiguration,
+  };
+}
+
+function slug(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'chart';
+}
+
+// ---- The report's charts, from the report model -------------------------------------------------
+
+const INTERVAL_METHOD_NAMES: Record<string, string> = {
+  wilson: 'Wilson interval',
+  'bootstrap-percentile': 'bootstrap interval',
+  exact: 'exact (no sampling error)',
+};
+
+/** "95% Wilson interval", from the intervals actually present (mixed methods are named as such). */
+export function intervalLabel(intervals: (Interval | null)[]): string {
+  const present = intervals.filter((i): i is Interval => i != null);
+  if (present.length === 0) return '95% interval';
+  const confidences = new Set(present.map((i) => Math.round(i.confidence * 100)));
+  const methods = new Set(present.map((i) => INTERVAL_METHOD_NAMES[i.method] ?? `${i.method} interval`));
+  const level = confidences.size === 1 ? `${[...confidences][0]}% ` : '';
+  return methods.size === 1 ? `${level}${[...methods][0]}` : `${level}intervals (${[...methods].join(' / ')})`;
+}
+
+function proportion(cell: AccuracyCell | undefined): ProportionPoint {
+  if (!cell || !cell.accuracy) return { value: null, low: null, high: null, n: cell?.scored };
+  return { value: cell.accuracy.estimate, low: cell.accuracy.lower, high: cell.accuracy.upper, n: cell.scored };
+}
+
+/** Keys in first-seen order across runs, with a preferred order first where given. */
+function unionKeys(lists: AccuracyCell[][], preferred: readonly string[] = []): string[] {
+  const seen = new Set<string>();
+  for (const list of lists) for (const cell of list) seen.add(cell.key);
+  return [...preferred.filter((k) => seen.has(k)), ...[...seen].filter((k) => !preferred.includes(k))];
+}
+
+const LATENCY_NAMES: Record<LatencyMetric, { short: string; description: string }> = {
+  e2eMs: { short: 'E2EL', description: 'end-to-end latency per request' },
+  ttftMs: { short: 'TTFT', description: 'time to first token (reasoning included)' },
+  ttfoMs: { short: 'TTFO', description: 'time to first answer token, after reasoning' },
+  tpotMs: { short: 'TPOT', description: 'time per output token after the first' },
+  itlMs: { short: 'ITL', description: 'inter-token latency, pooled over requests' },
+};
+
+/** Every chart the report shows, in page order; charts with no data behind them are left out. */
+export function reportCharts(model: ReportModel): ChartSpec[] {
+  const runs = model.runs;
+  if (runs.length === 0) return [];
+  const specs: ChartSpec[] = [];
+
+  const stepKeys = unionKeys(runs.map((r) => r.accuracy.byStep));
+  const stepGroups = ['overall', ...stepKeys];
+  const stepCells = (r: RunReport) => [r.accuracy.overall, ...r.accuracy.byStep];
+  specs.push(
+    accuracyChart({
+      id: 'accuracy-by-step',
+      title: stepKeys.length ? 'Accuracy overall and per USMLE step' : 'Accuracy per model',
+      groups: stepGroups.map((k) => (k === 'overall' ? 'Overall' : k)),
+      series: runs.map((r) => ({ label: r.label, points: stepGroups.map((k) => proportion(stepCells(r).find((c) => c.key === k))) })),
+      intervalLabel: intervalLabel(runs.flatMap((r) => stepCells(r).map((c) => c.accuracy))),
+    }),
+  );
+
+  const typeKeys = unionKeys(runs.map((r) => r.accuracy.byQuestionType), QUESTION_TYPES);
+  if (typeKeys.length) {
+    specs.push(
+      accuracyChart({
+        id: 'accuracy-by-question-type',
+        title: 'Accuracy per question type',
+        groups: typeKeys.map((k) => k.replace(/_/g, ' ')),
+        series: runs.map((r) => ({ label: r.label, points: typeKeys.map((k) => proportion(r.accuracy.byQuestionType.find((c) => c.key === k))) })),
+        intervalLabel: intervalLabel(runs.flatMap((r) => r.accuracy.byQuestionType.map((c) => c.accuracy))),
+      }),
+    );
+  }
+
+  const figure = (r: RunReport, part: MemoryPartName) => r.memory.find((m) => m.part === part)?.bytes ?? null;
+  if (runs.some((r) => r.memory.some((m) => m.bytes != null))) {
+    specs.push(
+      memoryChart({
+        models: runs.map((r) => ({
+          label: r.label,
+          weightsBytes: figure(r, 'weights'),
+          peakProcessBytes: figure(r, 'processPeak'),
+          gpuPeakBytes: figure(r, 'gpuProcessPeak'),
+        })),
+      }),
+    );
+  }
+
+  for (const metric of ['e2eMs', 'ttftMs'] as const) {
+    const withData = runs.filter((r) => r.latency[metric] != null);
+    if (!withData.length) continue;
+    specs.push(
+      latencyCdfChart({
+        metric: LATENCY_NAMES[metric].short,
+        metricDescription: LATENCY_NAMES[metric].description,
+        series: withData.map((r) => ({ label: r.label, n: r.latency[metric]!.n, curve: r.latency[metric]!.curve })),
+      }),
+    );
+  }
+  for (const metric of ['tpotMs', 'itlMs'] as const) {
+    if (!runs.some((r) => r.latency[metric] != null)) continue;
+    const percentiles = ['p50', 'p90', 'p95', 'p99'] as const;
+    specs.push(
+      latencyPercentileChart({
+        metric: LATENCY_NAMES[metric].short,
+        metricDescription: LATENCY_NAMES[metric].description,
+        percentiles: [...percentiles],
+        series: runs.map((r) => ({ label: r.label, valuesMs: percentiles.map((p) => r.latency[metric]?.[p] ?? null) })),
+      }),
+    );
+  }
+
+  const points = model.accuracyVsMemory;
+  if (points.length) {
+    const usePeak = points.some((p) => p.processPeakBytes != null);
+    specs.push(
+      accuracyMemoryChart({
+        memoryLabel: usePeak ? 'Peak process memory' : 'Weights',
+        points: points.map((p) => ({
+          label: p.label,
+          memoryBytes: usePeak ? p.processPeakBytes : p.weightsBytes,
+          accuracy: p.accuracy ? { value: p.accuracy.estimate, low: p.accuracy.lower, high: p.accuracy.upper } : { value: null, low: null, high: null },
+        })),
+        intervalLabel: intervalLabel(points.map((p) => p.accuracy)),
+      }),
+    );
+  }
+  return specs;
+}
