@@ -1,0 +1,99 @@
+// The steps every loader shares once its records are parsed: duplicate ids, empty files,
+// fail-or-skip, limit, dataset name and the file digest.
+import { InputError, InputErrors, formatPlace } from '../core/errors.js';
+import type { DatasetItem, SourceRef } from '../core/types.js';
+import { sha256Files } from './hashing.js';
+import type { DatasetFormat, DatasetSpec, LoadedDataset, SkippedRecord } from './types.js';
+
+/** One record of a file: the item it became, or the problems that stopped it. */
+export interface RecordOutcome {
+  place: SourceRef;
+  item: DatasetItem | null;
+  problems: InputError[];
+}
+
+export interface ParsedFiles {
+  format: DatasetFormat;
+  files: string[];
+  outcomes: RecordOutcome[];
+  warnings: string[];
+  /** Problems with a whole file (unreadable, not JSON, no records): never skippable. */
+  fileProblems: InputError[];
+  /** Used when the spec gives no name. */
+  defaultName: string;
+}
+
+export const SKIP_HINT = 'fix the lines or pass --skip-invalid to skip them';
+
+export async function finishDataset(spec: DatasetSpec, parsed: ParsedFiles): Promise<LoadedDataset> {
+  const { outcomes, fileProblems } = parsed;
+  markDuplicateIds(outcomes);
+  if (outcomes.length === 0 && fileProblems.length === 0) {
+    for (const file of parsed.files) {
+      fileProblems.push(new InputError('no records (the file is empty)', { file }, 'check the path and the download'));
+    }
+  }
+  const recordProblems = outcomes.flatMap((o) => o.problems);
+  if (fileProblems.length > 0 || (recordProblems.length > 0 && !spec.skipInvalid)) {
+    const all = [...fileProblems, ...recordProblems];
+    const bad = outcomes.filter((o) => o.problems.length > 0).length;
+    const summary =
+      fileProblems.length > 0
+        ? `cannot load ${parsed.files.join(', ')}: ${all.length} problem(s)`
+        : `${bad} invalid record(s) in ${parsed.files.join(', ')} (${all.length} problem(s)); ${SKIP_HINT}`;
+    throw new InputErrors(all, summary);
+  }
+
+  const skipped: SkippedRecord[] = outcomes
+    .filter((o) => o.problems.length > 0)
+    .map((o) => ({ place: formatPlace(o.place), reason: o.problems.map(problemReason).join('; ') }));
+  const valid = outcomes.filter((o) => o.problems.length === 0 && o.item).map((o) => o.item as DatasetItem);
+  if (valid.length === 0) {
+    throw new InputError(`no valid records in ${parsed.files.join(', ')} (${skipped.length} skipped)`, {}, 'fix the file');
+  }
+
+  const name = spec.name ?? parsed.defaultName;
+  const items = spec.limit != null ? valid.slice(0, checkLimit(spec.limit)) : valid;
+  for (const item of items) item.meta.dataset = name;
+  return {
+    name,
+    format: parsed.format,
+    files: parsed.files,
+    items,
+    skipped,
+    warnings: parsed.warnings,
+    sha256: await sha256Files(parsed.files),
+  };
+}
+
+/** A problem without its file:line prefix (the skipped entry carries the place). */
+function problemReason(problem: InputError): string {
+  const field = problem.place.field ? `field "${problem.place.field}" ` : '';
+  const where = formatPlace(problem.place);
+  const message = where && problem.message.startsWith(where + ': ') ? problem.message.slice(where.length + 2) : problem.message;
+  return field + message;
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new InputError(`limit must be a positive integer, got ${limit}`, { field: 'limit' });
+  }
+  return limit;
+}
+
+/** A later record reusing an id gets an error naming both places; the first one is kept. */
+function markDuplicateIds(outcomes: RecordOutcome[]): void {
+  const firstPlace = new Map<string, SourceRef>();
+  for (const outcome of outcomes) {
+    if (!outcome.item || outcome.problems.length > 0) continue;
+    const id = outcome.item.id;
+    const first = firstPlace.get(id);
+    if (first) {
+      outcome.problems.push(
+        new InputError(`duplicate id ${JSON.stringify(id)}: also at ${formatPlace(first)}`, { ...outcome.place, field: 'id' }),
+      );
+    } else {
+      firstPlace.set(id, outcome.place);
+    }
+  }
+}

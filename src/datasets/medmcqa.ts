@@ -1,0 +1,139 @@
+// MedMCQA (openlifescienceai/medmcqa): JSONL with opa..opd and `cop`, the correct option, counted
+// from 0 in the Hugging Face copy and from 1 in the original dev.json.
+import { basename } from 'node:path';
+import { InputError } from '../core/errors.js';
+import type { DatasetItem } from '../core/types.js';
+import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
+import { hashId } from './hashing.js';
+import { readJsonl } from './jsonl.js';
+import { RecordCheck, describeValue, isPlainObject } from './record-check.js';
+import type { DatasetSpec, LoadedDataset } from './types.js';
+
+const OPTION_FIELDS = [
+  ['A', 'opa'],
+  ['B', 'opb'],
+  ['C', 'opc'],
+  ['D', 'opd'],
+] as const;
+
+interface Pending {
+  line: number;
+  record: Record<string, unknown>;
+  check: RecordCheck;
+  cop?: number;
+}
+
+export type CopBase = 0 | 1;
+
+/**
+ * Which way `cop` counts. An explicit base wins; else a 0 means 0-based and a 4 means 1-based;
+ * with only 1..3 seen the file name decides (the original ships as dev.json).
+ */
+export function decideCopBase(
+  cops: { line: number; cop: number }[],
+  file: string,
+  requested: CopBase | 'auto' = 'auto',
+): { base: CopBase; warning: string } | { problem: string } {
+  if (requested !== 'auto') return { base: requested, warning: `${file}: cop read as ${requested}-based (set explicitly)` };
+  const zero = cops.find((c) => c.cop === 0);
+  const four = cops.find((c) => c.cop === 4);
+  if (zero && four) {
+    return {
+      problem: `cop has both 0 (line ${zero.line}) and 4 (line ${four.line}): cannot tell 0-based from 1-based; set copBase / --cop-base`,
+    };
+  }
+  if (zero) return { base: 0, warning: `${file}: cop read as 0-based (Hugging Face copy; cop 0 at line ${zero.line})` };
+  if (four) return { base: 1, warning: `${file}: cop read as 1-based (original dev.json; cop 4 at line ${four.line})` };
+  const base: CopBase = /^dev\.json$/i.test(basename(file)) ? 1 : 0;
+  return {
+    base,
+    warning: `${file}: cop read as ${base}-based, guessed from the file name (only values 1..3 occur); set copBase / --cop-base to be sure`,
+  };
+}
+
+export async function parseMedmcqaFile(file: string, copBase: CopBase | 'auto' = 'auto'): Promise<ParsedFiles> {
+  const outcomes: RecordOutcome[] = [];
+  const pending: { outcomeIndex: number; entry: Pending }[] = [];
+  const warnings: string[] = [];
+  const fileProblems: InputError[] = [];
+
+  for await (const entry of readJsonl(file)) {
+    const place = { file, line: entry.line };
+    if (entry.kind === 'error') {
+      outcomes.push({ place, item: null, problems: [entry.error] });
+      continue;
+    }
+    const check = new RecordCheck(file, entry.line);
+    if (!isPlainObject(entry.value)) {
+      check.fail(undefined, `a record must be a JSON object, got ${describeValue(entry.value)}`);
+      outcomes.push({ place, item: null, problems: check.problems });
+      continue;
+    }
+    const record = entry.value;
+    let cop: number | undefined;
+    if (record.cop === undefined) check.fail('cop', 'missing');
+    else if (typeof record.cop !== 'number' || !Number.isInteger(record.cop)) {
+      check.fail('cop', `must be an integer, got ${describeValue(record.cop)}`);
+    } else if (record.cop === -1) {
+      check.fail('cop', 'is -1: no answer label (the unlabelled test split); score the validation/dev split instead');
+    } else cop = record.cop;
+    pending.push({ outcomeIndex: outcomes.length, entry: { line: entry.line, record, check, cop } });
+    outcomes.push({ place, item: null, problems: [] });
+  }
+
+  const cops = pending.flatMap(({ entry }) => (entry.cop !== undefined ? [{ line: entry.line, cop: entry.cop }] : []));
+  const decision = decideCopBase(cops, file, copBase);
+  if ('problem' in decision) fileProblems.push(new InputError(decision.problem, { file, field: 'cop' }));
+  else if (cops.length > 0) warnings.push(decision.warning);
+  const base = 'base' in decision ? decision.base : 0;
+
+  for (const { outcomeIndex, entry } of pending) {
+    outcomes[outcomeIndex] = medmcqaRecord(entry, file, base);
+  }
+  return { format: 'medmcqa', files: [file], outcomes, warnings, fileProblems, defaultName: 'medmcqa' };
+}
+
+function medmcqaRecord({ line, record, check, cop }: Pending, file: string, base: CopBase): RecordOutcome {
+  const place = { file, line };
+  const question = check.text(record, 'question');
+  const options: Record<string, string> = {};
+  for (const [letter, field] of OPTION_FIELDS) {
+    const text = check.text(record, field);
+    if (text !== undefined) options[letter] = text;
+  }
+  const ownId = check.optionalId(record, 'id');
+  const choiceType = check.optionalText(record, 'choice_type');
+  const subject = check.optionalText(record, 'subject_name');
+  const topic = check.optionalText(record, 'topic_name');
+  const exp = check.optionalText(record, 'exp');
+
+  let answer: string | undefined;
+  if (cop !== undefined) {
+    const index = cop - base;
+    if (index < 0 || index > 3) check.fail('cop', `${cop} is outside ${base}..${base + 3} (read as ${base}-based)`);
+    else answer = OPTION_FIELDS[index][0];
+  }
+  if (!check.ok || question === undefined || answer === undefined) return { place, item: null, problems: check.problems };
+
+  const extra: Record<string, unknown> = { cop, copBase: base };
+  if (choiceType !== undefined) extra.choiceType = choiceType;
+  if (subject !== undefined) extra.subject = subject;
+  if (topic !== undefined) extra.topic = topic;
+  const item: DatasetItem = {
+    id: ownId ?? hashId('medmcqa', { question: record.question, opa: record.opa, opb: record.opb, opc: record.opc, opd: record.opd, cop }),
+    question,
+    options,
+    answer,
+    meta: {
+      ...(exp !== undefined && exp.trim() !== '' && { explanation: exp }),
+      source: place,
+      dataset: '',
+      extra,
+    },
+  };
+  return { place, item, problems: [] };
+}
+
+export async function loadMedmcqa(spec: DatasetSpec): Promise<LoadedDataset> {
+  return finishDataset(spec, await parseMedmcqaFile(spec.path, spec.copBase ?? 'auto'));
+}

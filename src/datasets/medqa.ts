@@ -1,0 +1,131 @@
+// MedQA (jind11/MedQA, data_clean/questions/US): 5-option test.jsonl and 4-option
+// phrases_no_exclude_*.jsonl, plus the bundled sample set, which uses the same schema with
+// id / question_type / explanation added.
+import { InputError } from '../core/errors.js';
+import { QUESTION_TYPES, type DatasetItem, type QuestionType } from '../core/types.js';
+import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
+import { hashId } from './hashing.js';
+import { readJsonl } from './jsonl.js';
+import { RecordCheck, describeValue, isPlainObject } from './record-check.js';
+import type { DatasetSpec, LoadedDataset } from './types.js';
+
+/** Fields this loader reads; anything else a record carries goes to meta.extra unchanged. */
+const KNOWN_FIELDS = new Set([
+  'question', 'answer', 'options', 'meta_info', 'answer_idx', 'metamap_phrases', 'id', 'question_type', 'explanation',
+]);
+
+const STEPS = new Set(['step1', 'step2&3']);
+/** Misspellings found in the published files, read as the step they obviously mean. */
+const STEP_TYPOS: Record<string, string> = { 'stfep2&3': 'step2&3' };
+
+/** Trimmed, with stray double quotes removed: the only answer/option difference the real files show. */
+function looseText(text: string): string {
+  return text.replace(/"/g, '').trim();
+}
+
+/** Validates one parsed line; returns the item (or null) with every problem and warning found. */
+export function medqaRecord(
+  value: unknown,
+  file: string,
+  line: number,
+  warnings: string[],
+): RecordOutcome {
+  const check = new RecordCheck(file, line);
+  const place = { file, line };
+  if (!isPlainObject(value)) {
+    check.fail(undefined, `a record must be a JSON object, got ${describeValue(value)}`);
+    return { place, item: null, problems: check.problems };
+  }
+  const question = check.text(value, 'question');
+  const options = check.options(value, 'options');
+  const answerIdx = check.text(value, 'answer_idx');
+  const answerText = check.text(value, 'answer');
+  const rawStep = check.text(value, 'meta_info');
+  const ownId = check.optionalId(value, 'id');
+  const explanation = check.optionalText(value, 'explanation');
+  const metamap = check.optionalStrings(value, 'metamap_phrases');
+
+  let questionType: QuestionType | undefined;
+  if (value.question_type !== undefined) {
+    if (QUESTION_TYPES.includes(value.question_type as QuestionType)) questionType = value.question_type as QuestionType;
+    else check.fail('question_type', `must be one of ${QUESTION_TYPES.join(', ')}, got ${describeValue(value.question_type)}`);
+  }
+
+  const recordWarnings: string[] = [];
+  if (options && answerIdx !== undefined) {
+    const letters = Object.keys(options);
+    if (!(answerIdx in options)) {
+      check.fail('answer_idx', `${JSON.stringify(answerIdx)} is not among the options (${letters[0]}..${letters.at(-1)})`);
+    } else if (answerText !== undefined && answerText !== options[answerIdx]) {
+      const expected = options[answerIdx];
+      if (looseText(answerText) === looseText(expected)) {
+        recordWarnings.push(
+          `${file}:${line}: answer ${JSON.stringify(answerText)} matches option ${answerIdx} ${JSON.stringify(expected)} only after trimming / removing a stray '"' (a quirk of the published files); using the option`,
+        );
+      } else {
+        check.fail('answer', `${JSON.stringify(answerText)} does not match option ${answerIdx} (${JSON.stringify(expected)})`);
+      }
+    }
+  }
+
+  let step: string | undefined;
+  if (rawStep !== undefined) {
+    if (STEPS.has(rawStep)) step = rawStep;
+    else if (STEP_TYPOS[rawStep]) {
+      step = STEP_TYPOS[rawStep];
+      recordWarnings.push(`${file}:${line}: meta_info ${JSON.stringify(rawStep)} read as ${JSON.stringify(step)} (a typo in the published file)`);
+    } else {
+      step = rawStep;
+      recordWarnings.push(`${file}:${line}: meta_info ${JSON.stringify(rawStep)} is not step1 or step2&3; kept as given`);
+    }
+  }
+
+  if (!check.ok || question === undefined || options === undefined || answerIdx === undefined) {
+    return { place, item: null, problems: check.problems };
+  }
+  warnings.push(...recordWarnings);
+
+  const extra: Record<string, unknown> = {};
+  if (metamap) extra.metamapPhrases = metamap;
+  for (const [key, v] of Object.entries(value)) if (!KNOWN_FIELDS.has(key)) extra[key] = v;
+
+  const item: DatasetItem = {
+    id: ownId ?? hashId('medqa', { question: value.question, options: value.options, answer_idx: value.answer_idx }),
+    question,
+    options,
+    answer: answerIdx,
+    meta: {
+      ...(step !== undefined && { step }),
+      ...(step !== rawStep && { rawStep }),
+      ...(questionType && { questionType }),
+      ...(explanation !== undefined && explanation.trim() !== '' && { explanation }),
+      source: place,
+      dataset: '',
+      ...(Object.keys(extra).length > 0 && { extra }),
+    },
+  };
+  return { place, item, problems: [] };
+}
+
+export async function parseMedqaFile(file: string): Promise<ParsedFiles> {
+  const outcomes: RecordOutcome[] = [];
+  const warnings: string[] = [];
+  const fileProblems: InputError[] = [];
+  for await (const entry of readJsonl(file)) {
+    if (entry.kind === 'error') outcomes.push({ place: { file, line: entry.line }, item: null, problems: [entry.error] });
+    else outcomes.push(medqaRecord(entry.value, file, entry.line, warnings));
+  }
+  return { format: 'medqa', files: [file], outcomes, warnings, fileProblems, defaultName: medqaDefaultName(outcomes) };
+}
+
+/** "sample" for the bundled set (it states question types), else "medqa-us-<options>". */
+function medqaDefaultName(outcomes: RecordOutcome[]): string {
+  const items = outcomes.flatMap((o) => (o.item ? [o.item] : []));
+  if (items.length > 0 && items.every((i) => i.meta.questionType)) return 'sample';
+  const counts = new Set(items.map((i) => Object.keys(i.options).length));
+  return counts.size === 1 ? `medqa-us-${[...counts][0]}` : 'medqa';
+}
+
+export async function loadMedqa(spec: DatasetSpec): Promise<LoadedDataset> {
+  return finishDataset(spec, await parseMedqaFile(spec.path));
+}

@@ -1,0 +1,162 @@
+// PubMedQA (pubmedqa/pubmedqa, data/ori_pqal.json): one JSON object keyed by PMID. Each item
+// becomes a yes/no/maybe question whose abstract (CONTEXTS) goes in meta.extra.context.
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../core/errors.js';
+import type { DatasetItem } from '../core/types.js';
+import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
+import { RecordCheck, describeValue, isPlainObject } from './record-check.js';
+import type { DatasetSpec, LoadedDataset } from './types.js';
+
+export const PUBMEDQA_OPTIONS = { A: 'yes', B: 'no', C: 'maybe' } as const;
+const LETTER_OF: Record<string, string> = { yes: 'A', no: 'B', maybe: 'C' };
+
+/** Parses a whole-file JSON document; a syntax error becomes an InputError naming file:line. */
+async function readJsonDocument(file: string): Promise<{ text: string; value?: unknown; problem?: InputError }> {
+  let text = await readFile(file, 'utf8');
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  if (text.trim() === '') return { text, problem: new InputError('no records (the file is empty)', { file }) };
+  try {
+    return { text, value: JSON.parse(text) };
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    const position = /position (\d+)/.exec(detail);
+    const line = position ? lineAt(text, Number(position[1])) : undefined;
+    return { text, problem: new InputError(`not valid JSON (${detail})`, { file, line }) };
+  }
+}
+
+function lineAt(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** The line where each top-level key `"<key>": {` or `"<key>": "` first appears. */
+function keyLines(text: string): Map<string, number> {
+  const lines = new Map<string, number>();
+  const pattern = /"([^"\\\n]+)"\s*:\s*[{"]/g;
+  let line = 1;
+  let scanned = 0;
+  for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
+    for (; scanned < m.index; scanned++) if (text.charCodeAt(scanned) === 10) line++;
+    if (!lines.has(m[1])) lines.set(m[1], line);
+  }
+  return lines;
+}
+
+function pubmedqaRecord(pmid: string, value: unknown, file: string, line: number): RecordOutcome {
+  const place = { file, line };
+  const check = new RecordCheck(file, line);
+  if (!isPlainObject(value)) {
+    check.fail(pmid, `must be an object, got ${describeValue(value)}`);
+    return { place, item: null, problems: check.problems };
+  }
+  const question = check.text(value, 'QUESTION');
+  let contexts: string[] | undefined;
+  if (value.CONTEXTS === undefined) check.fail('CONTEXTS', 'missing');
+  else {
+    contexts = check.optionalStrings(value, 'CONTEXTS');
+    if (contexts && contexts.length === 0) check.fail('CONTEXTS', 'is empty');
+  }
+  const decision = check.text(value, 'final_decision');
+  if (decision !== undefined && !(decision in LETTER_OF)) {
+    check.fail('final_decision', `must be yes, no or maybe, got ${JSON.stringify(decision)}`);
+  }
+  const labels = check.optionalStrings(value, 'LABELS');
+  const meshes = check.optionalStrings(value, 'MESHES');
+  const longAnswer = check.optionalText(value, 'LONG_ANSWER');
+  if (!check.ok || question === undefined || contexts === undefined || decision === undefined) {
+    return { place, item: null, problems: check.problems };
+  }
+  const item: DatasetItem = {
+    id: `pubmedqa-${pmid}`,
+    question,
+    options: { ...PUBMEDQA_OPTIONS },
+    answer: LETTER_OF[decision],
+    meta: {
+      source: place,
+      dataset: '',
+      extra: {
+        pmid,
+        context: contexts.join('\n'),
+        ...(labels && { labels }),
+        ...(meshes && { meshes }),
+        ...(value.YEAR !== undefined && { year: value.YEAR }),
+        ...(longAnswer !== undefined && { longAnswer }),
+        ...(value.reasoning_required_pred !== undefined && { reasoningRequiredPred: value.reasoning_required_pred }),
+        ...(value.reasoning_free_pred !== undefined && { reasoningFreePred: value.reasoning_free_pred }),
+      },
+    },
+  };
+  return { place, item, problems: [] };
+}
+
+export async function parsePubmedqaFiles(file: string, groundTruthPath?: string): Promise<ParsedFiles> {
+  const files = groundTruthPath ? [file, groundTruthPath] : [file];
+  const parsed: ParsedFiles = {
+    format: 'pubmedqa',
+    files,
+    outcomes: [],
+    warnings: [],
+    fileProblems: [],
+    defaultName: groundTruthPath ? 'pubmedqa-test' : 'pubmedqa',
+  };
+  const byPmid = new Map<string, RecordOutcome>();
+  const doc = await readJsonDocument(file);
+  if (doc.problem) parsed.fileProblems.push(doc.problem);
+  else if (!isPlainObject(doc.value)) {
+    parsed.fileProblems.push(new InputError(`must be one JSON object keyed by PMID, got ${describeValue(doc.value)}`, { file }));
+  } else {
+    const lines = keyLines(doc.text);
+    for (const [pmid, value] of Object.entries(doc.value)) {
+      const outcome = pubmedqaRecord(pmid, value, file, lines.get(pmid) ?? 1);
+      byPmid.set(pmid, outcome);
+      parsed.outcomes.push(outcome);
+    }
+  }
+  if (groundTruthPath && parsed.fileProblems.length === 0) await selectGroundTruth(parsed, byPmid, groundTruthPath);
+  return parsed;
+}
+
+/** Keeps only the PMIDs of test_ground_truth.json and checks their labels agree with the data. */
+async function selectGroundTruth(
+  parsed: ParsedFiles,
+  byPmid: Map<string, RecordOutcome>,
+  groundTruthPath: string,
+): Promise<void> {
+  const doc = await readJsonDocument(groundTruthPath);
+  if (doc.problem) {
+    parsed.fileProblems.push(doc.problem);
+    return;
+  }
+  if (!isPlainObject(doc.value)) {
+    parsed.fileProblems.push(
+      new InputError(`must be one JSON object of PMID -> label, got ${describeValue(doc.value)}`, { file: groundTruthPath }),
+    );
+    return;
+  }
+  const lines = keyLines(doc.text);
+  const keep = new Set<RecordOutcome>();
+  for (const [pmid, label] of Object.entries(doc.value)) {
+    const place = { file: groundTruthPath, line: lines.get(pmid) ?? 1, field: pmid };
+    const outcome = byPmid.get(pmid);
+    if (!outcome) {
+      parsed.fileProblems.push(
+        new InputError(`PMID ${pmid} is not in ${parsed.files[0]}`, place, 'use the ori_pqal.json this ground truth came with'),
+      );
+      continue;
+    }
+    keep.add(outcome);
+    const expected = outcome.item ? PUBMEDQA_OPTIONS[outcome.item.answer as keyof typeof PUBMEDQA_OPTIONS] : undefined;
+    if (expected !== undefined && label !== expected) {
+      parsed.fileProblems.push(
+        new InputError(`label ${JSON.stringify(label)} differs from final_decision ${JSON.stringify(expected)} in ${parsed.files[0]}`, place),
+      );
+    }
+  }
+  parsed.outcomes = parsed.outcomes.filter((o) => keep.has(o));
+}
+
+export async function loadPubmedqa(spec: DatasetSpec): Promise<LoadedDataset> {
+  return finishDataset(spec, await parsePubmedqaFiles(spec.path, spec.groundTruthPath));
+}

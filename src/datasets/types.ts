@@ -1,0 +1,40 @@
+// What every dataset loader takes and returns. One loader per format; loadDataset (load.ts) picks one.
+import type { DatasetItem } from '../core/types.js';
+
+export type DatasetFormat = 'medqa' | 'medmcqa' | 'pubmedqa' | 'mmlu';
+
+export interface DatasetSpec {
+  format: DatasetFormat | 'auto';
+  /** A file; for MMLU also a folder of <subject>_<split>.csv files. */
+  path: string;
+  /** Skip invalid records (listed in `skipped`) instead of failing on them. */
+  skipInvalid?: boolean;
+  /** Keep the first N valid items (the whole file is validated first). */
+  limit?: number;
+  /** Dataset name stored in every item's meta.dataset; a per-format default otherwise. */
+  name?: string;
+  /** MedMCQA: whether `cop` counts from 0 (Hugging Face copy) or 1 (original dev.json); default auto. */
+  copBase?: 0 | 1 | 'auto';
+  /** PubMedQA: path of test_ground_truth.json (PMID -> label); keeps only those PMIDs. */
+  groundTruthPath?: string;
+  /** MMLU folder: only these subjects (file name prefix, e.g. "anatomy"). */
+  subjects?: string[];
+}
+
+export interface SkippedRecord {
+  /** "file:line". */
+  place: string;
+  /** Every problem found in the record, "; "-joined, each naming its field. */
+  reason: string;
+}
+
+export interface LoadedDataset {
+  name: string;
+  format: DatasetFormat;
+  files: string[];
+  items: DatasetItem[];
+  skipped: SkippedRecord[];
+  warnings: string[];
+  /** sha256 of the file bytes (one file), or of "<sha256>  <file>\n" lines (several), for the run manifest. */
+  sha256: string;
+}
