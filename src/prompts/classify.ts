@@ -1,0 +1,156 @@
+// Question-type classification by readable, user-editable rules (suites/prompts/question-types.yaml):
+// ordered phrase/regex rules, first match wins, and the winning rule's name is recorded per item.
+import { z } from 'zod';
+import { parseYamlText, readYamlFile } from '../core/yaml-config.js';
+import { QUESTION_TYPES, type QuestionType } from '../core/types.js';
+
+/** Where a rule looks: the ask (final question sentence) or the whole question, vignette included. */
+export const RULE_SCOPES = ['ask', 'question'] as const;
+export type RuleScope = (typeof RULE_SCOPES)[number];
+
+/** Rule names the system itself records; a rule may not take them. */
+export const RESERVED_RULE_NAMES = ['dataset', 'fallback'] as const;
+
+export interface TypeRule {
+  name: string;
+  type: QuestionType;
+  in: RuleScope;
+  /** Phrases and regexes compiled to case-insensitive regexes, in file order. */
+  patterns: RegExp[];
+}
+
+export interface TypeRules {
+  file: string;
+  rules: TypeRule[];
+  /** Type for questions no rule matches (recorded with rule name "fallback"). */
+  fallback: QuestionType;
+}
+
+export interface Classification {
+  type: QuestionType;
+  /** The matching rule's name, or "fallback". */
+  rule: string;
+  /** The text the rule matched, for explaining a result; null for the fallback. */
+  matched: string | null;
+}
+
+function regexProblem(source: string): string | null {
+  try {
+    new RegExp(source, 'i');
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+const regexString = z.string().min(1).superRefine((source, ctx) => {
+  const problem = regexProblem(source);
+  if (problem) ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${problem}` });
+});
+
+const ruleSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .min(1)
+      .refine((n) => !(RESERVED_RULE_NAMES as readonly string[]).includes(n), {
+        message: `"dataset" and "fallback" are reserved rule names`,
+      }),
+    type: z.enum(QUESTION_TYPES),
+    in: z.enum(RULE_SCOPES),
+    phrases: z.array(z.string().trim().min(1)).default([]),
+    regex: z.array(regexString).default([]),
+  })
+  .refine((r) => r.phrases.length + r.regex.length > 0, { message: 'a rule needs at least one phrase or regex' });
+
+const rulesFileSchema = z
+  .strictObject({
+    version: z.literal(1).optional(),
+    fallback: z.enum(QUESTION_TYPES).default('other'),
+    rules: z.array(ruleSchema).min(1),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.rules.forEach((rule, i) => {
+      if (seen.has(rule.name)) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'name'], message: `duplicate rule name "${rule.name}"; names must be unique` });
+      }
+      seen.add(rule.name);
+    });
+  });
+
+type RulesFile = z.infer<typeof rulesFileSchema>;
+
+/** A literal phrase as a whole-word, whitespace-tolerant regex. */
+export function phraseToRegExp(phrase: string): RegExp {
+  const body = phrase
+    .trim()
+    .split(/\s+/)
+    .map((word) => word.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('\\s+');
+  const start = /^\w/.test(phrase.trim()) ? '\\b' : '';
+  const end = /\w$/.test(phrase.trim()) ? '\\b' : '';
+  return new RegExp(`${start}${body}${end}`, 'i');
+}
+
+function compile(file: string, data: RulesFile): TypeRules {
+  return {
+    file,
+    fallback: data.fallback,
+    rules: data.rules.map((r) => ({
+      name: r.name,
+      type: r.type,
+      in: r.in,
+      patterns: [...r.phrases.map(phraseToRegExp), ...r.regex.map((source) => new RegExp(source, 'i'))],
+    })),
+  };
+}
+
+/** Reads and validates a rules file; problems are InputErrors naming file:line and the field. */
+export async function loadTypeRules(file: string): Promise<TypeRules> {
+  return compile(file, await readYamlFile(file, rulesFileSchema, 'question-type rules'));
+}
+
+/** Same as loadTypeRules, from text already read (`file` is used in error messages). */
+export function parseTypeRules(text: string, file: string): TypeRules {
+  return compile(file, parseYamlText(text, file, rulesFileSchema, 'question-type rules'));
+}
+
+/** Typographic quotes and runs of whitespace made plain, so rules need not spell every variant. */
+function normalise(text: string): string {
+  return text.replace(/[\u2018\u2019\u02bc]/g, "'").replace(/[\u201c\u201d]/g, '"').replace(/\s+/g, ' ').trim();
+}
+
+// A sentence ends at . ! ? or : followed by whitespace and a capital, digit or opening quote/bracket;
+// "e.g. the" and "37.5 C" do not split.
+const SENTENCE_BREAK = /[.!?:]\s+(?=["'(\[]?[A-Z0-9])/g;
+
+/**
+ * The ask: the sentence that ends with the question's last "?", or the last sentence when there is
+ * no "?" (fill-in stems such as "Drug of choice for absence seizures is:").
+ */
+export function questionAsk(question: string): string {
+  const text = normalise(question);
+  const lastMark = text.lastIndexOf('?');
+  const upTo = lastMark >= 0 ? text.slice(0, lastMark + 1) : text;
+  let start = 0;
+  for (const m of upTo.matchAll(SENTENCE_BREAK)) {
+    // A break at the very end (the "?" itself) does not start a new sentence.
+    if (m.index + m[0].length < upTo.length) start = m.index + m[0].length;
+  }
+  return upTo.slice(start).trim();
+}
+
+/** First matching rule wins, in file order; no match gives the fallback type. */
+export function classifyQuestion(question: string, rules: TypeRules): Classification {
+  const whole = normalise(question);
+  const ask = questionAsk(question);
+  for (const rule of rules.rules) {
+    const text = rule.in === 'ask' ? ask : whole;
+    for (const pattern of rule.patterns) {
+      const m = pattern.exec(text);
+      if (m) return { type: rule.type, rule: rule.name, matched: m[0] };
+    }
+  }
+  return { type: rules.fallback, rule: 'fallback', matched: null };
+}
