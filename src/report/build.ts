@@ -1,0 +1,538 @@
+// Builds the report model from loaded run folders: per-run accuracy, latency and memory; the paired
+// baseline-vs-compressed comparisons; the claims table; notes. Pure: the same runs, options and seed
+// always give the same model (no clock, no model calls).
+import type { ItemResult, MemoryFigure, RunManifest } from '../core/types.js';
+import { bootstrapIndices, DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
+import { summarize } from '../stats/descriptive.js';
+import { mcnemar } from '../stats/mcnemar.js';
+import { countFlips, pairedAccuracyDifference, pairedRetention } from '../stats/paired.js';
+import { wilsonInterval } from '../stats/proportion.js';
+import { latencyReductionPaired, latencyReductionUnpaired, relativeReduction, type WeightedSamples } from '../stats/reduction.js';
+import { majorityLetter } from '../stats/samples.js';
+import { checkClaims, type ClaimSpec } from './claims.js';
+import {
+  LATENCY_METRICS,
+  MEMORY_PARTS,
+  REPORT_SCHEMA_VERSION,
+  type AccuracyCell,
+  type AccuracyMemoryPoint,
+  type Distribution,
+  type FlippedItem,
+  type Interval,
+  type LatencyMetric,
+  type LatencyReduction,
+  type MemoryPart,
+  type MemoryReduction,
+  type PairComparison,
+  type ReportModel,
+  type ReportNote,
+  type RunAccuracy,
+  type RunLatency,
+  type RunReport,
+} from './model.js';
+import type { LoadedRun } from './run-folder.js';
+
+export interface PairSpec {
+  /** Run ids (labels, "#2" suffix for repeats) or 0-based indices into `runs`. */
+  baseline: string | number;
+  compressed: string | number;
+}
+
+export interface BuildOptions {
+  runs: LoadedRun[];
+  /** Default: the first run is the baseline, every other run is compared with it. */
+  pairs?: PairSpec[];
+  /** Claims checked on the first pair; none by default. */
+  claims?: ClaimSpec[];
+  seed?: number;
+  confidence?: number;
+  resamples?: number;
+  /** Stamped into the model as is; leave null for byte-reproducible reports. */
+  generatedAt?: string | null;
+}
+
+export const DEFAULT_SEED = 20250101;
+
+interface Settings {
+  seed: number;
+  confidence: number;
+  resamples: number;
+}
+
+export function buildReport(opts: BuildOptions): ReportModel {
+  const settings: Settings = {
+    seed: opts.seed ?? DEFAULT_SEED,
+    confidence: opts.confidence ?? 0.95,
+    resamples: opts.resamples ?? DEFAULT_RESAMPLES,
+  };
+  const ids = uniqueIds(opts.runs.map((r) => r.manifest.label));
+  const runs = opts.runs.map((r, i) => buildRunReport(r, ids[i]!, settings));
+  const pairs = resolvePairs(opts.pairs, runs);
+  const comparisons = pairs.map(([b, c], k) => comparePair(opts.runs[b]!, runs[b]!, opts.runs[c]!, runs[c]!, { ...settings, seed: settings.seed + 1000 * k }));
+  const first = pairs[0];
+  const claims = opts.claims?.length
+    ? checkClaims(opts.claims, {
+      comparison: comparisons[0] ?? null,
+      baseline: first ? runs[first[0]]! : null,
+      compressed: first ? runs[first[1]]! : runs[0] ?? null,
+    })
+    : [];
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt: opts.generatedAt ?? null,
+    settings: { seed: settings.seed, confidence: settings.confidence, bootstrapResamples: settings.resamples },
+    runs,
+    comparisons,
+    claims,
+    accuracyVsMemory: runs.map(accuracyMemoryPoint),
+    notes: buildNotes(opts.runs, runs, pairs),
+  };
+}
+
+function uniqueIds(labels: string[]): string[] {
+  const seen = new Map<string, number>();
+  return labels.map((l) => {
+    const n = (seen.get(l) ?? 0) + 1;
+    seen.set(l, n);
+    return n === 1 ? l : `${l}#${n}`;
+  });
+}
+
+function resolvePairs(pairs: PairSpec[] | undefined, runs: RunReport[]): Array<[number, number]> {
+  if (!pairs) return runs.slice(1).map((_, i) => [0, i + 1]);
+  const find = (ref: string | number): number => {
+    const idx = typeof ref === 'number' ? ref : runs.findIndex((r) => r.id === ref || r.label === ref);
+    if (idx < 0 || idx >= runs.length) {
+      throw new RangeError(`comparison names run "${ref}", which is not among the runs: ${runs.map((r) => r.id).join(', ')}`);
+    }
+    return idx;
+  };
+  return pairs.map((p) => [find(p.baseline), find(p.compressed)]);
+}
+
+// ---------- one run ----------
+
+function groupByItem(results: readonly ItemResult[]): Map<string, ItemResult[]> {
+  const byItem = new Map<string, ItemResult[]>();
+  for (const r of results) {
+    const list = byItem.get(r.itemId);
+    if (list) list.push(r);
+    else byItem.set(r.itemId, [r]);
+  }
+  for (const list of byItem.values()) list.sort((a, b) => a.sample - b.sample);
+  return byItem;
+}
+
+function toInterval(x: { estimate: number; lower: number; upper: number }, confidence: number, method: string): Interval {
+  return { estimate: x.estimate, lower: x.lower, upper: x.upper, confidence, method };
+}
+
+/** Per-question pass@1 over scored samples; null when none was scored. */
+function itemScore(samples: readonly ItemResult[]): number | null {
+  let scored = 0, correct = 0;
+  for (const s of samples) {
+    if (s.correct === null) continue;
+    scored++;
+    if (s.correct) correct++;
+  }
+  return scored === 0 ? null : correct / scored;
+}
+
+function accuracyCell(key: string, items: ItemResult[][], multiSample: boolean, s: Settings): AccuracyCell {
+  const cell: AccuracyCell = { key, items: items.length, scored: 0, correct: 0, accuracy: null, wrong: 0, unparseable: 0, truncated: 0, errors: 0 };
+  const scores: number[] = [];
+  for (const samples of items) {
+    for (const r of samples) {
+      if (r.correct === null) {
+        cell.errors++;
+        continue;
+      }
+      cell.scored++;
+      if (r.correct) cell.correct++;
+      else if (r.extracted.status === 'unparseable') cell.unparseable++;
+      else if (r.extracted.status === 'truncated') cell.truncated++;
+      else cell.wrong++;
+    }
+    const score = itemScore(samples);
+    if (score !== null) scores.push(score);
+  }
+  if (cell.scored === 0) return cell;
+  if (multiSample) {
+    const b = bootstrapIndices(scores.length, (idx) => {
+      let sum = 0;
+      for (let i = 0; i < idx.length; i++) sum += scores[idx[i]!]!;
+      return sum / idx.length;
+    }, s);
+    cell.accuracy = toInterval(b, s.confidence, 'bootstrap-percentile');
+  } else {
+    cell.accuracy = toInterval(wilsonInterval(cell.correct, cell.scored, s.confidence), s.confidence, 'wilson');
+  }
+  return cell;
+}
+
+function sliceCells(byItem: Map<string, ItemResult[]>, keyOf: (r: ItemResult) => string | undefined, multi: boolean, s: Settings): AccuracyCell[] {
+  const groups = new Map<string, ItemResult[][]>();
+  let anyKey = false;
+  for (const samples of byItem.values()) {
+    const k = keyOf(samples[0]!);
+    if (k !== undefined) anyKey = true;
+    const key = k ?? '(none)';
+    const list = groups.get(key);
+    if (list) list.push(samples);
+    else groups.set(key, [samples]);
+  }
+  if (!anyKey) return [];
+  return [...groups.keys()].sort().map((k) => accuracyCell(k, groups.get(k)!, multi, s));
+}
+
+function majorityCell(byItem: Map<string, ItemResult[]>, s: Settings): AccuracyCell {
+  const cell: AccuracyCell = { key: 'majority-vote', items: byItem.size, scored: 0, correct: 0, accuracy: null, wrong: 0, unparseable: 0, truncated: 0, errors: 0 };
+  for (const samples of byItem.values()) {
+    const scored = samples.filter((r) => r.correct !== null);
+    if (scored.length === 0) {
+      cell.errors++;
+      continue;
+    }
+    cell.scored++;
+    const letter = majorityLetter(scored.map((r) => r.extracted.letter));
+    if (letter === null) cell.unparseable++;
+    else if (letter === scored[0]!.gold) cell.correct++;
+    else cell.wrong++;
+  }
+  if (cell.scored) cell.accuracy = toInterval(wilsonInterval(cell.correct, cell.scored, s.confidence), s.confidence, 'wilson');
+  return cell;
+}
+
+function buildAccuracy(run: LoadedRun, byItem: Map<string, ItemResult[]>, s: Settings): RunAccuracy {
+  const multi = run.manifest.samples > 1 || [...byItem.values()].some((l) => l.length > 1);
+  const all = [...byItem.values()];
+  return {
+    samplesPerItem: run.manifest.samples,
+    overall: accuracyCell('overall', all, multi, s),
+    byStep: sliceCells(byItem, (r) => r.step, multi, s),
+    byQuestionType: sliceCells(byItem, (r) => r.questionType, multi, s),
+    majorityVote: multi ? majorityCell(byItem, s) : null,
+  };
+}
+
+function toDistribution(values: number[]): Distribution | null {
+  return summarize(values);
+}
+
+function isBatchSizeOne(load: RunManifest['load']): boolean {
+  return load.profile === 'sequential' || (load.profile === 'concurrency' && load.concurrency === 1);
+}
+
+function buildLatency(run: LoadedRun): RunLatency {
+  const timed = run.results.filter((r) => r.timings !== null);
+  const ok = timed.filter((r) => !r.error);
+  const pick = (f: (r: ItemResult) => number | null | undefined) => {
+    const out: number[] = [];
+    for (const r of ok) {
+      const v = f(r);
+      if (v !== null && v !== undefined && Number.isFinite(v)) out.push(v);
+    }
+    return out;
+  };
+  const itl: number[] = [];
+  for (const r of ok) for (const g of r.timings!.itlMs) itl.push(g);
+  const tokens = pick((r) => r.outputTokens);
+  const totalTokens = tokens.reduce((a, b) => a + b, 0);
+  let durationMs: number | null = null;
+  let durationSource: RunLatency['durationSource'] = null;
+  if (run.manifest.durationMs !== undefined && run.manifest.durationMs > 0) {
+    durationMs = run.manifest.durationMs;
+    durationSource = 'manifest';
+  } else if (ok.length) {
+    let first = Infinity, last = -Infinity;
+    for (const r of ok) {
+      first = Math.min(first, r.timings!.startedAtEpochMs);
+      last = Math.max(last, r.timings!.startedAtEpochMs + r.timings!.e2eMs);
+    }
+    durationMs = last - first;
+    durationSource = 'timings';
+  }
+  const perS = (x: number) => (durationMs && durationMs > 0 ? x / (durationMs / 1000) : null);
+  return {
+    requests: run.results.length,
+    completed: ok.length,
+    failed: run.results.filter((r) => r.error || r.correct === null).length,
+    ttftMs: toDistribution(pick((r) => r.timings!.ttftMs)),
+    ttfoMs: toDistribution(pick((r) => r.timings!.ttfoMs)),
+    tpotMs: toDistribution(pick((r) => r.timings!.tpotMs)),
+    itlMs: toDistribution(itl),
+    e2eMs: toDistribution(pick((r) => r.timings!.e2eMs)),
+    queueMs: toDistribution(pick((r) => r.timings!.queueMs)),
+    outputTokens: {
+      total: totalTokens,
+      perRequest: toDistribution(tokens),
+      sources: [...new Set(ok.map((r) => r.tokenSource))].sort(),
+    },
+    durationMs,
+    durationSource,
+    requestThroughputPerS: perS(ok.length),
+    outputTokenThroughputPerS: tokens.length ? perS(totalTokens) : null,
+    load: run.manifest.load,
+    batchSizeOne: isBatchSizeOne(run.manifest.load),
+  };
+}
+
+function buildMemory(m: RunManifest): MemoryPart[] {
+  const mem = m.memory;
+  return MEMORY_PARTS.map((part): MemoryPart => {
+    const fig: MemoryFigure | undefined = mem?.[part];
+    if (fig) return { part, ...fig };
+    if (part === 'weights' && m.model.fileBytes !== null && m.model.fileBytes !== undefined) {
+      return { part, bytes: m.model.fileBytes, source: 'manifest model.fileBytes', note: 'no memory report; model file size used' };
+    }
+    return { part, bytes: null, source: 'none', note: mem ? 'not recorded by this runner' : 'the manifest has no memory report (run unfinished?)' };
+  });
+}
+
+function rssTimeline(results: readonly ItemResult[]): RunReport['rssTimeline'] {
+  const points = results.flatMap((r, index) => (r.rssBytes !== undefined ? [{ index, rssBytes: r.rssBytes }] : []));
+  if (points.length <= 200) return points;
+  const stride = points.length / 200;
+  return Array.from({ length: 200 }, (_, k) => points[Math.min(points.length - 1, Math.round(k * stride))]!);
+}
+
+function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
+  const m = run.manifest;
+  const byItem = groupByItem(run.results);
+  const finishReasons: RunReport['finishReasons'] = {};
+  for (const r of run.results) finishReasons[r.finishReason] = (finishReasons[r.finishReason] ?? 0) + 1;
+  return {
+    id,
+    label: m.label,
+    folder: run.dir,
+    createdAt: m.createdAt,
+    finishedAt: m.finishedAt ?? null,
+    status: m.status,
+    medevalVersion: m.medevalVersion,
+    gitCommit: m.gitCommit,
+    suite: m.suite,
+    runner: m.runner,
+    model: m.model,
+    sampling: m.sampling,
+    seed: m.seed,
+    configHash: m.configHash,
+    accuracy: buildAccuracy(run, byItem, s),
+    latency: buildLatency(run),
+    memory: buildMemory(m),
+    finishReasons,
+    rssTimeline: rssTimeline(run.results),
+    warnings: [...run.warnings],
+  };
+}
+
+// ---------- a baseline/compressed pair ----------
+
+interface PairedItem {
+  itemId: string;
+  base: ItemResult[];
+  comp: ItemResult[];
+}
+
+function pairCorrect(samples: ItemResult[]): { correct: boolean; letter: string | null } {
+  const scored = samples.filter((r) => r.correct !== null);
+  if (scored.length === 1) return { correct: scored[0]!.correct === true, letter: scored[0]!.extracted.letter };
+  const letter = majorityLetter(scored.map((r) => r.extracted.letter));
+  return { correct: letter !== null && letter === scored[0]!.gold, letter };
+}
+
+function comparePair(bRun: LoadedRun, bRep: RunReport, cRun: LoadedRun, cRep: RunReport, s: Settings): PairComparison {
+  const bItems = groupByItem(bRun.results);
+  const cItems = groupByItem(cRun.results);
+  const paired: PairedItem[] = [];
+  let excludedForErrors = 0, onlyInBaseline = 0;
+  for (const [itemId, base] of bItems) {
+    const comp = cItems.get(itemId);
+    if (!comp) {
+      onlyInBaseline++;
+      continue;
+    }
+    if (itemScore(base) === null || itemScore(comp) === null) excludedForErrors++;
+    else paired.push({ itemId, base, comp });
+  }
+  let onlyInCompressed = 0;
+  for (const id of cItems.keys()) if (!bItems.has(id)) onlyInCompressed++;
+
+  const bScores = paired.map((p) => itemScore(p.base)!);
+  const cScores = paired.map((p) => itemScore(p.comp)!);
+  const bPair = paired.map((p) => pairCorrect(p.base));
+  const cPair = paired.map((p) => pairCorrect(p.comp));
+  const flips = countFlips(bPair.map((x) => x.correct), cPair.map((x) => x.correct));
+  const rightToWrong: FlippedItem[] = [];
+  const wrongToRight: FlippedItem[] = [];
+  let sameLetter = 0;
+  paired.forEach((p, i) => {
+    if (bPair[i]!.letter === cPair[i]!.letter) sameLetter++;
+    if (bPair[i]!.correct === cPair[i]!.correct) return;
+    const first = p.base[0]!;
+    const item: FlippedItem = {
+      itemId: p.itemId,
+      ...(first.step !== undefined ? { step: first.step } : {}),
+      questionType: first.questionType,
+      gold: first.gold,
+      baselineLetter: bPair[i]!.letter,
+      compressedLetter: cPair[i]!.letter,
+    };
+    (bPair[i]!.correct ? rightToWrong : wrongToRight).push(item);
+  });
+  const n = paired.length;
+  const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+  const boot = { seed: s.seed, resamples: s.resamples, confidence: s.confidence };
+  const retention = n && bScores.some((x) => x > 0) ? pairedRetention(bScores, cScores, boot) : null;
+  return {
+    baseline: bRep.id,
+    compressed: cRep.id,
+    itemsInCommon: n,
+    onlyInBaseline,
+    onlyInCompressed,
+    excludedForErrors,
+    bothRight: flips.bothRight,
+    bothWrong: flips.bothWrong,
+    rightToWrong,
+    wrongToRight,
+    agreementRate: flips.agreementRate,
+    sameLetterRate: n ? sameLetter / n : null,
+    baselineAccuracy: mean(bScores),
+    compressedAccuracy: mean(cScores),
+    mcnemar: n ? mcnemar(flips.rightToWrong, flips.wrongToRight) : null,
+    accuracyDifference: n ? toInterval(pairedAccuracyDifference(bScores, cScores, boot), s.confidence, 'bootstrap-percentile') : null,
+    retention: retention ? toInterval(retention, s.confidence, 'bootstrap-percentile') : null,
+    latency: compareLatency(bRun, cRun, s),
+    memory: compareMemory(bRep, cRep),
+  };
+}
+
+function latencySamples(results: readonly ItemResult[], metric: LatencyMetric): Map<string, { value: number; weight: number }> {
+  const out = new Map<string, { value: number; weight: number }>();
+  for (const r of results) {
+    if (!r.timings || r.error) continue;
+    const key = `${r.itemId}\u0000${r.sample}`;
+    if (metric === 'itlMs') {
+      const gaps = r.timings.itlMs;
+      if (gaps.length) out.set(key, { value: gaps.reduce((a, b) => a + b, 0) / gaps.length, weight: gaps.length });
+      continue;
+    }
+    const v = r.timings[metric];
+    if (v !== null && v !== undefined && Number.isFinite(v)) out.set(key, { value: v, weight: 1 });
+  }
+  return out;
+}
+
+function compareLatency(bRun: LoadedRun, cRun: LoadedRun, s: Settings): LatencyReduction[] {
+  const out: LatencyReduction[] = [];
+  LATENCY_METRICS.forEach((metric, k) => {
+    const b = latencySamples(bRun.results, metric);
+    const c = latencySamples(cRun.results, metric);
+    if (b.size === 0 || c.size === 0) return;
+    const sameKeys = b.size === c.size && [...b.keys()].every((key) => c.has(key));
+    const toSamples = (m: Map<string, { value: number; weight: number }>, keys: string[]): WeightedSamples => ({
+      values: keys.map((key) => m.get(key)!.value),
+      weights: keys.map((key) => m.get(key)!.weight),
+    });
+    const opts = { seed: s.seed + 10 + k, resamples: s.resamples, confidence: s.confidence };
+    let reduction;
+    if (sameKeys) {
+      const keys = [...b.keys()];
+      reduction = latencyReductionPaired(toSamples(b, keys), toSamples(c, keys), opts);
+    } else {
+      reduction = latencyReductionUnpaired(toSamples(b, [...b.keys()]), toSamples(c, [...c.keys()]), opts);
+    }
+    const pooled = (m: Map<string, { value: number; weight: number }>) => {
+      let num = 0, den = 0;
+      for (const { value, weight } of m.values()) {
+        num += value * weight;
+        den += weight;
+      }
+      return num / den;
+    };
+    out.push({
+      metric,
+      statistic: 'mean',
+      baselineMs: pooled(b),
+      compressedMs: pooled(c),
+      reduction: toInterval(reduction, s.confidence, 'bootstrap-percentile'),
+      paired: sameKeys,
+      n: { baseline: b.size, compressed: c.size },
+    });
+  });
+  return out;
+}
+
+function compareMemory(b: RunReport, c: RunReport): MemoryReduction[] {
+  return MEMORY_PARTS.map((part): MemoryReduction => {
+    const bb = b.memory.find((m) => m.part === part)?.bytes ?? null;
+    const cb = c.memory.find((m) => m.part === part)?.bytes ?? null;
+    const reduction = bb !== null && cb !== null ? relativeReduction(bb, cb) : null;
+    const missing = [bb === null ? b.id : null, cb === null ? c.id : null].filter(Boolean);
+    return {
+      part,
+      baselineBytes: bb,
+      compressedBytes: cb,
+      reduction,
+      ...(missing.length ? { note: `not available for ${missing.join(' and ')}` } : {}),
+    };
+  });
+}
+
+// ---------- points and notes ----------
+
+function accuracyMemoryPoint(r: RunReport): AccuracyMemoryPoint {
+  const bytes = (part: string) => r.memory.find((m) => m.part === part)?.bytes ?? null;
+  return {
+    run: r.id,
+    label: r.label,
+    accuracy: r.accuracy.overall.accuracy,
+    weightsBytes: bytes('weights'),
+    processPeakBytes: bytes('processPeak'),
+    gpuProcessPeakBytes: bytes('gpuProcessPeak'),
+  };
+}
+
+/** A smoke-test suite or a tiny random model: numbers that test the pipeline, not the paper. */
+export function isTinyOrSmokeRun(m: RunManifest): boolean {
+  const suite = m.suite as RunManifest['suite'] & { smokeTest?: boolean };
+  const extra = m.model.extra ?? {};
+  const name = `${String(extra.modelName ?? '')} ${m.model.modelPath ?? ''}`;
+  return suite.smokeTest === true || extra.tinyRandom === true || /medeval-tiny|tiny-llama|tiny[-_]random/i.test(name);
+}
+
+export const DEFINITIONS: string[] = [
+  'Accuracy = correct / scored answers. Unparseable and truncated answers are scored wrong and counted apart; failed requests are not scored (shown as errors). Interval: 95% Wilson score interval.',
+  'Several samples per question: accuracy is pass@1 (mean correctness over samples, then over questions) with a percentile bootstrap interval over questions; majority vote shown beside it (ties: the letter that reached the top count first).',
+  'Paired comparison on questions scored in both runs: flips (right->wrong, wrong->right), McNemar exact two-sided binomial test on the discordant pairs (mid-p and continuity-corrected chi-square shown too), accuracy difference and retention (compressed/baseline) with paired percentile bootstrap intervals over questions.',
+  'Latency (client clock, ms): TTFT = first chunk with any text (reasoning included); TTFO = first answer chunk after reasoning; E2EL = start to last text chunk; TPOT = (E2EL - TTFT)/(output tokens - 1) when output tokens > 1 (vLLM definition; guidellm calls this ITL); ITL = gaps between chunks pooled over requests. Percentiles: linear interpolation (numpy default); std with ddof=0.',
+  'Latency reduction = 1 - mean(compressed)/mean(baseline), 95% percentile bootstrap over requests: paired when both runs answered the same (item, sample) requests, otherwise resampled within each run. Failed requests and warm-up requests are excluded.',
+  'Memory is reported in parts: weights (tensor bytes), context (KV cache from settings), process peak (peak RSS / VmHWM), process RSS at the end, GPU per-process peak, device-wide GPU (context only). Reduction = 1 - compressed/baseline per part; one measurement per run, so no interval.',
+  'Claim verdicts: with interval [lo, hi], claim c and tolerance t, an "at least" claim is supported if lo >= c - t, not supported if hi < c - t, inconclusive otherwise (the interval straddles the threshold); "not measurable" when a needed figure is missing.',
+];
+
+function buildNotes(loaded: LoadedRun[], runs: RunReport[], pairs: Array<[number, number]>): ReportNote[] {
+  const notes: ReportNote[] = DEFINITIONS.map((text) => ({ kind: 'definition', text }));
+  runs.forEach((r, i) => {
+    if (isTinyOrSmokeRun(loaded[i]!.manifest)) {
+      notes.push({ kind: 'warning', text: `Run "${r.id}" is a smoke test (tiny random model or smoke-test suite "${r.suite.name}"): its accuracy is chance level and its latency and memory say nothing about the paper's 7B model. Use it to check the pipeline only.` });
+    }
+    for (const w of r.warnings) notes.push({ kind: 'warning', text: `Run "${r.id}": ${w}` });
+    const errors = r.accuracy.overall.errors;
+    if (errors) notes.push({ kind: 'warning', text: `Run "${r.id}": ${errors} request(s) failed and are not scored; accuracy is over the ${r.accuracy.overall.scored} scored answer(s).` });
+  });
+  for (const [b, c] of pairs) {
+    const mb = loaded[b]!.manifest, mc = loaded[c]!.manifest;
+    const diffs: string[] = [];
+    if (mb.suite.datasetHash !== mc.suite.datasetHash) diffs.push('dataset (hash differs)');
+    if (JSON.stringify(mb.sampling) !== JSON.stringify(mc.sampling)) diffs.push('sampling parameters');
+    if (mb.seed !== mc.seed) diffs.push('seed');
+    if (mb.samples !== mc.samples) diffs.push('samples per question');
+    if (JSON.stringify(mb.load) !== JSON.stringify(mc.load)) diffs.push('load profile');
+    const ctxB = mb.model.contextSize, ctxC = mc.model.contextSize;
+    if (ctxB !== undefined && ctxC !== undefined && ctxB !== ctxC) diffs.push(`context size (${ctxB} vs ${ctxC}: memory parts are not comparable)`);
+    if (diffs.length) {
+      notes.push({ kind: 'warning', text: `"${runs[b]!.id}" and "${runs[c]!.id}" differ in ${diffs.join(', ')}: the comparison is not like for like.` });
+    }
+  }
+  return notes;
+}

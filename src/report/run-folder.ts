@@ -1,0 +1,195 @@
+// Reads a run folder for reporting, read-only: manifest.json and results.jsonl, validated at the edge
+// with zod so a damaged or foreign file fails with file:line and the field, not deep in a statistic.
+// A torn last line (the run was killed mid-write) is skipped with a warning; a later record for the
+// same (item, sample) replaces an earlier one (a resumed run or --retry-errors appends).
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { InputError, InputErrors } from '../core/errors.js';
+import type { ItemResult, RunManifest } from '../core/types.js';
+
+export interface LoadedRun {
+  /** The folder as given, or null for runs built in memory (tests, benchmarks). */
+  dir: string | null;
+  manifest: RunManifest;
+  /** One record per (itemId, sample), in first-seen order. */
+  results: ItemResult[];
+  warnings: string[];
+}
+
+const nullableNumber = z.number().nullable();
+const memoryFigure = z.object({ bytes: nullableNumber, source: z.string(), note: z.string().optional() });
+
+const manifestSchema = z.looseObject({
+  schema: z.literal(1),
+  medevalVersion: z.string(),
+  createdAt: z.string(),
+  gitCommit: z.string().nullable(),
+  label: z.string().min(1),
+  suite: z.looseObject({
+    name: z.string(),
+    file: z.string().nullable(),
+    dataset: z.string(),
+    datasetFiles: z.array(z.string()),
+    datasetHash: z.string(),
+    items: z.number().int().nonnegative(),
+  }),
+  runner: z.looseObject({ kind: z.string(), profileFile: z.string().nullable() }),
+  model: z.looseObject({
+    runner: z.string(),
+    label: z.string(),
+    parameters: nullableNumber,
+    fileBytes: nullableNumber,
+  }),
+  sampling: z.looseObject({ temperature: z.number(), topP: z.number(), maxTokens: z.number() }),
+  samples: z.number().int().positive(),
+  seed: z.number(),
+  configHash: z.string(),
+  load: z.looseObject({
+    profile: z.enum(['sequential', 'concurrency', 'rate']),
+    concurrency: z.number().optional(),
+    ratePerSecond: z.number().optional(),
+    warmup: z.number(),
+  }),
+  memory: z
+    .looseObject({
+      weights: memoryFigure,
+      processRss: memoryFigure,
+      processPeak: memoryFigure,
+      gpuProcessPeak: memoryFigure.optional(),
+      gpuDevice: memoryFigure.optional(),
+      context: memoryFigure.optional(),
+    })
+    .optional(),
+  durationMs: z.number().nonnegative().optional(),
+  finishedAt: z.string().optional(),
+  status: z.enum(['running', 'finished', 'interrupted', 'failed']),
+});
+
+const timingsSchema = z.looseObject({
+  startedAtEpochMs: z.number(),
+  ttftMs: nullableNumber,
+  ttfoMs: nullableNumber,
+  e2eMs: z.number(),
+  itlMs: z.array(z.number()),
+  tpotMs: nullableNumber,
+  queueMs: z.number().optional(),
+  engine: z.record(z.string(), z.number()).optional(),
+});
+
+const resultSchema = z.looseObject({
+  schema: z.literal(1),
+  itemId: z.string().min(1),
+  sample: z.number().int().nonnegative(),
+  dataset: z.string(),
+  step: z.string().optional(),
+  questionType: z.string(),
+  typeReason: z.string(),
+  template: z.string(),
+  prompt: z.string(),
+  gold: z.string().min(1),
+  rawOutput: z.string(),
+  reasoning: z.string().nullable(),
+  extracted: z.looseObject({
+    letter: z.string().nullable(),
+    status: z.enum(['answered', 'unparseable', 'truncated']),
+    method: z.string(),
+    answerText: z.string(),
+  }),
+  correct: z.boolean().nullable(),
+  promptTokens: nullableNumber,
+  outputTokens: nullableNumber,
+  tokenSource: z.string(),
+  finishReason: z.enum(['stop', 'length', 'abort', 'error']),
+  timings: timingsSchema.nullable(),
+  error: z.looseObject({ kind: z.string(), message: z.string(), retries: z.number().optional() }).optional(),
+  rssBytes: z.number().optional(),
+});
+
+function zodProblems(error: z.ZodError, file: string, line?: number): InputError[] {
+  return error.issues.map((issue) => new InputError(issue.message, { file, line, field: issue.path.map(String).join('.') || '(record)' }));
+}
+
+/** Validate a parsed manifest object; `file` is used in error messages. */
+export function parseManifest(data: unknown, file: string): RunManifest {
+  const parsed = manifestSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new InputErrors(zodProblems(parsed.error, file), `${file}: not a medeval run manifest (${parsed.error.issues.length} problem(s))`);
+  }
+  return parsed.data as unknown as RunManifest;
+}
+
+/**
+ * Parse results.jsonl text. Every bad line is collected and reported at once (up to 20 shown); only a
+ * last line without a trailing newline that is not JSON counts as torn and is skipped with a warning.
+ */
+export function parseResults(text: string, file: string): { results: ItemResult[]; warnings: string[] } {
+  const lines = text.split('\n');
+  const warnings: string[] = [];
+  const problems: InputError[] = [];
+  const byKey = new Map<string, ItemResult>();
+  let replaced = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    let data: unknown;
+    try {
+      data = JSON.parse(line);
+    } catch (e) {
+      if (i === lines.length - 1) {
+        warnings.push(`${file}:${i + 1}: torn last line skipped (the run was stopped mid-write): ${line.length} characters`);
+        continue;
+      }
+      problems.push(new InputError(`not valid JSON (${(e as Error).message})`, { file, line: i + 1 },
+        'a line in the middle of the journal is damaged; restore the file or re-run'));
+      continue;
+    }
+    const parsed = resultSchema.safeParse(data);
+    if (!parsed.success) {
+      problems.push(...zodProblems(parsed.error, file, i + 1));
+      continue;
+    }
+    const result = parsed.data as unknown as ItemResult;
+    const key = `${result.itemId}\u0000${result.sample}`;
+    if (byKey.has(key)) {
+      replaced++;
+      byKey.delete(key); // re-insert so the latest record also takes the latest position
+    }
+    byKey.set(key, result);
+  }
+  if (problems.length) throw new InputErrors(problems, `${file}: ${problems.length} problem(s) in the results journal`);
+  if (replaced) warnings.push(`${file}: ${replaced} record(s) were superseded by a later record for the same item and sample (resume or retry)`);
+  return { results: [...byKey.values()], warnings };
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file },
+      'pass the folder a `medeval run` or `medeval compare` wrote (it holds manifest.json and results.jsonl)');
+  }
+}
+
+/** Load and validate one run folder. Never writes to it. */
+export function readRunFolder(dir: string): LoadedRun {
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+  } catch (e) {
+    throw new InputError(`not a run folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: dir },
+      'pass the folder a `medeval run` or `medeval compare` wrote');
+  }
+  const manifestFile = join(dir, 'manifest.json');
+  let manifestData: unknown;
+  try {
+    manifestData = JSON.parse(readText(manifestFile, 'the run manifest'));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`not valid JSON (${(e as Error).message})`, { file: manifestFile });
+  }
+  const manifest = parseManifest(manifestData, manifestFile);
+  const resultsFile = join(dir, 'results.jsonl');
+  const { results, warnings } = parseResults(readText(resultsFile, 'the results journal'), resultsFile);
+  if (manifest.status !== 'finished') warnings.push(`${manifestFile}: run status is "${manifest.status}"; figures cover the ${results.length} record(s) written so far`);
+  return { dir, manifest, results, warnings };
+}
