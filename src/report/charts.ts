@@ -75,6 +75,14 @@ function baseOptions(title: string, subtitle?: string): NonNullable<ChartConfigu
   } as NonNullable<ChartConfiguration['options']>;
 }
 
+/** Chart labels are cut at this many characters (the tables show the full text). */
+export const MAX_CHART_LABEL = 32;
+
+export function chartLabel(text: string): string {
+  const chars = [...text];
+  return chars.length <= MAX_CHART_LABEL ? text : `${chars.slice(0, MAX_CHART_LABEL - 1).join('')}…`;
+}
+
 function percent(value: number | null): number | null {
   return value == null ? null : Math.round(value * 10000) / 100;
 }
@@ -85,10 +93,10 @@ export function accuracyChart(input: AccuracyChartInput): ChartSpec {
   const groupLabels = input.groups.map((group, g) => {
     const ns = new Set(input.series.map((s) => s.points[g]?.n).filter((n): n is number => n != null));
     // Show n under the group when every model scored the same number of items.
-    return ns.size === 1 ? [group, `n = ${[...ns][0]}`] : group;
+    return ns.size === 1 ? [chartLabel(group), `n = ${[...ns][0]}`] : chartLabel(group);
   });
   const datasets = input.series.map((series, i) => ({
-    label: series.label,
+    label: chartLabel(series.label),
     data: series.points.map((p) => percent(p.value)),
     backgroundColor: seriesColor(i) + 'cc',
     borderColor: seriesColor(i),
@@ -160,13 +168,13 @@ export function memoryChart(input: MemoryChartInput): ChartSpec {
     const missing: string[] = [];
     if (m.weightsBytes == null) missing.push('weights n/a');
     if (m.peakProcessBytes == null) missing.push('peak n/a');
-    return missing.length ? [m.label, `(${missing.join(', ')})`] : m.label;
+    return missing.length ? [chartLabel(m.label), `(${missing.join(', ')})`] : chartLabel(m.label);
   });
   const other = input.models.map((m) => {
     if (m.weightsBytes == null || m.peakProcessBytes == null) return null;
     if (m.peakProcessBytes < m.weightsBytes) {
       // mmap'd weights need not all be resident; say so rather than draw a negative part.
-      notes.push(`${m.label}: peak resident memory is below the weights' size (weights not fully resident)`);
+      notes.push(`${chartLabel(m.label)}: peak resident memory is below the weights' size (weights not fully resident)`);
       return 0;
     }
     return m.peakProcessBytes - m.weightsBytes;
@@ -265,7 +273,7 @@ export function empiricalCdf(values: number[], maxPoints = 400): Array<[number, 
 /** Latency distribution as one CDF curve per model; x in milliseconds, y the share of requests. */
 export function latencyCdfChart(input: LatencyCdfInput): ChartSpec {
   const datasets = input.series.map((s, i) => ({
-    label: `${s.label} (n = ${s.n})`,
+    label: `${chartLabel(s.label)} (n = ${s.n})`,
     data: s.curve.map(([p, ms]) => ({ x: Math.round(ms * 100) / 100, y: p })),
     borderColor: seriesColor(i),
     backgroundColor: seriesColor(i),
@@ -317,7 +325,7 @@ export interface LatencyPercentileInput {
 /** Latency percentiles as grouped bars (for when only summaries, not raw values, are at hand). */
 export function latencyPercentileChart(input: LatencyPercentileInput): ChartSpec {
   const datasets = input.series.map((s, i) => ({
-    label: s.label,
+    label: chartLabel(s.label),
     data: s.valuesMs.map((v) => (v == null ? null : Math.round(v * 100) / 100)),
     backgroundColor: seriesColor(i) + 'cc',
     borderColor: seriesColor(i),
@@ -358,7 +366,7 @@ export function accuracyMemoryChart(input: AccuracyMemoryInput): ChartSpec {
   const left = input.points.filter((p) => !usable.includes(p)).map((p) => p.label);
   const unit = chooseByteUnit(Math.max(0, ...usable.map((p) => p.memoryBytes as number)));
   const datasets = usable.map((p, i) => ({
-    label: p.label,
+    label: chartLabel(p.label),
     data: [{ x: inUnit(p.memoryBytes, unit), y: percent(p.accuracy.value) }],
     backgroundColor: seriesColor(i),
     borderColor: seriesColor(i),
@@ -366,11 +374,11 @@ export function accuracyMemoryChart(input: AccuracyMemoryInput): ChartSpec {
     pointHoverRadius: 8,
     pointStyle: 'circle',
     errorBars: [p.accuracy.low == null || p.accuracy.high == null ? null : [percent(p.accuracy.low), percent(p.accuracy.high)]],
-    pointLabels: [p.label],
+    pointLabels: [chartLabel(p.label)],
   }));
   const interval = input.intervalLabel ?? '95% Wilson interval';
   const subtitle = left.length
-    ? `Whiskers: ${interval}. Not plotted (figure not available): ${left.join(', ')}`
+    ? `Whiskers: ${interval}. Not plotted (figure not available): ${left.map(chartLabel).join(', ')}`
     : `Whiskers: ${interval}. Up and to the left is better.`;
   const title = `Accuracy vs ${input.memoryLabel.toLowerCase()}`;
   const options = baseOptions(title, subtitle);

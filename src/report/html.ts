@@ -1,0 +1,382 @@
+// report.html: one self-contained page rendered from the report model. Tables are rendered here,
+// with every dataset/model text HTML-escaped, so the page reads (and prints) without JavaScript; the
+// charts are drawn in the browser by Chart.js from the same chart specs as the PNG/SVG files.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { CHART_FONT_FAMILY, intervalLabel, reportCharts, type ChartSpec } from './charts.js';
+import { escapeHtml as esc, jsonForScript } from './html-escape.js';
+import { pageHtml } from './html-template.js';
+import type {
+  AccuracyCell,
+  ClaimCheck,
+  Distribution,
+  Interval,
+  LatencyMetric,
+  MemoryPartName,
+  PairComparison,
+  ReportModel,
+  RunReport,
+  Verdict,
+} from './model.js';
+
+// ---- number formatting ---------------------------------------------------------------------------
+
+const NA = '<span class="na">n/a</span>';
+
+function pct(fraction: number | null | undefined, digits = 1): string {
+  return fraction == null || !Number.isFinite(fraction) ? NA : `${(fraction * 100).toFixed(digits)}%`;
+}
+
+/** A difference of two proportions, in percentage points with a sign. */
+function pp(fraction: number): string {
+  const v = fraction * 100;
+  return `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(1)} pp`;
+}
+
+function interval(i: Interval | null | undefined, format: (v: number) => string = (v) => pct(v)): string {
+  if (!i) return NA;
+  if (i.method === 'exact' || (i.lower === i.estimate && i.upper === i.estimate)) return `${format(i.estimate)} <span class="small">(exact)</span>`;
+  return `${format(i.estimate)} <span class="small">[${format(i.lower)}, ${format(i.upper)}]</span>`;
+}
+
+/** Binary units, as on the charts' axes. */
+function bytes(n: number | null | undefined): string {
+  if (n == null || !Number.isFinite(n)) return NA;
+  const units: Array<[string, number]> = [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]];
+  for (const [name, size] of units) if (Math.abs(n) >= size) return `${(n / size).toFixed(2)} ${name}`;
+  return `${n} B`;
+}
+
+function ms(v: number | null | undefined): string {
+  if (v == null || !Number.isFinite(v)) return NA;
+  return v >= 100 ? `${Math.round(v).toLocaleString('en-US')} ms` : `${v.toFixed(v >= 10 ? 1 : 2)} ms`;
+}
+
+function count(n: number | null | undefined): string {
+  return n == null ? NA : n.toLocaleString('en-US');
+}
+
+function pValue(p: number | null | undefined): string {
+  if (p == null || !Number.isFinite(p)) return NA;
+  return p < 0.001 ? '&lt; 0.001' : p.toPrecision(3);
+}
+
+/**
+ * A claimed or measured figure in the claim's own terms. The model gives claims no unit, so it is
+ * inferred: a fraction in [-1, 1] is a percentage, a large number a byte count.
+ */
+function claimValue(claim: ClaimCheck, v: number): string {
+  if (Math.abs(claim.claimed) <= 1) return pct(v);
+  if (Math.abs(claim.claimed) >= 2 ** 20) return bytes(v);
+  return esc(v.toLocaleString('en-US'));
+}
+
+function supportingValue(s: ClaimCheck['supporting'][number]): string {
+  const format = s.unit === 'fraction' ? (v: number) => pct(v) : s.unit === 'ms' ? ms : s.unit === 'bytes' ? bytes : count;
+  if (s.interval) return interval(s.interval, format);
+  return s.value == null ? NA : format(s.value);
+}
+
+// ---- sections ------------------------------------------------------------------------------------
+
+const VERDICT_CLASS: Record<Verdict, string> = {
+  supported: 'supported',
+  'not supported': 'not-supported',
+  inconclusive: 'inconclusive',
+  'not measurable': 'not-measurable',
+};
+
+function badge(verdict: Verdict): string {
+  return `<span class="badge ${VERDICT_CLASS[verdict] ?? 'not-measurable'}">${esc(verdict)}</span>`;
+}
+
+const DIRECTION_WORDS: Record<ClaimCheck['direction'], string> = { 'at-least': 'at least', 'at-most': 'at most', equal: 'equal to' };
+
+function claimsSection(model: ReportModel): string {
+  if (model.claims.length === 0) return section('claims', 'Claims', '<p class="muted">No claims were checked (no claims file given).</p>');
+  const rows = model.claims
+    .map((c) => {
+      const claimed = `${DIRECTION_WORDS[c.direction] ?? esc(c.direction)} ${claimValue(c, c.claimed)}${c.tolerance ? ` <span class="small">± ${claimValue(c, c.tolerance)}</span>` : ''}`;
+      const measured = c.measured ? interval(c.measured, (v) => claimValue(c, v)) : NA;
+      const supporting = c.supporting.length
+        ? `<ul class="small">${c.supporting.map((s) => `<li>${esc(s.label)}: ${supportingValue(s)}</li>`).join('')}</ul>`
+        : '';
+      const pair = c.baseline || c.compressed ? `<div class="small">${esc(c.baseline ?? '—')} → ${esc(c.compressed ?? '—')}</div>` : '';
+      return `<tr>
+<td><strong>${esc(c.statement)}</strong><div class="small">Measured as: ${esc(c.definition)}</div>${pair}</td>
+<td class="num">${claimed}</td>
+<td class="num">${measured}</td>
+<td>${badge(c.verdict)}</td>
+<td>${esc(c.reason)}<div class="small">Rule: ${esc(c.rule)}</div>${supporting}</td>
+</tr>`;
+    })
+    .join('\n');
+  const head = '<tr><th>Claim</th><th class="num">Claimed</th><th class="num">Measured [interval]</th><th>Verdict</th><th>Why</th></tr>';
+  return section('claims', 'Claims', `<table class="claims"><thead>${head}</thead><tbody>${rows}</tbody></table>`);
+}
+
+function accuracyOverallTable(runs: RunReport[]): string {
+  const rows = runs
+    .map((r) => {
+      const c = r.accuracy.overall;
+      const vote = r.accuracy.majorityVote ? `<div class="small">majority vote: ${interval(r.accuracy.majorityVote.accuracy)}</div>` : '';
+      return `<tr><td>${esc(r.label)}</td><td class="num">${interval(c.accuracy)}${vote}</td><td class="num">${count(c.correct)} / ${count(c.scored)}</td><td class="num">${count(c.items)}</td><td class="num">${count(r.accuracy.samplesPerItem)}</td><td class="num">${count(c.wrong)}</td><td class="num">${count(c.unparseable)}</td><td class="num">${count(c.truncated)}</td><td class="num">${count(c.errors)}</td></tr>`;
+    })
+    .join('\n');
+  return `<table><caption>Overall (${esc(intervalLabel(runs.map((r) => r.accuracy.overall.accuracy)))})</caption>
+<thead><tr><th>Run</th><th class="num">Accuracy [interval]</th><th class="num">Correct / scored</th><th class="num">Questions</th><th class="num">Samples per question</th><th class="num">Wrong letter</th><th class="num">Unparseable</th><th class="num">Truncated</th><th class="num">Request errors</th></tr></thead>
+<tbody>${rows}</tbody></table>
+<p class="small">Unparseable and truncated answers are scored as wrong and counted apart; request errors are not scored.</p>`;
+}
+
+/** One row per slice key, one column per run. */
+function sliceTable(caption: string, runs: RunReport[], cells: (r: RunReport) => AccuracyCell[], keyLabel: string): string {
+  const keys: string[] = [];
+  for (const r of runs) for (const c of cells(r)) if (!keys.includes(c.key)) keys.push(c.key);
+  if (keys.length === 0) return '';
+  const head = `<tr><th>${esc(keyLabel)}</th>${runs.map((r) => `<th class="num">${esc(r.label)}</th>`).join('')}</tr>`;
+  const rows = keys
+    .map((k) => {
+      const tds = runs
+        .map((r) => {
+          const c = cells(r).find((x) => x.key === k);
+          if (!c) return `<td class="num">${NA}</td>`;
+          return `<td class="num">${interval(c.accuracy)}<div class="small">${count(c.correct)} / ${count(c.scored)}${c.unparseable || c.truncated ? `; ${count(c.unparseable)} unparseable, ${count(c.truncated)} truncated` : ''}</div></td>`;
+        })
+        .join('');
+      return `<tr><td>${esc(k)}</td>${tds}</tr>`;
+    })
+    .join('\n');
+  return `<table><caption>${esc(caption)}</caption><thead>${head}</thead><tbody>${rows}</tbody></table>`;
+}
+
+function accuracySection(model: ReportModel, charts: ChartSpec[]): string {
+  const runs = model.runs;
+  return section(
+    'accuracy',
+    'Accuracy',
+    [
+      accuracyOverallTable(runs),
+      figure(charts, 'accuracy-by-step'),
+      sliceTable('Per USMLE step', runs, (r) => r.accuracy.byStep, 'Step'),
+      sliceTable('Per question type', runs, (r) => r.accuracy.byQuestionType, 'Question type'),
+      figure(charts, 'accuracy-by-question-type'),
+    ].join('\n'),
+  );
+}
+
+function letter(l: string | null): string {
+  return l == null ? '<span class="na">none</span>' : `<code>${esc(l)}</code>`;
+}
+
+function flipsTable(pair: PairComparison): string {
+  const flips = [
+    ...pair.rightToWrong.map((f) => ({ f, down: true })),
+    ...pair.wrongToRight.map((f) => ({ f, down: false })),
+  ];
+  if (flips.length === 0) return '<p class="muted">No answer changed from right to wrong or wrong to right.</p>';
+  const rows = flips
+    .map(
+      ({ f, down }) =>
+        `<tr><td class="id">${esc(f.itemId)}</td><td>${f.step == null ? NA : esc(f.step)}</td><td>${esc(f.questionType)}</td><td>${letter(f.gold)}</td><td>${letter(f.baselineLetter)}</td><td>${letter(f.compressedLetter)}</td><td class="${down ? 'flip-down' : 'flip-up'}">${down ? 'right → wrong' : 'wrong → right'}</td></tr>`,
+    )
+    .join('\n');
+  return `<table class="flips"><caption>Flipped questions (${count(pair.rightToWrong.length)} right → wrong, ${count(pair.wrongToRight.length)} wrong → right)</caption>
+<thead><tr><th>Item id</th><th>Step</th><th>Question type</th><th>Gold</th><th>${esc(pair.baseline)}</th><th>${esc(pair.compressed)}</th><th>Change</th></tr></thead>
+<tbody>${rows}</tbody></table>`;
+}
+
+const METRIC_NAMES: Record<LatencyMetric, string> = { e2eMs: 'E2EL', ttftMs: 'TTFT', ttfoMs: 'TTFO', tpotMs: 'TPOT', itlMs: 'ITL' };
+const PART_NAMES: Record<MemoryPartName, string> = {
+  weights: 'Weights (model files)',
+  context: 'Context / KV cache (configured)',
+  processPeak: 'Peak process memory (RSS)',
+  processRss: 'Process memory at end (RSS)',
+  gpuProcessPeak: 'Peak GPU memory (process)',
+  gpuDevice: 'GPU memory (whole device)',
+};
+
+function comparisonBlock(pair: PairComparison): string {
+  const m = pair.mcnemar;
+  const facts: Array<[string, string]> = [
+    ['Questions in common', count(pair.itemsInCommon)],
+    ['Only in one run', `${count(pair.onlyInBaseline)} only in ${esc(pair.baseline)}, ${count(pair.onlyInCompressed)} only in ${esc(pair.compressed)}`],
+    ['Left out for request errors', count(pair.excludedForErrors)],
+    ['Both right / both wrong', `${count(pair.bothRight)} / ${count(pair.bothWrong)}`],
+    ['Accuracy on common questions', `${pct(pair.baselineAccuracy)} → ${pct(pair.compressedAccuracy)}`],
+    ['Accuracy difference (compressed − baseline)', interval(pair.accuracyDifference, pp)],
+    ['Retention (compressed / baseline)', interval(pair.retention)],
+    ['Agreement (both right or both wrong)', pct(pair.agreementRate)],
+    ['Same letter chosen', pct(pair.sameLetterRate)],
+    [
+      'McNemar test',
+      m
+        ? `b = ${count(m.b)} (right → wrong), c = ${count(m.c)} (wrong → right); exact p = ${pValue(m.exactP)}, mid-p = ${pValue(m.midP)}${m.chiSquare != null ? `, χ² (continuity-corrected) = ${m.chiSquare.toFixed(3)}, p = ${pValue(m.chiSquareP)}` : ''}`
+        : NA,
+    ],
+  ];
+  const latencyRows = pair.latency
+    .map(
+      (l) =>
+        `<tr><td>${esc(METRIC_NAMES[l.metric] ?? l.metric)} (${esc(l.statistic)})</td><td class="num">${ms(l.baselineMs)}</td><td class="num">${ms(l.compressedMs)}</td><td class="num">${interval(l.reduction)}</td><td>${l.paired ? 'paired' : 'independent'} bootstrap, n = ${count(l.n.baseline)} / ${count(l.n.compressed)}</td></tr>`,
+    )
+    .join('\n');
+  const memoryRows = pair.memory
+    .map(
+      (x) =>
+        `<tr><td>${esc(PART_NAMES[x.part] ?? x.part)}</td><td class="num">${bytes(x.baselineBytes)}</td><td class="num">${bytes(x.compressedBytes)}</td><td class="num">${pct(x.reduction)}</td><td>${x.note ? esc(x.note) : ''}</td></tr>`,
+    )
+    .join('\n');
+  return `<h3>${esc(pair.baseline)} → ${esc(pair.compressed)}</h3>
+<dl class="kv">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>
+${latencyRows ? `<table><caption>Latency reduction (positive = compressed is faster)</caption><thead><tr><th>Metric</th><th class="num">${esc(pair.baseline)}</th><th class="num">${esc(pair.compressed)}</th><th class="num">Reduction [interval]</th><th>Method</th></tr></thead><tbody>${latencyRows}</tbody></table>` : ''}
+${memoryRows ? `<table><caption>Memory reduction (positive = compressed uses less)</caption><thead><tr><th>Part</th><th class="num">${esc(pair.baseline)}</th><th class="num">${esc(pair.compressed)}</th><th class="num">Reduction</th><th>Note</th></tr></thead><tbody>${memoryRows}</tbody></table>` : ''}
+${flipsTable(pair)}`;
+}
+
+function comparisonSection(model: ReportModel): string {
+  if (model.comparisons.length === 0) return '';
+  return section('comparison', 'Baseline vs compressed', model.comparisons.map(comparisonBlock).join('\n'));
+}
+
+function latencySection(model: ReportModel, charts: ChartSpec[]): string {
+  const metrics: LatencyMetric[] = ['e2eMs', 'ttftMs', 'ttfoMs', 'tpotMs', 'itlMs'];
+  const rows: string[] = [];
+  for (const r of model.runs) {
+    for (const metric of metrics) {
+      const d: Distribution | null = r.latency[metric];
+      if (!d) continue;
+      rows.push(
+        `<tr><td>${esc(r.label)}</td><td>${METRIC_NAMES[metric]}</td><td class="num">${count(d.n)}</td><td class="num">${ms(d.mean)}</td><td class="num">${ms(d.std)}</td><td class="num">${ms(d.p50)}</td><td class="num">${ms(d.p90)}</td><td class="num">${ms(d.p95)}</td><td class="num">${ms(d.p99)}</td><td class="num">${ms(d.max)}</td></tr>`,
+      );
+    }
+  }
+  const throughput = model.runs
+    .map((r) => {
+      const l = r.latency;
+      return `<tr><td>${esc(r.label)}</td><td class="num">${count(l.requests)}</td><td class="num">${count(l.completed)}</td><td class="num">${count(l.failed)}</td><td class="num">${l.requestThroughputPerS == null ? NA : l.requestThroughputPerS.toFixed(3)}</td><td class="num">${l.outputTokenThroughputPerS == null ? NA : l.outputTokenThroughputPerS.toFixed(1)}</td><td>${esc(l.load.profile)}${l.load.concurrency != null ? `, concurrency ${count(l.load.concurrency)}` : ''}${l.load.ratePerSecond != null ? `, ${esc(l.load.ratePerSecond)} req/s` : ''}, warm-up ${count(l.load.warmup)}${l.batchSizeOne ? ' <span class="small">(batch size 1)</span>' : ''}</td></tr>`;
+    })
+    .join('\n');
+  const table = rows.length
+    ? `<table><caption>Latency per request</caption><thead><tr><th>Run</th><th>Metric</th><th class="num">n</th><th class="num">Mean</th><th class="num">SD</th><th class="num">p50</th><th class="num">p90</th><th class="num">p95</th><th class="num">p99</th><th class="num">Max</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`
+    : '<p class="muted">No request timings were recorded.</p>';
+  return section(
+    'latency',
+    'Latency',
+    [
+      table,
+      `<table><caption>Load and throughput</caption><thead><tr><th>Run</th><th class="num">Requests</th><th class="num">Completed</th><th class="num">Failed</th><th class="num">Requests / s</th><th class="num">Output tokens / s</th><th>Load</th></tr></thead><tbody>${throughput}</tbody></table>`,
+      figure(charts, 'latency-cdf-e2el'),
+      figure(charts, 'latency-cdf-ttft'),
+      figure(charts, 'latency-percentiles-tpot'),
+      figure(charts, 'latency-percentiles-itl'),
+    ].join('\n'),
+  );
+}
+
+function memorySection(model: ReportModel, charts: ChartSpec[]): string {
+  const parts: MemoryPartName[] = [];
+  for (const r of model.runs) for (const m of r.memory) if (!parts.includes(m.part)) parts.push(m.part);
+  const head = `<tr><th>Part</th>${model.runs.map((r) => `<th class="num">${esc(r.label)}</th>`).join('')}</tr>`;
+  const rows = parts
+    .map((part) => {
+      const tds = model.runs
+        .map((r) => {
+          const m = r.memory.find((x) => x.part === part);
+          if (!m) return `<td class="num">${NA}</td>`;
+          if (m.bytes == null) return `<td class="num"><span class="na">not available</span>${m.note ? `<div class="small">${esc(m.note)}</div>` : ''}</td>`;
+          return `<td class="num">${bytes(m.bytes)}<div class="small">${esc(m.source)}${m.note ? `; ${esc(m.note)}` : ''}</div></td>`;
+        })
+        .join('');
+      return `<tr><td>${esc(PART_NAMES[part] ?? part)}</td>${tds}</tr>`;
+    })
+    .join('\n');
+  const table = parts.length
+    ? `<table><caption>Memory parts (binary units: 1 GiB = 2<sup>30</sup> bytes)</caption><thead>${head}</thead><tbody>${rows}</tbody></table>`
+    : '<p class="muted">No memory figures were recorded.</p>';
+  return section('memory', 'Memory', [table, figure(charts, 'memory'), figure(charts, 'accuracy-vs-memory')].join('\n'));
+}
+
+function modelsSection(model: ReportModel): string {
+  const blocks = model.runs.map((r) => {
+    const d = r.model;
+    const tensorTypes = d.tensorTypes
+      ? Object.entries(d.tensorTypes)
+          .map(([k, v]) => `${esc(k)}: ${count(v)}`)
+          .join(', ')
+      : NA;
+    const s = r.sampling;
+    const facts: Array<[string, string]> = [
+      ['Runner', esc(d.runner)],
+      ['Model file', d.modelPath ? `<code>${esc(d.modelPath)}</code>` : NA],
+      ['Architecture', d.architecture ? esc(d.architecture) : NA],
+      ['Parameters', d.parameters == null ? NA : `${count(d.parameters)} (${(d.parameters / 1e9).toFixed(2)} B)`],
+      ['File size', bytes(d.fileBytes)],
+      ['Weight format', d.quantization ? esc(d.quantization) : NA],
+      ['Tensor types', tensorTypes],
+      ['Context size', d.contextSize == null ? NA : count(d.contextSize)],
+      ['Threads', d.threads == null ? NA : count(d.threads)],
+      [
+        'Sampling',
+        `temperature ${esc(s.temperature)}, top-p ${esc(s.topP)}${s.topK != null ? `, top-k ${esc(s.topK)}` : ''}${s.minP != null ? `, min-p ${esc(s.minP)}` : ''}, max tokens ${count(s.maxTokens)}${s.seed != null ? `, seed ${esc(s.seed)}` : ''}`,
+      ],
+      ['Suite', `${esc(r.suite.name)} (${esc(r.suite.dataset)}, ${count(r.suite.items)} questions, <code>${esc(r.suite.datasetHash)}</code>)`],
+      ['Run', `${esc(r.status)}, ${esc(r.createdAt)}${r.finishedAt ? ` → ${esc(r.finishedAt)}` : ''}; medeval ${esc(r.medevalVersion)}${r.gitCommit ? ` @ <code>${esc(r.gitCommit)}</code>` : ''}`],
+      ['Run folder', r.folder ? `<code>${esc(r.folder)}</code>` : NA],
+      ['Config hash', `<code>${esc(r.configHash)}</code>`],
+      ['Finish reasons', Object.entries(r.finishReasons).map(([k, v]) => `${esc(k)}: ${count(v)}`).join(', ') || NA],
+    ];
+    if (d.extra && Object.keys(d.extra).length) facts.push(['Other', `<code>${esc(JSON.stringify(d.extra))}</code>`]);
+    const warnings = r.warnings.length ? `<ul class="notes">${r.warnings.map((w) => `<li class="note-warning">${esc(w)}</li>`).join('')}</ul>` : '';
+    return `<div><h3>${esc(r.label)}</h3><dl class="kv">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>${warnings}</div>`;
+  });
+  return section('models', 'Models and runs', `<div class="grid2">${blocks.join('\n')}</div>`);
+}
+
+function notesSection(model: ReportModel): string {
+  const items = model.notes.map((n) => `<li class="note-${esc(n.kind)}"><strong>${esc(n.kind)}:</strong> ${esc(n.text)}</li>`);
+  items.push(
+    `<li><strong>settings:</strong> confidence ${pct(model.settings.confidence, 0)}, ${count(model.settings.bootstrapResamples)} bootstrap resamples, seed ${esc(model.settings.seed)}.</li>`,
+  );
+  return section('notes', 'Definitions and notes', `<ul class="notes">${items.join('\n')}</ul>`);
+}
+
+function section(id: string, title: string, html: string): string {
+  return `<section id="${esc(id)}"><h2>${esc(title)}</h2>\n${html}\n</section>`;
+}
+
+function figure(charts: ChartSpec[], id: string): string {
+  const spec = charts.find((c) => c.id === id);
+  if (!spec) return '';
+  return `<figure><div class="chart"><canvas id="chart-${esc(spec.id)}" width="${spec.width}" height="${spec.height}" role="img" aria-label="${esc(spec.description)}"></canvas></div><figcaption>${esc(spec.description)}</figcaption></figure>`;
+}
+
+// ---- the page ------------------------------------------------------------------------------------
+
+/** The whole report page as a string. */
+export function renderHtml(model: ReportModel): string {
+  const charts = reportCharts(model);
+  const labels = model.runs.map((r) => r.label);
+  const nav = [['claims', 'Claims'], ['accuracy', 'Accuracy'], ...(model.comparisons.length ? [['comparison', 'Baseline vs compressed']] : []), ['latency', 'Latency'], ['memory', 'Memory'], ['models', 'Models'], ['notes', 'Notes']];
+  const header = `<header><h1>medeval report</h1>
+<p class="meta">${labels.length ? `Runs: ${labels.map((l) => `<strong>${esc(l)}</strong>`).join(', ')}` : 'No runs'} · report schema ${esc(model.schemaVersion)}${model.generatedAt ? ` · generated ${esc(model.generatedAt)}` : ''}</p>
+<nav><ul>${nav.map(([id, title]) => `<li><a href="#${id}">${esc(title)}</a></li>`).join('')}</ul></nav>
+<noscript><p class="muted">Charts need JavaScript; every figure is also in the tables.</p></noscript></header>`;
+  const body = model.runs.length
+    ? [claimsSection(model), accuracySection(model, charts), comparisonSection(model), latencySection(model, charts), memorySection(model, charts), modelsSection(model), notesSection(model)]
+    : [claimsSection(model), notesSection(model)];
+  return pageHtml({
+    title: `medeval report: ${labels.join(' vs ') || 'no runs'}`,
+    bodyHtml: `<main>${header}\n${body.filter(Boolean).join('\n')}</main>`,
+    // The model travels with the page, so the figures behind it can be read back from report.html alone.
+    dataJson: jsonForScript({ chartFontFamily: CHART_FONT_FAMILY, charts, model }),
+  });
+}
+
+/** Writes report.html (creating its folder); returns the path. */
+export async function writeHtml(model: ReportModel, file: string): Promise<string> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, renderHtml(model), 'utf8');
+  return file;
+}
