@@ -62,7 +62,7 @@ export interface RunAccuracy {
   overall: AccuracyCell;
   byStep: AccuracyCell[];
   byQuestionType: AccuracyCell[];
-  /** With several samples per question: majority vote over samples (ties: earliest sample's letter). */
+  /** With several samples per question: majority vote over samples (ties: the letter that reached the top count first). */
   majorityVote: AccuracyCell | null;
 }
 
@@ -119,7 +119,7 @@ export interface RunReport {
   configHash: string;
   accuracy: RunAccuracy;
   latency: RunLatency;
-  /** Every part the manifest knew, in MEMORY_PARTS order; bytes null = not available (note says why). */
+  /** Every part in MEMORY_PARTS order; bytes null = not available (note says why). */
   memory: MemoryPart[];
   finishReasons: Partial<Record<FinishReason, number>>;
   /** Memory over the run (rssBytes after each item), downsampled to at most 200 points. */
@@ -237,6 +237,34 @@ export interface AccuracyMemoryPoint {
   gpuProcessPeakBytes: number | null;
 }
 
+export type ItemStatus = 'answered' | 'unparseable' | 'truncated' | 'error';
+
+/** One run's answer to one (question, sample), for the side-by-side item table. */
+export interface ItemCell {
+  letter: string | null;
+  status: ItemStatus;
+  /** null: the request failed (not scored). */
+  correct: boolean | null;
+  e2eMs: number | null;
+  ttftMs: number | null;
+  outputTokens: number | null;
+}
+
+/** Per-item rows across runs (results.csv, flip explorers). */
+export interface ItemTable {
+  /** Run ids, in the order of each row's `cells`. */
+  runs: string[];
+  rows: Array<{
+    itemId: string;
+    sample: number;
+    step?: string;
+    questionType: QuestionType;
+    gold: string;
+    /** One cell per run in `runs` order; null when that run has no record for this item and sample. */
+    cells: Array<ItemCell | null>;
+  }>;
+}
+
 export interface ReportNote {
   kind: 'definition' | 'warning' | 'info';
   text: string;
@@ -256,4 +284,6 @@ export interface ReportModel {
   claims: ClaimCheck[];
   accuracyVsMemory: AccuracyMemoryPoint[];
   notes: ReportNote[];
+  /** Per-item table over all runs; omitted when built with includeItems: false. */
+  items?: ItemTable;
 }
