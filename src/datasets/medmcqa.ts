@@ -85,7 +85,8 @@ export async function parseMedmcqaFile(file: string, copBase: CopBase | 'auto' =
   const decision = decideCopBase(cops, file, copBase);
   if ('problem' in decision) fileProblems.push(new InputError(decision.problem, { file, field: 'cop' }));
   else if (cops.length > 0) warnings.push(decision.warning);
-  const base = 'base' in decision ? decision.base : 0;
+  // Without a base no answer can be read; the file-level problem above already says why.
+  const base = 'base' in decision ? decision.base : null;
 
   for (const { outcomeIndex, entry } of pending) {
     outcomes[outcomeIndex] = medmcqaRecord(entry, file, base);
@@ -93,7 +94,7 @@ export async function parseMedmcqaFile(file: string, copBase: CopBase | 'auto' =
   return { format: 'medmcqa', files: [file], outcomes, warnings, fileProblems, defaultName: 'medmcqa' };
 }
 
-function medmcqaRecord({ line, record, check, cop }: Pending, file: string, base: CopBase): RecordOutcome {
+function medmcqaRecord({ line, record, check, cop }: Pending, file: string, base: CopBase | null): RecordOutcome {
   const place = { file, line };
   const question = check.text(record, 'question');
   const options: Record<string, string> = {};
@@ -108,12 +109,12 @@ function medmcqaRecord({ line, record, check, cop }: Pending, file: string, base
   const exp = check.optionalText(record, 'exp');
 
   let answer: string | undefined;
-  if (cop !== undefined) {
+  if (cop !== undefined && base !== null) {
     const index = cop - base;
     if (index < 0 || index > 3) check.fail('cop', `${cop} is outside ${base}..${base + 3} (read as ${base}-based)`);
     else answer = OPTION_FIELDS[index][0];
   }
-  if (!check.ok || question === undefined || answer === undefined) return { place, item: null, problems: check.problems };
+  if (!check.ok || question === undefined || answer === undefined || base === null) return { place, item: null, problems: check.problems };
 
   const extra: Record<string, unknown> = { cop, copBase: base };
   if (choiceType !== undefined) extra.choiceType = choiceType;
