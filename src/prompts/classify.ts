@@ -121,9 +121,9 @@ function normalise(text: string): string {
   return text.replace(/[\u2018\u2019\u02bc]/g, "'").replace(/[\u201c\u201d]/g, '"').replace(/\s+/g, ' ').trim();
 }
 
-// A sentence ends at . ! ? or : followed by whitespace and a capital, digit or opening quote/bracket;
+// A sentence ends at . ! or ? followed by whitespace and a capital, digit or opening quote/bracket;
 // "e.g. the" and "37.5 C" do not split.
-const SENTENCE_BREAK = /[.!?:]\s+(?=["'(\[]?[A-Z0-9])/g;
+const SENTENCE_BREAK = /[.!?]\s+(?=["'(\[]?[A-Z0-9])/g;
 
 /**
  * The ask: the sentence that ends with the question's last "?", or the last sentence when there is
