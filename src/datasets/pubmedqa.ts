@@ -53,7 +53,7 @@ function pubmedqaRecord(pmid: string, value: unknown, file: string, line: number
   }
   const question = check.text(value, 'QUESTION');
   let contexts: string[] | undefined;
-  if (value.CONTEXTS === undefined) check.fail('CONTEXTS', 'missing');
+  if (value.CONTEXTS === undefined || value.CONTEXTS === null) check.fail('CONTEXTS', 'missing');
   else {
     contexts = check.optionalStrings(value, 'CONTEXTS');
     if (contexts && contexts.length === 0) check.fail('CONTEXTS', 'is empty');

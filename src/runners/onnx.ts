@@ -1,0 +1,399 @@
+// ONNX decoder models in process through onnxruntime-node, in the folder layout Hugging Face Optimum and
+// transformers.js use. The token loop is ours (not transformers.js's generate), so every token's time is
+// measured here and fed to the shared StreamTimer; transformers.js is used only for the tokenizer and the
+// chat template. Every item starts from an empty KV cache, so items are independent.
+import { basename, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
+import { z } from 'zod';
+import { InputError } from '../core/errors.js';
+import type {
+  ChatMessage,
+  FinishReason,
+  GenerateRequest,
+  Generation,
+  MemoryReport,
+  ModelDescription,
+  Runner,
+} from '../core/types.js';
+import { ProcessMemorySampler } from '../metrics/process-memory.js';
+import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
+import { cudaProviderStatus, ONNX_VARIANT_NAMES, resolveOnnxModel, type OnnxVariantName, type ResolvedOnnxModel } from './onnx-files.js';
+import { inspectOnnxFile, type OnnxWeightSummary } from './onnx-inspect.js';
+import { sampleToken, seededRng } from './onnx-sampling.js';
+import { IncrementalDetokenizer, float16ToFloat32, loadLocalTokenizer, type LocalTokenizer } from './onnx-tokenizer.js';
+
+export const onnxProfileSchema = z.object({
+  kind: z.literal('onnx'),
+  label: z.string().min(1),
+  /** A folder in the Optimum / transformers.js layout (config.json, tokenizer.json, onnx/model*.onnx). */
+  modelDir: z.string().min(1),
+  /** transformers.js dtype name: fp32 (model.onnx), fp16, q8 (model_quantized.onnx), q4 (model_q4.onnx), ... */
+  variant: z.enum(ONNX_VARIANT_NAMES as [OnnxVariantName, ...OnnxVariantName[]]).optional(),
+  /** Or an explicit .onnx file, relative to modelDir; overrides `variant`. */
+  file: z.string().min(1).optional(),
+  /** onnxruntime intra-op threads; set explicitly (the default takes every core, which other work shares). */
+  threads: z.number().int().positive().default(2),
+  /** "cuda" needs onnxruntime-node's CUDA provider (installed with ONNXRUNTIME_NODE_INSTALL=cuda12) and a GPU. */
+  executionProvider: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** false: recompute the whole sequence every token (slow; for checking the cache, or graphs without one). */
+  useKvCache: z.boolean().default(true),
+  notes: z.string().optional(),
+});
+export type OnnxProfile = z.infer<typeof onnxProfileSchema>;
+/** The profile as a caller may write it (defaults not yet applied). */
+export type OnnxProfileInput = z.input<typeof onnxProfileSchema>;
+
+export interface OnnxRunnerOptions {
+  /** Folder that a relative modelDir resolves against (the profile file's folder); default: the cwd. */
+  baseDir?: string;
+}
+
+type Ort = typeof import('onnxruntime-node');
+
+interface KvLayout {
+  /** Input name -> the output name that feeds it on the next step. */
+  pastToPresent: Map<string, string>;
+  heads: number;
+  headDim: number;
+  type: 'float32' | 'float16';
+  layers: number;
+}
+
+const PAST_RE = /^past_key_values\.(\d+)\.(key|value)$/;
+
+function numberFrom(v: unknown): number | undefined {
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+}
+
+function idsFrom(v: unknown): number[] {
+  if (typeof v === 'number') return [v];
+  if (Array.isArray(v)) return v.filter((x): x is number => typeof x === 'number');
+  return [];
+}
+
+export class OnnxRunner implements Runner {
+  readonly kind = 'onnx';
+  private readonly sampler = new ProcessMemorySampler();
+  private longestSequence = 0;
+
+  private constructor(
+    private readonly profile: OnnxProfile,
+    private readonly ort: Ort,
+    private readonly model: ResolvedOnnxModel,
+    private readonly summary: OnnxWeightSummary,
+    private readonly session: InferenceSession,
+    private readonly tokenizer: LocalTokenizer,
+    private readonly kv: KvLayout | null,
+    private readonly eosIds: Set<number>,
+    private readonly maxContext: number | null,
+    private readonly loadMs: number,
+  ) {
+    this.sampler.start();
+  }
+
+  static async create(profileIn: OnnxProfileInput, opts: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
+    const profile = onnxProfileSchema.parse(profileIn);
+    const modelDir = opts.baseDir ? resolve(opts.baseDir, profile.modelDir) : profile.modelDir;
+    const model = await resolveOnnxModel(modelDir, { variant: profile.variant, file: profile.file });
+    if (profile.executionProvider === 'cuda') {
+      const cuda = cudaProviderStatus();
+      if (!cuda.available) {
+        throw new InputError(`CUDA execution provider unavailable: ${cuda.reason}`, { field: 'executionProvider' },
+          'on a Linux x64 machine with an NVIDIA GPU and CUDA 12, reinstall onnxruntime-node with its install script allowed ' +
+            '(ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node); otherwise set executionProvider: cpu');
+      }
+    }
+    const t0 = performance.now();
+    const ort = await import('onnxruntime-node');
+    let session: InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(model.modelFile, {
+        executionProviders: [profile.executionProvider],
+        intraOpNumThreads: profile.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+        logSeverityLevel: 3,
+      });
+    } catch (e) {
+      throw new InputError(`onnxruntime could not load ${model.modelFile}: ${(e as Error).message}`, { field: profile.file ? 'file' : 'variant' },
+        'check that the export finished and that its external data files (model.onnx_data) sit next to the .onnx file');
+    }
+    if (!session.inputNames.includes('input_ids') || !session.outputNames.includes('logits')) {
+      throw new InputError(`${model.modelFile} is not a decoder language model: it needs an input_ids input and a logits output ` +
+        `(inputs: ${session.inputNames.join(', ')}; outputs: ${session.outputNames.join(', ')})`, { field: 'modelDir' },
+      'export with `optimum-cli export onnx --task text-generation-with-past`');
+    }
+    const kv = kvLayoutOf(session, model.config);
+    const tokenizer = await loadLocalTokenizer(model.modelDir);
+    const eosIds = new Set([
+      ...idsFrom(model.generationConfig?.eos_token_id),
+      ...idsFrom(model.config.eos_token_id),
+      ...(tokenizer.eosTokenId !== null ? [tokenizer.eosTokenId] : []),
+    ]);
+    const summary = inspectOnnxFile(model.modelFile);
+    const maxContext = numberFrom(model.config.max_position_embeddings) ?? null;
+    return new OnnxRunner(profile, ort, model, summary, session, tokenizer, kv, eosIds, maxContext, performance.now() - t0);
+  }
+
+  /** Whether generation reuses present.N.* as the next step's past (false: the whole sequence every step). */
+  get usesKvCache(): boolean {
+    return this.kv !== null && this.profile.useKvCache;
+  }
+
+  async describe(): Promise<ModelDescription> {
+    return {
+      runner: this.kind,
+      label: this.profile.label,
+      modelPath: this.model.modelFile,
+      architecture: typeof this.model.config.model_type === 'string' ? this.model.config.model_type : undefined,
+      parameters: this.summary.parameters,
+      fileBytes: this.model.weightsBytes,
+      tensorTypes: this.summary.tensorTypes,
+      quantization: this.summary.quantization,
+      ...(this.maxContext !== null ? { contextSize: this.maxContext } : {}),
+      threads: this.profile.threads,
+      extra: {
+        variant: this.model.variant,
+        file: relative(this.model.modelDir, this.model.modelFile),
+        externalDataFiles: this.model.externalDataFiles.map((f) => basename(f)),
+        executionProvider: this.profile.executionProvider,
+        kvCache: this.usesKvCache,
+        chatTemplate: this.tokenizer.hasChatTemplate ? 'tokenizer_config.json' : 'none (plain text prompt)',
+        loadMs: Math.round(this.loadMs),
+        onnxruntimeVersion: this.ort.env.versions.node ?? null,
+        opTypes: this.summary.opTypes,
+        ...(this.profile.notes ? { notes: this.profile.notes } : {}),
+      },
+    };
+  }
+
+  /** The prompt text and token ids for a conversation: the model's chat template when it has one. */
+  encodePrompt(messages: ChatMessage[]): { text: string; ids: number[]; startsInReasoning: boolean; prefill: string } {
+    const text = this.tokenizer.render(messages);
+    const ids = this.tokenizer.encode(text, !this.tokenizer.hasChatTemplate);
+    // DeepSeek-R1 templates end the prompt with "<think>\n": the model then only writes the closing tag.
+    const open = text.lastIndexOf('<think>');
+    const startsInReasoning = open >= 0 && text.slice(open + '<think>'.length).trim() === '';
+    return { text, ids, startsInReasoning, prefill: startsInReasoning ? text.slice(open) : '' };
+  }
+
+  async generate(req: GenerateRequest): Promise<Generation> {
+    const s = req.sampling;
+    const prompt = this.encodePrompt(req.messages);
+    if (this.maxContext !== null && prompt.ids.length >= this.maxContext) {
+      throw new Error(`prompt of ${prompt.ids.length} tokens does not fit the model's context of ${this.maxContext} tokens`);
+    }
+    const seed = s.seed ?? Math.floor(Math.random() * 2 ** 31);
+    const rand = seededRng(seed);
+    const detok = new IncrementalDetokenizer(this.tokenizer);
+    const timer = new StreamTimer();
+    const splitter = new InlineThinkSplitter(prompt.startsInReasoning);
+    const stops = (s.stop ?? []).filter((x) => x.length > 0);
+    const sequence = [...prompt.ids];
+    let generated = '';
+    let outputTokens = 0;
+    let finishReason: FinishReason = 'length';
+    let past: Record<string, OrtTensor> | null = null;
+    let prefillMs = 0;
+
+    timer.start();
+    try {
+      for (let step = 0; step < s.maxTokens; step++) {
+        if (req.signal?.aborted) {
+          finishReason = 'abort';
+          break;
+        }
+        const stepStart = performance.now();
+        const fresh = this.usesKvCache && step > 0 ? sequence.slice(-1) : sequence;
+        const pastLen = this.usesKvCache && step > 0 ? sequence.length - 1 : 0;
+        const out = await this.forward(fresh, pastLen, this.usesKvCache ? past : null);
+        past = out.present;
+        const next = sampleToken(out.logits, s, rand);
+        if (step === 0) prefillMs = performance.now() - stepStart;
+        if (this.eosIds.has(next)) {
+          finishReason = 'stop';
+          break;
+        }
+        sequence.push(next);
+        outputTokens++;
+        const delta = detok.push(next);
+        const at = performance.now();
+        if (delta) {
+          generated += delta;
+          const part = splitter.feed(delta);
+          if (part.reasoning) timer.chunk('reasoning', part.reasoning, at);
+          if (part.answer) timer.chunk('answer', part.answer, at);
+          // A token that is only a think tag (or part of one) is still a streamed token: time it as
+          // reasoning markup, so it never starts the answer (TTFO) but keeps one chunk per token.
+          if (!part.reasoning && !part.answer) timer.chunk('reasoning', delta, at);
+          const cut = firstStop(generated, stops);
+          if (cut !== null) {
+            generated = generated.slice(0, cut);
+            finishReason = 'stop';
+            break;
+          }
+        }
+        if (this.maxContext !== null && sequence.length >= this.maxContext) {
+          finishReason = 'length';
+          break;
+        }
+      }
+      const rest = detok.flush();
+      if (rest && finishReason !== 'stop') {
+        generated += rest;
+        const part = splitter.feed(rest);
+        const at = performance.now();
+        if (part.reasoning) timer.chunk('reasoning', part.reasoning, at);
+        if (part.answer) timer.chunk('answer', part.answer, at);
+      }
+      const tail = splitter.flush();
+      if (tail.reasoning) timer.chunk('reasoning', tail.reasoning);
+      if (tail.answer) timer.chunk('answer', tail.answer);
+    } finally {
+      this.longestSequence = Math.max(this.longestSequence, sequence.length);
+      this.sampler.sample();
+    }
+
+    // The reasoning/answer split of the final (possibly stop-trimmed) text, the same way the timer saw it.
+    const split = new InlineThinkSplitter(prompt.startsInReasoning);
+    const a = split.feed(generated);
+    const b = split.flush();
+    const reasoning = a.reasoning + b.reasoning;
+    const hadReasoning = prompt.startsInReasoning || reasoning.length > 0;
+    const e2eSoFar = timer.elapsed();
+    const decodeMs = Math.max(0, e2eSoFar - prefillMs);
+    const timings = timer.finish(outputTokens, {
+      engine: {
+        seed,
+        promptTokens: prompt.ids.length,
+        prefillMs,
+        decodeMs,
+        // Tokens after the first, over the time after the prefill step: the engine's own decode speed.
+        decodeTokensPerSecond: outputTokens > 1 && decodeMs > 0 ? ((outputTokens - 1) * 1000) / decodeMs : 0,
+      },
+    });
+    return {
+      rawText: prompt.prefill + generated,
+      reasoning: hadReasoning ? reasoning : null,
+      promptTokens: prompt.ids.length,
+      outputTokens,
+      tokenSource: 'engine',
+      finishReason,
+      timings,
+    };
+  }
+
+  /** One forward pass over `ids` after `pastLen` cached positions; returns the last position's logits. */
+  private async forward(ids: number[], pastLen: number, past: Record<string, OrtTensor> | null): Promise<{ logits: Float32Array; present: Record<string, OrtTensor> | null }> {
+    const { Tensor } = this.ort;
+    const n = ids.length;
+    const total = pastLen + n;
+    const feeds: Record<string, OrtTensor> = {
+      input_ids: new Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, n]),
+    };
+    const names = this.session.inputNames;
+    if (names.includes('attention_mask')) feeds.attention_mask = new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
+    if (names.includes('position_ids')) feeds.position_ids = new Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(pastLen + i)), [1, n]);
+    if (names.includes('use_cache_branch')) feeds.use_cache_branch = new Tensor('bool', [pastLen > 0], [1]);
+    for (const keep of ['num_logits_to_keep', 'logits_to_keep']) {
+      if (names.includes(keep)) feeds[keep] = new Tensor('int64', BigInt64Array.from([1n]), []);
+    }
+    if (this.kv) {
+      for (const [pastName, presentName] of this.kv.pastToPresent) {
+        feeds[pastName] = past?.[presentName] ?? emptyKv(this.ort, this.kv);
+      }
+    }
+    const out = await this.session.run(feeds);
+    const logits = out.logits;
+    const vocab = logits.dims[logits.dims.length - 1];
+    const rows = logits.size / vocab;
+    const last = (logits.data as Float32Array | Uint16Array).subarray((rows - 1) * vocab, rows * vocab);
+    const lastF32 = logits.type === 'float16' ? float16ToFloat32(last as Uint16Array) : Float32Array.from(last as Float32Array);
+    let present: Record<string, OrtTensor> | null = null;
+    if (this.kv) {
+      present = {};
+      for (const presentName of this.kv.pastToPresent.values()) present[presentName] = out[presentName];
+    }
+    return { logits: lastF32, present };
+  }
+
+  async memory(): Promise<MemoryReport> {
+    this.sampler.sample();
+    const kvBytesPerToken = this.kv ? this.kv.pastToPresent.size * this.kv.heads * this.kv.headDim * (this.kv.type === 'float16' ? 2 : 4) : 0;
+    return {
+      weights: {
+        bytes: this.model.weightsBytes,
+        source: `ONNX file size: ${[this.model.modelFile, ...this.model.externalDataFiles].map((f) => basename(f)).join(' + ')}`,
+      },
+      processRss: { bytes: this.sampler.currentRss(), source: 'process.memoryUsage().rss of the medeval process (onnxruntime-node has no memory API)' },
+      processPeak: this.sampler.peakFigure(),
+      gpuProcessPeak: this.profile.executionProvider === 'cuda'
+        ? { bytes: null, source: 'none', note: 'not sampled: onnxruntime-node reports no GPU memory; use nvidia-smi per PID' }
+        : { bytes: null, source: 'none', note: 'not available: the ONNX runner ran on the CPU execution provider' },
+      context: {
+        bytes: this.kv ? kvBytesPerToken * this.longestSequence : null,
+        source: 'KV cache computed: layers x 2 x kv heads x head dim x dtype bytes x longest sequence',
+        note: this.kv
+          ? `${kvBytesPerToken} bytes per token, longest sequence ${this.longestSequence} tokens; onnxruntime grows the cache per token (no fixed allocation); included in process peak`
+          : 'the graph has no KV cache inputs',
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.sampler.stop();
+    await this.session.release();
+  }
+}
+
+function firstStop(text: string, stops: string[]): number | null {
+  let best: number | null = null;
+  for (const stop of stops) {
+    const i = text.indexOf(stop);
+    if (i >= 0 && (best === null || i < best)) best = i;
+  }
+  return best;
+}
+
+function emptyKv(ort: Ort, kv: KvLayout): OrtTensor {
+  const data = kv.type === 'float16' ? new Uint16Array(0) : new Float32Array(0);
+  return new ort.Tensor(kv.type, data, [1, kv.heads, 0, kv.headDim]);
+}
+
+/** The KV cache inputs of a graph, with heads and head size from the graph (else config.json). */
+function kvLayoutOf(session: InferenceSession, config: Record<string, unknown>): KvLayout | null {
+  const pastToPresent = new Map<string, string>();
+  let layers = 0;
+  for (const name of session.inputNames) {
+    const m = PAST_RE.exec(name);
+    if (!m) continue;
+    const presentName = `present.${m[1]}.${m[2]}`;
+    if (!session.outputNames.includes(presentName)) {
+      throw new InputError(`the graph has input ${name} but no output ${presentName}`, { field: 'modelDir' },
+        'export with `--task text-generation-with-past` so every past_key_values input has its present output');
+    }
+    pastToPresent.set(name, presentName);
+    layers = Math.max(layers, Number(m[1]) + 1);
+  }
+  if (pastToPresent.size === 0) return null;
+  const first = [...pastToPresent.keys()][0];
+  const meta = session.inputMetadata.find((md) => md.name === first);
+  const shape = meta && meta.isTensor ? meta.shape : [];
+  const heads = typeof shape[1] === 'number' ? shape[1]
+    : numberFrom(config.num_key_value_heads) ?? numberFrom(config.num_attention_heads);
+  const hidden = numberFrom(config.hidden_size);
+  const attnHeads = numberFrom(config.num_attention_heads);
+  const headDim = typeof shape[3] === 'number' ? shape[3]
+    : numberFrom(config.head_dim) ?? (hidden && attnHeads ? hidden / attnHeads : undefined);
+  if (!heads || !headDim) {
+    throw new InputError(`cannot tell the KV cache shape of ${first}: the graph leaves it symbolic and config.json has no num_key_value_heads / head_dim`,
+      { field: 'modelDir' }, 'use the config.json that came with the export');
+  }
+  const type = meta && meta.isTensor && meta.type === 'float16' ? 'float16' : 'float32';
+  return { pastToPresent, heads, headDim, type, layers };
+}
+
+export function createOnnxRunner(profile: OnnxProfileInput, opts: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
+  return OnnxRunner.create(profile, opts);
+}
