@@ -266,6 +266,9 @@ const ANSWER_COLON =
   /\b(?:(?:final|correct|best|my)\s+)?answer(?:\s*\((?:letter|option|choice)\))?\s*(?:\*\*|__)?\s*[:=]|\bfinal\s+answer\b(?:\s*(?:\*\*|__|#+))?[ \t]*(?=\r?\n)/giu;
 const ANSWER_IS =
   /\b(?:answer|choice|option|response|selection)\s+(?:(?:would|should|must|will|could)\s+be|is)\b|\bI\s*(?:would|will|'ll|'d|’ll|’d)?\s*(?:choose|pick|select|go\s+with)\b|\b(?:is|be)\s+(?=(?:option|choice)\s*\(?[A-Za-z]\b)/giu;
+// "Option C is correct", "(C) is the best answer": the letter comes before the verdict.
+const LETTER_IS_CORRECT =
+  /(?:\b(?:[Oo]ption|[Cc]hoice)\s+\(?([A-Za-z])\)?|\(([A-Za-z])\)|\*\*\(?([A-Z])\)?\*\*|\b([A-Z]))(?![\p{L}\p{N}])\s+is\s+(?:the\s+)?(?:correct|right|best|most\s+appropriate)\b/gu;
 const HYPOTHETICAL = /\b(?:if|whether|unless|suppose|supposing|assuming)\s+(?:[\p{L}'’]+\s+){0,2}$/iu;
 const BOXED = /\\(?:boxed|fbox)\s*\{/g;
 
@@ -287,6 +290,12 @@ function lastExplicitStatement(text: string, index: OptionIndex): Decision | nul
       const named = statedOptionText(text, after, index);
       if (named) candidates.push({ at, ...named, method: 'option-text' });
     }
+  }
+  for (const m of text.matchAll(LETTER_IS_CORRECT)) {
+    const at = m.index ?? 0;
+    if (HYPOTHETICAL.test(text.slice(Math.max(0, at - 30), at))) continue;
+    const letter = (m[1] ?? m[2] ?? m[3] ?? m[4]).toUpperCase();
+    candidates.push({ at, letter, ambiguous: false, method: 'answer-is' });
   }
   for (const m of text.matchAll(BOXED)) {
     const at = m.index ?? 0;

@@ -52,6 +52,8 @@ const cases: Case[] = [
   { name: 'I would go with C', raw: THINK_DIABETES + "I'd go with C.", letter: 'C', status: 'answered', method: 'answer-is' },
   { name: 'is option C', raw: THINK_DIABETES + 'The most appropriate next step is option C.', letter: 'C', status: 'answered', method: 'answer-is' },
   { name: 'the answer is likely **C. Metformin**', raw: THINK_DIABETES + 'The answer is likely **C. Metformin**.', letter: 'C', status: 'answered', method: 'answer-is' },
+  { name: '(C) is correct', raw: THINK_DIABETES + 'Hence, (C) is correct.', letter: 'C', status: 'answered', method: 'answer-is' },
+  { name: 'Option C is the best answer', raw: THINK_DIABETES + 'Option C is the best answer here; B risks hypoglycemia.', letter: 'C', status: 'answered', method: 'answer-is' },
   { name: '\\boxed{C}', raw: THINK_DIABETES + '\\boxed{C}', letter: 'C', status: 'answered', method: 'boxed' },
   { name: '\\boxed{\\text{C}}', raw: THINK_DIABETES + 'The final answer is $\\boxed{\\text{C}}$', letter: 'C', status: 'answered', method: 'boxed' },
   { name: '\\boxed{\\textbf{(C)}}', raw: THINK_DIABETES + '$\\boxed{\\textbf{(C)}}$', letter: 'C', status: 'answered', method: 'boxed' },
