@@ -196,7 +196,7 @@ function letterAt(text: string, at: number, wrapped: boolean, index: OptionIndex
   const ch = text[at];
   if (ch === undefined || !/[A-Za-z]/.test(ch)) return null;
   const trail = sticky(TRAIL, text, at + 1);
-  let end = at + 1 + (trail ? trail[0].length : 0);
+  const end = at + 1 + (trail ? trail[0].length : 0);
   const next = text[end] ?? '';
   const after = text[end + 1] ?? '';
   if (/[\p{L}\p{N}]/u.test(next)) return null; // inside a word: "After", "B12"
@@ -266,9 +266,10 @@ const ANSWER_COLON =
   /\b(?:(?:final|correct|best|my)\s+)?answer(?:\s*\((?:letter|option|choice)\))?\s*(?:\*\*|__)?\s*[:=]|\bfinal\s+answer\b(?:\s*(?:\*\*|__|#+))?[ \t]*(?=\r?\n)/giu;
 const ANSWER_IS =
   /\b(?:answer|choice|option|response|selection)\s+(?:(?:would|should|must|will|could)\s+be|is)\b|\bI\s*(?:would|will|'ll|'d|’ll|’d)?\s*(?:choose|pick|select|go\s+with)\b|\b(?:is|be)\s+(?=(?:option|choice)\s*\(?[A-Za-z]\b)/giu;
-// "Option C is correct", "(C) is the best answer": the letter comes before the verdict.
+// "Option C is correct", "(C) is the best answer": the letter comes before the verdict. A bare capital
+// counts only at the start of a clause, so "Hepatitis B is correct" or "vitamin D is correct" do not.
 const LETTER_IS_CORRECT =
-  /(?:\b(?:[Oo]ption|[Cc]hoice)\s+\(?([A-Za-z])\)?|\(([A-Za-z])\)|\*\*\(?([A-Z])\)?\*\*|\b([A-Z]))(?![\p{L}\p{N}])\s+is\s+(?:the\s+)?(?:correct|right|best|most\s+appropriate)\b/gu;
+  /(?:\b(?:[Oo]ption|[Cc]hoice)\s+\(?([A-Za-z])\)?|\(([A-Za-z])\)|\*\*\(?([A-Z])\)?\*\*|(?<=^|[\n.:;!?,]\s*|\b(?:[Ss]o|[Tt]hus|[Hh]ence|[Tt]herefore)\s+)([A-Z]))(?![\p{L}\p{N}])\s+is\s+(?:the\s+)?(?:(?:correct|right)\b|(?:best|most\s+appropriate)\s+(?:answer|choice|option)\b)/gu;
 const HYPOTHETICAL = /\b(?:if|whether|unless|suppose|supposing|assuming)\s+(?:[\p{L}'’]+\s+){0,2}$/iu;
 const BOXED = /\\(?:boxed|fbox)\s*\{/g;
 
