@@ -116,7 +116,7 @@ async function variantBytes(dir: string, file: string): Promise<number> {
 
 /** Writes via a temporary name and a rename, so an interrupted run never leaves a half-written file in place. */
 async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
+  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await writeFile(tmp, data);
   await rename(tmp, path);
 }
