@@ -2,6 +2,7 @@
 // errors to exit codes (0 ok, 1 a check failed, 2 bad input or config).
 import { Command, CommanderError } from 'commander';
 import { MEDEVAL_VERSION } from '../core/version.js';
+import { registerMakeModel } from './commands/make-model.js';
 import { registerRun } from './commands/run.js';
 import { describeError, EXIT_BAD_INPUT, exitCodeFor } from './exit.js';
 
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerRun(program);
+  registerMakeModel(program);
   return program;
 }
 

@@ -273,7 +273,7 @@ async function runItem(
     if (gen.finishReason === 'abort') {
       return { ...base, ...emptyOutcome(), error: { kind: 'aborted', message: 'stopped by the user' } };
     }
-    const extracted = extractAnswer(gen.rawText, item.options, { reasoning: gen.reasoning });
+    const extracted = extractAnswer(gen.rawText, item.options, { reasoning: gen.reasoning, finishReason: gen.finishReason });
     return {
       ...base,
       rawOutput: gen.rawText,

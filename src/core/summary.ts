@@ -1,0 +1,58 @@
+// summary.json and summary.md of one run folder: the run's own view of the report model, so that a
+// run's summary and any later report built from the same folder always agree.
+import { buildReport } from '../report/build.js';
+import type { RunReport } from '../report/model.js';
+import type { RunFolder } from './run-folder.js';
+import type { ItemResult, RunManifest } from './types.js';
+
+export interface RunSummary {
+  schemaVersion: 'medeval.summary/1';
+  run: RunReport;
+  notes: string[];
+}
+
+export function buildRunSummary(dir: string, manifest: RunManifest, results: ItemResult[]): RunSummary {
+  const model = buildReport({ runs: [{ dir, manifest, results, warnings: [] }], generatedAt: null, includeItems: false });
+  return { schemaVersion: 'medeval.summary/1', run: model.runs[0]!, notes: model.notes.map((n) => n.text) };
+}
+
+export function writeRunSummary(folder: RunFolder, manifest: RunManifest, results: ItemResult[]): RunSummary {
+  const summary = buildRunSummary(folder.dir, manifest, results);
+  folder.writeAtomic('summary.json', JSON.stringify(summary, null, 2) + '\n');
+  folder.writeAtomic('summary.md', summaryMarkdown(summary));
+  return summary;
+}
+
+const pct = (x: number | undefined | null) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
+const ms = (x: number | undefined | null) => (x == null ? 'n/a' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(1)} ms`);
+const mib = (b: number | null) => (b == null ? 'not available' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+
+export function summaryMarkdown(s: RunSummary): string {
+  const r = s.run;
+  const a = r.accuracy.overall;
+  const lines: string[] = [];
+  lines.push(`# ${r.label} on ${r.suite.name}`, '');
+  if (r.suite.smokeTest) lines.push('> Smoke-test suite: these numbers check the pipeline; they are not a benchmark result.', '');
+  for (const n of s.notes.filter((t) => /tiny|random|smoke/i.test(t))) lines.push(`> ${n}`, '');
+  lines.push(`Status: **${r.status}** · model ${r.model.modelPath ?? r.model.label} (${r.model.quantization ?? '?'}, ` +
+    `${r.model.parameters?.toLocaleString('en-US') ?? '?'} parameters) · runner ${r.runner.kind} · seed ${r.seed}`, '');
+  lines.push('## Accuracy', '');
+  lines.push('| slice | items | scored | correct | accuracy (95% CI) | wrong | unparseable | truncated | errors |');
+  lines.push('|---|---:|---:|---:|---|---:|---:|---:|---:|');
+  for (const c of [a, ...r.accuracy.byStep, ...r.accuracy.byQuestionType]) {
+    const acc = c.accuracy ? `${pct(c.accuracy.estimate)} (${pct(c.accuracy.lower)} to ${pct(c.accuracy.upper)})` : 'n/a';
+    lines.push(`| ${c.key} | ${c.items} | ${c.scored} | ${c.correct} | ${acc} | ${c.wrong} | ${c.unparseable} | ${c.truncated} | ${c.errors} |`);
+  }
+  lines.push('', '## Latency (client clock, warm-up excluded)', '');
+  lines.push('| metric | n | mean | p50 | p90 | p95 | p99 |', '|---|---:|---:|---:|---:|---:|---:|');
+  for (const k of ['ttftMs', 'ttfoMs', 'tpotMs', 'itlMs', 'e2eMs'] as const) {
+    const d = r.latency[k];
+    lines.push(`| ${k.replace('Ms', '').toUpperCase()} | ${d?.n ?? 0} | ${ms(d?.mean)} | ${ms(d?.p50)} | ${ms(d?.p90)} | ${ms(d?.p95)} | ${ms(d?.p99)} |`);
+  }
+  const tput = r.latency.outputTokenThroughputPerS;
+  lines.push('', `Output tokens: ${r.latency.outputTokens.total}` + (tput != null ? ` · ${tput.toFixed(1)} tokens/s` : ''), '');
+  lines.push('## Memory', '', '| part | value | how it was measured |', '|---|---:|---|');
+  for (const m of r.memory) lines.push(`| ${m.part} | ${mib(m.bytes)} | ${m.source}${m.note ? ` (${m.note})` : ''} |`);
+  if (r.warnings.length) lines.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
+  return lines.join('\n') + '\n';
+}
