@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import type { QuestionType } from '../../src/core/types.js';
+import { loadSampleDataset } from '../../src/datasets/index.js';
 import { classifyQuestion, loadTypeRules, parseTypeRules, phraseToRegExp, questionAsk, type TypeRules } from '../../src/prompts/classify.js';
 
 const RULES_FILE = new URL('../../suites/prompts/question-types.yaml', import.meta.url).pathname;
@@ -29,7 +30,7 @@ const CASES: Array<{ stem: string; type: QuestionType; rule: string }> = [
   },
   {
     stem: 'A 47-year-old man has a blood pressure of 168/102 mm Hg on three visits. Which of the following is the most appropriate pharmacotherapy?',
-    type: 'management', rule: 'management-ask',
+    type: 'pharmacology', rule: 'pharmacology-ask',
   },
   {
     stem: 'A 35-year-old woman with a painless thyroid nodule found on examination is euthyroid. Which of the following is the most appropriate next step in diagnosis?',
@@ -109,7 +110,43 @@ const CASES: Array<{ stem: string; type: QuestionType; rule: string }> = [
   },
   {
     stem: 'A 60-year-old man who smokes has a 2-cm spiculated nodule in the right upper lobe on CT. Which of the following is the most appropriate course of action?',
-    type: 'management', rule: 'management-action-ask',
+    type: 'management', rule: 'management-generic-ask',
+  },
+  {
+    stem: 'A 68-year-old man with a ruptured abdominal aortic aneurysm is hypotensive despite two liters of saline. Which of the following is the most appropriate next step?',
+    type: 'management', rule: 'management-generic-ask',
+  },
+  {
+    stem: 'A 31-year-old woman who speaks only Tagalog is told she needs surgery; her 10-year-old daughter offers to translate and a telephone interpreter is available. Which of the following is the most appropriate next step?',
+    type: 'ethics', rule: 'ethics-vignette',
+  },
+  {
+    stem: 'A new rapid test for influenza is positive in 45 of 50 infected children and in 10 of 150 uninfected children. Which of the following is the sensitivity of the test?',
+    type: 'other', rule: 'biostatistics-ask',
+  },
+  {
+    stem: 'In a trial, 12% of patients given placebo and 8% of patients given a new anticoagulant have a stroke. How many patients need to be treated to prevent one stroke?',
+    type: 'other', rule: 'biostatistics-ask',
+  },
+  {
+    stem: 'A randomized trial of a new antihypertensive reports a relative risk of stroke of 0.85 with a 95% confidence interval of 0.70 to 1.05. Which of the following is the most appropriate conclusion?',
+    type: 'other', rule: 'biostatistics-vignette',
+  },
+  {
+    stem: 'A 52-year-old woman comes for a health maintenance examination. She has never had a colonoscopy. Which of the following screening tests is recommended?',
+    type: 'other', rule: 'prevention-ask',
+  },
+  {
+    stem: 'A 20-year-old college student asks which vaccinations she needs before moving into a dormitory. Which of the following vaccines should she receive?',
+    type: 'other', rule: 'prevention-ask',
+  },
+  {
+    stem: 'A 44-year-old man with an ulcer refuses a blood transfusion for religious reasons. Which of the following is the most appropriate next step?',
+    type: 'ethics', rule: 'ethics-vignette',
+  },
+  {
+    stem: 'A surgical intern sees an attending surgeon who appears intoxicated before an operation. Which of the following is the most appropriate action by the intern?',
+    type: 'ethics', rule: 'ethics-ask',
   },
   {
     stem: 'A 58-year-old woman develops a dry cough three weeks after starting a new antihypertensive; her physician suspects an adverse effect. Which of the following best explains the cough?',
@@ -164,6 +201,17 @@ describe('classifyQuestion with the bundled rules', () => {
   it('covers every rule in the file with at least one case, so no rule is dead', () => {
     const used = new Set(CASES.map((c) => c.rule));
     expect(rules.rules.map((r) => r.name).filter((n) => !used.has(n))).toEqual([]);
+  });
+
+  // The bundled sample set states each item's type (written by people, not by these rules): the rules
+  // should agree on most of it. They agreed on 52 of 60 when written; the misses are conventions
+  // (e.g. "most appropriate treatment" labelled pharmacology) and vignettes with no ethics keyword.
+  it('agrees with the types the bundled sample set states on at least 80% of its items', async () => {
+    const { items } = await loadSampleDataset();
+    const labelled = items.filter((i) => i.meta.questionType);
+    expect(labelled.length).toBeGreaterThanOrEqual(30);
+    const agree = labelled.filter((i) => classifyQuestion(i.question, rules).type === i.meta.questionType).length;
+    expect(agree / labelled.length).toBeGreaterThanOrEqual(0.8);
   });
 
   it('is case-insensitive and tolerant of whitespace', () => {
