@@ -19,6 +19,8 @@ import {
   type Distribution,
   type FlippedItem,
   type Interval,
+  type ItemCell,
+  type ItemTable,
   type LatencyMetric,
   type LatencyReduction,
   type MemoryPart,
@@ -49,6 +51,8 @@ export interface BuildOptions {
   resamples?: number;
   /** Stamped into the model as is; leave null for byte-reproducible reports. */
   generatedAt?: string | null;
+  /** Include the per-item table (results.csv); true by default. */
+  includeItems?: boolean;
 }
 
 export const DEFAULT_SEED = 20250101;
@@ -86,7 +90,43 @@ export function buildReport(opts: BuildOptions): ReportModel {
     claims,
     accuracyVsMemory: runs.map(accuracyMemoryPoint),
     notes: buildNotes(opts.runs, runs, pairs),
+    ...(opts.includeItems === false ? {} : { items: buildItemTable(opts.runs, runs) }),
   };
+}
+
+function itemCell(r: ItemResult): ItemCell {
+  return {
+    letter: r.extracted.letter,
+    status: r.correct === null ? 'error' : r.extracted.status,
+    correct: r.correct,
+    e2eMs: r.timings?.e2eMs ?? null,
+    ttftMs: r.timings?.ttftMs ?? null,
+    outputTokens: r.outputTokens,
+  };
+}
+
+/** Rows in the first run's order, then items only later runs have, in their order. */
+function buildItemTable(loaded: LoadedRun[], runs: RunReport[]): ItemTable {
+  const rows = new Map<string, ItemTable['rows'][number]>();
+  loaded.forEach((run, k) => {
+    for (const r of run.results) {
+      const key = `${r.itemId}\u0000${r.sample}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = {
+          itemId: r.itemId,
+          sample: r.sample,
+          ...(r.step !== undefined ? { step: r.step } : {}),
+          questionType: r.questionType,
+          gold: r.gold,
+          cells: loaded.map(() => null),
+        };
+        rows.set(key, row);
+      }
+      row.cells[k] = itemCell(r);
+    }
+  });
+  return { runs: runs.map((r) => r.id), rows: [...rows.values()] };
 }
 
 function uniqueIds(labels: string[]): string[] {

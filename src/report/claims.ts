@@ -170,7 +170,7 @@ function checkClaim(spec: ClaimSpec, ctx: ClaimContext): ClaimCheck {
     if (cmp?.retention) supporting.push({ label: 'retention (compressed / baseline accuracy)', value: cmp.retention.estimate, unit: 'fraction', interval: cmp.retention });
     if (ctx.baseline?.accuracy.overall.accuracy) supporting.push({ label: 'baseline accuracy', value: ctx.baseline.accuracy.overall.accuracy.estimate, unit: 'fraction', interval: ctx.baseline.accuracy.overall.accuracy });
     if (cmp?.accuracyDifference) supporting.push({ label: 'accuracy difference (compressed - baseline)', value: cmp.accuracyDifference.estimate, unit: 'fraction', interval: cmp.accuracyDifference });
-    if (cmp?.mcnemar) supporting.push({ label: 'McNemar exact p', value: cmp.mcnemar.exactP, unit: 'fraction' });
+    if (cmp?.mcnemar) supporting.push({ label: 'McNemar exact p', value: cmp.mcnemar.exactP, unit: 'p-value' });
     supporting.push({ label: 'scored answers', value: run.accuracy.overall.scored, unit: 'count' });
     if (spec.suites && !spec.suites.includes(run.suite.name)) {
       return notMeasurable(definition, `the compressed run used suite "${run.suite.name}", the claim is about ${spec.suites.join(' / ')}`, supporting);

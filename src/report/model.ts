@@ -222,7 +222,7 @@ export interface ClaimCheck {
   /** One line: why this verdict. */
   reason: string;
   /** Supporting figures shown beside the verdict (retention, other memory parts, TTFT, p50...). */
-  supporting: Array<{ label: string; value: number | null; unit: 'fraction' | 'ms' | 'bytes' | 'count'; interval?: Interval }>;
+  supporting: Array<{ label: string; value: number | null; unit: 'fraction' | 'ms' | 'bytes' | 'count' | 'p-value'; interval?: Interval }>;
   /** Which comparison the claim was checked on. */
   baseline: string | null;
   compressed: string | null;

@@ -1,0 +1,184 @@
+// report.md: for a README or a PR comment. Order: claims (with the definition beside every verdict),
+// accuracy, paired comparison, latency, memory, flips, notes. Everything that came from a dataset or a
+// model goes through escapeMarkdown, so a "|" or a newline cannot break a table.
+import { gb, ms, pct, pctInterval, pValue } from './format.js';
+import type { ClaimCheck, Distribution, FlippedItem, ReportModel, RunReport } from './model.js';
+
+/**
+ * Escape text for a Markdown table cell or inline text (GitHub-flavoured): one line; the characters that
+ * could start markup mid-line (emphasis, code, links, HTML, strikethrough, math, table pipes, entities)
+ * backslash-escaped. Text never starts a line, so line-start markers (#, >, -) need no escape.
+ */
+export function escapeMarkdown(text: string): string {
+  return String(text)
+    .replace(/\r\n|\r|\n/g, ' ')
+    .replace(/[\\`*_[\]<|~$]|&(?=#?[0-9A-Za-z]+;)/g, (c) => `\\${c}`);
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+const VERDICT_MARK: Record<ClaimCheck['verdict'], string> = {
+  supported: 'supported',
+  'not supported': '**not supported**',
+  inconclusive: 'inconclusive',
+  'not measurable': 'not measurable',
+};
+
+export function supportingValue(s: ClaimCheck['supporting'][number]): string {
+  if (s.interval) return pctInterval(s.interval);
+  switch (s.unit) {
+    case 'fraction': return pct(s.value);
+    case 'p-value': return pValue(s.value);
+    case 'ms': return `${ms(s.value)} ms`;
+    case 'bytes': return `${gb(s.value)} GB`;
+    default: return s.value === null ? 'n/a' : String(s.value);
+  }
+}
+
+function claimsSection(model: ReportModel): string[] {
+  if (!model.claims.length) return [];
+  const rows = model.claims.map((c) => [
+    escapeMarkdown(c.statement),
+    pct(c.claimed),
+    pctInterval(c.measured),
+    VERDICT_MARK[c.verdict],
+    escapeMarkdown(c.reason),
+  ]);
+  const out = ['## Claims', '', table(['Claim', 'Claimed', 'Measured (95% CI)', 'Verdict', 'Why'], rows), ''];
+  out.push('How each claim is measured:', '');
+  for (const c of model.claims) {
+    out.push(`- **${escapeMarkdown(c.id)}**: ${escapeMarkdown(c.definition)}. Rule: ${escapeMarkdown(c.rule)}.`);
+    const extra = c.supporting.map((s) => `${escapeMarkdown(s.label)} ${supportingValue(s)}`).join('; ');
+    if (extra) out.push(`  Also: ${extra}.`);
+  }
+  out.push('');
+  return out;
+}
+
+function accuracySection(model: ReportModel): string[] {
+  const out = ['## Accuracy', ''];
+  const rows: string[][] = [];
+  for (const r of model.runs) {
+    const cells = [r.accuracy.overall, ...r.accuracy.byStep, ...r.accuracy.byQuestionType];
+    if (r.accuracy.majorityVote) cells.push(r.accuracy.majorityVote);
+    for (const c of cells) {
+      rows.push([escapeMarkdown(r.id), escapeMarkdown(c.key), String(c.items), `${c.correct}/${c.scored}`, pctInterval(c.accuracy),
+        String(c.wrong), String(c.unparseable), String(c.truncated), String(c.errors)]);
+    }
+  }
+  out.push(table(['Run', 'Slice', 'Questions', 'Correct/scored', 'Accuracy (95% CI)', 'Wrong', 'Unparseable', 'Truncated', 'Errors'], rows), '');
+  return out;
+}
+
+function comparisonSection(model: ReportModel): string[] {
+  if (!model.comparisons.length) return [];
+  const out = ['## Baseline vs compressed (paired)', ''];
+  const rows = model.comparisons.map((c) => [
+    `${escapeMarkdown(c.baseline)} -> ${escapeMarkdown(c.compressed)}`,
+    String(c.itemsInCommon),
+    `${pct(c.baselineAccuracy)} -> ${pct(c.compressedAccuracy)}`,
+    pctInterval(c.accuracyDifference),
+    pctInterval(c.retention),
+    `${c.rightToWrong.length} / ${c.wrongToRight.length}`,
+    pct(c.agreementRate),
+    c.mcnemar ? `${pValue(c.mcnemar.exactP)} (mid-p ${pValue(c.mcnemar.midP)})` : 'n/a',
+  ]);
+  out.push(table(['Pair', 'Common questions', 'Accuracy', 'Difference (95% CI)', 'Retention (95% CI)', 'Right->wrong / wrong->right', 'Agreement', 'McNemar exact p'], rows), '');
+  return out;
+}
+
+function dist(d: Distribution | null): string[] {
+  return d ? [ms(d.mean), ms(d.p50), ms(d.p90), ms(d.p99)] : ['n/a', 'n/a', 'n/a', 'n/a'];
+}
+
+function latencySection(model: ReportModel): string[] {
+  const out = ['## Latency (ms, client clock)', ''];
+  const rows: string[][] = [];
+  for (const r of model.runs) {
+    const l = r.latency;
+    const load = l.batchSizeOne ? 'batch size 1' : `${l.load.profile}${l.load.concurrency ? ` x${l.load.concurrency}` : ''}${l.load.ratePerSecond ? ` ${l.load.ratePerSecond}/s` : ''}`;
+    for (const [name, d] of [['E2EL', l.e2eMs], ['TTFT', l.ttftMs], ['TTFO', l.ttfoMs], ['TPOT', l.tpotMs], ['ITL', l.itlMs]] as const) {
+      rows.push([escapeMarkdown(r.id), name, ...dist(d), String(d?.n ?? 0), escapeMarkdown(load)]);
+    }
+  }
+  out.push(table(['Run', 'Metric', 'Mean', 'p50', 'p90', 'p99', 'n', 'Load'], rows), '');
+  const tput = model.runs.map((r) => [escapeMarkdown(r.id), `${r.latency.completed}/${r.latency.requests}`,
+    r.latency.requestThroughputPerS === null ? 'n/a' : r.latency.requestThroughputPerS.toFixed(3),
+    r.latency.outputTokenThroughputPerS === null ? 'n/a' : r.latency.outputTokenThroughputPerS.toFixed(1),
+    escapeMarkdown(r.latency.outputTokens.sources.join(', ') || 'n/a')]);
+  out.push(table(['Run', 'Completed/requests', 'Requests/s', 'Output tokens/s', 'Token count source'], tput), '');
+  for (const c of model.comparisons) {
+    if (!c.latency.length) continue;
+    out.push(table(['Reduction ' + escapeMarkdown(`${c.baseline} -> ${c.compressed}`), 'Baseline mean', 'Compressed mean', 'Reduction (95% CI)', 'Resampling'],
+      c.latency.map((x) => [x.metric, ms(x.baselineMs), ms(x.compressedMs), pctInterval(x.reduction), x.paired ? 'paired' : 'unpaired'])), '');
+  }
+  return out;
+}
+
+function memorySection(model: ReportModel): string[] {
+  const out = ['## Memory (GB = 10^9 bytes)', ''];
+  const parts = model.runs[0]?.memory.map((m) => m.part) ?? [];
+  const rows = parts.map((part) => [part, ...model.runs.map((r) => {
+    const m = r.memory.find((x) => x.part === part);
+    return m?.bytes == null ? `n/a${m?.note ? ` (${escapeMarkdown(m.note)})` : ''}` : `${gb(m.bytes)} (${escapeMarkdown(m.source)})`;
+  }), ...model.comparisons.map((c) => pct(c.memory.find((x) => x.part === part)?.reduction ?? null))]);
+  out.push(table(['Part', ...model.runs.map((r) => escapeMarkdown(r.id)), ...model.comparisons.map((c) => `Reduction ${escapeMarkdown(c.compressed)}`)], rows), '');
+  return out;
+}
+
+const FLIP_LIMIT = 50;
+
+function flipList(items: FlippedItem[]): string {
+  const shown = items.slice(0, FLIP_LIMIT).map((f) => `\`${f.itemId.replace(/`/g, "'").replace(/\r\n|\r|\n/g, ' ')}\` (${escapeMarkdown(f.baselineLetter ?? 'none')}->${escapeMarkdown(f.compressedLetter ?? 'none')}, gold ${escapeMarkdown(f.gold)})`);
+  return shown.join(', ') + (items.length > FLIP_LIMIT ? `, ... and ${items.length - FLIP_LIMIT} more (see results.csv)` : '') || 'none';
+}
+
+function flipsSection(model: ReportModel): string[] {
+  if (!model.comparisons.length) return [];
+  const out = ['## Flips', ''];
+  for (const c of model.comparisons) {
+    out.push(`**${escapeMarkdown(c.baseline)} -> ${escapeMarkdown(c.compressed)}**`, '');
+    out.push(`- right -> wrong (${c.rightToWrong.length}): ${flipList(c.rightToWrong)}`);
+    out.push(`- wrong -> right (${c.wrongToRight.length}): ${flipList(c.wrongToRight)}`, '');
+  }
+  return out;
+}
+
+function runsSection(model: ReportModel): string[] {
+  const rows = model.runs.map((r: RunReport) => [escapeMarkdown(r.id), escapeMarkdown(r.model.runner), escapeMarkdown(r.model.quantization ?? 'n/a'),
+    r.model.parameters === null ? 'n/a' : r.model.parameters.toLocaleString('en-US'), escapeMarkdown(r.suite.name), String(r.suite.items),
+    String(r.accuracy.samplesPerItem), escapeMarkdown(r.status)]);
+  return ['## Runs', '', table(['Run', 'Runner', 'Quantization', 'Parameters', 'Suite', 'Items', 'Samples', 'Status'], rows), ''];
+}
+
+function notesSection(model: ReportModel): string[] {
+  const warnings = model.notes.filter((n) => n.kind !== 'definition');
+  const defs = model.notes.filter((n) => n.kind === 'definition');
+  const out: string[] = [];
+  if (warnings.length) out.push('## Warnings', '', ...warnings.map((n) => `- ${escapeMarkdown(n.text)}`), '');
+  out.push('## Definitions', '', ...defs.map((n) => `- ${escapeMarkdown(n.text)}`), '');
+  out.push(`Seed ${model.settings.seed}, ${model.settings.bootstrapResamples} bootstrap resamples, ${Math.round(model.settings.confidence * 100)}% intervals. Schema ${model.schemaVersion}.`, '');
+  return out;
+}
+
+export function renderMarkdown(model: ReportModel): string {
+  const warn = model.notes.some((n) => n.kind === 'warning' && /smoke test/.test(n.text))
+    ? ['> **Smoke test**: at least one run uses a tiny random model or a smoke-test suite; its numbers check the pipeline, not the paper.', '']
+    : [];
+  return [
+    '# medeval report',
+    '',
+    ...warn,
+    ...claimsSection(model),
+    ...accuracySection(model),
+    ...comparisonSection(model),
+    ...latencySection(model),
+    ...memorySection(model),
+    ...flipsSection(model),
+    ...runsSection(model),
+    ...notesSection(model),
+  ].join('\n');
+}
