@@ -178,7 +178,12 @@ const CASES: Array<{ stem: string; type: QuestionType; rule: string }> = [
   },
   // Short MedMCQA / MMLU-style stems with no question mark: the last sentence is the ask.
   { stem: 'Drug of choice for absence seizures in children is:', type: 'pharmacology', rule: 'pharmacology-ask' },
-  { stem: 'Treatment of choice for stage I seminoma is', type: 'management', rule: 'management-ask' },
+  { stem: 'Treatment of choice for stage I seminoma is', type: 'management', rule: 'treatment-ask' },
+  { stem: 'Which of the following drugs is used to treat hypertension in pregnancy?', type: 'pharmacology', rule: 'pharmacology-drug-ask' },
+  {
+    stem: 'A 27-year-old woman has had bloody diarrhea and crampy abdominal pain for 6 weeks; colonoscopy shows continuous inflammation from the rectum. Which of the following conditions is this patient at greatest risk of developing?',
+    type: 'diagnosis', rule: 'diagnosis-cause-ask',
+  },
   { stem: 'Investigation of choice for acute subarachnoid haemorrhage is:', type: 'diagnosis', rule: 'diagnostic-workup-ask' },
   { stem: 'Nerve supply of the deltoid muscle is', type: 'basic_science', rule: 'basic-science-ask' },
   { stem: 'Most common site of carcinoid tumour is:', type: 'other', rule: 'fallback' },
