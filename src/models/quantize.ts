@@ -110,8 +110,11 @@ export function roundToF16(x: number): number {
 
 const fround = Math.fround;
 
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 function quantizeF32(x: Float32Array): Uint8Array {
-  // Copy so the result owns its bytes and is little-endian regardless of the input's view.
+  // A copy, so the result owns its bytes; GGUF is little-endian, like (almost) every host.
+  if (LITTLE_ENDIAN) return new Uint8Array(x.buffer, x.byteOffset, x.byteLength).slice();
   const out = new Uint8Array(x.length * 4);
   const view = new DataView(out.buffer);
   for (let i = 0; i < x.length; i++) view.setFloat32(i * 4, x[i], true);
