@@ -208,3 +208,17 @@ describe('OnnxRunner input errors', () => {
     expect(onnxProfileSchema.safeParse({ kind: 'onnx', label: 'x', modelDir: 'm', variant: 'q3' }).success).toBe(false);
   });
 });
+
+describe('runners/onnx-*.yaml', () => {
+  it('every ONNX runner profile in the repository passes the schema', async () => {
+    const { readdir, readFile } = await import('node:fs/promises');
+    const { parse } = await import('yaml');
+    const dir = new URL('../../runners/', import.meta.url);
+    const files = (await readdir(dir)).filter((f) => f.startsWith('onnx-') && f.endsWith('.yaml'));
+    expect(files).toEqual(expect.arrayContaining(['onnx-tiny-fp32.yaml', 'onnx-tiny-q4.yaml']));
+    for (const f of files) {
+      const parsed = onnxProfileSchema.safeParse(parse(await readFile(new URL(f, dir), 'utf8')));
+      expect(parsed.success, `${f}: ${parsed.error?.message}`).toBe(true);
+    }
+  });
+});
