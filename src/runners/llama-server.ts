@@ -1,0 +1,415 @@
+// llama.cpp's llama-server as a Runner, attached to a running server (baseUrl) or managed (medeval starts
+// `llama-server -m MODEL --host H --port P --metrics ...args` itself and stops it at the end).
+// Latency comes from the shared streaming core; memory from /v1/models (weights), the start-up log (KV
+// cache, compute buffers) and the server's process tree (/proc, nvidia-smi). A prompt longer than a slot's
+// context is silently truncated by llama-server with a 200 answer: every generation is checked and flagged.
+import { stat } from 'node:fs/promises';
+import { z } from 'zod';
+import { InputError } from '../core/errors.js';
+import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner } from '../core/types.js';
+import { gpuDeviceFigure, notAvailable, ProcessTreeSampler, serverProcessFigures } from '../metrics/memory-probe.js';
+import { NvidiaSmi } from '../metrics/nvidia-smi.js';
+import { counterDelta, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
+import { findFreePort, getJson, getText, ManagedProcess, waitForHealth, HealthTimeoutError } from './managed-process.js';
+import { OpenAiServerSession, resolveApiKey, type ServerSessionOptions } from './openai-stream.js';
+
+const MIB = 1024 * 1024;
+
+/** Fields every server runner profile shares (the lead's config wraps these in the runner union). */
+export const serverProfileFields = {
+  label: z.string().min(1),
+  /** attached: talk to a server you started; managed: medeval starts and stops it. */
+  mode: z.enum(['attached', 'managed']).default('attached'),
+  /** attached mode: e.g. http://127.0.0.1:8080 (no /v1). */
+  baseUrl: z.string().url().optional(),
+  /** managed mode: the server binary, a path or a name on PATH. */
+  binary: z.string().min(1).optional(),
+  /** managed: the model to load; attached: optional, for describe() and the weights figure. */
+  model: z.string().min(1).optional(),
+  /** managed: extra command-line arguments, one per list item (no shell). */
+  args: z.array(z.string()).default([]),
+  host: z.string().default('127.0.0.1'),
+  /** Name of the environment variable holding the API key (the key itself never goes in a profile). */
+  apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name').optional(),
+  api: z.enum(['chat', 'completions']).default('chat'),
+  /** How to read inline <think> text: auto, starts-in-reasoning (template prefills <think>), off. */
+  inlineThink: z.enum(['auto', 'starts-in-reasoning', 'off']).default('auto'),
+  requestTimeoutMs: z.number().int().positive().default(600_000),
+  retries: z.number().int().min(0).max(20).default(3),
+  startupTimeoutMs: z.number().int().positive().default(300_000),
+  /** Grace period between SIGTERM and SIGKILL when stopping a managed server. */
+  stopGraceMs: z.number().int().positive().default(15_000),
+  /** attached mode: the server's PID, to measure its memory from /proc (optional). */
+  pid: z.number().int().positive().optional(),
+  notes: z.string().optional(),
+};
+
+/** Checks shared by both server kinds; `ownsFlags` are the flags medeval sets itself in managed mode. */
+export function checkServerProfile(p: { mode: string; baseUrl?: string; model?: string; args: string[] }, ctx: z.RefinementCtx, ownsFlags: string[]): void {
+  if (p.mode === 'attached' && !p.baseUrl) {
+    ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'attached mode needs baseUrl (e.g. http://127.0.0.1:8080), or set mode: managed' });
+  }
+  if (p.mode === 'managed' && !p.model) {
+    ctx.addIssue({ code: 'custom', path: ['model'], message: 'managed mode needs model (the model the server loads)' });
+  }
+  if (p.mode === 'managed') {
+    p.args.forEach((a, i) => {
+      const flag = a.split('=')[0]!;
+      if (ownsFlags.includes(flag)) {
+        ctx.addIssue({ code: 'custom', path: ['args', i], message: `${flag} is set by medeval in managed mode (model, host and a free port): remove it from args` });
+      }
+    });
+  }
+}
+
+export const llamaServerProfileSchema = z
+  .object({
+    kind: z.literal('llama-server'),
+    ...serverProfileFields,
+    binary: z.string().min(1).default('llama-server'),
+    /** false sends cache_prompt: false, so no request reuses another's prompt prefix (TTFT without cache). */
+    cachePrompt: z.boolean().default(true),
+    /** Tokenize each prompt first (/tokenize) to detect silent truncation. */
+    truncationCheck: z.boolean().default(true),
+  })
+  .superRefine((p, ctx) => checkServerProfile(p, ctx, ['-m', '--model', '--port', '--host']));
+export type LlamaServerProfile = z.infer<typeof llamaServerProfileSchema>;
+
+export interface ServerRunnerOptions {
+  /** For tests and the benchmark: a fetch implementation for the SDK. */
+  fetch?: typeof fetch;
+  nvidiaSmi?: NvidiaSmi;
+  retrySleep?: ServerSessionOptions['retrySleep'];
+  /** Sampler interval (<= 100 ms). */
+  sampleIntervalMs?: number;
+}
+
+/** Memory parts llama-server prints while loading (MiB in the log, bytes here). */
+export interface LlamaStartupMemory {
+  /** Weights per buffer/device, e.g. { CPU_Mapped: ..., CUDA0: ... }. */
+  modelBuffers: Record<string, number>;
+  /** KV cache total ("KV self size", or the sum of "KV buffer size" lines in newer builds). */
+  kvBytes: number | null;
+  kvBuffers: Record<string, number>;
+  computeBuffers: Record<string, number>;
+  /** Slot context from "new slot n_ctx_slot = N". */
+  nCtxSlot: number | null;
+  /** "input truncated" lines seen (prompts cut to fit a slot). */
+  truncations: number;
+}
+
+export function emptyStartupMemory(): LlamaStartupMemory {
+  return { modelBuffers: {}, kvBytes: null, kvBuffers: {}, computeBuffers: {}, nCtxSlot: null, truncations: 0 };
+}
+
+/** Feeds one log line of llama-server into `m`. */
+export function parseLlamaServerLogLine(line: string, m: LlamaStartupMemory): void {
+  let r: RegExpExecArray | null;
+  if ((r = /(\S+) model buffer size\s*=\s*([\d.]+) MiB/.exec(line))) m.modelBuffers[r[1]!] = Number(r[2]) * MIB;
+  else if ((r = /KV self size\s*=\s*([\d.]+) MiB/.exec(line))) m.kvBytes = Number(r[1]) * MIB;
+  else if ((r = /(\S+) KV buffer size\s*=\s*([\d.]+) MiB/.exec(line))) m.kvBuffers[r[1]!] = Number(r[2]) * MIB;
+  else if ((r = /(\S+) compute buffer size\s*=\s*([\d.]+) MiB/.exec(line))) m.computeBuffers[r[1]!] = Number(r[2]) * MIB;
+  else if ((r = /n_ctx_slot = (\d+)/.exec(line)) && /new slot/.test(line)) m.nCtxSlot = Number(r[1]);
+  else if (/input truncated/.test(line)) m.truncations++;
+}
+
+const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+
+interface LlamaProps {
+  default_generation_settings?: { n_ctx?: number };
+  total_slots?: number;
+  model_path?: string;
+  build_info?: string;
+  chat_template?: string;
+}
+interface ModelsList {
+  data?: Array<{ id: string; max_model_len?: number; meta?: { n_params?: number; size?: number; n_ctx_train?: number; n_vocab?: number; n_embd?: number } }>;
+}
+
+/** Counters and gauges read from llama-server's /metrics before and after a run. */
+export const LLAMA_METRICS = [
+  ['llamacpp:prompt_tokens_total'],
+  ['llamacpp:prompt_seconds_total'],
+  ['llamacpp:tokens_predicted_total'],
+  ['llamacpp:tokens_predicted_seconds_total'],
+  ['llamacpp:n_decode_total'],
+  ['llamacpp:kv_cache_usage_ratio'],
+  ['llamacpp:kv_cache_tokens'],
+  ['llamacpp:requests_processing'],
+  ['llamacpp:requests_deferred'],
+];
+
+export class LlamaServerRunner implements Runner {
+  readonly kind = 'llama-server';
+  private readonly startup = emptyStartupMemory();
+  private metricsBefore: PromScrape | null = null;
+  private metricsNote = '';
+  private props: LlamaProps | null = null;
+  private modelInfo: NonNullable<ModelsList['data']>[number] | null = null;
+  private sampler: ProcessTreeSampler | null = null;
+  private proc: ManagedProcess | null = null;
+  private session!: OpenAiServerSession;
+  private readonly tokenCounts = new Map<string, number>();
+  private truncatedGenerations = 0;
+  private stopDescription: string | null = null;
+
+  private constructor(readonly profile: LlamaServerProfile, private readonly opts: ServerRunnerOptions) {}
+
+  static async create(profile: LlamaServerProfile, opts: ServerRunnerOptions = {}): Promise<LlamaServerRunner> {
+    const r = new LlamaServerRunner(profile, opts);
+    const apiKey = resolveApiKey(profile.apiKeyEnv);
+    let baseUrl: string;
+    if (profile.mode === 'managed') {
+      try {
+        await stat(profile.model!);
+      } catch {
+        throw new InputError(`model file not found: ${profile.model}`, { field: 'model' }, 'check the path in the runner profile');
+      }
+      const port = await findFreePort(profile.host);
+      baseUrl = `http://${profile.host}:${port}`;
+      const args = ['-m', profile.model!, '--host', profile.host, '--port', String(port), ...profile.args];
+      if (!args.includes('--metrics')) args.push('--metrics');
+      r.proc = await ManagedProcess.start({
+        binary: profile.binary,
+        args,
+        healthUrl: `${baseUrl}/health`,
+        startupTimeoutMs: profile.startupTimeoutMs,
+        stopGraceMs: profile.stopGraceMs,
+        name: 'llama-server',
+        onLogLine: (l) => parseLlamaServerLogLine(l, r.startup),
+      });
+    } else {
+      baseUrl = profile.baseUrl!.replace(/\/+$/, '');
+      const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+      try {
+        await waitForHealth(`${baseUrl}/health`, profile.startupTimeoutMs, { headers });
+      } catch (e) {
+        if (e instanceof HealthTimeoutError) {
+          throw new Error(`llama-server at ${baseUrl} is not ready: ${e.message}\n  hint: start it first, or check baseUrl in the runner profile`);
+        }
+        throw e;
+      }
+    }
+    await r.connect(baseUrl, apiKey);
+    return r;
+  }
+
+  private async connect(baseUrl: string, apiKey: string | null): Promise<void> {
+    const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+    const [props, models] = await Promise.all([
+      getJson<LlamaProps>(`${baseUrl}/props`, headers),
+      getJson<ModelsList>(`${baseUrl}/v1/models`, headers),
+    ]);
+    if (props.ok) this.props = props.value;
+    if (models.ok) this.modelInfo = models.value.data?.[0] ?? null;
+    this.session = new OpenAiServerSession({
+      baseUrl,
+      apiKey,
+      model: this.modelInfo?.id ?? this.profile.model ?? 'default',
+      api: this.profile.api,
+      inlineThink: this.profile.inlineThink,
+      retries: this.profile.retries,
+      requestTimeoutMs: this.profile.requestTimeoutMs,
+      ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
+      ...(this.opts.retrySleep ? { retrySleep: this.opts.retrySleep } : {}),
+    });
+    const metrics = await getText(`${baseUrl}/metrics`, headers);
+    if (metrics.ok) this.metricsBefore = parsePrometheusText(metrics.value);
+    else this.metricsNote = `/metrics not available (${metrics.reason.split('\n')[0]}); start llama-server with --metrics`;
+    const pid = this.proc?.pid ?? this.profile.pid;
+    if (pid) {
+      this.sampler = new ProcessTreeSampler(pid, {
+        ...(this.opts.nvidiaSmi ? { nvidiaSmi: this.opts.nvidiaSmi } : {}),
+        ...(this.opts.sampleIntervalMs ? { intervalMs: this.opts.sampleIntervalMs } : {}),
+      });
+      this.sampler.start();
+    }
+  }
+
+  get baseUrl(): string {
+    return this.session.baseUrl;
+  }
+
+  /** Tokens per slot: -c divided by -np. */
+  get slotContext(): number | null {
+    return this.props?.default_generation_settings?.n_ctx ?? this.startup.nCtxSlot;
+  }
+
+  /** Process id of a managed server (for tests and reports). */
+  get serverPid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  async describe(): Promise<ModelDescription> {
+    const meta = this.modelInfo?.meta;
+    const modelPath = this.profile.model ?? this.props?.model_path;
+    let fileBytes: number | null = null;
+    if (modelPath) fileBytes = await stat(modelPath).then((s) => s.size, () => null);
+    return {
+      runner: this.kind,
+      label: this.profile.label,
+      ...(modelPath ? { modelPath } : {}),
+      parameters: meta?.n_params ?? null,
+      fileBytes,
+      ...(guessQuant(modelPath) ? { quantization: guessQuant(modelPath)! } : {}),
+      ...(this.slotContext ? { contextSize: this.slotContext } : {}),
+      extra: {
+        mode: this.profile.mode,
+        baseUrl: this.session.baseUrl,
+        serverModelId: this.session.model,
+        slots: this.props?.total_slots ?? null,
+        nCtxPerSlot: this.slotContext,
+        nCtxTrain: meta?.n_ctx_train ?? null,
+        tensorBytes: meta?.size ?? null,
+        buildInfo: this.props?.build_info ?? null,
+        api: this.profile.api,
+        cachePrompt: this.profile.cachePrompt,
+        ...(this.proc ? { startupMemory: this.startupMemorySummary(), args: this.profile.args } : {}),
+        ...(this.metricsNote ? { metrics: this.metricsNote } : {}),
+        ...(this.profile.notes ? { notes: this.profile.notes } : {}),
+      },
+    };
+  }
+
+  private startupMemorySummary(): Record<string, unknown> {
+    return {
+      modelBuffersBytes: this.startup.modelBuffers,
+      kvBytes: this.startup.kvBytes ?? (Object.keys(this.startup.kvBuffers).length ? sum(this.startup.kvBuffers) : null),
+      computeBuffersBytes: this.startup.computeBuffers,
+      source: 'llama-server start-up log',
+    };
+  }
+
+  async generate(req: GenerateRequest): Promise<Generation> {
+    const extraBody: Record<string, unknown> = { cache_prompt: this.profile.cachePrompt };
+    if (req.constrain) extraBody.grammar = letterGrammar(req.constrain);
+    // A lower bound of the prompt's tokens, counted before the clock starts (chat templates only add).
+    const minPromptTokens = this.profile.truncationCheck ? await this.countPromptTokens(req) : null;
+    const out = await this.session.generate(req, extraBody);
+    const g = out.generation;
+    const engine = { ...(g.timings.engine ?? {}) };
+    const slot = this.slotContext;
+    const seen = out.usage?.prompt_tokens ?? g.promptTokens;
+    const truncated =
+      minPromptTokens !== null &&
+      ((seen !== null && seen < minPromptTokens) || (slot !== null && minPromptTokens > slot));
+    if (truncated) {
+      engine.promptTruncated = 1;
+      engine.promptTokensAtLeast = minPromptTokens!;
+      if (slot !== null) engine.nCtxSlot = slot;
+      this.truncatedGenerations++;
+    }
+    return { ...g, timings: { ...g.timings, ...(Object.keys(engine).length ? { engine } : {}) } };
+  }
+
+  /** Sum of the tokens of each message's text (/tokenize, no special tokens); null when it cannot be had. */
+  private async countPromptTokens(req: GenerateRequest): Promise<number | null> {
+    let total = 0;
+    for (const m of req.messages) {
+      let n = this.tokenCounts.get(m.content);
+      if (n === undefined) {
+        try {
+          const res = await fetch(`${this.session.baseUrl}/tokenize`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', ...this.session.authHeaders() },
+            body: JSON.stringify({ content: m.content, add_special: false }),
+            ...(req.signal ? { signal: req.signal } : {}),
+          });
+          if (!res.ok) return null;
+          const body = (await res.json()) as { tokens?: unknown[] };
+          if (!Array.isArray(body.tokens)) return null;
+          n = body.tokens.length;
+        } catch {
+          return null; // no /tokenize: the check is skipped, not the item
+        }
+        if (this.tokenCounts.size > 2000) this.tokenCounts.clear();
+        this.tokenCounts.set(m.content, n);
+      }
+      total += n;
+    }
+    return total;
+  }
+
+  /** /metrics before the run, now, and the counters' difference (null when --metrics is off). */
+  async serverMetrics(): Promise<{ before: Record<string, number>; after: Record<string, number>; delta: Record<string, number> } | null> {
+    if (!this.metricsBefore) return null;
+    const now = await getText(`${this.session.baseUrl}/metrics`, this.session.authHeaders());
+    if (!now.ok) return null;
+    const after = parsePrometheusText(now.value);
+    return {
+      before: pickMetrics(this.metricsBefore, LLAMA_METRICS),
+      after: pickMetrics(after, LLAMA_METRICS),
+      delta: counterDelta(this.metricsBefore, after, LLAMA_METRICS.slice(0, 5)),
+    };
+  }
+
+  /** Generations flagged as truncated so far, and "input truncated" lines in a managed server's log. */
+  get truncation(): { flagged: number; logLines: number } {
+    return { flagged: this.truncatedGenerations, logLines: this.startup.truncations };
+  }
+
+  async memory(): Promise<MemoryReport> {
+    const whyNot = this.profile.mode === 'attached'
+      ? 'attached server: its process is not known to medeval (set pid in the profile to measure it)'
+      : 'the managed server is not running';
+    const smi = this.opts.nvidiaSmi ?? new NvidiaSmi();
+    return {
+      weights: await this.weightsFigure(),
+      ...serverProcessFigures(this.sampler, whyNot),
+      gpuDevice: await gpuDeviceFigure(smi),
+      context: this.contextFigure(),
+    };
+  }
+
+  private async weightsFigure(): Promise<MemoryFigure> {
+    const size = this.modelInfo?.meta?.size;
+    if (typeof size === 'number' && size > 0) return { bytes: size, source: 'llama-server /v1/models meta.size (bytes of the model tensors)' };
+    const path = this.profile.model ?? this.props?.model_path;
+    if (path) {
+      const s = await stat(path).then((x) => x.size, () => null);
+      if (s !== null) return { bytes: s, source: `model file size (${path})` };
+    }
+    if (Object.keys(this.startup.modelBuffers).length) {
+      return { bytes: sum(this.startup.modelBuffers), source: 'llama-server start-up log, model buffer size (all devices)' };
+    }
+    return notAvailable('llama-server /v1/models meta.size', 'the server did not report a size and the model file is not readable here');
+  }
+
+  private contextFigure(): MemoryFigure {
+    const kv = this.startup.kvBytes ?? (Object.keys(this.startup.kvBuffers).length ? sum(this.startup.kvBuffers) : null);
+    const slots = this.props?.total_slots;
+    const desc = `${this.slotContext ?? '?'} tokens per slot x ${slots ?? '?'} slot(s)`;
+    if (kv !== null) return { bytes: kv, source: 'llama-server start-up log, KV cache size', note: desc };
+    return notAvailable('llama-server start-up log, KV cache size', `${this.proc ? 'no KV size line in the log' : 'attached server: its start-up log is not visible'}; ${desc}`);
+  }
+
+  async close(): Promise<void> {
+    this.sampler?.sampleNow();
+    this.sampler?.stop();
+    if (this.proc) {
+      const info = await this.proc.stop();
+      this.stopDescription = info.description;
+    }
+  }
+
+  /** How a managed server ended (after close), for reports. */
+  get stopped(): string | null {
+    return this.stopDescription;
+  }
+}
+
+/** GBNF allowing exactly `prefix` then one letter (llama-server takes `grammar` in the request body). */
+export function letterGrammar(c: { letters: string[]; prefix: string }): string {
+  return `root ::= ${JSON.stringify(c.prefix)} (${c.letters.map((l) => JSON.stringify(l)).join(' | ')})`;
+}
+
+/** Quantisation from a GGUF file name (Q4_K_M, Q8_0, F16...), for describe() when nothing better is known. */
+export function guessQuant(path: string | undefined): string | undefined {
+  if (!path) return undefined;
+  const m = /(?:^|[-_.])((?:I?Q\d[_A-Z0-9]*)|BF16|F16|F32)(?=\.gguf$|[-_.])/i.exec(path.split('/').pop() ?? '');
+  return m ? m[1]!.toUpperCase() : undefined;
+}
+
+export function createLlamaServerRunner(profile: LlamaServerProfile, opts: ServerRunnerOptions = {}): Promise<LlamaServerRunner> {
+  return LlamaServerRunner.create(profile, opts);
+}

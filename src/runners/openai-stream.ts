@@ -1,0 +1,326 @@
+// The streaming core shared by the llama-server and vLLM runners: one request through the official
+// `openai` SDK (chat or plain completions), every chunk timed on arrival, then classified into reasoning
+// and answer and fed to the shared StreamTimer (src/metrics/stream-timer.ts), so TTFT/TTFO/ITL/E2EL/TPOT
+// mean the same for every runner. Reasoning comes from `delta.reasoning_content` (llama.cpp, older vLLM),
+// `delta.reasoning` (newer vLLM) or inline `<think>` text.
+import OpenAI from 'openai';
+import { performance } from 'node:perf_hooks';
+import { InputError } from '../core/errors.js';
+import type { ChatMessage, FinishReason, GenerateRequest, Generation, SamplingParams, TokenCountSource } from '../core/types.js';
+import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
+import { RequestError, withRetry, type RetryOptions } from './retry.js';
+
+export type ApiKind = 'chat' | 'completions';
+/** How to read `<think>` in answer text: auto-detect, the template prefilled `<think>` (R1 distills), or never. */
+export type InlineThinkMode = 'auto' | 'starts-in-reasoning' | 'off';
+
+/** Reads the API key from the named environment variable; the key itself is never logged or stored. */
+export function resolveApiKey(envName: string | undefined, field = 'apiKeyEnv'): string | null {
+  if (!envName) return null;
+  const v = process.env[envName];
+  if (!v) {
+    throw new InputError(`environment variable ${envName} (named by ${field}) is not set or empty`, { field },
+      `export ${envName}=... before running, or remove ${field} for a server without a key`);
+  }
+  return v;
+}
+
+/** One SDK client per server. The SDK's own retries are off: retry.ts decides. */
+export function createOpenAiClient(baseUrl: string, apiKey: string | null, fetchImpl?: typeof fetch): OpenAI {
+  return new OpenAI({
+    baseURL: `${baseUrl.replace(/\/+$/, '')}/v1`,
+    // The SDK insists on a key; with none configured send no Authorization header at all.
+    apiKey: apiKey ?? 'unused',
+    ...(apiKey ? {} : { defaultHeaders: { Authorization: null } }),
+    maxRetries: 0,
+    timeout: 24 * 3600 * 1000, // retry.ts enforces the real per-request timeout over the whole stream
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
+}
+
+export interface StreamRequest {
+  api: ApiKind;
+  model: string;
+  messages: ChatMessage[];
+  sampling: SamplingParams;
+  /** Engine-specific body fields (cache_prompt, grammar, guided_choice...). */
+  extraBody?: Record<string, unknown>;
+  inlineThink?: InlineThinkMode;
+  signal?: AbortSignal;
+  /** Called with the timer's start (performance.now()) just before the request is sent. */
+  onStart?: (t0: number) => void;
+}
+
+/** llama.cpp `timings` as sent on the last chunk. */
+export interface LlamaTimings {
+  prompt_n?: number;
+  prompt_ms?: number;
+  predicted_n?: number;
+  predicted_ms?: number;
+  cache_n?: number;
+}
+
+export interface StreamUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+}
+
+export interface StreamOutcome {
+  generation: Generation;
+  usage: StreamUsage | null;
+  timings: LlamaTimings | null;
+  /** finish_reason exactly as the server sent it. */
+  rawFinishReason: string | null;
+  /** Parsed chunks (text or not), for diagnostics. */
+  chunks: number;
+}
+
+interface ChunkEvent {
+  at: number;
+  reasoning: string;
+  content: string;
+}
+
+/** Joins chat messages into one prompt for /v1/completions, which applies no chat template. */
+export function messagesAsPrompt(messages: ChatMessage[]): string {
+  return messages.map((m) => m.content).join('\n\n');
+}
+
+function samplingBody(s: SamplingParams): Record<string, unknown> {
+  return {
+    max_tokens: s.maxTokens,
+    temperature: s.temperature,
+    top_p: s.topP,
+    ...(s.topK !== undefined ? { top_k: s.topK } : {}),
+    ...(s.minP !== undefined ? { min_p: s.minP } : {}),
+    ...(s.seed !== undefined ? { seed: s.seed } : {}),
+    ...(s.stop?.length ? { stop: s.stop } : {}),
+  };
+}
+
+/** Sends one streamed request and measures it. Throws (SDK errors or RequestError); retry.ts classifies. */
+export async function streamGeneration(client: OpenAI, req: StreamRequest): Promise<StreamOutcome> {
+  const body: Record<string, unknown> = {
+    model: req.model,
+    ...samplingBody(req.sampling),
+    stream: true,
+    stream_options: { include_usage: true },
+    ...req.extraBody,
+  };
+  if (req.api === 'chat') body.messages = req.messages;
+  else body.prompt = messagesAsPrompt(req.messages);
+
+  const events: ChunkEvent[] = [];
+  let usage: StreamUsage | null = null;
+  let timings: LlamaTimings | null = null;
+  let finish: string | null = null;
+  let chunks = 0;
+  let serverReasoning = false;
+  const opts = { signal: req.signal, maxRetries: 0 };
+
+  const startedAtEpochMs = Date.now();
+  const t0 = performance.now();
+  req.onStart?.(t0);
+  const stream =
+    req.api === 'chat'
+      ? await client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, opts)
+      : await client.completions.create(body as unknown as OpenAI.CompletionCreateParamsStreaming, opts);
+  for await (const raw of stream as AsyncIterable<unknown>) {
+    const at = performance.now();
+    chunks++;
+    const chunk = raw as {
+      choices?: Array<{ delta?: Record<string, unknown>; text?: string | null; finish_reason?: string | null }>;
+      usage?: StreamUsage | null;
+      timings?: LlamaTimings;
+    };
+    const choice = chunk.choices?.[0];
+    if (choice) {
+      let reasoning = '';
+      let content = '';
+      if (req.api === 'chat') {
+        const d = choice.delta ?? {};
+        const r = d.reasoning_content ?? d.reasoning;
+        if (typeof r === 'string' && r.length > 0) {
+          reasoning = r;
+          serverReasoning = true;
+        }
+        if (typeof d.content === 'string') content = d.content;
+      } else if (typeof choice.text === 'string') {
+        content = choice.text;
+      }
+      if (reasoning || content) events.push({ at, reasoning, content });
+      if (choice.finish_reason) finish = choice.finish_reason;
+    }
+    if (chunk.usage) usage = chunk.usage;
+    if (chunk.timings) timings = chunk.timings;
+  }
+  const endAt = performance.now();
+  if (chunks === 0) throw new RequestError('bad-response', 'the stream ended without a single chunk (no TTFT can be measured)');
+  if (finish === null && events.length === 0) {
+    throw new RequestError('bad-response', 'the stream ended without text and without a finish_reason');
+  }
+
+  const split = classify(events, serverReasoning, req.inlineThink ?? 'auto');
+  const outputTokens = usage?.completion_tokens ?? timings?.predicted_n ?? null;
+  const tokenSource: TokenCountSource =
+    usage?.completion_tokens != null ? 'server-usage' : timings?.predicted_n != null ? 'engine' : 'chunks';
+  const tokens = outputTokens ?? split.textChunks;
+
+  // Replay the recorded arrivals through the one shared timer (start = t0, end of stream if no text).
+  let clockCalls = 0;
+  const timer = new StreamTimer(() => (clockCalls++ === 0 ? t0 : endAt));
+  timer.start();
+  for (const p of split.parts) timer.chunk(p.kind, p.text, p.at);
+  const engine = engineFigures(usage, timings);
+  const t = timer.finish(tokens, Object.keys(engine).length ? { engine } : {});
+  t.startedAtEpochMs = startedAtEpochMs;
+
+  const finishReason: FinishReason = finish === 'length' ? 'length' : 'stop';
+  const hadReasoning = split.reasoning.length > 0 || split.unterminated;
+  const unterminated = split.unterminated || (serverReasoning && split.answer.length === 0 && finishReason === 'length');
+  const rawText = hadReasoning ? `<think>${split.reasoning}${unterminated ? '' : '</think>'}${split.answer}` : split.answer;
+  const promptTokens = usage?.prompt_tokens ?? (timings?.prompt_n != null ? timings.prompt_n + (timings.cache_n ?? 0) : null);
+  return {
+    generation: {
+      rawText,
+      reasoning: hadReasoning ? split.reasoning : null,
+      promptTokens,
+      outputTokens: tokens,
+      tokenSource,
+      finishReason,
+      timings: t,
+    },
+    usage,
+    timings,
+    rawFinishReason: finish,
+    chunks,
+  };
+}
+
+function engineFigures(usage: StreamUsage | null, timings: LlamaTimings | null): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (timings) {
+    for (const k of ['prompt_ms', 'predicted_ms', 'cache_n', 'prompt_n', 'predicted_n'] as const) {
+      const v = timings[k];
+      if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    }
+  }
+  const cached = usage?.prompt_tokens_details?.cached_tokens;
+  if (typeof cached === 'number') out.cached_tokens = cached;
+  return out;
+}
+
+interface Classified {
+  parts: Array<{ kind: 'reasoning' | 'answer'; text: string; at: number }>;
+  reasoning: string;
+  answer: string;
+  unterminated: boolean;
+  textChunks: number;
+}
+
+/**
+ * Splits recorded chunks into reasoning and answer. With server-side reasoning the fields say it; else
+ * `<think>` in the text does. In auto mode a `</think>` with no opening tag means the chat template
+ * prefilled `<think>` (DeepSeek-R1 distills): everything before it was reasoning, so classify again.
+ */
+export function classify(events: ChunkEvent[], serverReasoning: boolean, mode: InlineThinkMode): Classified {
+  const run = (startsInReasoning: boolean, inline: boolean): Classified => {
+    const splitter = new InlineThinkSplitter(startsInReasoning);
+    const parts: Classified['parts'] = [];
+    let reasoning = '';
+    let answer = '';
+    for (const e of events) {
+      if (e.reasoning) {
+        parts.push({ kind: 'reasoning', text: e.reasoning, at: e.at });
+        reasoning += e.reasoning;
+      }
+      if (!e.content) continue;
+      if (!inline) {
+        parts.push({ kind: 'answer', text: e.content, at: e.at });
+        answer += e.content;
+        continue;
+      }
+      const s = splitter.feed(e.content);
+      if (s.reasoning) parts.push({ kind: 'reasoning', text: s.reasoning, at: e.at });
+      if (s.answer) parts.push({ kind: 'answer', text: s.answer, at: e.at });
+      reasoning += s.reasoning;
+      answer += s.answer;
+    }
+    if (inline) {
+      const rest = splitter.flush();
+      const at = events[events.length - 1]?.at ?? 0;
+      if (rest.reasoning) parts.push({ kind: 'reasoning', text: rest.reasoning, at });
+      if (rest.answer) parts.push({ kind: 'answer', text: rest.answer, at });
+      reasoning += rest.reasoning;
+      answer += rest.answer;
+    }
+    return { parts, reasoning, answer, unterminated: inline && splitter.inReasoning, textChunks: events.length };
+  };
+  if (mode === 'off') return run(false, false);
+  if (mode === 'starts-in-reasoning') return run(!serverReasoning, true);
+  const first = run(false, true);
+  if (!serverReasoning && first.reasoning === '' && first.answer.includes('</think>')) return run(true, true);
+  return first;
+}
+
+export interface ServerSessionOptions {
+  baseUrl: string;
+  apiKey: string | null;
+  /** The model id the server lists in /v1/models. */
+  model: string;
+  api: ApiKind;
+  inlineThink: InlineThinkMode;
+  retries: number;
+  requestTimeoutMs: number;
+  fetch?: typeof fetch;
+  /** For tests: a retry sleep that records instead of waiting. */
+  retrySleep?: RetryOptions['sleep'];
+}
+
+/** An OpenAI-compatible server as the runners see it: one client, one retry policy, auth for side requests. */
+export class OpenAiServerSession {
+  readonly client: OpenAI;
+  readonly baseUrl: string;
+
+  constructor(private readonly opts: ServerSessionOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.client = createOpenAiClient(this.baseUrl, opts.apiKey, opts.fetch);
+  }
+
+  /** Headers for plain fetches (/props, /metrics, /tokenize); the key stays inside this object. */
+  authHeaders(): Record<string, string> {
+    return this.opts.apiKey ? { Authorization: `Bearer ${this.opts.apiKey}` } : {};
+  }
+
+  get model(): string {
+    return this.opts.model;
+  }
+
+  async generate(
+    req: GenerateRequest,
+    extraBody: Record<string, unknown>,
+    hooks: { onStart?: (t0: number) => void } = {},
+  ): Promise<StreamOutcome> {
+    return withRetry(
+      (signal) =>
+        streamGeneration(this.client, {
+          api: this.opts.api,
+          model: this.opts.model,
+          messages: req.messages,
+          sampling: req.sampling,
+          extraBody,
+          inlineThink: this.opts.inlineThink,
+          signal,
+          ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
+        }),
+      {
+        retries: this.opts.retries,
+        timeoutMs: this.opts.requestTimeoutMs,
+        ...(req.signal ? { signal: req.signal } : {}),
+        ...(this.opts.retrySleep ? { sleep: this.opts.retrySleep } : {}),
+        redact: this.opts.apiKey ? [this.opts.apiKey] : [],
+      },
+    );
+  }
+}

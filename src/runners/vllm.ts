@@ -1,0 +1,273 @@
+// vLLM's OpenAI-compatible server as a Runner, attached (baseUrl) or managed (medeval runs
+// `vllm serve MODEL --host H --port P ...args` and stops it). Reasoning arrives separately when the server
+// runs a reasoning parser (`--reasoning-parser deepseek_r1`: delta.reasoning_content, newer delta.reasoning).
+// vLLM pre-allocates --gpu-memory-utilization of the GPU whatever the model, so device totals do not
+// compare models: the weights figure comes from "Model loading took X GiB" in its start-up log.
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner } from '../core/types.js';
+import { gpuDeviceFigure, notAvailable, ProcessTreeSampler, serverProcessFigures } from '../metrics/memory-probe.js';
+import { NvidiaSmi } from '../metrics/nvidia-smi.js';
+import { counterDelta, histogramTotals, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
+import { checkServerProfile, serverProfileFields, type ServerRunnerOptions } from './llama-server.js';
+import { findFreePort, getJson, getText, HealthTimeoutError, ManagedProcess, waitForHealth } from './managed-process.js';
+import { OpenAiServerSession, resolveApiKey } from './openai-stream.js';
+
+const GIB = 1024 ** 3;
+
+export const vllmProfileSchema = z
+  .object({
+    kind: z.literal('vllm'),
+    ...serverProfileFields,
+    binary: z.string().min(1).default('vllm'),
+    startupTimeoutMs: z.number().int().positive().default(900_000),
+    /** How to ask for constrained letters: newer vLLM `structured_outputs.choice`, older `guided_choice`. */
+    constrainField: z.enum(['structured_outputs', 'guided_choice']).default('structured_outputs'),
+  })
+  .superRefine((p, ctx) => checkServerProfile(p, ctx, ['--port', '--host']));
+export type VllmProfile = z.infer<typeof vllmProfileSchema>;
+
+/** Figures vLLM prints while starting. */
+export interface VllmStartupMemory {
+  modelLoadingBytes: number | null;
+  availableKvBytes: number | null;
+  kvCacheTokens: number | null;
+  maxConcurrency: number | null;
+}
+
+export function emptyVllmStartup(): VllmStartupMemory {
+  return { modelLoadingBytes: null, availableKvBytes: null, kvCacheTokens: null, maxConcurrency: null };
+}
+
+/** Feeds one vLLM log line (any prefix: "INFO 05-06 ...", "(EngineCore_DP0 pid=..) INFO ...") into `m`. */
+export function parseVllmLogLine(line: string, m: VllmStartupMemory): void {
+  let r: RegExpExecArray | null;
+  if ((r = /Model loading took ([\d.]+) ?GiB/.exec(line))) m.modelLoadingBytes = Number(r[1]) * GIB;
+  else if ((r = /Available KV cache memory: ([\d.]+) ?GiB/.exec(line))) m.availableKvBytes = Number(r[1]) * GIB;
+  else if ((r = /GPU KV cache size: ([\d,]+) tokens/.exec(line))) m.kvCacheTokens = Number(r[1]!.replace(/,/g, ''));
+  if ((r = /Maximum concurrency for [\d,]+ tokens per request: ([\d.]+)x/.exec(line))) m.maxConcurrency = Number(r[1]);
+}
+
+/** Current name first, then deprecated ones (hidden a minor release later, then removed). */
+export const VLLM_METRICS: string[][] = [
+  ['vllm:num_requests_running'],
+  ['vllm:num_requests_waiting'],
+  ['vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc'],
+  ['vllm:prompt_tokens_total'],
+  ['vllm:generation_tokens_total'],
+  ['vllm:request_success_total'],
+  ['vllm:num_preemptions_total'],
+  ['vllm:prefix_cache_queries_total', 'vllm:prefix_cache_queries', 'vllm:gpu_prefix_cache_queries_total', 'vllm:gpu_prefix_cache_queries'],
+  ['vllm:prefix_cache_hits_total', 'vllm:prefix_cache_hits', 'vllm:gpu_prefix_cache_hits_total', 'vllm:gpu_prefix_cache_hits'],
+];
+const VLLM_COUNTERS = VLLM_METRICS.slice(3);
+export const VLLM_HISTOGRAMS: string[][] = [
+  ['vllm:time_to_first_token_seconds'],
+  ['vllm:inter_token_latency_seconds', 'vllm:time_per_output_token_seconds'],
+  ['vllm:request_time_per_output_token_seconds'],
+  ['vllm:e2e_request_latency_seconds'],
+  ['vllm:request_queue_time_seconds'],
+  ['vllm:request_prefill_time_seconds'],
+  ['vllm:request_decode_time_seconds'],
+];
+
+interface VllmModels {
+  data?: Array<{ id: string; root?: string; max_model_len?: number }>;
+}
+
+export class VllmRunner implements Runner {
+  readonly kind = 'vllm';
+  private readonly startup = emptyVllmStartup();
+  private metricsBefore: PromScrape | null = null;
+  private metricsNote = '';
+  private modelInfo: NonNullable<VllmModels['data']>[number] | null = null;
+  private sampler: ProcessTreeSampler | null = null;
+  private proc: ManagedProcess | null = null;
+  private session!: OpenAiServerSession;
+  private stopDescription: string | null = null;
+
+  private constructor(readonly profile: VllmProfile, private readonly opts: ServerRunnerOptions) {}
+
+  static async create(profile: VllmProfile, opts: ServerRunnerOptions = {}): Promise<VllmRunner> {
+    const r = new VllmRunner(profile, opts);
+    const apiKey = resolveApiKey(profile.apiKeyEnv);
+    const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+    let baseUrl: string;
+    if (profile.mode === 'managed') {
+      const port = await findFreePort(profile.host);
+      baseUrl = `http://${profile.host}:${port}`;
+      r.proc = await ManagedProcess.start({
+        binary: profile.binary,
+        args: ['serve', profile.model!, '--host', profile.host, '--port', String(port), ...profile.args],
+        healthUrl: `${baseUrl}/health`,
+        startupTimeoutMs: profile.startupTimeoutMs,
+        stopGraceMs: profile.stopGraceMs,
+        name: 'vllm',
+        onLogLine: (l) => parseVllmLogLine(l, r.startup),
+      });
+    } else {
+      baseUrl = profile.baseUrl!.replace(/\/+$/, '');
+      try {
+        await waitForHealth(`${baseUrl}/health`, profile.startupTimeoutMs, { headers });
+      } catch (e) {
+        if (e instanceof HealthTimeoutError) {
+          throw new Error(`vLLM at ${baseUrl} is not ready: ${e.message}\n  hint: start it first (vllm serve ...), or check baseUrl in the runner profile`);
+        }
+        throw e;
+      }
+    }
+    const models = await getJson<VllmModels>(`${baseUrl}/v1/models`, headers);
+    if (models.ok) r.modelInfo = models.value.data?.[0] ?? null;
+    r.session = new OpenAiServerSession({
+      baseUrl,
+      apiKey,
+      model: r.modelInfo?.id ?? profile.model ?? 'default',
+      api: profile.api,
+      inlineThink: profile.inlineThink,
+      retries: profile.retries,
+      requestTimeoutMs: profile.requestTimeoutMs,
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.retrySleep ? { retrySleep: opts.retrySleep } : {}),
+    });
+    const metrics = await getText(`${baseUrl}/metrics`, headers);
+    if (metrics.ok) r.metricsBefore = parsePrometheusText(metrics.value);
+    else r.metricsNote = `/metrics not available (${metrics.reason.split('\n')[0]})`;
+    const pid = r.proc?.pid ?? profile.pid;
+    if (pid) {
+      r.sampler = new ProcessTreeSampler(pid, {
+        ...(opts.nvidiaSmi ? { nvidiaSmi: opts.nvidiaSmi } : {}),
+        ...(opts.sampleIntervalMs ? { intervalMs: opts.sampleIntervalMs } : {}),
+      });
+      r.sampler.start();
+    }
+    return r;
+  }
+
+  get baseUrl(): string {
+    return this.session.baseUrl;
+  }
+
+  get serverPid(): number | undefined {
+    return this.proc?.pid;
+  }
+
+  get startupFigures(): VllmStartupMemory {
+    return { ...this.startup };
+  }
+
+  async describe(): Promise<ModelDescription> {
+    const model = this.profile.model ?? this.modelInfo?.root ?? this.modelInfo?.id;
+    const files = model ? await localWeights(model) : null;
+    const quant = this.profile.args.find((_, i, a) => a[i - 1] === '--quantization')
+      ?? this.profile.args.find((a) => a.startsWith('--quantization='))?.split('=')[1]
+      ?? (/\bawq\b/i.test(model ?? '') ? 'AWQ' : /\bgptq\b/i.test(model ?? '') ? 'GPTQ' : undefined);
+    return {
+      runner: this.kind,
+      label: this.profile.label,
+      ...(model ? { modelPath: model } : {}),
+      parameters: null,
+      fileBytes: files?.bytes ?? null,
+      ...(quant ? { quantization: quant.toUpperCase() } : {}),
+      ...(this.modelInfo?.max_model_len ? { contextSize: this.modelInfo.max_model_len } : {}),
+      extra: {
+        mode: this.profile.mode,
+        baseUrl: this.session.baseUrl,
+        serverModelId: this.session.model,
+        maxModelLen: this.modelInfo?.max_model_len ?? null,
+        api: this.profile.api,
+        ...(this.proc ? { startup: { ...this.startup, source: 'vLLM start-up log' }, args: this.profile.args } : {}),
+        ...(this.metricsNote ? { metrics: this.metricsNote } : {}),
+        ...(this.profile.notes ? { notes: this.profile.notes } : {}),
+      },
+    };
+  }
+
+  async generate(req: GenerateRequest): Promise<Generation> {
+    const extraBody: Record<string, unknown> = {};
+    if (req.constrain) {
+      const choices = req.constrain.letters.map((l) => req.constrain!.prefix + l);
+      if (this.profile.constrainField === 'guided_choice') extraBody.guided_choice = choices;
+      else extraBody.structured_outputs = { choice: choices };
+    }
+    return (await this.session.generate(req, extraBody)).generation;
+  }
+
+  /** /metrics before the run and now: gauges, counter differences, histogram sums/counts (current or deprecated names). */
+  async serverMetrics(): Promise<{ before: Record<string, number>; after: Record<string, number>; delta: Record<string, number> } | null> {
+    if (!this.metricsBefore) return null;
+    const now = await getText(`${this.session.baseUrl}/metrics`, this.session.authHeaders());
+    if (!now.ok) return null;
+    const after = parsePrometheusText(now.value);
+    const delta = counterDelta(this.metricsBefore, after, VLLM_COUNTERS);
+    for (const names of VLLM_HISTOGRAMS) {
+      const a = histogramTotals(after, names);
+      const b = histogramTotals(this.metricsBefore, names);
+      if (a) {
+        delta[`${a.name}_sum`] = a.sum - (b?.name === a.name ? b.sum : 0);
+        delta[`${a.name}_count`] = a.count - (b?.name === a.name ? b.count : 0);
+      }
+    }
+    return { before: pickMetrics(this.metricsBefore, VLLM_METRICS), after: pickMetrics(after, VLLM_METRICS), delta };
+  }
+
+  async memory(): Promise<MemoryReport> {
+    const whyNot = this.profile.mode === 'attached'
+      ? 'attached server: its process is not known to medeval (set pid in the profile to measure it)'
+      : 'the managed server is not running';
+    const smi = this.opts.nvidiaSmi ?? new NvidiaSmi();
+    return {
+      weights: await this.weightsFigure(),
+      ...serverProcessFigures(this.sampler, whyNot),
+      gpuDevice: await gpuDeviceFigure(smi),
+      context: this.contextFigure(),
+    };
+  }
+
+  private async weightsFigure(): Promise<MemoryFigure> {
+    if (this.startup.modelLoadingBytes !== null) {
+      return { bytes: this.startup.modelLoadingBytes, source: 'vLLM start-up log "Model loading took X GiB" (weights on the GPU)' };
+    }
+    const model = this.profile.model ?? this.modelInfo?.root;
+    const files = model ? await localWeights(model) : null;
+    if (files) return { bytes: files.bytes, source: `sum of ${files.count} *.safetensors file(s) in ${model}` };
+    return notAvailable('vLLM start-up log / model files',
+      this.proc ? 'no "Model loading took" line in the log and the model is not a local folder'
+        : 'attached server: its start-up log is not visible and the model is not a local folder');
+  }
+
+  private contextFigure(): MemoryFigure {
+    const tokens = this.startup.kvCacheTokens;
+    const note = `${tokens !== null ? `${tokens} tokens of KV cache; ` : ''}max_model_len ${this.modelInfo?.max_model_len ?? '?'}; vLLM sizes the KV cache from --gpu-memory-utilization or --kv-cache-memory-bytes: keep them identical across compared models`;
+    if (this.startup.availableKvBytes !== null) {
+      return { bytes: this.startup.availableKvBytes, source: 'vLLM start-up log "Available KV cache memory: X GiB"', note };
+    }
+    return notAvailable('vLLM start-up log "Available KV cache memory"', `${this.proc ? 'no such line in the log' : 'attached server: its start-up log is not visible'}; ${note}`);
+  }
+
+  async close(): Promise<void> {
+    this.sampler?.sampleNow();
+    this.sampler?.stop();
+    if (this.proc) this.stopDescription = (await this.proc.stop()).description;
+  }
+
+  get stopped(): string | null {
+    return this.stopDescription;
+  }
+}
+
+/** Bytes of *.safetensors in a local model folder; null for a hub id or a folder without them. */
+async function localWeights(model: string): Promise<{ bytes: number; count: number } | null> {
+  try {
+    const names = (await readdir(model)).filter((n) => n.endsWith('.safetensors'));
+    if (names.length === 0) return null;
+    const sizes = await Promise.all(names.map((n) => stat(join(model, n)).then((s) => s.size)));
+    return { bytes: sizes.reduce((a, b) => a + b, 0), count: names.length };
+  } catch {
+    return null;
+  }
+}
+
+export function createVllmRunner(profile: VllmProfile, opts: ServerRunnerOptions = {}): Promise<VllmRunner> {
+  return VllmRunner.create(profile, opts);
+}
