@@ -57,6 +57,11 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
         }
         break;
       }
+      case 'stopped':
+        bar?.stop();
+        bar = null;
+        log(`[${label}] stopped early: ${e.reason}`);
+        break;
       case 'finished':
         bar?.stop();
         bar = null;

@@ -12,7 +12,9 @@ import { InputError } from './errors.js';
 import { RunFolder } from './run-folder.js';
 import { loadSuite, type LoadedSuite } from './suite.js';
 import { writeRunSummary } from './summary.js';
-import type { DatasetItem, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams } from './types.js';
+import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams } from './types.js';
+import { ResponseCache } from './response-cache.js';
+import { RunHealth } from './run-health.js';
 import { MEDEVAL_VERSION } from './version.js';
 
 export interface RunOptions {
@@ -28,6 +30,12 @@ export interface RunOptions {
   maxTokens?: number;
   signal?: AbortSignal;
   onEvent?: (e: RunEvent) => void;
+  /** Response cache folder (greedy generations only); false turns it off. Default .cache/responses. */
+  cacheDir?: string | false;
+  /** Stop the run when more than this share of requests failed (checked after 10 requests). */
+  maxErrorRate?: number;
+  /** Stop after this many connection failures in a row: the server is gone (default 5). */
+  maxConsecutiveConnectionErrors?: number;
   /** For tests: use this runner instead of creating one from the profile. */
   runnerInstance?: Runner;
 }
@@ -37,6 +45,7 @@ export type RunEvent =
   | { type: 'loaded'; label: string; loadMs: number }
   | { type: 'warmup'; done: number; total: number }
   | { type: 'item'; done: number; total: number; result: ItemResult }
+  | { type: 'stopped'; reason: string }
   | { type: 'finished'; status: RunManifest['status']; dir: string };
 
 export interface RunOutcome {
@@ -175,6 +184,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   };
   folder.writeManifest(manifest);
 
+  const cache = opts.cacheDir === false ? null
+    : new ResponseCache(opts.cacheDir ?? '.cache/responses', { runner: runner.kind, model, profile: opts.runner.profile });
+  const health = new RunHealth(opts.maxErrorRate, opts.maxConsecutiveConnectionErrors ?? 5);
   const results = [...done];
   let status: RunManifest['status'] = 'finished';
   let measuredStart = performance.now();
@@ -198,7 +210,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         status = 'interrupted';
         break;
       }
-      const result = await runItem(runner, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, opts.signal,
+      const result = await runItem(runner, cache, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, opts.signal,
         suite.answerConstraint === 'letter');
       if (result.error?.kind === 'aborted') {
         status = 'interrupted';
@@ -207,6 +219,13 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       folder.append(result);
       results.push(result);
       opts.onEvent?.({ type: 'item', done: results.length, total: dataset.items.length * samples, result });
+      const stop = health.record(result);
+      if (stop) {
+        status = 'failed';
+        manifest.stopReason = stop;
+        opts.onEvent?.({ type: 'stopped', reason: stop });
+        break;
+      }
     }
   } catch (e) {
     status = 'failed';
@@ -242,6 +261,7 @@ function mergeMemory(prev: MemoryReport | undefined, now: MemoryReport): MemoryR
 
 async function runItem(
   runner: Runner,
+  cache: ResponseCache | null,
   item: DatasetItem,
   sample: number,
   rendered: { prompt: string; questionType: ItemResult['questionType']; typeReason: string; template: string },
@@ -264,12 +284,16 @@ async function runItem(
     gold: item.answer,
   };
   try {
-    const gen = await runner.generate({
+    const req: GenerateRequest = {
       messages: [{ role: 'user', content: rendered.prompt }],
       sampling: { ...sampling, seed: itemSeed(seed, item.id, sample) },
       signal,
       ...(constrain ? { constrain: { letters: Object.keys(item.options), prefix: 'Answer: ' } } : {}),
-    });
+    };
+    const useCache = cache !== null && ResponseCache.cacheable(req, sample);
+    const hit = useCache ? cache.get(req) : null;
+    const gen = hit ?? (await runner.generate(req));
+    if (useCache && !hit && gen.finishReason !== 'abort' && gen.finishReason !== 'error') cache.put(req, gen);
     if (gen.finishReason === 'abort') {
       return { ...base, ...emptyOutcome(), error: { kind: 'aborted', message: 'stopped by the user' } };
     }
@@ -286,6 +310,7 @@ async function runItem(
       finishReason: gen.finishReason,
       timings: gen.timings,
       rssBytes: process.memoryUsage().rss,
+      ...(hit ? { cached: true } : {}),
     };
   } catch (e) {
     const err = e as Error & { kind?: string; retries?: number };

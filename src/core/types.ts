@@ -208,6 +208,8 @@ export interface ItemResult {
   error?: ItemError;
   /** Memory sampled right after this item (process RSS), for timelines. */
   rssBytes?: number;
+  /** Served from the response cache (greedy only): scored, but left out of latency figures. */
+  cached?: boolean;
 }
 
 /**
@@ -249,4 +251,6 @@ export interface RunManifest {
   durationMs?: number;
   finishedAt?: string;
   status: 'running' | 'finished' | 'interrupted' | 'failed';
+  /** Why a run stopped early (error rate, dead server), when it did. */
+  stopReason?: string;
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { runSuite } from '../../core/run.js';
 import { loadRunnerProfile } from '../../runners/registry.js';
 import { progressReporter } from '../progress.js';
-import { intOption, withSigint } from '../options.js';
+import { intOption, numberOption, withSigint } from '../options.js';
 
 export function registerRun(program: Command): void {
   program
@@ -17,6 +17,9 @@ export function registerRun(program: Command): void {
     .option('--max-tokens <n>', "override the suite's max generated tokens", intOption)
     .option('--skip-invalid', 'skip invalid dataset lines (listed) instead of refusing to start')
     .option('--resume', 'continue the run in --out: no item lost, none duplicated; refuses if config or dataset changed')
+    .option('--no-cache', 'do not read or write the response cache (greedy generations only are ever cached)')
+    .option('--cache-dir <dir>', 'response cache folder', '.cache/responses')
+    .option('--max-error-rate <fraction>', 'stop the run when more than this share of requests failed (e.g. 0.1)', numberOption)
     .action(async (o) => {
       const runner = await loadRunnerProfile(o.runner);
       const out = o.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}-${runner.profile.label}`;
@@ -32,11 +35,13 @@ export function registerRun(program: Command): void {
           maxTokens: o.maxTokens,
           skipInvalid: o.skipInvalid,
           resume: o.resume,
+          cacheDir: o.cache === false ? false : o.cacheDir,
+          maxErrorRate: o.maxErrorRate,
           signal,
           onEvent: progress.onEvent,
         });
         process.stdout.write(`${dir}/summary.md\n`);
-        if (manifest.status === 'interrupted') process.exitCode = 1;
+        if (manifest.status !== 'finished') process.exitCode = 1;
       });
     });
 }
