@@ -3,7 +3,6 @@
 // the browser; nothing here touches a canvas.
 
 import type { ChartConfiguration } from 'chart.js';
-import { QUESTION_TYPES } from '../core/types.js';
 import type { AccuracyCell, Interval, LatencyMetric, MemoryPartName, ReportModel, RunReport } from './model.js';
 
 /** One chart, independent of where it is drawn (Node canvas or the HTML page). */
@@ -64,7 +63,7 @@ const LEGEND_FONT = { size: 13 };
 function baseOptions(title: string, subtitle?: string): NonNullable<ChartConfiguration['options']> {
   return {
     font: { family: CHART_FONT_FAMILY },
-    layout: { padding: { top: 4, right: 20, bottom: 8, left: 8 } },
+    layout: { padding: { top: 4, right: 28, bottom: 8, left: 8 } },
     plugins: {
       title: { display: true, text: title, font: TITLE_FONT, padding: { top: 6, bottom: subtitle ? 2 : 10 } },
       subtitle: { display: Boolean(subtitle), text: subtitle ?? '', font: SUBTITLE_FONT, padding: { bottom: 8 } },
@@ -278,7 +277,7 @@ export function latencyCdfChart(input: LatencyCdfInput): ChartSpec {
     borderColor: seriesColor(i),
     backgroundColor: seriesColor(i),
     borderWidth: 2,
-    pointRadius: s.stepped ? 0 : 2,
+    pointRadius: s.stepped ? 0 : 1.5,
     stepped: s.stepped ? 'after' : false,
     fill: false,
   }));
@@ -287,7 +286,7 @@ export function latencyCdfChart(input: LatencyCdfInput): ChartSpec {
   options.scales = {
     x: {
       type: 'linear',
-      beginAtZero: true,
+      // Not from zero: the shapes and the gap between models are what a CDF is read for.
       title: { display: true, text: `${input.metric} (ms)`, font: AXIS_TITLE_FONT },
       ticks: { font: TICK_FONT },
     },
@@ -435,11 +434,11 @@ function proportion(cell: AccuracyCell | undefined): ProportionPoint {
   return { value: cell.accuracy.estimate, low: cell.accuracy.lower, high: cell.accuracy.upper, n: cell.scored };
 }
 
-/** Keys in first-seen order across runs, with a preferred order first where given. */
-function unionKeys(lists: AccuracyCell[][], preferred: readonly string[] = []): string[] {
+/** Keys in first-seen order across runs (the model's order, so charts and tables agree). */
+export function unionKeys(lists: AccuracyCell[][]): string[] {
   const seen = new Set<string>();
   for (const list of lists) for (const cell of list) seen.add(cell.key);
-  return [...preferred.filter((k) => seen.has(k)), ...[...seen].filter((k) => !preferred.includes(k))];
+  return [...seen];
 }
 
 const LATENCY_NAMES: Record<LatencyMetric, { short: string; description: string }> = {
@@ -469,7 +468,7 @@ export function reportCharts(model: ReportModel): ChartSpec[] {
     }),
   );
 
-  const typeKeys = unionKeys(runs.map((r) => r.accuracy.byQuestionType), QUESTION_TYPES);
+  const typeKeys = unionKeys(runs.map((r) => r.accuracy.byQuestionType));
   if (typeKeys.length) {
     specs.push(
       accuracyChart({

@@ -26,6 +26,11 @@ th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vert
 th { background: var(--head); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.id, code { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 12.5px; overflow-wrap: anywhere; }
+table.claims th:nth-child(1) { width: 31%; }
+table.claims th:nth-child(2) { width: 12%; }
+table.claims th:nth-child(3) { width: 15%; }
+table.claims th:nth-child(4) { width: 9%; }
+table.claims th:nth-child(5) { width: 33%; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; caption-side: top; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-weight: 700; font-size: 12.5px; white-space: nowrap; border: 1.5px solid currentColor; }
 .badge.supported { color: #0b6b2f; background: #e3f5e9; }

@@ -4,7 +4,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { CHART_FONT_FAMILY, intervalLabel, reportCharts, type ChartSpec } from './charts.js';
+import { CHART_FONT_FAMILY, intervalLabel, reportCharts, unionKeys, type ChartSpec } from './charts.js';
 import { escapeHtml as esc, jsonForScript } from './html-escape.js';
 import { pageHtml } from './html-template.js';
 import type {
@@ -73,7 +73,8 @@ function claimValue(claim: ClaimCheck, v: number): string {
 }
 
 function supportingValue(s: ClaimCheck['supporting'][number]): string {
-  const format = s.unit === 'fraction' ? (v: number) => pct(v) : s.unit === 'ms' ? ms : s.unit === 'bytes' ? bytes : count;
+  const formats: Record<string, (v: number) => string> = { fraction: (v) => pct(v), ms, bytes, count, 'p-value': pValue };
+  const format = formats[s.unit] ?? ((v: number) => esc(v));
   if (s.interval) return interval(s.interval, format);
   return s.value == null ? NA : format(s.value);
 }
@@ -132,8 +133,7 @@ function accuracyOverallTable(runs: RunReport[]): string {
 
 /** One row per slice key, one column per run. */
 function sliceTable(caption: string, runs: RunReport[], cells: (r: RunReport) => AccuracyCell[], keyLabel: string): string {
-  const keys: string[] = [];
-  for (const r of runs) for (const c of cells(r)) if (!keys.includes(c.key)) keys.push(c.key);
+  const keys = unionKeys(runs.map(cells));
   if (keys.length === 0) return '';
   const head = `<tr><th>${esc(keyLabel)}</th>${runs.map((r) => `<th class="num">${esc(r.label)}</th>`).join('')}</tr>`;
   const rows = keys
