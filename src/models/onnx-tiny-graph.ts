@@ -217,6 +217,12 @@ export function buildTinyGraph(dims: TinyDims, w: TinyWeights, opts: TinyGraphOp
   const allowed = g.op('And', [causal, mask4d]);
   const attnBias = g.op('Where', [allowed, g.floatConst('zero_f32', [0]), g.floatConst('neg_inf_f32', [-1e9])]);
 
+  // fp16 graphs take and return half-precision cache and logits, as fp16 Optimum exports do.
+  const half = opts.format === 'fp16';
+  const ioType = half ? OnnxDataType.FLOAT16 : OnnxDataType.FLOAT;
+  const toFloat = (t: string) => g.op('Cast', [t], { to: { kind: 'int', value: OnnxDataType.FLOAT } });
+  const toHalf = (t: string) => g.op('Cast', [t], { to: { kind: 'int', value: OnnxDataType.FLOAT16 } });
+
   const splitHeads = g.intConst('shape_split_heads', [0, 0, heads, headDim]);
   const mergeHeads = g.intConst('shape_merge_heads', [0, 0, H]);
   const scale = g.floatConst('attn_scale', [1 / Math.sqrt(headDim)]);
@@ -231,7 +237,7 @@ export function buildTinyGraph(dims: TinyDims, w: TinyWeights, opts: TinyGraphOp
     { name: 'attention_mask', elemType: OnnxDataType.INT64, shape: ['batch_size', 'total_sequence_length'] },
     { name: 'position_ids', elemType: OnnxDataType.INT64, shape: ['batch_size', 'sequence_length'] },
   ];
-  const outputs: GraphInit['outputs'] = [{ name: 'logits', elemType: OnnxDataType.FLOAT, shape: ['batch_size', 'sequence_length', V] }];
+  const outputs: GraphInit['outputs'] = [{ name: 'logits', elemType: ioType, shape: ['batch_size', 'sequence_length', V] }];
 
   w.layers.forEach((L, i) => {
     const p = `layers.${i}`;
@@ -242,11 +248,21 @@ export function buildTinyGraph(dims: TinyDims, w: TinyWeights, opts: TinyGraphOp
     let v = toHeads(linear(h, L.v, H, H, `${p}.self_attn.v_proj.weight`));
     if (opts.withPast) {
       for (const kind of ['key', 'value'] as const) {
-        inputs.push({ name: `past_key_values.${i}.${kind}`, elemType: OnnxDataType.FLOAT, shape: ['batch_size', heads, 'past_sequence_length', headDim] });
-        outputs.push({ name: `present.${i}.${kind}`, elemType: OnnxDataType.FLOAT, shape: ['batch_size', heads, 'total_sequence_length', headDim] });
+        inputs.push({ name: `past_key_values.${i}.${kind}`, elemType: ioType, shape: ['batch_size', heads, 'past_sequence_length', headDim] });
+        outputs.push({ name: `present.${i}.${kind}`, elemType: ioType, shape: ['batch_size', heads, 'total_sequence_length', headDim] });
       }
-      k = g.op('Concat', [`past_key_values.${i}.key`, k], { axis: { kind: 'int', value: 2 } }, { output: `present.${i}.key` });
-      v = g.op('Concat', [`past_key_values.${i}.value`, v], { axis: { kind: 'int', value: 2 } }, { output: `present.${i}.value` });
+      const withCache = (fresh: string, kind: 'key' | 'value'): string => {
+        const past = `past_key_values.${i}.${kind}`;
+        const present = `present.${i}.${kind}`;
+        if (!half) return g.op('Concat', [past, fresh], { axis: { kind: 'int', value: 2 } }, { output: present });
+        // fp16 cache, as in real fp16 exports: new K/V are rounded to half before use, so the cached
+        // and recomputed paths see identical values.
+        const all = g.op('Concat', [toFloat(past), toFloat(toHalf(fresh))], { axis: { kind: 'int', value: 2 } });
+        g.op('Cast', [all], { to: { kind: 'int', value: OnnxDataType.FLOAT16 } }, { output: present });
+        return all;
+      };
+      k = withCache(k, 'key');
+      v = withCache(v, 'value');
     }
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], perm([0, 1, 3, 2]))]), scale]), attnBias]);
     const probs = g.op('Softmax', [scores], { axis: { kind: 'int', value: -1 } });
@@ -260,7 +276,8 @@ export function buildTinyGraph(dims: TinyDims, w: TinyWeights, opts: TinyGraphOp
 
   const final = rmsNorm(x, w.finalNorm, 'norm.weight');
   const logits = linear(final, w.lmHead, H, V, 'lm_head.weight');
-  g.op('Add', [logits, g.tensor('lm_head.bias', OnnxDataType.FLOAT, [V], f32Bytes(w.lmBias))], undefined, { output: 'logits' });
+  const biased = g.op('Add', [logits, g.tensor('lm_head.bias', OnnxDataType.FLOAT, [V], f32Bytes(w.lmBias))]);
+  g.op('Cast', [biased], { to: { kind: 'int', value: ioType } }, { output: 'logits' });
 
   return { name: 'medeval_tiny_decoder', nodes: g.nodes, initializers: g.initializers, inputs, outputs };
 }

@@ -1,6 +1,6 @@
 // Makes (once, cached) a tiny decoder-only ONNX model folder in the layout Hugging Face Optimum and
 // transformers.js use: config.json, generation_config.json, tokenizer.json, tokenizer_config.json and
-// onnx/model.onnx (+ onnx/model.onnx_data external weights), onnx/model_fp16.onnx, onnx/model_quantized.onnx (int8),
+// onnx/model.onnx (+ onnx/model.onnx_data external weights), onnx/model_fp16.onnx (fp16 cache and logits), onnx/model_quantized.onnx (int8),
 // onnx/model_q4.onnx (MatMulNBits 4-bit), onnx/model_no_past.onnx (no KV cache inputs). Seeded random
 // weights: the same seed always gives the same files. Nothing here downloads anything.
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { buildTinyGraph, type TinyDims, type TinyWeights, type WeightFormat } fr
 import { buildTinyTokenizer } from './onnx-tiny-tokenizer.js';
 
 /** Bump when the files' contents change, so cached folders are rebuilt. */
-const MAKER_VERSION = 2;
+const MAKER_VERSION = 3;
 const STAMP_FILE = 'medeval-tiny-onnx.json';
 
 export interface TinyOnnxVariant {

@@ -33,7 +33,8 @@ describe('OnnxRunner on the tiny model', () => {
   });
 
   it('gives the same greedy tokens with and without the KV cache', async () => {
-    for (const variant of ['fp32', 'q4'] as const) {
+    // fp16 also covers half-precision cache inputs and logits outputs.
+    for (const variant of ['fp32', 'q4', 'fp16'] as const) {
       const cached = await createOnnxRunner(profile({ variant, useKvCache: true }));
       const uncached = await createOnnxRunner(profile({ variant, useKvCache: false }));
       expect(cached.usesKvCache).toBe(true);
@@ -43,6 +44,9 @@ describe('OnnxRunner on the tiny model', () => {
       expect(a.outputTokens).toBe(GREEDY.maxTokens);
       expect(b.rawText).toBe(a.rawText);
       expect(b.outputTokens).toBe(a.outputTokens);
+      // Half-precision cache: 2 layers x (key + value) x 4 heads x 16 dims x 2 bytes per token.
+      const perToken = variant === 'fp16' ? 512 : 1024;
+      expect((await cached.memory()).context?.note).toContain(`${perToken} bytes per token`);
       await cached.close();
       await uncached.close();
     }
