@@ -190,6 +190,7 @@ export class OnnxRunner implements Runner {
     const timer = new StreamTimer();
     const splitter = new InlineThinkSplitter(prompt.startsInReasoning);
     const stops = (s.stop ?? []).filter((x) => x.length > 0);
+    const longestStop = stops.reduce((m, x) => Math.max(m, x.length), 0);
     const sequence = [...prompt.ids];
     let generated = '';
     let outputTokens = 0;
@@ -227,7 +228,9 @@ export class OnnxRunner implements Runner {
           // A token that is only a think tag (or part of one) is still a streamed token: time it as
           // reasoning markup, so it never starts the answer (TTFO) but keeps one chunk per token.
           if (!part.reasoning && !part.answer) timer.chunk('reasoning', delta, at);
-          const cut = firstStop(generated, stops);
+          // Only the new text and the tail it may complete can hold a stop string not seen before.
+          const from = Math.max(0, generated.length - delta.length - longestStop + 1);
+          const cut = firstStop(generated, stops, from);
           if (cut !== null) {
             generated = generated.slice(0, cut);
             finishReason = 'stop';
@@ -347,10 +350,10 @@ export class OnnxRunner implements Runner {
   }
 }
 
-function firstStop(text: string, stops: string[]): number | null {
+function firstStop(text: string, stops: string[], from: number): number | null {
   let best: number | null = null;
   for (const stop of stops) {
-    const i = text.indexOf(stop);
+    const i = text.indexOf(stop, from);
     if (i >= 0 && (best === null || i < best)) best = i;
   }
   return best;
