@@ -2,7 +2,10 @@
 // errors to exit codes (0 ok, 1 a check failed, 2 bad input or config).
 import { Command, CommanderError } from 'commander';
 import { MEDEVAL_VERSION } from '../core/version.js';
+import { registerCompare } from './commands/compare.js';
+import { registerDemo } from './commands/demo.js';
 import { registerMakeModel } from './commands/make-model.js';
+import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
 import { describeError, EXIT_BAD_INPUT, exitCodeFor } from './exit.js';
 
@@ -13,7 +16,10 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerRun(program);
+  registerCompare(program);
+  registerReport(program);
   registerMakeModel(program);
+  registerDemo(program);
   return program;
 }
 

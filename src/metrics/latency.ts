@@ -1,37 +1,10 @@
 // Per-run latency figures from stored per-request timings (warm-up requests are never journalled).
 // Percentiles use linear interpolation between order statistics, numpy's default, as vLLM reports them.
 import type { ItemResult } from '../core/types.js';
+import { summarize, type Summary } from '../stats/descriptive.js';
 
-export interface Distribution {
-  n: number;
-  mean: number | null;
-  std: number | null;
-  min: number | null;
-  max: number | null;
-  p50: number | null;
-  p90: number | null;
-  p95: number | null;
-  p99: number | null;
-}
-
-/** numpy.percentile(values, q) with the default 'linear' method; values need not be sorted. */
-export function percentile(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  const pos = ((sorted.length - 1) * q) / 100;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-export function distribution(values: readonly number[]): Distribution {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  const n = v.length;
-  if (n === 0) return { n, mean: null, std: null, min: null, max: null, p50: null, p90: null, p95: null, p99: null };
-  const mean = v.reduce((a, b) => a + b, 0) / n;
-  // Population std (numpy's default ddof=0), as vLLM's bench prints it.
-  const std = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / n);
-  return { n, mean, std, min: v[0]!, max: v[n - 1]!, p50: percentile(v, 50), p90: percentile(v, 90), p95: percentile(v, 95), p99: percentile(v, 99) };
-}
+/** mean, std, min, max, p50/p90/p95/p99 (null when there is no sample). */
+export type Distribution = Summary | null;
 
 export interface LatencySummary {
   /** Requests with timings (errors excluded). */
@@ -65,11 +38,11 @@ export function summarizeLatency(results: readonly ItemResult[], durationMs?: nu
   const busyMs = timed.reduce((a, r) => a + r.timings!.e2eMs, 0);
   return {
     requests: timed.length,
-    ttftMs: distribution(pick((r) => r.timings!.ttftMs)),
-    ttfoMs: distribution(pick((r) => r.timings!.ttfoMs)),
-    e2eMs: distribution(pick((r) => r.timings!.e2eMs)),
-    tpotMs: distribution(pick((r) => r.timings!.tpotMs)),
-    itlMs: distribution(timed.flatMap((r) => r.timings!.itlMs)),
+    ttftMs: summarize(pick((r) => r.timings!.ttftMs)),
+    ttfoMs: summarize(pick((r) => r.timings!.ttfoMs)),
+    e2eMs: summarize(pick((r) => r.timings!.e2eMs)),
+    tpotMs: summarize(pick((r) => r.timings!.tpotMs)),
+    itlMs: summarize(timed.flatMap((r) => r.timings!.itlMs)),
     outputTokens,
     busyMs,
     outputTokensPerSecond: busyMs > 0 ? outputTokens / (busyMs / 1000) : null,

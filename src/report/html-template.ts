@@ -24,7 +24,9 @@ a { color: var(--accent); }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13.5px; width: 100%; }
 th, td { border: 1px solid var(--line); padding: 5px 8px; text-align: left; vertical-align: top; }
 th { background: var(--head); font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+/* An interval may go to its own line, but never breaks inside. */
+.ci { display: inline-block; white-space: nowrap; }
 td.id, code { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 12.5px; overflow-wrap: anywhere; }
 table.claims th:nth-child(1) { width: 31%; }
 table.claims th:nth-child(2) { width: 12%; }
@@ -52,7 +54,9 @@ ul.notes li { margin: 4px 0; }
 .note-warning { color: #8a5a00; }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 0 24px; }
 @media print {
-  body { font-size: 11pt; }
+  body { font-size: 10.5pt; }
+  table { font-size: 9pt; }
+  th, td { padding: 3px 5px; }
   main { max-width: none; padding: 0; }
   nav { display: none; }
   h2 { break-after: avoid; page-break-after: avoid; }

@@ -31,26 +31,26 @@ function pct(fraction: number | null | undefined, digits = 1): string {
 /** A difference of two proportions, in percentage points with a sign. */
 function pp(fraction: number): string {
   const v = fraction * 100;
-  return `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(1)} pp`;
+  return `${v > 0 ? '+' : v < 0 ? '−' : ''}${Math.abs(v).toFixed(1)}&nbsp;pp`;
 }
 
 function interval(i: Interval | null | undefined, format: (v: number) => string = (v) => pct(v)): string {
   if (!i) return NA;
   if (i.method === 'exact' || (i.lower === i.estimate && i.upper === i.estimate)) return `${format(i.estimate)} <span class="small">(exact)</span>`;
-  return `${format(i.estimate)} <span class="small">[${format(i.lower)}, ${format(i.upper)}]</span>`;
+  return `${format(i.estimate)} <span class="small ci">[${format(i.lower)}, ${format(i.upper)}]</span>`;
 }
 
 /** Binary units, as on the charts' axes. */
 function bytes(n: number | null | undefined): string {
   if (n == null || !Number.isFinite(n)) return NA;
   const units: Array<[string, number]> = [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]];
-  for (const [name, size] of units) if (Math.abs(n) >= size) return `${(n / size).toFixed(2)} ${name}`;
-  return `${n} B`;
+  for (const [name, size] of units) if (Math.abs(n) >= size) return `${(n / size).toFixed(2)}&nbsp;${name}`;
+  return `${n}&nbsp;B`;
 }
 
 function ms(v: number | null | undefined): string {
   if (v == null || !Number.isFinite(v)) return NA;
-  return v >= 100 ? `${Math.round(v).toLocaleString('en-US')} ms` : `${v.toFixed(v >= 10 ? 1 : 2)} ms`;
+  return v >= 100 ? `${Math.round(v).toLocaleString('en-US')}&nbsp;ms` : `${v.toFixed(v >= 10 ? 1 : 2)}&nbsp;ms`;
 }
 
 function count(n: number | null | undefined): string {
@@ -98,7 +98,7 @@ function claimsSection(model: ReportModel): string {
   if (model.claims.length === 0) return section('claims', 'Claims', '<p class="muted">No claims were checked (no claims file given).</p>');
   const rows = model.claims
     .map((c) => {
-      const claimed = `${DIRECTION_WORDS[c.direction] ?? esc(c.direction)} ${claimValue(c, c.claimed)}${c.tolerance ? ` <span class="small">± ${claimValue(c, c.tolerance)}</span>` : ''}`;
+      const claimed = `${DIRECTION_WORDS[c.direction] ?? esc(c.direction)} ${claimValue(c, c.claimed)}${c.tolerance ? ` <span class="small ci">±&nbsp;${claimValue(c, c.tolerance)}</span>` : ''}`;
       const measured = c.measured ? interval(c.measured, (v) => claimValue(c, v)) : NA;
       const supporting = c.supporting.length
         ? `<ul class="small">${c.supporting.map((s) => `<li>${esc(s.label)}: ${supportingValue(s)}</li>`).join('')}</ul>`

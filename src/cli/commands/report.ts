@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { publishReport } from '../../report/publish.js';
+import { printReportSummary } from '../console-summary.js';
+import { intOption } from '../options.js';
+
+export function registerReport(program: Command): void {
+  program
+    .command('report')
+    .description('build every report from finished run folders (never runs a model): JSON, Markdown, CSV, LaTeX, HTML, PNG/SVG charts')
+    .argument('<runs...>', 'run folders; the first is the baseline, the second the compressed model')
+    .requiredOption('-o, --out <dir>', 'folder for the reports')
+    .option('--claims <file>', "claims to check (YAML with a claims: list); default: the paper's three claims (suites/paper.yaml)")
+    .option('--seed <n>', 'bootstrap seed (reports are reproducible)', intOption)
+    .option('--no-charts', 'skip the PNG/SVG charts')
+    .option('--no-html', 'skip report.html')
+    .action(async (runs: string[], o) => {
+      const t0 = Date.now();
+      const { model } = await publishReport(runs, o.out, { claimsFile: o.claims, seed: o.seed, charts: o.charts, html: o.html });
+      printReportSummary(model, o.out);
+      process.stderr.write(`report built in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    });
+}

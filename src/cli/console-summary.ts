@@ -1,0 +1,58 @@
+// What `medeval compare`, `report` and `demo` print on the terminal: the side-by-side table and the claims.
+import type { ReportModel } from '../report/model.js';
+
+const pct = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(d)}%`);
+const mb = (b: number | null | undefined) => (b == null ? 'n/a' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+const ms = (x: number | null | undefined) => (x == null ? 'n/a' : `${x.toFixed(x < 100 ? 1 : 0)} ms`);
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r, ri) => {
+    const line = r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    return ri === 0 ? `${line}\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : line;
+  }).join('\n');
+}
+
+export function sideBySide(model: ReportModel): string {
+  const header = ['', ...model.runs.map((r) => r.label)];
+  const rows: string[][] = [header];
+  const add = (name: string, f: (r: ReportModel['runs'][number]) => string) => rows.push([name, ...model.runs.map(f)]);
+  add('weights format', (r) => r.model.quantization ?? '?');
+  add('accuracy', (r) => pct(r.accuracy.overall.accuracy?.estimate));
+  add('  95% CI (Wilson)', (r) => (r.accuracy.overall.accuracy ? `${pct(r.accuracy.overall.accuracy.lower)}-${pct(r.accuracy.overall.accuracy.upper)}` : 'n/a'));
+  add('  scored / unparseable / truncated / errors', (r) => { const o = r.accuracy.overall; return `${o.scored}/${o.unparseable}/${o.truncated}/${o.errors}`; });
+  add('weights (file)', (r) => mb(r.memory.find((m) => m.part === 'weights')?.bytes));
+  add('peak process memory', (r) => mb(r.memory.find((m) => m.part === 'processPeak')?.bytes));
+  add('latency E2EL p50', (r) => ms(r.latency.e2eMs?.p50));
+  add('latency E2EL p95', (r) => ms(r.latency.e2eMs?.p95));
+  add('TTFT p50', (r) => ms(r.latency.ttftMs?.p50));
+  add('TPOT mean', (r) => ms(r.latency.tpotMs?.mean));
+  add('output tokens/s', (r) => (r.latency.outputTokenThroughputPerS == null ? 'n/a' : r.latency.outputTokenThroughputPerS.toFixed(1)));
+  return table(rows);
+}
+
+export function claimsTable(model: ReportModel): string {
+  if (model.claims.length === 0) return '';
+  const rows = [['claim', 'claimed', 'measured (95% CI)', 'verdict']];
+  for (const c of model.claims) {
+    const m = c.measured ? `${pct(c.measured.estimate)} (${pct(c.measured.lower)} to ${pct(c.measured.upper)})` : 'n/a';
+    rows.push([c.id, `${c.claimed}%`, m, c.verdict]);
+  }
+  const reasons = model.claims.map((c) => `  ${c.id}: ${c.definition}\n    -> ${c.reason}`).join('\n');
+  return `${table(rows)}\n${reasons}`;
+}
+
+export function comparisonLine(model: ReportModel): string {
+  const c = model.comparisons[0];
+  if (!c) return '';
+  const p = c.mcnemar ? c.mcnemar.exactP.toFixed(3) : 'n/a';
+  const d = c.accuracyDifference;
+  return `paired on ${c.itemsInCommon} items: difference ${d ? `${pct(d.estimate)} (${pct(d.lower)} to ${pct(d.upper)})` : 'n/a'}, ` +
+    `flips right->wrong ${c.rightToWrong.length}, wrong->right ${c.wrongToRight.length}, McNemar exact p = ${p}`;
+}
+
+export function printReportSummary(model: ReportModel, outDir: string, out: NodeJS.WriteStream = process.stdout): void {
+  const warn = model.notes.filter((n) => n.kind === 'warning').map((n) => `! ${n.text}`);
+  out.write(['', sideBySide(model), '', comparisonLine(model), '', claimsTable(model), '', ...warn, '',
+    `reports written to ${outDir}/ (report.html, report.md, report.json, results.csv, summary.csv, table.tex, charts/)`, ''].join('\n'));
+}

@@ -1,0 +1,251 @@
+// Load profiles for a run: sequential (batch size 1, the paper's latency), a fixed number of requests in
+// flight (continuous batching), or a request rate with Poisson/gamma arrivals as in vLLM `bench serve`
+// (gamma shape = burstiness, mean gap 1/rate, seeded, rescaled so the last arrival lands on n/rate).
+// Time waiting for a client slot is recorded as queueMs, apart from the request's own latency
+// [vllm#54101]; warm-up tasks run first, one at a time, and are left out of the measured duration.
+import { performance } from 'node:perf_hooks';
+
+export type LoadProfile =
+  | { kind: 'sequential' }
+  | { kind: 'concurrency'; n: number }
+  /** `maxConcurrency` caps requests in flight (vLLM --max-concurrency); unlimited when absent. */
+  | { kind: 'rate'; perSecond: number; burstiness?: number; seed: number; maxConcurrency?: number };
+
+export interface LoadOptions {
+  /** The first `warmup` tasks are warm-up: run before the measured part, one at a time. */
+  warmup?: number;
+  /** Stops launching tasks; tasks in flight get the signal too. Unstarted tasks come back as skipped. */
+  signal?: AbortSignal;
+  /** Called as each task ends (progress bars, journals). */
+  onSettled?: (r: LoadTaskResult<unknown>) => void;
+}
+
+export interface LoadTaskResult<T> {
+  index: number;
+  warmup: boolean;
+  /** ms from the measured start (warm-up: from the warm-up start): when the task was due. */
+  arrivalMs: number;
+  /** When it got a client slot and started. */
+  startMs: number;
+  endMs: number;
+  /** startMs - arrivalMs: waiting for a slot (and timer lag), not latency. */
+  queueMs: number;
+  latencyMs: number;
+  status: 'ok' | 'error' | 'skipped';
+  value?: T;
+  error?: unknown;
+}
+
+export interface LoadRunResult<T> {
+  /** In task order, warm-up tasks included (flagged). */
+  results: Array<LoadTaskResult<T>>;
+  /** From the first measured start to the last measured end (warm-up excluded). */
+  durationMs: number;
+  /** performance.now() of the measured start, to align with other clocks. */
+  t0: number;
+  completed: number;
+  failed: number;
+  skipped: number;
+  aborted: boolean;
+}
+
+/** A small seeded generator (sfc32): the same seed gives the same arrivals on every machine. */
+export function seededRandom(seed: number): () => number {
+  let a = 0x9e3779b9, b = 0x243f6a88, c = 0xb7e15162, d = seed >>> 0;
+  const next = () => {
+    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
+    const t = (a + b) | 0;
+    a = b ^ (b >>> 9);
+    b = (c + (c << 3)) | 0;
+    c = (c << 21) | (c >>> 11);
+    d = (d + 1) | 0;
+    const r = (t + d) | 0;
+    c = (c + r) | 0;
+    return (r >>> 0) / 4294967296;
+  };
+  for (let i = 0; i < 15; i++) next(); // mix the seed in
+  return next;
+}
+
+function standardNormal(rand: () => number): number {
+  let u = 0;
+  while (u === 0) u = rand();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
+}
+
+/** Gamma(shape, scale) by Marsaglia-Tsang; shape < 1 via the U^(1/shape) boost. */
+export function sampleGamma(shape: number, scale: number, rand: () => number): number {
+  if (shape < 1) {
+    let u = 0;
+    while (u === 0) u = rand();
+    return sampleGamma(shape + 1, scale, rand) * u ** (1 / shape);
+  }
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number, v: number;
+    do {
+      x = standardNormal(rand);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = rand();
+    if (u < 1 - 0.0331 * x ** 4 || Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v * scale;
+  }
+}
+
+/**
+ * Arrival offsets (ms from the start) for `n` requests at `perSecond`, vLLM's way: gaps from
+ * Gamma(burstiness, 1/(rate*burstiness)) (burstiness 1 = Poisson), summed, then rescaled so the last
+ * arrival is at n/rate. Infinity rate: all at 0. Infinity burstiness: evenly spaced.
+ */
+export function arrivalTimes(n: number, perSecond: number, burstiness: number, seed: number): number[] {
+  if (!(perSecond > 0)) throw new RangeError(`request rate must be > 0, got ${perSecond}`);
+  if (!(burstiness > 0)) throw new RangeError(`burstiness must be > 0, got ${burstiness}`);
+  if (n === 0) return [];
+  if (perSecond === Infinity) return new Array<number>(n).fill(0);
+  const rand = seededRandom(seed);
+  const gaps = Array.from({ length: n }, () =>
+    burstiness === Infinity ? 1 / perSecond : sampleGamma(burstiness, 1 / (perSecond * burstiness), rand));
+  const cum: number[] = [];
+  let s = 0;
+  for (const g of gaps) cum.push((s += g));
+  const factor = n / perSecond / cum[n - 1]!;
+  return cum.map((t) => t * factor * 1000);
+}
+
+/** A counting semaphore whose waiters are served in arrival order. */
+class Slots {
+  private free: number;
+  private readonly waiters: Array<() => void> = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return Promise.resolve();
+    }
+    return new Promise((r) => this.waiters.push(r));
+  }
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free++;
+  }
+  /** Wakes every waiter (on abort); they see the abort and give their slot back. */
+  drain(): void {
+    while (this.waiters.length) {
+      this.free--; // each woken waiter will release()
+      this.waiters.shift()!();
+    }
+  }
+}
+
+export async function runWithLoad<T>(
+  tasks: Array<(signal: AbortSignal) => Promise<T>>,
+  profile: LoadProfile,
+  opts: LoadOptions = {},
+): Promise<LoadRunResult<T>> {
+  const warmup = Math.min(Math.max(0, opts.warmup ?? 0), tasks.length);
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(opts.signal?.reason);
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const signal = controller.signal;
+  const results: Array<LoadTaskResult<T>> = new Array(tasks.length);
+
+  const skipped = (index: number, isWarm: boolean, arrivalMs: number): LoadTaskResult<T> => ({
+    index, warmup: isWarm, arrivalMs, startMs: arrivalMs, endMs: arrivalMs, queueMs: 0, latencyMs: 0, status: 'skipped',
+  });
+
+  const runOne = async (index: number, base: number, arrivalMs: number, slots: Slots, isWarm: boolean): Promise<void> => {
+    await slots.acquire();
+    if (signal.aborted) {
+      slots.release();
+      results[index] = skipped(index, isWarm, arrivalMs);
+      return;
+    }
+    const start = performance.now() - base;
+    let r: LoadTaskResult<T>;
+    try {
+      const value = await tasks[index]!(signal);
+      const end = performance.now() - base;
+      r = { index, warmup: isWarm, arrivalMs, startMs: start, endMs: end, queueMs: Math.max(0, start - arrivalMs), latencyMs: end - start, status: 'ok', value };
+    } catch (error) {
+      const end = performance.now() - base;
+      r = { index, warmup: isWarm, arrivalMs, startMs: start, endMs: end, queueMs: Math.max(0, start - arrivalMs), latencyMs: end - start, status: 'error', error };
+    } finally {
+      slots.release();
+    }
+    results[index] = r;
+    opts.onSettled?.(r as LoadTaskResult<unknown>);
+  };
+
+  try {
+    // Warm-up: one at a time, on its own clock.
+    const warmBase = performance.now();
+    const warmSlots = new Slots(1);
+    for (let i = 0; i < warmup; i++) await runOne(i, warmBase, performance.now() - warmBase, warmSlots, true);
+
+    const measured = tasks.length - warmup;
+    const limit =
+      profile.kind === 'sequential' ? 1
+        : profile.kind === 'concurrency' ? checkN(profile.n)
+          : profile.maxConcurrency !== undefined ? checkN(profile.maxConcurrency) : Infinity;
+    const slots = new Slots(limit === Infinity ? Number.MAX_SAFE_INTEGER : limit);
+    signal.addEventListener('abort', () => slots.drain(), { once: true });
+    const t0 = performance.now();
+    const running: Promise<void>[] = [];
+    if (profile.kind === 'rate') {
+      const offsets = arrivalTimes(measured, profile.perSecond, profile.burstiness ?? 1, profile.seed);
+      for (let k = 0; k < measured; k++) {
+        const i = warmup + k;
+        const due = offsets[k]!;
+        const wait = due - (performance.now() - t0);
+        if (wait > 0) await sleepUntil(wait, signal);
+        if (signal.aborted) {
+          results[i] = skipped(i, false, due);
+          continue;
+        }
+        running.push(runOne(i, t0, due, slots, false));
+      }
+    } else {
+      // Closed loop: every request is due at t0; queueMs is the wait for one of the client's slots.
+      for (let k = 0; k < measured; k++) running.push(runOne(warmup + k, t0, 0, slots, false));
+    }
+    await Promise.all(running);
+
+    const measuredResults = results.filter((r) => r && !r.warmup && r.status !== 'skipped');
+    const first = Math.min(...measuredResults.map((r) => r.startMs));
+    const last = Math.max(...measuredResults.map((r) => r.endMs));
+    return {
+      results,
+      durationMs: measuredResults.length ? last - first : 0,
+      t0,
+      completed: measuredResults.filter((r) => r.status === 'ok').length,
+      failed: measuredResults.filter((r) => r.status === 'error').length,
+      skipped: results.filter((r) => r.status === 'skipped').length,
+      aborted: signal.aborted,
+    };
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function checkN(n: number): number {
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`concurrency must be a whole number >= 1, got ${n}`);
+  return n;
+}
+
+function sleepUntil(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
