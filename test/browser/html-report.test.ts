@@ -19,7 +19,11 @@ interface PageCanvas {
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
   getBoundingClientRect(): { width: number };
 }
-declare const document: { getElementById(id: string): PageCanvas | null; body: { innerText: string } };
+declare const document: {
+  getElementById(id: string): PageCanvas | null;
+  body: { innerText: string };
+  documentElement: { scrollWidth: number; clientWidth: number };
+};
 declare const window: { __pwned?: unknown };
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -104,5 +108,13 @@ describe.skipIf(!hasChromium)('report.html in chromium', () => {
   it('shows the verdict badges', async () => {
     const badges = await page.locator('.badge').allInnerTexts();
     expect(badges).toEqual(model.claims.map((c) => c.verdict));
+  });
+
+  it('fits an A4 page width when printed (nothing cut off at the right edge)', async () => {
+    // 794 CSS px = 210 mm at 96 dpi. Run last: it changes the viewport and media of the shared page.
+    await page.setViewportSize({ width: 794, height: 1123 });
+    await page.emulateMedia({ media: 'print' });
+    const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth }));
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
   });
 });
