@@ -36,7 +36,7 @@ export function claimsTable(model: ReportModel): string {
   const rows = [['claim', 'claimed', 'measured (95% CI)', 'verdict']];
   for (const c of model.claims) {
     const m = c.measured ? `${pct(c.measured.estimate)} (${pct(c.measured.lower)} to ${pct(c.measured.upper)})` : 'n/a';
-    rows.push([c.id, `${c.claimed}%`, m, c.verdict]);
+    rows.push([c.id, pct(c.claimed), m, c.verdict]);
   }
   const reasons = model.claims.map((c) => `  ${c.id}: ${c.definition}\n    -> ${c.reason}`).join('\n');
   return `${table(rows)}\n${reasons}`;

@@ -313,6 +313,8 @@ async function runItem(
       ...(hit ? { cached: true } : {}),
     };
   } catch (e) {
+    // A configuration problem (e.g. a runner that cannot do what the suite asks) stops the run: exit 2.
+    if (e instanceof InputError) throw e;
     const err = e as Error & { kind?: string; retries?: number };
     const kind = signal?.aborted ? 'aborted' : (err.kind ?? err.name ?? 'error');
     return {

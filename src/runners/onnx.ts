@@ -179,6 +179,10 @@ export class OnnxRunner implements Runner {
   }
 
   async generate(req: GenerateRequest): Promise<Generation> {
+    if (req.constrain) {
+      throw new InputError('the onnx runner cannot constrain replies to "Answer: <letter>"', { field: 'answerConstraint' },
+        'use a suite with answerConstraint: none, or the llama.cpp / vLLM runners');
+    }
     const s = req.sampling;
     const prompt = this.encodePrompt(req.messages);
     if (this.maxContext !== null && prompt.ids.length >= this.maxContext) {

@@ -5,8 +5,9 @@ import { InputError } from '../core/errors.js';
 import type { Runner } from '../core/types.js';
 import { readYamlFile } from '../core/yaml-config.js';
 import { createLlamaEmbeddedRunner, llamaEmbeddedProfileSchema } from './llama-embedded.js';
+import { createOnnxRunner, onnxProfileSchema } from './onnx.js';
 
-export const runnerProfileSchema = z.discriminatedUnion('kind', [llamaEmbeddedProfileSchema]);
+export const runnerProfileSchema = z.discriminatedUnion('kind', [llamaEmbeddedProfileSchema, onnxProfileSchema]);
 export type RunnerProfile = z.infer<typeof runnerProfileSchema>;
 
 export interface LoadedRunnerProfile {
@@ -32,6 +33,8 @@ export async function createRunner(profile: RunnerProfile): Promise<Runner> {
   switch (profile.kind) {
     case 'llama-cpp-embedded':
       return createLlamaEmbeddedRunner(profile);
+    case 'onnx':
+      return createOnnxRunner(profile);
     default:
       throw new InputError(`unknown runner kind ${(profile as { kind: string }).kind}`, { field: 'kind' });
   }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { makeTinyModel, MODEL_PRESETS } from '../../models/make-models.js';
+import { ensureTinyOnnxModel } from '../../models/onnx-tiny.js';
 import { InputError } from '../../core/errors.js';
 import { intOption } from '../options.js';
 
@@ -17,8 +18,14 @@ export function registerMakeModel(program: Command): void {
       return f;
     }, 'F32')
     .option('--seed <n>', 'weights seed', intOption, 42)
-    .requiredOption('-o, --out <file>', 'the .gguf file to write')
+    .option('--onnx', 'write the tiny ONNX decoder model folder instead (fp32, fp16, q8, q4 variants + tokenizer) for the onnx runner')
+    .requiredOption('-o, --out <path>', 'the .gguf file to write (with --onnx: the model folder)')
     .action(async (o) => {
+      if (o.onnx) {
+        const r = await ensureTinyOnnxModel({ dir: o.out, seed: o.seed });
+        for (const v of r.variants) process.stdout.write(`${v.file}: ${v.name}, ${(v.bytes / 1e3).toFixed(0)} kB of weights\n`);
+        return;
+      }
       if (!(o.preset in MODEL_PRESETS)) throw new InputError(`unknown preset ${o.preset}`, { field: '--preset' }, `use one of ${Object.keys(MODEL_PRESETS).join(', ')}`);
       const r = await makeTinyModel({ preset: o.preset, format: o.format, seed: o.seed, outFile: o.out });
       process.stdout.write(`${r.file}: ${r.format}, ${r.parameters.toLocaleString('en-US')} parameters, ${(r.bytes / 1e6).toFixed(2)} MB\n`);
