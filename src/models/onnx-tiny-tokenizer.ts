@@ -109,7 +109,7 @@ export function buildTinyTokenizer(): TinyTokenizerFiles {
     add_bos_token: false,
     add_eos_token: false,
     clean_up_tokenization_spaces: false,
-    model_max_length: 256,
+    model_max_length: 2048,
     chat_template: chatTemplate,
   };
   return {

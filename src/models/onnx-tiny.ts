@@ -10,7 +10,7 @@ import { buildTinyGraph, type TinyDims, type TinyWeights, type WeightFormat } fr
 import { buildTinyTokenizer } from './onnx-tiny-tokenizer.js';
 
 /** Bump when the files' contents change, so cached folders are rebuilt. */
-const MAKER_VERSION = 3;
+const MAKER_VERSION = 4; // 4: 2048 positions, so real-length prompts fit
 const STAMP_FILE = 'medeval-tiny-onnx.json';
 
 export interface TinyOnnxVariant {
@@ -152,7 +152,7 @@ async function writeTinyOnnxModel(dir: string, seed: number): Promise<void> {
     heads: 4,
     layers: 2,
     intermediate: 192,
-    maxPositions: 256,
+    maxPositions: 2048,
     rmsEps: 1e-5,
   };
   const weights = makeWeights(dims, seed, makeLogitBias(dims.vocabSize, tok));
