@@ -1,0 +1,98 @@
+// Protocol double of llama.cpp's llama-server, replaying the formats recorded from a real build
+// (test/fixtures/servers/): no role chunk, reasoning in delta.reasoning_content, usage and timings on the
+// final chunk, "data: [DONE]", 503 {"error":{...,"type":"unavailable_error"}} while loading, /props,
+// /v1/models, /metrics, /tokenize, 500 for malformed bodies, and silent prompt truncation to fit a slot.
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { doubleTokens, ScriptedSseServer, type SendRecord } from './scripted-sse.js';
+
+const FIX = fileURLToPath(new URL('../fixtures/servers/', import.meta.url));
+const PROPS = JSON.parse(readFileSync(FIX + 'llama-props.json', 'utf8')) as Record<string, unknown>;
+const MODELS = JSON.parse(readFileSync(FIX + 'llama-v1-models.json', 'utf8')) as { data: Array<Record<string, unknown>> };
+const METRICS = readFileSync(FIX + 'llama-metrics-after.txt', 'utf8');
+
+/** Tokens a chat template adds around the messages (the double's stand-in for <|im_start|>... ). */
+export const TEMPLATE_TOKENS = 6;
+
+export class LlamaServerDouble extends ScriptedSseServer {
+  /** /health answers 503 "Loading model" this many times before 200. */
+  loadingHealthChecks = 0;
+  nCtxSlot = 512;
+  slots = 4;
+  metricsEnabled = true;
+  created = 1795534944;
+  private seq = 0;
+
+  protected override streamHeaders(): Record<string, string> {
+    return { 'Keep-Alive': 'timeout=5, max=100', Server: 'llama.cpp', 'Access-Control-Allow-Origin': '' };
+  }
+
+  private loading(res: ServerResponse): void {
+    this.json(res, 503, { error: { code: 503, message: 'Loading model', type: 'unavailable_error' } });
+  }
+
+  protected async route(method: string, path: string, raw: string, receivedAt: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (path === '/health' || path === '/v1/health') {
+      if (this.loadingHealthChecks > 0) {
+        this.loadingHealthChecks--;
+        return this.loading(res);
+      }
+      return this.json(res, 200, { status: 'ok' });
+    }
+    if (path === '/props') {
+      const dgs = { ...(PROPS.default_generation_settings as object), n_ctx: this.nCtxSlot };
+      return this.json(res, 200, { ...PROPS, default_generation_settings: dgs, total_slots: this.slots });
+    }
+    if (path === '/v1/models' || path === '/models') return this.json(res, 200, MODELS);
+    if (path === '/metrics') {
+      if (!this.metricsEnabled) return this.json(res, 501, { error: { code: 501, message: 'This server does not support metrics endpoint. Start it with `--metrics`', type: 'not_supported_error' } });
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      return void res.end(METRICS);
+    }
+    if (path === '/tokenize' && method === 'POST') {
+      const body = JSON.parse(raw) as { content: string };
+      return this.json(res, 200, { tokens: doubleTokens(body.content).map((_, i) => 100 + i) });
+    }
+    if ((path === '/v1/chat/completions' || path === '/v1/completions') && method === 'POST') {
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        // What this build really answers for a malformed body: 500, not 400.
+        return this.json(res, 500, { error: { code: 500, message: "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error while parsing object key - invalid literal; last read: '{no'; expected string literal", type: 'server_error' } });
+      }
+      const failure = this.playFailure(res);
+      if (failure === true) return;
+      const chat = path === '/v1/chat/completions';
+      if (chat && !Array.isArray(body.messages)) {
+        return this.json(res, 500, { error: { code: 500, message: "[json.exception.out_of_range.403] key 'messages' not found", type: 'server_error' } });
+      }
+      const text = chat ? (body.messages as Array<{ content: string }>).map((m) => m.content).join('\n') : String(body.prompt ?? '');
+      const fullPrompt = doubleTokens(text).length + (chat ? TEMPLATE_TOKENS : 1);
+      // Silent truncation, like the real build: keep about the last part of the prompt, answer 200.
+      const promptTokens = fullPrompt > this.nCtxSlot ? this.nCtxSlot - 55 : fullPrompt;
+      const script = this.script(body);
+      const completion = script.completionTokens ?? script.chunks.length;
+      const id = `chatcmpl-double${++this.seq}`;
+      const rec: SendRecord = { path, body, headers: req.headers, receivedAt, textSentAt: [], kinds: [] };
+      const meta = { created: this.created, id, model: 'gpt-3.5-turbo', system_fingerprint: 'b0-unknown' };
+      const timings = {
+        cache_n: 0, prompt_n: promptTokens, prompt_ms: 8.011, prompt_per_token_ms: 0.17, prompt_per_second: 5742.1,
+        predicted_n: completion, predicted_ms: 2.971, predicted_per_token_ms: 0.37, predicted_per_second: 2692.7,
+      };
+      const usage = { completion_tokens: completion, prompt_tokens: promptTokens, total_tokens: completion + promptTokens };
+      const finish = script.finishReason ?? 'length';
+      await this.playStream(res, rec, script, {
+        chunk: (kind, t) => chat
+          ? { choices: [{ finish_reason: null, index: 0, delta: kind === 'reasoning' ? { reasoning_content: t } : { content: t } }], ...meta, object: 'chat.completion.chunk' }
+          : { choices: [{ text: t, index: 0, logprobs: null, finish_reason: null }], ...meta, object: 'text_completion' },
+        final: () => [chat
+          ? { choices: [{ finish_reason: finish, index: 0, delta: {} }], ...meta, object: 'chat.completion.chunk', usage, timings }
+          : { choices: [{ text: '', index: 0, logprobs: null, finish_reason: finish }], ...meta, object: 'text_completion', usage, timings }],
+      }, typeof failure === 'object' ? failure.resetAfterChunks : undefined);
+      return;
+    }
+    this.json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
+  }
+}
