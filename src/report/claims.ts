@@ -96,27 +96,27 @@ export function verdictRule(direction: ClaimDirection, claimed: number, toleranc
 
 /** Apply the verdict rule to an interval (fractions). */
 export function decideVerdict(measured: Interval, claimed: number, tolerance: number, direction: ClaimDirection): { verdict: Verdict; reason: string } {
-  // A hair of slack so a value exactly on the threshold is not lost to rounding of c - t.
-  const eps = 1e-12;
-  const lo = measured.lower + eps, hi = measured.upper - eps;
+  // Compare at 12 decimals so a value exactly on the threshold is not lost to the rounding of c - t.
+  const r12 = (x: number) => Math.round(x * 1e12) / 1e12;
+  const lo = r12(measured.lower), hi = r12(measured.upper);
   const f = (x: number) => `${round(x * 100)}%`;
   const ci = measured.lower === measured.upper ? `${f(measured.estimate)} (exact)` : `${f(measured.estimate)} [${f(measured.lower)}, ${f(measured.upper)}]`;
   if (!Number.isFinite(measured.lower) || !Number.isFinite(measured.upper)) {
     return { verdict: 'not measurable', reason: 'the interval could not be computed (too few samples)' };
   }
   if (direction === 'at-least') {
-    const t = claimed - tolerance;
+    const t = r12(claimed - tolerance);
     if (lo >= t) return { verdict: 'supported', reason: `measured ${ci}: the whole interval is at or above ${f(t)}` };
     if (hi < t) return { verdict: 'not supported', reason: `measured ${ci}: the whole interval is below ${f(t)}` };
     return { verdict: 'inconclusive', reason: `measured ${ci} straddles ${f(t)}: more items or repeats are needed` };
   }
   if (direction === 'at-most') {
-    const t = claimed + tolerance;
+    const t = r12(claimed + tolerance);
     if (hi <= t) return { verdict: 'supported', reason: `measured ${ci}: the whole interval is at or below ${f(t)}` };
     if (lo > t) return { verdict: 'not supported', reason: `measured ${ci}: the whole interval is above ${f(t)}` };
     return { verdict: 'inconclusive', reason: `measured ${ci} straddles ${f(t)}: more items or repeats are needed` };
   }
-  const a = claimed - tolerance, b = claimed + tolerance;
+  const a = r12(claimed - tolerance), b = r12(claimed + tolerance);
   if (lo >= a && hi <= b) return { verdict: 'supported', reason: `measured ${ci} lies within ${f(a)}..${f(b)}` };
   if (hi < a || lo > b) return { verdict: 'not supported', reason: `measured ${ci} lies outside ${f(a)}..${f(b)}` };
   return { verdict: 'inconclusive', reason: `measured ${ci} overlaps the edge of ${f(a)}..${f(b)}: more items or repeats are needed` };

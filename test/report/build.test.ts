@@ -1,0 +1,136 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildReport } from '../../src/report/build.js';
+import { renderJson } from '../../src/report/json.js';
+import { readRunFolder } from '../../src/report/run-folder.js';
+import { wilsonInterval } from '../../src/stats/proportion.js';
+import { itemResult, loadedRun, manifest, memoryReport } from '../fixtures/runs/synthetic.js';
+
+const FIXTURES = join(import.meta.dirname, '../fixtures/runs');
+const runs = () => [readRunFolder(join(FIXTURES, 'baseline-f16')), readRunFolder(join(FIXTURES, 'compressed-q4'))];
+
+describe('buildReport on the fixture pair (numbers designed in make-fixtures.ts)', () => {
+  const model = buildReport({ runs: runs(), seed: 7, resamples: 500 });
+  const [base, comp] = model.runs;
+  const cmp = model.comparisons[0]!;
+
+  it('per-run accuracy with Wilson intervals and counts', () => {
+    expect(model.schemaVersion).toBe('medeval.report/1');
+    expect(base!.accuracy.overall).toMatchObject({ items: 20, scored: 20, correct: 15, wrong: 3, unparseable: 1, truncated: 1, errors: 0 });
+    expect(base!.accuracy.overall.accuracy).toMatchObject({ ...wilsonInterval(15, 20), method: 'wilson', confidence: 0.95 });
+    expect(comp!.accuracy.overall).toMatchObject({ items: 20, scored: 19, correct: 13, wrong: 5, unparseable: 0, truncated: 1, errors: 1 });
+    expect(comp!.accuracy.overall.accuracy!.estimate).toBeCloseTo(13 / 19, 12);
+    expect(base!.accuracy.byStep.map((c) => [c.key, c.correct, c.scored])).toEqual([['step1', 10, 10], ['step2&3', 5, 10]]);
+    expect(comp!.accuracy.byStep.map((c) => [c.key, c.correct, c.scored])).toEqual([['step1', 10, 10], ['step2&3', 3, 9]]);
+    expect(comp!.accuracy.byQuestionType.find((c) => c.key === 'basic_science')).toMatchObject({ items: 5, scored: 4, correct: 4, errors: 1 });
+    expect(base!.accuracy.majorityVote).toBeNull();
+  });
+
+  it('paired comparison: common items, flips with ids, McNemar, difference, retention', () => {
+    expect(cmp).toMatchObject({ baseline: 'baseline-f16', compressed: 'compressed-q4', itemsInCommon: 19, excludedForErrors: 1, onlyInBaseline: 0, onlyInCompressed: 0, bothRight: 12, bothWrong: 3 });
+    expect(cmp.rightToWrong.map((f) => f.itemId)).toEqual(['q13', 'q14', 'q15']);
+    expect(cmp.wrongToRight).toEqual([{ itemId: 'q16', step: 'step2&3', questionType: 'basic_science', gold: 'A', baselineLetter: null, compressedLetter: 'A' }]);
+    expect(cmp.agreementRate).toBeCloseTo(15 / 19, 12);
+    expect(cmp.sameLetterRate).toBeCloseTo(13 / 19, 12);
+    expect(cmp.mcnemar!.exactP).toBeCloseTo(0.625, 12); // 2 * P(X <= 1 | n = 4) = 2 * 5/16
+    expect(cmp.baselineAccuracy).toBeCloseTo(15 / 19, 12);
+    expect(cmp.compressedAccuracy).toBeCloseTo(13 / 19, 12);
+    expect(cmp.accuracyDifference!.estimate).toBeCloseTo(-2 / 19, 12);
+    expect(cmp.accuracyDifference!.lower).toBeLessThan(-2 / 19);
+    expect(cmp.accuracyDifference!.upper).toBeGreaterThan(-2 / 19);
+    expect(cmp.retention!.estimate).toBeCloseTo(13 / 15, 12);
+  });
+
+  it('latency: distributions per run and reductions (unpaired, since one compressed request failed)', () => {
+    expect(base!.latency.e2eMs).toMatchObject({ n: 20, mean: 1105, min: 1010, max: 1200, p50: 1105 });
+    expect(base!.latency.e2eMs!.p90).toBeCloseTo(1181, 9); // numpy: 1010 + 0.9*19*10
+    expect(comp!.latency).toMatchObject({ requests: 20, completed: 19, failed: 1 });
+    expect(base!.latency.itlMs!.n).toBe(200);
+    expect(base!.latency.requestThroughputPerS).toBeCloseTo(20 / 22.1, 12);
+    expect(base!.latency.batchSizeOne).toBe(true);
+    const e2e = cmp.latency.find((l) => l.metric === 'e2eMs')!;
+    expect(e2e.paired).toBe(false);
+    expect(e2e.reduction.estimate).toBeCloseTo(1 - 880 / 1105, 12);
+    expect(e2e.reduction.lower).toBeLessThan(e2e.reduction.estimate);
+    const ttft = cmp.latency.find((l) => l.metric === 'ttftMs')!;
+    expect(ttft.reduction).toMatchObject({ lower: expect.closeTo(0.1, 12), upper: expect.closeTo(0.1, 12) });
+  });
+
+  it('memory parts and reductions, with "not available" parts kept', () => {
+    const weights = cmp.memory.find((m) => m.part === 'weights')!;
+    expect(weights.reduction).toBeCloseTo(1 - 4_683_073_536 / 15_231_233_024, 12);
+    expect(cmp.memory.find((m) => m.part === 'processPeak')!.reduction).toBeCloseTo(0.625, 12);
+    const gpu = cmp.memory.find((m) => m.part === 'gpuProcessPeak')!;
+    expect(gpu.reduction).toBeNull();
+    expect(gpu.note).toMatch(/not available for baseline-f16 and compressed-q4/);
+    expect(model.accuracyVsMemory.map((p) => [p.run, p.weightsBytes])).toEqual([['baseline-f16', 15_231_233_024], ['compressed-q4', 4_683_073_536]]);
+  });
+
+  it('notes carry definitions and the failed-request warning; item table has both runs side by side', () => {
+    expect(model.notes.filter((n) => n.kind === 'definition').length).toBeGreaterThan(4);
+    expect(model.notes.some((n) => n.kind === 'warning' && /1 request\(s\) failed/.test(n.text))).toBe(true);
+    expect(model.items!.runs).toEqual(['baseline-f16', 'compressed-q4']);
+    expect(model.items!.rows).toHaveLength(20);
+    expect(model.items!.rows[19]!.cells[1]).toMatchObject({ status: 'error', correct: null });
+  });
+
+  it('is reproducible under a seed and changes with another seed', () => {
+    const again = buildReport({ runs: runs(), seed: 7, resamples: 500 });
+    expect(renderJson(again)).toBe(renderJson(model));
+    const other = buildReport({ runs: runs(), seed: 8, resamples: 500 });
+    expect(other.comparisons[0]!.accuracyDifference).not.toEqual(cmp.accuracyDifference);
+  });
+});
+
+describe('buildReport edge cases', () => {
+  it('pairs latency when both runs answered the same requests', () => {
+    const b = loadedRun(manifest('b'), [1, 2, 3, 4].map((i) => itemResult({ itemId: `q${i}`, gold: 'A', letter: 'A', e2eMs: 1000 * i })));
+    const c = loadedRun(manifest('c'), [1, 2, 3, 4].map((i) => itemResult({ itemId: `q${i}`, gold: 'A', letter: 'A', e2eMs: 900 * i })));
+    const e2e = buildReport({ runs: [b, c], resamples: 200 }).comparisons[0]!.latency.find((l) => l.metric === 'e2eMs')!;
+    expect(e2e.paired).toBe(true);
+    expect(e2e.reduction).toMatchObject({ estimate: expect.closeTo(0.1, 12), lower: expect.closeTo(0.1, 12), upper: expect.closeTo(0.1, 12) });
+  });
+
+  it('several samples: pass@1 with a bootstrap interval, majority vote, majority-based flips', () => {
+    // q1: A,A,B (gold A) -> 2/3, vote A;  q2: B,C,C (gold B) -> 1/3, vote C;  q3: C,C,C (gold C) -> 1
+    const letters: Record<string, string[]> = { q1: ['A', 'A', 'B'], q2: ['B', 'C', 'C'], q3: ['C', 'C', 'C'] };
+    const gold: Record<string, string> = { q1: 'A', q2: 'B', q3: 'C' };
+    const results = Object.entries(letters).flatMap(([id, ls]) => ls.map((l, s) => itemResult({ itemId: id, sample: s, gold: gold[id]!, letter: l })));
+    const multi = loadedRun(manifest('multi', { samples: 3 }), results);
+    const base = loadedRun(manifest('base'), Object.keys(letters).map((id) => itemResult({ itemId: id, gold: gold[id]!, letter: gold[id]! })));
+    const model = buildReport({ runs: [base, multi], resamples: 300 });
+    const acc = model.runs[1]!.accuracy;
+    expect(acc.overall.accuracy!.estimate).toBeCloseTo((2 / 3 + 1 / 3 + 1) / 3, 12);
+    expect(acc.overall.accuracy!.method).toBe('bootstrap-percentile');
+    expect(acc.majorityVote).toMatchObject({ scored: 3, correct: 2, wrong: 1 });
+    const cmp = model.comparisons[0]!;
+    expect(cmp.rightToWrong.map((f) => [f.itemId, f.compressedLetter])).toEqual([['q2', 'C']]);
+    expect(cmp.compressedAccuracy).toBeCloseTo(2 / 3, 12);
+  });
+
+  it('flags smoke-test runs and unlike-for-like pairs', () => {
+    const r = [itemResult({ itemId: 'q1', gold: 'A', letter: 'A' })];
+    const smoke = loadedRun({ ...manifest('tiny', { seed: 2 }), suite: { ...manifest('tiny').suite, smokeTest: true } as never }, r);
+    const model = buildReport({ runs: [loadedRun(manifest('big'), r), smoke] });
+    const warnings = model.notes.filter((n) => n.kind === 'warning').map((n) => n.text).join('\n');
+    expect(warnings).toMatch(/"tiny" is a smoke test/);
+    expect(warnings).toMatch(/differ in seed/);
+  });
+
+  it('falls back to the model file size for weights and marks missing memory', () => {
+    const r = [itemResult({ itemId: 'q1', gold: 'A', letter: 'A' })];
+    const model = buildReport({ runs: [loadedRun(manifest('a', { fileBytes: 1000 }), r), loadedRun(manifest('b', { memory: memoryReport(400, null) }), r)] });
+    expect(model.runs[0]!.memory[0]).toMatchObject({ part: 'weights', bytes: 1000, source: 'manifest model.fileBytes' });
+    expect(model.comparisons[0]!.memory[0]!.reduction).toBeCloseTo(0.6, 12);
+    expect(model.runs[0]!.memory.find((m) => m.part === 'processPeak')).toMatchObject({ bytes: null });
+  });
+
+  it('resolves explicit pairs by label and rejects unknown ones', () => {
+    const r = [itemResult({ itemId: 'q1', gold: 'A', letter: 'A' })];
+    const three = [loadedRun(manifest('x'), r), loadedRun(manifest('y'), r), loadedRun(manifest('x'), r)];
+    const model = buildReport({ runs: three, pairs: [{ baseline: 'y', compressed: 'x#2' }] });
+    expect(model.runs.map((x) => x.id)).toEqual(['x', 'y', 'x#2']);
+    expect(model.comparisons.map((c) => [c.baseline, c.compressed])).toEqual([['y', 'x#2']]);
+    expect(() => buildReport({ runs: three, pairs: [{ baseline: 'y', compressed: 'zzz' }] })).toThrow(/"zzz"/);
+  });
+});

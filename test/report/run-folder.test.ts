@@ -1,0 +1,73 @@
+import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { InputError } from '../../src/core/errors.js';
+import { parseManifest, parseResults, readRunFolder } from '../../src/report/run-folder.js';
+import { itemResult, manifest } from '../fixtures/runs/synthetic.js';
+
+const FIXTURES = join(import.meta.dirname, '../fixtures/runs');
+
+describe('readRunFolder', () => {
+  it('reads and validates a finished run', () => {
+    const run = readRunFolder(join(FIXTURES, 'baseline-f16'));
+    expect(run.manifest.label).toBe('baseline-f16');
+    expect(run.results).toHaveLength(20);
+    expect(run.results[0]!.itemId).toBe('q01');
+    expect(run.warnings).toEqual([]);
+  });
+
+  it('skips a torn last line with a warning naming file:line, and notes an unfinished run', () => {
+    const run = readRunFolder(join(FIXTURES, 'torn'));
+    expect(run.results.map((r) => r.itemId)).toEqual(['q01', 'q02', 'q03']);
+    expect(run.warnings.join('\n')).toMatch(/results\.jsonl:4: torn last line skipped/);
+    expect(run.warnings.join('\n')).toMatch(/status is "interrupted"/);
+  });
+
+  it('rejects a damaged line in the middle with file:line and the missing field', () => {
+    let error: unknown;
+    try {
+      readRunFolder(join(FIXTURES, 'damaged'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    const msg = (error as Error).message;
+    expect(msg).toMatch(/results\.jsonl:2: not valid JSON/);
+    expect(msg).toMatch(/results\.jsonl:3 field "gold"/);
+  });
+
+  it('says what to do when the folder or manifest is missing or wrong', () => {
+    expect(() => readRunFolder(join(FIXTURES, 'no-such-run'))).toThrow(/not a run folder/);
+    const dir = mkdtempSync(join(tmpdir(), 'medeval-rf-'));
+    expect(() => readRunFolder(dir)).toThrow(/manifest\.json: cannot read the run manifest/);
+    writeFileSync(join(dir, 'manifest.json'), '{"schema":1}');
+    expect(() => readRunFolder(dir)).toThrow(/field "label"/);
+    const bad = join(dir, 'sub');
+    mkdirSync(bad);
+    writeFileSync(join(bad, 'manifest.json'), '{not json');
+    expect(() => readRunFolder(bad)).toThrow(/manifest\.json: not valid JSON/);
+  });
+});
+
+describe('parseResults / parseManifest', () => {
+  it('keeps the latest record for a repeated item and sample (resume, retry) and warns', () => {
+    const failed = itemResult({ itemId: 'a', gold: 'A', letter: null });
+    const retried = itemResult({ itemId: 'a', gold: 'A', letter: 'A' });
+    const other = itemResult({ itemId: 'b', gold: 'B', letter: 'B' });
+    const text = [failed, other, retried].map((r) => JSON.stringify(r)).join('\n') + '\n';
+    const { results, warnings } = parseResults(text, 'r.jsonl');
+    expect(results.map((r) => [r.itemId, r.correct])).toEqual([['b', true], ['a', true]]);
+    expect(warnings[0]).toMatch(/1 record\(s\) were superseded/);
+  });
+
+  it('a bad enum value names the field and line', () => {
+    const r = { ...itemResult({ itemId: 'a', gold: 'A', letter: 'A' }), finishReason: 'exploded' };
+    expect(() => parseResults(JSON.stringify(r) + '\n', 'r.jsonl')).toThrow(/r\.jsonl:1 field "finishReason"/);
+  });
+
+  it('accepts a manifest with extra fields (forward compatible)', () => {
+    const m = { ...manifest('x'), suite: { ...manifest('x').suite, smokeTest: true } };
+    expect(parseManifest(m, 'm.json').label).toBe('x');
+  });
+});
