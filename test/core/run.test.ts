@@ -1,0 +1,113 @@
+import { readFileSync, writeFileSync, appendFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/core/errors.js';
+import { RunFolder } from '../../src/core/run-folder.js';
+import { runSuite } from '../../src/core/run.js';
+import type { ItemResult } from '../../src/core/types.js';
+import { loadRunnerProfile } from '../../src/runners/registry.js';
+import { tempDir, tinyModel, writeRunnerProfile, writeSuite } from '../helpers/tiny-run.js';
+
+let model: string;
+beforeAll(async () => {
+  model = await tinyModel('F32');
+});
+
+const lines = (dir: string): ItemResult[] =>
+  readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+
+describe('runSuite with the in-process llama.cpp runner', () => {
+  it('journals one scored record per item and writes a manifest and summaries', async () => {
+    const dir = tempDir();
+    const runner = await loadRunnerProfile(writeRunnerProfile(dir, model));
+    const out = join(dir, 'run');
+    const { manifest, results } = await runSuite({ suite: writeSuite(dir), runner, out, limit: 6, cacheDir: false });
+    expect(manifest.status).toBe('finished');
+    expect(manifest.model.quantization).toBe('F32');
+    expect(manifest.model.parameters).toBeGreaterThan(0);
+    const journal = lines(out);
+    expect(journal.map((r) => r.itemId)).toEqual(results.map((r) => r.itemId));
+    expect(new Set(journal.map((r) => r.itemId)).size).toBe(6);
+    for (const r of journal) {
+      // Constrained replies always parse, so every record is scored, and scored honestly.
+      expect(r.extracted.status).toBe('answered');
+      expect(r.correct).toBe(r.extracted.letter === r.gold);
+      expect(r.timings!.ttftMs!).toBeGreaterThan(0);
+      expect(r.timings!.ttftMs!).toBeLessThanOrEqual(r.timings!.e2eMs);
+      expect(r.outputTokens).toBeGreaterThan(0);
+      expect(r.template).toMatch(/\.md$/);
+    }
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.run.accuracy.overall.scored).toBe(6);
+    expect(summary.run.accuracy.overall.correct).toBe(journal.filter((r) => r.correct).length);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).toContain('| overall | 6 |');
+  });
+
+  it('resumes: keeps finished records, repairs a torn last line, runs only what is missing', async () => {
+    const dir = tempDir();
+    const runner = await loadRunnerProfile(writeRunnerProfile(dir, model));
+    const suite = writeSuite(dir);
+    const out = join(dir, 'run');
+    await runSuite({ suite, runner, out, limit: 4, cacheDir: false });
+    const full = lines(out);
+    // Simulate a crash: keep two records and half of the third.
+    const text = readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n');
+    writeFileSync(join(out, 'results.jsonl'), `${text[0]}\n${text[1]}\n${text[2]!.slice(0, 40)}`);
+    const resumed = await runSuite({ suite, runner, out, limit: 4, resume: true, cacheDir: false });
+    const after = lines(out);
+    expect(after.map((r) => `${r.itemId}#${r.sample}`)).toEqual(full.map((r) => `${r.itemId}#${r.sample}`));
+    // Greedy decoding with the same seed: the re-run items give the same answers.
+    expect(after.map((r) => r.extracted.letter)).toEqual(full.map((r) => r.extracted.letter));
+    expect(resumed.manifest.status).toBe('finished');
+  });
+
+  it('refuses to resume when the settings changed, and refuses to overwrite a run', async () => {
+    const dir = tempDir();
+    const runner = await loadRunnerProfile(writeRunnerProfile(dir, model));
+    const out = join(dir, 'run');
+    await runSuite({ suite: writeSuite(dir), runner, out, limit: 2, cacheDir: false });
+    await expect(runSuite({ suite: writeSuite(dir), runner, out, limit: 2, cacheDir: false })).rejects.toThrow(/already holds a run/);
+    await expect(runSuite({ suite: writeSuite(dir), runner, out, limit: 2, seed: 99, resume: true, cacheDir: false }))
+      .rejects.toThrow(InputError);
+  });
+
+  it('serves greedy repeats of a run from the response cache and marks them cached', async () => {
+    const dir = tempDir();
+    const runner = await loadRunnerProfile(writeRunnerProfile(dir, model));
+    const suite = writeSuite(dir);
+    const cacheDir = join(dir, 'cache');
+    const first = await runSuite({ suite, runner, out: join(dir, 'a'), limit: 3, cacheDir });
+    const second = await runSuite({ suite, runner, out: join(dir, 'b'), limit: 3, cacheDir });
+    expect(first.results.every((r) => !r.cached)).toBe(true);
+    expect(second.results.every((r) => r.cached === true)).toBe(true);
+    expect(second.results.map((r) => r.rawOutput)).toEqual(first.results.map((r) => r.rawOutput));
+  });
+
+  it('never serves sampled repeats (pass@1) from the cache', async () => {
+    const dir = tempDir();
+    const runner = await loadRunnerProfile(writeRunnerProfile(dir, model));
+    const suite = writeSuite(dir).replace('suite.yaml', 'suite.yaml');
+    writeFileSync(suite, readFileSync(suite, 'utf8').replace('temperature: 0', 'temperature: 0.8'));
+    const cacheDir = join(dir, 'cache');
+    await runSuite({ suite, runner, out: join(dir, 'a'), limit: 2, samples: 2, cacheDir });
+    const again = await runSuite({ suite, runner, out: join(dir, 'b'), limit: 2, samples: 2, cacheDir });
+    expect(again.results).toHaveLength(4);
+    expect(again.results.some((r) => r.cached)).toBe(false);
+    expect(existsSync(cacheDir)).toBe(false);
+  });
+});
+
+describe('RunFolder journal', () => {
+  it('treats only an unterminated last line as torn; damage elsewhere is an error with file:line', () => {
+    const dir = tempDir();
+    const f = new RunFolder(dir);
+    f.create();
+    appendFileSync(f.path('results.jsonl'), '{"itemId":"a","sample":0}\nnot json\n{"itemId":"b","sample":0}\n');
+    expect(() => f.readJournal()).toThrow(/results\.jsonl:2/);
+    writeFileSync(f.path('results.jsonl'), '{"itemId":"a","sample":0}\n{"itemId":"b","sam');
+    const { results, tornLine } = f.readJournal({ repair: true });
+    expect(results).toHaveLength(1);
+    expect(tornLine).toBe(2);
+    expect(readFileSync(f.path('results.jsonl'), 'utf8')).toBe('{"itemId":"a","sample":0}\n');
+  });
+});
