@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+// Stand-in executable for llama-server in managed-mode tests: takes -m/--model, --host, --port, -c, -np,
+// prints the real start-up log lines (recorded from a real build), answers /health 503 "Loading model"
+// until "loaded", then 200, serves /props, /v1/models, /metrics and a short chat stream, and on SIGTERM
+// prints the real exit lines and ends with status 134 (the real build aborts on SIGTERM).
+// Test-only flags: --fake-exit-at-start MESSAGE (print it and exit 1), --fake-load-ms N (loading time).
+import { readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+const argv = process.argv.slice(2);
+const opt = (...names) => {
+  for (const n of names) {
+    const i = argv.indexOf(n);
+    if (i >= 0) return argv[i + 1];
+  }
+  return undefined;
+};
+const model = opt('-m', '--model');
+const host = opt('--host') ?? '127.0.0.1';
+const port = Number(opt('--port') ?? 8080);
+const ctx = Number(opt('-c', '--ctx-size') ?? 2048);
+const slots = Number(opt('-np', '--parallel') ?? 4);
+const loadMs = Number(opt('--fake-load-ms') ?? 30);
+const exitMsg = opt('--fake-exit-at-start');
+
+const log = readFileSync(fileURLToPath(new URL('../fixtures/servers/llama-server.log', import.meta.url)), 'utf8').split('\n');
+const untilLoaded = log.slice(0, log.findIndex((l) => l.startsWith('main: model loaded')) + 1);
+const say = (l) => process.stderr.write(l + '\n');
+
+if (exitMsg) {
+  say(`error: ${exitMsg}`);
+  process.exit(1);
+}
+if (!model) {
+  say('error: no model given (-m)');
+  process.exit(1);
+}
+try {
+  statSync(model);
+} catch {
+  say(`llama_model_load: error loading model: failed to open ${model}: No such file or directory`);
+  say('main: exiting due to model loading error');
+  process.exit(1);
+}
+
+let loaded = false;
+const json = (res, status, body) => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', Server: 'llama.cpp', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+};
+const server = createServer((req, res) => {
+  let raw = '';
+  req.on('data', (d) => (raw += d));
+  req.on('end', () => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (!loaded && path !== '/v1/models' && path !== '/models') {
+      return json(res, 503, { error: { code: 503, message: 'Loading model', type: 'unavailable_error' } });
+    }
+    if (path === '/health') return json(res, 200, { status: 'ok' });
+    if (path === '/props') return json(res, 200, { default_generation_settings: { n_ctx: ctx / slots }, total_slots: slots, model_path: model, build_info: 'b0-fake' });
+    if (path === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: model, object: 'model', owned_by: 'llamacpp', meta: { n_params: 292800, size: 1171200, n_ctx_train: 2048 } }] });
+    if (path === '/metrics') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
+      return res.end('# TYPE llamacpp:prompt_tokens_total counter\nllamacpp:prompt_tokens_total 0\n');
+    }
+    if (path === '/v1/chat/completions') {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', Server: 'llama.cpp' });
+      const base = { created: 1, id: 'chatcmpl-fake', model: 'gpt-3.5-turbo', object: 'chat.completion.chunk' };
+      for (const t of ['Answer', ': A']) res.write(`data: ${JSON.stringify({ choices: [{ finish_reason: null, index: 0, delta: { content: t } }], ...base })}\n\n`);
+      res.write(`data: ${JSON.stringify({ choices: [{ finish_reason: 'stop', index: 0, delta: {} }], ...base, usage: { completion_tokens: 2, prompt_tokens: 9, total_tokens: 11 }, timings: { prompt_n: 9, prompt_ms: 1, predicted_n: 2, predicted_ms: 1 } })}\n\n`);
+      return res.end('data: [DONE]\n\n');
+    }
+    json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
+  });
+});
+server.listen(port, host, () => {
+  say(`main: HTTP server is listening, hostname: ${host}, port: ${port}, http threads: 6`);
+  for (const l of untilLoaded.slice(3)) {
+    if (l.startsWith('main: HTTP server is listening')) continue;
+    say(l.replace('models/stories260K.gguf', model).replace(/n_ctx_slot = \d+/, `n_ctx_slot = ${ctx / slots}`));
+  }
+  setTimeout(() => {
+    loaded = true;
+    say(`main: server is listening on http://${host}:${port} - starting the main loop`);
+  }, loadMs);
+});
+server.on('error', (e) => {
+  say(`couldn't bind HTTP server socket, hostname: ${host}, port: ${port}: ${e.message}`);
+  process.exit(1);
+});
+process.on('SIGTERM', () => {
+  say('srv    operator(): operator(): cleaning up before exit...');
+  say('terminate called without an active exception');
+  process.exit(134);
+});
