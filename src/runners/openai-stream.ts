@@ -156,9 +156,11 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
     if (chunk.timings) timings = chunk.timings;
   }
   const endAt = performance.now();
+  // The SDK ends the iteration quietly when its signal aborts: a cut stream is an error, never an answer.
+  if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
   if (chunks === 0) throw new RequestError('bad-response', 'the stream ended without a single chunk (no TTFT can be measured)');
-  if (finish === null && events.length === 0) {
-    throw new RequestError('bad-response', 'the stream ended without text and without a finish_reason');
+  if (finish === null) {
+    throw new RequestError('bad-response', `the stream ended before a finish_reason (${events.length} text chunk(s) received): incomplete answer`);
   }
 
   const split = classify(events, serverReasoning, req.inlineThink ?? 'auto');
