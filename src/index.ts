@@ -1,0 +1,20 @@
+// medeval as a library: `import { runSuite, publishReport } from 'medeval'`.
+export * from './core/types.js';
+export { InputError, InputErrors } from './core/errors.js';
+export { runSuite, type RunOptions, type RunOutcome, type RunEvent } from './core/run.js';
+export { runComparison, type CompareOptions } from './core/compare.js';
+export { loadSuite, suiteSchema, type LoadedSuite, type SuiteConfig } from './core/suite.js';
+export { RunFolder } from './core/run-folder.js';
+export { loadRunnerProfile, createRunner, runnerProfileSchema, type RunnerProfile } from './runners/registry.js';
+export { LlamaEmbeddedRunner, readGgufSummary } from './runners/llama-embedded.js';
+export { OnnxRunner, createOnnxRunner } from './runners/onnx.js';
+export { loadDataset } from './datasets/index.js';
+export { buildPromptSystem, classifyQuestion, loadTypeRules } from './prompts/index.js';
+export { extractAnswer } from './scoring/extract.js';
+export { scoreResults } from './scoring/accuracy.js';
+export { wilsonInterval } from './stats/proportion.js';
+export { StreamTimer, InlineThinkSplitter } from './metrics/stream-timer.js';
+export { buildReport } from './report/build.js';
+export { readRunFolder } from './report/run-folder.js';
+export { publishReport } from './report/publish.js';
+export { makeTinyModel, ensureTinyModels } from './models/make-models.js';
