@@ -245,13 +245,16 @@ export async function waitForHealth(
     const remaining = deadline - performance.now();
     if (remaining <= 0) throw new HealthTimeoutError(`not healthy at ${url} within ${timeoutMs} ms (last: ${lastStatus})`);
     try {
-      const res = await fetch(url, { headers: opts.headers, signal: AbortSignal.timeout(Math.max(1, Math.min(2000, remaining))) });
+      const res = await fetch(url, { headers: opts.headers, signal: AbortSignal.timeout(Math.ceil(Math.max(1, Math.min(2000, remaining)))) });
       await res.arrayBuffer();
       if (res.status === 200) return;
       lastStatus = `HTTP ${res.status}`;
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause;
-      lastStatus = cause?.code ?? (e as Error).message;
+      // A poll cut short by our own deadline says nothing new: keep the last real answer.
+      if ((e as Error).name !== 'TimeoutError' || lastStatus === 'no answer yet') {
+        const cause = (e as { cause?: { code?: string } }).cause;
+        lastStatus = cause?.code ?? (e as Error).message;
+      }
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
