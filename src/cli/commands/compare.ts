@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
 import { runComparison } from '../../core/compare.js';
+import { InputError } from '../../core/errors.js';
+import { loadExperiment } from '../../core/experiment.js';
 import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption, withSigint } from '../options.js';
@@ -8,28 +10,39 @@ export function registerCompare(program: Command): void {
   program
     .command('compare')
     .description('run a baseline and a compressed model on the same items (same seed and settings, one process each), then report')
-    .requiredOption('-s, --suite <file>', 'suite YAML')
-    .requiredOption('-b, --baseline <file>', 'runner profile of the baseline model')
-    .requiredOption('-c, --compressed <file>', 'runner profile of the compressed model')
+    .option('-e, --experiment <file>', 'experiment file (suite, baseline, compressed, claims), e.g. suites/paper.yaml')
+    .option('-s, --suite <file>', 'suite YAML (overrides the experiment\'s)')
+    .option('-b, --baseline <file>', 'runner profile of the baseline model (overrides the experiment\'s)')
+    .option('-c, --compressed <file>', 'runner profile of the compressed model (overrides the experiment\'s)')
     .requiredOption('-o, --out <dir>', 'folder for both run folders (runs/) and the reports')
     .addOption(new Option('--order <order>', 'back-to-back, or alternating turns of --chunk items so machine drift hits both alike')
-      .choices(['back-to-back', 'alternating']).default('back-to-back'))
-    .option('--chunk <n>', 'items per turn with --order alternating', intOption, 10)
+      .choices(['back-to-back', 'alternating']))
+    .option('--chunk <n>', 'items per turn with --order alternating (default 10)', intOption)
     .option('-n, --limit <n>', 'only the first N valid items', intOption)
-    .option('--seed <n>', 'base seed', intOption, 1234)
+    .option('--seed <n>', 'base seed (default 1234)', intOption)
     .option('--samples <n>', 'samples per question', intOption)
     .option('--max-tokens <n>', "override the suite's max generated tokens", intOption)
     .option('--claims <file>', 'claims to check (default: the paper\'s three claims)')
     .option('--fresh', 'delete existing run folders under --out first (otherwise they are resumed)')
     .option('--skip-invalid', 'skip invalid dataset lines instead of refusing to start')
     .action(async (o) => {
+      const exp = o.experiment ? await loadExperiment(o.experiment) : null;
+      const suite = o.suite ?? exp?.suite;
+      const baseline = o.baseline ?? exp?.baseline;
+      const compressed = o.compressed ?? exp?.compressed;
+      if (!suite || !baseline || !compressed) {
+        throw new InputError('compare needs a suite, a baseline and a compressed runner profile', { field: '--experiment / --suite --baseline --compressed' },
+          'pass --experiment suites/paper.yaml, or --suite, --baseline and --compressed');
+      }
+      const seed = o.seed ?? exp?.seed ?? 1234;
       await withSigint(async (signal) => {
         const runs = await runComparison({
-          suite: o.suite, baseline: o.baseline, compressed: o.compressed, out: o.out, order: o.order, chunk: o.chunk,
-          limit: o.limit, seed: o.seed, samples: o.samples, maxTokens: o.maxTokens, skipInvalid: o.skipInvalid, fresh: o.fresh,
+          suite, baseline, compressed, out: o.out, order: o.order ?? exp?.order, chunk: o.chunk ?? exp?.chunk,
+          limit: o.limit, seed, samples: o.samples, maxTokens: o.maxTokens, skipInvalid: o.skipInvalid, fresh: o.fresh,
           signal, log: (l) => process.stderr.write(l + '\n'),
         });
-        const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { claimsFile: o.claims, seed: o.seed });
+        const claims = o.claims ? undefined : exp?.claims;
+        const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { claimsFile: o.claims, claims, seed });
         printReportSummary(model, o.out);
       });
     });

@@ -1,0 +1,49 @@
+// An experiment file (suites/paper.yaml): which suite, which baseline and compressed runner profiles,
+// in which order, and the claims to check. Paths are relative to the experiment file.
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { claimSpecSchema, type ClaimSpec } from '../report/claims.js';
+import { readYamlFile } from './yaml-config.js';
+
+export const experimentSchema = z.strictObject({
+  name: z.string().optional(),
+  description: z.string().optional(),
+  /** Suite YAML, relative to this file. */
+  suite: z.string().min(1),
+  /** Runner profile of the baseline model, relative to this file. */
+  baseline: z.string().min(1),
+  /** Runner profile of the compressed model, relative to this file. */
+  compressed: z.string().min(1),
+  order: z.enum(['back-to-back', 'alternating']).default('back-to-back'),
+  chunk: z.number().int().positive().default(10),
+  seed: z.number().int().default(1234),
+  claims: z.array(claimSpecSchema).min(1),
+});
+
+export interface Experiment {
+  file: string;
+  name: string | undefined;
+  suite: string;
+  baseline: string;
+  compressed: string;
+  order: 'back-to-back' | 'alternating';
+  chunk: number;
+  seed: number;
+  claims: ClaimSpec[];
+}
+
+export async function loadExperiment(file: string): Promise<Experiment> {
+  const e = await readYamlFile(file, experimentSchema, 'experiment file');
+  const base = dirname(resolve(file));
+  return {
+    file,
+    name: e.name,
+    suite: resolve(base, e.suite),
+    baseline: resolve(base, e.baseline),
+    compressed: resolve(base, e.compressed),
+    order: e.order,
+    chunk: e.chunk,
+    seed: e.seed,
+    claims: e.claims,
+  };
+}
