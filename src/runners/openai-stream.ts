@@ -34,8 +34,32 @@ export function createOpenAiClient(baseUrl: string, apiKey: string | null, fetch
     ...(apiKey ? {} : { defaultHeaders: { Authorization: null } }),
     maxRetries: 0,
     timeout: 24 * 3600 * 1000, // retry.ts enforces the real per-request timeout over the whole stream
-    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    fetch: keepErrorBodies(fetchImpl ?? fetch),
   });
+}
+
+/**
+ * The SDK reads an error's text only from a top-level `error` key; vLLM's older errors are
+ * {"object":"error","message":...} and FastAPI's are {"detail":...}. Wrap such bodies so the message
+ * ("maximum context length is ...") reaches the report. Successful responses pass through untouched.
+ */
+function keepErrorBodies(base: typeof fetch): typeof fetch {
+  return async (input, init) => {
+    const res = await base(input, init);
+    if (res.ok) return res;
+    const text = await res.text();
+    let body = text;
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (parsed && typeof parsed === 'object' && !('error' in parsed)) body = JSON.stringify({ error: parsed });
+    } catch {
+      if (text.trim()) body = JSON.stringify({ error: { message: text.trim().slice(0, 500) } });
+    }
+    const headers = new Headers(res.headers);
+    headers.delete('content-length');
+    headers.set('content-type', 'application/json');
+    return new Response(body, { status: res.status, statusText: res.statusText, headers });
+  };
 }
 
 export interface StreamRequest {
