@@ -15,7 +15,10 @@ export interface LoadedRunnerProfile {
   file: string | null;
 }
 
-/** Relative paths in a profile resolve against the profile file's folder; a bare name (a binary on PATH) stays as is. */
+/**
+ * Paths written `./x` or `../x` in a profile resolve against the profile file's folder; anything else stays
+ * as written (an absolute path, a binary on PATH, a vLLM hub id such as `deepseek-ai/...`).
+ */
 const PATH_FIELDS = ['model', 'modelDir', 'binary'] as const;
 
 export async function loadRunnerProfile(file: string): Promise<LoadedRunnerProfile> {
@@ -24,7 +27,7 @@ export async function loadRunnerProfile(file: string): Promise<LoadedRunnerProfi
   const rec = profile as Record<string, unknown>;
   for (const key of PATH_FIELDS) {
     const v = rec[key];
-    if (typeof v === 'string' && !isAbsolute(v) && v.includes('/')) rec[key] = resolve(base, v);
+    if (typeof v === 'string' && !isAbsolute(v) && /^\.\.?\//.test(v)) rec[key] = resolve(base, v);
   }
   return { profile, file };
 }
