@@ -5,9 +5,16 @@ import { InputError } from '../core/errors.js';
 import type { Runner } from '../core/types.js';
 import { readYamlFile } from '../core/yaml-config.js';
 import { createLlamaEmbeddedRunner, llamaEmbeddedProfileSchema } from './llama-embedded.js';
+import { createLlamaServerRunner, llamaServerProfileSchema } from './llama-server.js';
 import { createOnnxRunner, onnxProfileSchema } from './onnx.js';
+import { createVllmRunner, vllmProfileSchema } from './vllm.js';
 
-export const runnerProfileSchema = z.discriminatedUnion('kind', [llamaEmbeddedProfileSchema, onnxProfileSchema]);
+export const runnerProfileSchema = z.discriminatedUnion('kind', [
+  llamaEmbeddedProfileSchema,
+  onnxProfileSchema,
+  llamaServerProfileSchema,
+  vllmProfileSchema,
+]);
 export type RunnerProfile = z.infer<typeof runnerProfileSchema>;
 
 export interface LoadedRunnerProfile {
@@ -38,6 +45,10 @@ export async function createRunner(profile: RunnerProfile): Promise<Runner> {
       return createLlamaEmbeddedRunner(profile);
     case 'onnx':
       return createOnnxRunner(profile);
+    case 'llama-server':
+      return createLlamaServerRunner(profile);
+    case 'vllm':
+      return createVllmRunner(profile);
     default:
       throw new InputError(`unknown runner kind ${(profile as { kind: string }).kind}`, { field: 'kind' });
   }
