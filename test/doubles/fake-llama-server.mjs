@@ -24,7 +24,7 @@ const slots = Number(opt('-np', '--parallel') ?? 4);
 const loadMs = Number(opt('--fake-load-ms') ?? 30);
 const exitMsg = opt('--fake-exit-at-start');
 
-const log = readFileSync(fileURLToPath(new URL('../fixtures/servers/llama-server.log', import.meta.url)), 'utf8').split('\n');
+const log = readFileSync(fileURLToPath(new URL('../fixtures/servers/llama-server-log.txt', import.meta.url)), 'utf8').split('\n');
 const untilLoaded = log.slice(0, log.findIndex((l) => l.startsWith('main: model loaded')) + 1);
 const say = (l) => process.stderr.write(l + '\n');
 

@@ -91,7 +91,7 @@ describe('Prometheus text', () => {
 describe('start-up logs', () => {
   it('llama-server: model buffer, KV self size, compute buffer, slot context', () => {
     const m = emptyStartupMemory();
-    for (const l of fx('llama-server.log').split('\n')) parseLlamaServerLogLine(l, m);
+    for (const l of fx('llama-server-log.txt').split('\n')) parseLlamaServerLogLine(l, m);
     expect(m.modelBuffers).toEqual({ CPU_Mapped: 1.12 * MIB });
     expect(m.kvBytes).toBe(1.25 * MIB);
     expect(m.computeBuffers).toEqual({ CPU: 36.51 * MIB });
@@ -100,7 +100,7 @@ describe('start-up logs', () => {
   });
   it('vLLM: model loading, KV cache memory and tokens', () => {
     const m = emptyVllmStartup();
-    for (const l of fx('vllm-startup.log').split('\n')) parseVllmLogLine(l, m);
+    for (const l of fx('vllm-startup-log.txt').split('\n')) parseVllmLogLine(l, m);
     expect(m.modelLoadingBytes).toBeCloseTo(14.2717 * 1024 ** 3, 0);
     expect(m.availableKvBytes).toBeCloseTo(54.82 * 1024 ** 3, 0);
     expect(m.kvCacheTokens).toBe(1026368);
