@@ -2,6 +2,7 @@
 import type { ReportModel } from '../report/model.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(d)}%`);
+const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} pp`;
 const mb = (b: number | null | undefined) => (b == null ? 'n/a' : `${(b / 2 ** 20).toFixed(1)} MiB`);
 const ms = (x: number | null | undefined) => (x == null ? 'n/a' : `${x.toFixed(x < 100 ? 1 : 0)} ms`);
 
@@ -47,7 +48,7 @@ export function comparisonLine(model: ReportModel): string {
   if (!c) return '';
   const p = c.mcnemar ? c.mcnemar.exactP.toFixed(3) : 'n/a';
   const d = c.accuracyDifference;
-  return `paired on ${c.itemsInCommon} items: difference ${d ? `${pct(d.estimate)} (${pct(d.lower)} to ${pct(d.upper)})` : 'n/a'}, ` +
+  return `paired on ${c.itemsInCommon} items: accuracy difference ${d ? `${pp(d.estimate)} (${pp(d.lower)} to ${pp(d.upper)})` : "n/a"}, ` +
     `flips right->wrong ${c.rightToWrong.length}, wrong->right ${c.wrongToRight.length}, McNemar exact p = ${p}`;
 }
 
