@@ -3,6 +3,7 @@
 // (gamma shape = burstiness, mean gap 1/rate, seeded, rescaled so the last arrival lands on n/rate).
 // Time waiting for a client slot is recorded as queueMs, apart from the request's own latency
 // [vllm#54101]; warm-up tasks run first, one at a time, and are left out of the measured duration.
+import { seededRandom } from '../stats/prng.js';
 import { performance } from 'node:perf_hooks';
 
 export type LoadProfile =
@@ -50,22 +51,6 @@ export interface LoadRunResult<T> {
 }
 
 /** A small seeded generator (sfc32): the same seed gives the same arrivals on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = 0x9e3779b9, b = 0x243f6a88, c = 0xb7e15162, d = seed >>> 0;
-  const next = () => {
-    a >>>= 0; b >>>= 0; c >>>= 0; d >>>= 0;
-    const t = (a + b) | 0;
-    a = b ^ (b >>> 9);
-    b = (c + (c << 3)) | 0;
-    c = (c << 21) | (c >>> 11);
-    d = (d + 1) | 0;
-    const r = (t + d) | 0;
-    c = (c + r) | 0;
-    return (r >>> 0) / 4294967296;
-  };
-  for (let i = 0; i < 15; i++) next(); // mix the seed in
-  return next;
-}
 
 function standardNormal(rand: () => number): number {
   let u = 0;

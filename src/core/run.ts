@@ -15,6 +15,7 @@ import { writeRunSummary } from './summary.js';
 import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams } from './types.js';
 import { ResponseCache } from './response-cache.js';
 import { RunHealth } from './run-health.js';
+import { runWithLoad, type LoadProfile } from './load-profile.js';
 import { MEDEVAL_VERSION } from './version.js';
 
 export interface RunOptions {
@@ -189,44 +190,67 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const health = new RunHealth(opts.maxErrorRate, opts.maxConsecutiveConnectionErrors ?? 5);
   const results = [...done];
   let status: RunManifest['status'] = 'finished';
-  let measuredStart = performance.now();
+  // Health stops (error rate, dead server) and Ctrl-C both end the run through this one signal.
+  const stopper = new AbortController();
+  const onUserAbort = () => stopper.abort(opts.signal?.reason);
+  opts.signal?.addEventListener('abort', onUserAbort, { once: true });
+  if (opts.signal?.aborted) stopper.abort(opts.signal.reason);
+  const constrain = suite.answerConstraint === 'letter';
+  let measuredMs = 0;
   try {
-    // 4. Warm-up: first calls pay for page faults and allocation; they are run and thrown away.
-    const warmItem = dataset.items[0];
-    for (let w = 0; warmItem && w < suite.load.warmup && todo.length > 0; w++) {
-      if (opts.signal?.aborted) break;
-      await runner.generate({
-        messages: [{ role: 'user', content: prompts.get(warmItem.id)!.prompt }],
-        sampling: { ...sampling, maxTokens: Math.min(sampling.maxTokens, 16), seed: itemSeed(seed, 'warmup', w) },
-        signal: opts.signal,
+    // 4. Warm-up requests (first calls pay for page faults, allocation, compilation) run first, one at a
+    //    time, and are thrown away. 5. Then the measured items under the suite's load profile.
+    const warmItem = dataset.items[0]!;
+    const warmup = todo.length > 0 ? suite.load.warmup : 0;
+    const tasks: Array<(signal: AbortSignal) => Promise<ItemResult | null>> = [];
+    for (let w = 0; w < warmup; w++) {
+      tasks.push(async (signal) => {
+        await runner.generate({
+          messages: [{ role: 'user', content: prompts.get(warmItem.id)!.prompt }],
+          sampling: { ...sampling, maxTokens: Math.min(sampling.maxTokens, 16), seed: itemSeed(seed, 'warmup', w) },
+          signal,
+          ...(constrain ? { constrain: { letters: Object.keys(warmItem.options), prefix: 'Answer: ' } } : {}),
+        });
+        opts.onEvent?.({ type: 'warmup', done: w + 1, total: warmup });
+        return null;
       });
-      opts.onEvent?.({ type: 'warmup', done: w + 1, total: suite.load.warmup });
     }
-
-    measuredStart = performance.now();
-    // 5. The measured items, sequentially (batch size 1, the paper's latency setting).
     for (const { item, sample } of todo) {
-      if (opts.signal?.aborted) {
-        status = 'interrupted';
-        break;
-      }
-      const result = await runItem(runner, cache, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, opts.signal,
-        suite.answerConstraint === 'letter');
-      if (result.error?.kind === 'aborted') {
-        status = 'interrupted';
-        break;
-      }
-      folder.append(result);
-      results.push(result);
-      opts.onEvent?.({ type: 'item', done: results.length, total: dataset.items.length * samples, result });
-      const stop = health.record(result);
-      if (stop) {
-        status = 'failed';
-        manifest.stopReason = stop;
-        opts.onEvent?.({ type: 'stopped', reason: stop });
-        break;
-      }
+      tasks.push((signal) => runItem(runner, cache, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, signal, constrain));
     }
+    const load = await runWithLoad(tasks, loadProfileOf(suite, seed), {
+      warmup,
+      signal: stopper.signal,
+      onSettled: (t) => {
+        // A task that threw (a config error, a warm-up that failed) ends the run; it is rethrown below.
+        if (t.status === 'error') stopper.abort(t.error);
+        if (t.warmup || t.status !== 'ok') return;
+        const result = t.value as ItemResult;
+        // An aborted request is not a result: it is run again on --resume.
+        if (result.error?.kind === 'aborted') return;
+        if (result.timings) result.timings.queueMs = t.queueMs;
+        folder.append(result);
+        results.push(result);
+        opts.onEvent?.({ type: 'item', done: results.length, total: dataset.items.length * samples, result });
+        const stop = manifest.stopReason ? null : health.record(result);
+        if (stop) {
+          manifest.stopReason = stop;
+          opts.onEvent?.({ type: 'stopped', reason: stop });
+          stopper.abort(new Error(stop));
+        }
+      },
+    });
+    measuredMs = load.durationMs;
+    const warmFailure = load.results.find((t) => t.warmup && t.status === 'error');
+    if (warmFailure) {
+      const err = warmFailure.error as Error;
+      if (err instanceof InputError) throw err;
+      throw new Error(`the warm-up request failed, so the model cannot answer: ${err?.message ?? String(err)}`, { cause: err });
+    }
+    const runFailure = load.results.find((t) => !t.warmup && t.status === 'error');
+    if (runFailure) throw runFailure.error;
+    if (manifest.stopReason) status = 'failed';
+    else if (opts.signal?.aborted || load.aborted || results.length - done.length < todo.length) status = 'interrupted';
   } catch (e) {
     status = 'failed';
     manifest.status = status;
@@ -236,8 +260,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   }
 
   manifest.memory = mergeMemory(prev?.memory, await runner.memory());
+  opts.signal?.removeEventListener('abort', onUserAbort);
   // A resumed run's duration adds up its sessions (model loading and warm-up excluded in each).
-  manifest.durationMs = (prev?.durationMs ?? 0) + (performance.now() - measuredStart);
+  manifest.durationMs = (prev?.durationMs ?? 0) + measuredMs;
   manifest.finishedAt = new Date().toISOString();
   manifest.status = status;
   await runner.close();
@@ -245,6 +270,15 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   writeRunSummary(folder, manifest, results);
   opts.onEvent?.({ type: 'finished', status, dir: folder.dir });
   return { dir: folder.dir, manifest, results };
+}
+
+function loadProfileOf(suite: LoadedSuite, seed: number): LoadProfile {
+  const l = suite.load;
+  if (l.profile === 'concurrency') return { kind: 'concurrency', n: l.concurrency ?? 1 };
+  if (l.profile === 'rate') {
+    return { kind: 'rate', perSecond: l.ratePerSecond ?? Infinity, seed, ...(l.concurrency ? { maxConcurrency: l.concurrency } : {}) };
+  }
+  return { kind: 'sequential' };
 }
 
 /** Across the sessions of a resumed run, a peak is the highest peak of any session. */

@@ -19,6 +19,13 @@ export const loadSchema = z.strictObject({
   ratePerSecond: z.number().positive().optional(),
   /** Warm-up requests, run first and excluded from every figure. */
   warmup: z.number().int().nonnegative().default(1),
+}).superRefine((l, ctx) => {
+  if (l.profile === 'concurrency' && l.concurrency === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['concurrency'], message: 'profile "concurrency" needs concurrency: N (requests in flight)' });
+  }
+  if (l.profile === 'rate' && l.ratePerSecond === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['ratePerSecond'], message: 'profile "rate" needs ratePerSecond: R (Poisson arrivals); concurrency caps requests in flight' });
+  }
 });
 
 export const suiteSchema = z.strictObject({

@@ -17,8 +17,11 @@ export function tempDir(prefix = 'medeval-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** A suite over the bundled sample, greedy, constrained to "Answer: X" so a random model answers. */
-export function writeSuite(dir: string, extra = ''): string {
+/**
+ * A suite over the bundled sample, greedy, by default constrained to "Answer: X" so a random model answers.
+ * `load` replaces the load section (YAML lines under `load:`).
+ */
+export function writeSuite(dir: string, opts: { constrain?: boolean; load?: string } = {}): string {
   const file = join(dir, 'suite.yaml');
   writeFileSync(file, [
     'name: tiny-test',
@@ -27,14 +30,13 @@ export function writeSuite(dir: string, extra = ''): string {
     '  format: medqa',
     `  path: ${SAMPLE}`,
     `prompts: ${join(REPO, 'suites/prompts')}`,
-    'answerConstraint: letter',
+    opts.constrain === false ? '' : 'answerConstraint: letter',
     'sampling:',
     '  temperature: 0',
     '  topP: 1',
     '  maxTokens: 16',
     'load:',
-    '  warmup: 1',
-    extra,
+    opts.load ?? '  warmup: 1',
   ].join('\n'));
   return file;
 }
