@@ -11,6 +11,11 @@ export interface LocalTokenizer {
   render(messages: ChatMessage[]): string;
   encode(text: string, addSpecialTokens: boolean): number[];
   decode(ids: number[]): string;
+  /**
+   * The bytes each token id adds to decoded text, indexed by id (for constrained decoding); null for
+   * special tokens and tokens whose bytes cannot be told. Computed on every call: cache the result.
+   */
+  tokenBytes(): (Uint8Array | null)[];
 }
 
 // transformers.js reads its folder from a global (env.localModelPath); loads are queued so two runners
@@ -56,7 +61,76 @@ async function loadNow(modelDir: string): Promise<LocalTokenizer> {
     decode(ids) {
       return ids.length === 0 ? '' : tok.decode(ids, { skip_special_tokens: true });
     },
+    tokenBytes() {
+      return tokenBytesOf(tok);
+    },
   };
+}
+
+type HfTokenizer = Awaited<ReturnType<typeof import('@huggingface/transformers').AutoTokenizer.from_pretrained>>;
+/** The parts of a tokenizers.js decoder read here (ByteLevel keeps its byte table, Sequence its children). */
+interface DecoderParts {
+  config?: { type?: string };
+  byte_decoder?: Record<string, number>;
+  decoders?: DecoderParts[];
+}
+
+const BYTE_FALLBACK_RE = /^<0x([0-9A-Fa-f]{2})>$/;
+
+function tokenBytesOf(tok: HfTokenizer): (Uint8Array | null)[] {
+  const inner = tok._tokenizer;
+  const vocab = tok.get_vocab();
+  let size = 0;
+  for (const id of vocab.values()) size = Math.max(size, id + 1);
+  const out: (Uint8Array | null)[] = new Array(size).fill(null);
+  const special = new Set(tok.all_special_ids);
+  const added = inner.get_added_tokens_decoder();
+  const utf8 = new TextEncoder();
+  const byteDecoder = byteLevelTable(inner.decoder as unknown as DecoderParts | null);
+  // Without a byte-level decoder, a token's text is read in context: after an ordinary anchor token,
+  // so decoders that strip the first token's leading space (SentencePiece's "▁") keep it.
+  const anchor = tok.encode('a', { add_special_tokens: false })[0];
+  const anchorText = anchor === undefined ? '' : tok.decode([anchor], { skip_special_tokens: true });
+  const inContext = (id: number): Uint8Array | null => {
+    const text = anchor === undefined ? tok.decode([id], { skip_special_tokens: true })
+      : tok.decode([anchor, id], { skip_special_tokens: true }).slice(anchorText.length);
+    return text.includes('\uFFFD') ? null : utf8.encode(text); // part of a character: bytes unknown
+  };
+  for (const [piece, id] of vocab) {
+    if (special.has(id)) continue;
+    const addedToken = added.get(id);
+    if (addedToken) {
+      out[id] = utf8.encode(addedToken.content);
+      continue;
+    }
+    if (byteDecoder) {
+      const bytes = [...piece].map((ch) => byteDecoder[ch]);
+      if (bytes.every((b) => b !== undefined)) {
+        out[id] = Uint8Array.from(bytes);
+        continue;
+      }
+    } else {
+      // SentencePiece byte fallback: "<0x41>" stands for one byte, whole or part of a character.
+      const fallback = BYTE_FALLBACK_RE.exec(piece);
+      if (fallback) {
+        out[id] = Uint8Array.of(parseInt(fallback[1], 16));
+        continue;
+      }
+    }
+    out[id] = inContext(id);
+  }
+  return out;
+}
+
+/** The byte-level decoder's character -> byte table (GPT-2 style tokenizers), if the decoder has one. */
+function byteLevelTable(decoder: DecoderParts | null): Record<string, number> | null {
+  if (!decoder) return null;
+  if (decoder.config?.type === 'ByteLevel' && decoder.byte_decoder) return decoder.byte_decoder;
+  for (const child of decoder.decoders ?? []) {
+    const table = byteLevelTable(child);
+    if (table) return table;
+  }
+  return null;
 }
 
 /**

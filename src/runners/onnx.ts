@@ -18,6 +18,7 @@ import type {
 } from '../core/types.js';
 import { ProcessMemorySampler } from '../metrics/process-memory.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
+import { allowedReplies, ConstrainedReply, TokenByteIndex } from './onnx-constrain.js';
 import { cudaProviderStatus, ONNX_VARIANT_NAMES, resolveOnnxModel, type OnnxVariantName, type ResolvedOnnxModel } from './onnx-files.js';
 import { inspectOnnxFile, type OnnxWeightSummary } from './onnx-inspect.js';
 import { sampleToken, seededRng } from './onnx-sampling.js';
@@ -76,6 +77,8 @@ export class OnnxRunner implements Runner {
   readonly kind = 'onnx';
   private readonly sampler = new ProcessMemorySampler();
   private longestSequence = 0;
+  /** Every token's bytes, built on the first constrained request (free generation never needs it). */
+  private tokenIndex: TokenByteIndex | null = null;
 
   private constructor(
     private readonly profile: OnnxProfile,
@@ -179,12 +182,12 @@ export class OnnxRunner implements Runner {
   }
 
   async generate(req: GenerateRequest): Promise<Generation> {
-    if (req.constrain) {
-      throw new InputError('the onnx runner cannot constrain replies to "Answer: <letter>"', { field: 'answerConstraint' },
-        'use a suite with answerConstraint: none, or the llama.cpp / vLLM runners');
-    }
     const s = req.sampling;
+    // Constrained: the reply is exactly prefix + letter, all of it answer (no reasoning, even after a
+    // prompt that opens <think>), as with a grammar in llama.cpp.
+    const constraint = req.constrain ? new ConstrainedReply(this.tokenBytes(), allowedReplies(req.constrain)) : null;
     const prompt = this.encodePrompt(req.messages);
+    const startsInReasoning = prompt.startsInReasoning && constraint === null;
     if (this.maxContext !== null && prompt.ids.length >= this.maxContext) {
       throw new Error(`prompt of ${prompt.ids.length} tokens does not fit the model's context of ${this.maxContext} tokens`);
     }
@@ -192,7 +195,7 @@ export class OnnxRunner implements Runner {
     const rand = seededRng(seed);
     const detok = new IncrementalDetokenizer(this.tokenizer);
     const timer = new StreamTimer();
-    const splitter = new InlineThinkSplitter(prompt.startsInReasoning);
+    const splitter = new InlineThinkSplitter(startsInReasoning);
     const stops = (s.stop ?? []).filter((x) => x.length > 0);
     const longestStop = stops.reduce((m, x) => Math.max(m, x.length), 0);
     const sequence = [...prompt.ids];
@@ -214,7 +217,7 @@ export class OnnxRunner implements Runner {
         const pastLen = this.usesKvCache && step > 0 ? sequence.length - 1 : 0;
         const out = await this.forward(fresh, pastLen, this.usesKvCache ? past : null);
         past = out.present;
-        const next = sampleToken(out.logits, s, rand);
+        const next = constraint ? this.sampleConstrained(constraint, out.logits, s, rand) : sampleToken(out.logits, s, rand);
         if (step === 0) prefillMs = performance.now() - stepStart;
         if (this.eosIds.has(next)) {
           finishReason = 'stop';
@@ -224,7 +227,16 @@ export class OnnxRunner implements Runner {
         outputTokens++;
         const delta = detok.push(next);
         const at = performance.now();
-        if (delta) {
+        if (constraint) {
+          // The allowed replies take the place of stop strings: the reply ends when one is complete.
+          constraint.push(next);
+          generated += delta;
+          timer.chunk('answer', delta, at);
+          if (constraint.done !== null) {
+            finishReason = 'stop';
+            break;
+          }
+        } else if (delta) {
           generated += delta;
           const part = splitter.feed(delta);
           if (part.reasoning) timer.chunk('reasoning', part.reasoning, at);
@@ -247,7 +259,9 @@ export class OnnxRunner implements Runner {
         }
       }
       const rest = detok.flush();
-      if (rest && finishReason !== 'stop') {
+      // A stop string cut the text: what the detokenizer still holds lies past the cut.
+      const cutByStop = finishReason === 'stop' && constraint === null;
+      if (rest && !cutByStop) {
         generated += rest;
         const part = splitter.feed(rest);
         const at = performance.now();
@@ -263,11 +277,11 @@ export class OnnxRunner implements Runner {
     }
 
     // The reasoning/answer split of the final (possibly stop-trimmed) text, the same way the timer saw it.
-    const split = new InlineThinkSplitter(prompt.startsInReasoning);
-    const a = split.feed(generated);
-    const b = split.flush();
+    const split = new InlineThinkSplitter(startsInReasoning);
+    const a = constraint ? { reasoning: '' } : split.feed(generated);
+    const b = constraint ? { reasoning: '' } : split.flush();
     const reasoning = a.reasoning + b.reasoning;
-    const hadReasoning = prompt.startsInReasoning || reasoning.length > 0;
+    const hadReasoning = constraint === null && (startsInReasoning || reasoning.length > 0);
     const e2eSoFar = timer.elapsed();
     const decodeMs = Math.max(0, e2eSoFar - prefillMs);
     const timings = timer.finish(outputTokens, {
@@ -281,7 +295,7 @@ export class OnnxRunner implements Runner {
       },
     });
     return {
-      rawText: prompt.prefill + generated,
+      rawText: (startsInReasoning ? prompt.prefill : '') + generated,
       reasoning: hadReasoning ? reasoning : null,
       promptTokens: prompt.ids.length,
       outputTokens,
@@ -289,6 +303,22 @@ export class OnnxRunner implements Runner {
       finishReason,
       timings,
     };
+  }
+
+  private tokenBytes(): TokenByteIndex {
+    this.tokenIndex ??= new TokenByteIndex(this.tokenizer.tokenBytes());
+    return this.tokenIndex;
+  }
+
+  /** The next token among those that keep the reply on an allowed string, with the request's sampling. */
+  private sampleConstrained(constraint: ConstrainedReply, logits: Float32Array, s: GenerateRequest['sampling'], rand: () => number): number {
+    const ids = constraint.allowedTokens(logits.length);
+    if (ids.length === 0) {
+      throw new Error('constrained decoding is stuck: no token of this tokenizer continues the reply towards any allowed answer');
+    }
+    // Sampling only among the allowed tokens is masking the rest to -inf; ids ascend, so ties break as unmasked.
+    const pick = sampleToken(Float32Array.from(ids, (id) => logits[id]), s, rand);
+    return ids[pick];
   }
 
   /** One forward pass over `ids` after `pastLen` cached positions; returns the last position's logits. */
