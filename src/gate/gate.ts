@@ -1,0 +1,488 @@
+// The CI gate: does the current run regress against a stored baseline run by more than the user allows,
+// beyond what noise explains? Every statistic comes from the report builder (buildReport), so the gate's
+// figures are the same numbers report.md shows for that pair; only the pass/fail rules live here.
+//
+// The rules (also printed with every result, and in docs/ci.md):
+// - accuracy: FAIL when the point estimate of the drop (baseline - current, in points) is larger than
+//   --max-drop AND the drop is statistically significant at 1 - confidence. A drop larger than the
+//   threshold that noise could explain is a WARN (exit 0, said loudly). Anything else passes.
+//   Significance: paired runs with one sample per question use McNemar's exact test (p < alpha);
+//   paired runs with several samples (pass@1) use the paired bootstrap interval (upper bound < 0);
+//   unpaired runs use Newcombe's hybrid score interval (upper bound < 0).
+//   We test "is there a real drop at all" and let the threshold say how big a drop matters. Requiring
+//   proof that the drop exceeds the threshold (upper bound < -threshold) would wave most real
+//   regressions through on suites of a few hundred questions.
+// - error rate: FAIL when more than --max-error-rate of the current run's requests failed (unscored),
+//   because accuracy over the survivors is then not trustworthy.
+// - latency / memory (optional): the same shape as accuracy for latency (point increase over the
+//   threshold AND the bootstrap interval of the increase above 0); memory is one measurement per run,
+//   so it fails on the point increase alone. A requested gate that cannot be measured fails.
+import { InputError } from '../core/errors.js';
+import type { ItemResult } from '../core/types.js';
+import { buildReport, DEFAULT_SEED } from '../report/build.js';
+import { pValue } from '../report/format.js';
+import { LATENCY_METRICS, MEMORY_PARTS, type LatencyMetric, type MemoryPartName, type PairComparison, type ReportModel } from '../report/model.js';
+import type { LoadedRun } from '../report/run-folder.js';
+import { DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
+import { wilsonInterval } from '../stats/proportion.js';
+import { newcombeDifference, twoProportionP } from './unpaired.js';
+
+export const GATE_SCHEMA_VERSION = 'medeval.gate/1' as const;
+export const DEFAULT_MAX_ERROR_RATE = 0.05;
+
+export type Pairing = 'paired' | 'unpaired';
+
+export interface GateOptions {
+  baseline: LoadedRun;
+  current: LoadedRun;
+  /** Largest tolerated accuracy drop, in percentage points (2 = 2 points). */
+  maxAccuracyDropPoints: number;
+  /** Confidence of every interval; the significance level is 1 - confidence. Default 0.95. */
+  confidence?: number;
+  /** Bootstrap seed (the same seed and runs always give the same result). */
+  seed?: number;
+  resamples?: number;
+  /** Largest tolerated share of failed (unscored) requests in the current run, 0..1. Default 0.05. */
+  maxErrorRate?: number;
+  /** Latency gate: largest tolerated increase of the mean, in percent. Off when undefined. */
+  maxLatencyIncreasePercent?: number;
+  latencyMetric?: LatencyMetric;
+  /** Memory gate: largest tolerated increase of one memory part, in percent. Off when undefined. */
+  maxMemoryIncreasePercent?: number;
+  memoryPart?: MemoryPartName;
+  /** "auto" (default): paired when one run's questions contain the other's, else unpaired. */
+  pairing?: 'auto' | Pairing;
+}
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface GateCheck {
+  id: 'accuracy' | 'error-rate' | 'latency' | 'memory';
+  name: string;
+  status: CheckStatus;
+  /** Accuracy: change current - baseline in points; error rate: percent; latency/memory: increase in percent. */
+  measured: number | null;
+  unit: 'points' | 'percent';
+  /** Interval of `measured`, same unit; null when there is no sampling error to show or nothing measured. */
+  interval: { lower: number; upper: number; confidence: number; method: string } | null;
+  p: number | null;
+  /** The test behind `p` (and behind `significant` where it decides). */
+  test: string | null;
+  /** Whether the change is beyond noise at 1 - confidence; null when not applicable. */
+  significant: boolean | null;
+  /** Largest tolerated drop (points) / error rate (percent) / increase (percent). */
+  threshold: number;
+  /** The figures compared, in their natural unit (accuracy as a fraction, ms, bytes, error rate). */
+  baselineValue: number | null;
+  currentValue: number | null;
+  reason: string;
+}
+
+export interface GateRunSide {
+  label: string;
+  folder: string | null;
+  status: string;
+  /** Distinct questions with at least one record. */
+  items: number;
+  /** Records (question x sample). */
+  requests: number;
+  /** Records whose request failed (not scored). */
+  errors: number;
+  errorRate: number | null;
+  /** Questions with at least one scored sample. */
+  scoredItems: number;
+  /** Accuracy over its own scored questions (pass@1 with several samples); null when none. */
+  accuracy: number | null;
+}
+
+export interface GateCounts {
+  /** Questions scored in both runs (the base of the paired figures). */
+  itemsInCommon: number;
+  onlyInBaseline: number;
+  onlyInCurrent: number;
+  excludedForErrors: number;
+  bothRight: number;
+  bothWrong: number;
+  rightToWrong: number;
+  wrongToRight: number;
+}
+
+export interface GateResult {
+  schema: typeof GATE_SCHEMA_VERSION;
+  verdict: 'pass' | 'fail';
+  /** One line saying why: every failing check's reason, else every warning, else the accuracy reason. */
+  summary: string;
+  pairing: Pairing;
+  baseline: GateRunSide;
+  current: GateRunSide;
+  counts: GateCounts;
+  checks: GateCheck[];
+  /** The rules applied, in words (printed in every output). */
+  rules: string[];
+  settings: {
+    confidence: number;
+    seed: number;
+    resamples: number;
+    maxAccuracyDropPoints: number;
+    maxErrorRate: number;
+    maxLatencyIncreasePercent: number | null;
+    latencyMetric: LatencyMetric;
+    maxMemoryIncreasePercent: number | null;
+    memoryPart: MemoryPartName;
+  };
+  warnings: string[];
+}
+
+/** Floating-point slack for "larger than the threshold" (a 2.0-point drop does not exceed 2). */
+const EPS = 1e-9;
+
+export function evaluateGate(opts: GateOptions): GateResult {
+  const settings = resolveSettings(opts);
+  const { baseline, current } = opts;
+  const baseSide = runSide(baseline);
+  const currSide = runSide(current);
+  if (baseSide.scoredItems === 0) {
+    throw new InputError('the baseline run has no scored answers, so there is nothing to compare against', { file: baseline.dir ?? baseline.manifest.label },
+      'pass a finished baseline run folder whose requests succeeded');
+  }
+  const pairing = choosePairing(baseline, current, opts.pairing ?? 'auto');
+  const report = buildReport({
+    runs: [baseline, current],
+    seed: settings.seed,
+    confidence: settings.confidence,
+    resamples: settings.resamples,
+    includeItems: false,
+  });
+  const cmp = report.comparisons[0]!;
+  const multiSample = report.runs.some((r) => r.accuracy.majorityVote !== null);
+
+  const checks: GateCheck[] = [
+    pairing === 'paired'
+      ? pairedAccuracyCheck(cmp, multiSample, settings)
+      : unpairedAccuracyCheck(baseline, current, baseSide, currSide, settings),
+    errorRateCheck(currSide, settings),
+  ];
+  if (settings.maxLatencyIncreasePercent !== null) checks.push(latencyCheck(cmp, settings.latencyMetric, settings.maxLatencyIncreasePercent, settings.confidence));
+  if (settings.maxMemoryIncreasePercent !== null) checks.push(memoryCheck(cmp, settings.memoryPart, settings.maxMemoryIncreasePercent));
+
+  const warnings = gateWarnings(report, baseSide, settings.maxErrorRate, pairing, cmp);
+  const verdict = checks.some((c) => c.status === 'fail') ? 'fail' : 'pass';
+  return {
+    schema: GATE_SCHEMA_VERSION,
+    verdict,
+    summary: summaryLine(verdict, checks),
+    pairing,
+    baseline: baseSide,
+    current: currSide,
+    counts: {
+      itemsInCommon: cmp.itemsInCommon,
+      onlyInBaseline: cmp.onlyInBaseline,
+      onlyInCurrent: cmp.onlyInCompressed,
+      excludedForErrors: cmp.excludedForErrors,
+      bothRight: cmp.bothRight,
+      bothWrong: cmp.bothWrong,
+      rightToWrong: cmp.rightToWrong.length,
+      wrongToRight: cmp.wrongToRight.length,
+    },
+    checks,
+    rules: gateRules(settings),
+    settings,
+    warnings,
+  };
+}
+
+type Settings = GateResult['settings'];
+
+function resolveSettings(o: GateOptions): Settings {
+  const bad = (field: string, value: unknown, want: string): never => {
+    throw new InputError(`expected ${want}, got ${String(value)}`, { field }, undefined);
+  };
+  const confidence = o.confidence ?? 0.95;
+  if (!(confidence > 0 && confidence < 1)) bad('confidence', confidence, 'a confidence strictly between 0 and 1 (e.g. 0.95)');
+  if (!(Number.isFinite(o.maxAccuracyDropPoints) && o.maxAccuracyDropPoints >= 0 && o.maxAccuracyDropPoints <= 100)) {
+    bad('--max-drop', o.maxAccuracyDropPoints, 'a drop in percentage points between 0 and 100 (2 = two points)');
+  }
+  const maxErrorRate = o.maxErrorRate ?? DEFAULT_MAX_ERROR_RATE;
+  if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) bad('--max-error-rate', maxErrorRate, 'a share between 0 and 1 (0.05 = 5%)');
+  for (const [field, v] of [['--max-latency-increase', o.maxLatencyIncreasePercent], ['--max-memory-increase', o.maxMemoryIncreasePercent]] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0)) bad(field, v, 'a non-negative percentage (10 = 10%)');
+  }
+  const latencyMetric = o.latencyMetric ?? 'e2eMs';
+  if (!LATENCY_METRICS.includes(latencyMetric)) bad('--latency-metric', latencyMetric, `one of ${LATENCY_METRICS.join(', ')}`);
+  const memoryPart = o.memoryPart ?? 'weights';
+  if (!MEMORY_PARTS.includes(memoryPart)) bad('--memory-part', memoryPart, `one of ${MEMORY_PARTS.join(', ')}`);
+  const resamples = o.resamples ?? DEFAULT_RESAMPLES;
+  if (!(Number.isInteger(resamples) && resamples > 0)) bad('resamples', resamples, 'a positive whole number');
+  return {
+    confidence,
+    seed: o.seed ?? DEFAULT_SEED,
+    resamples,
+    maxAccuracyDropPoints: o.maxAccuracyDropPoints,
+    maxErrorRate,
+    maxLatencyIncreasePercent: o.maxLatencyIncreasePercent ?? null,
+    latencyMetric,
+    maxMemoryIncreasePercent: o.maxMemoryIncreasePercent ?? null,
+    memoryPart,
+  };
+}
+
+// ---------- the two runs ----------
+
+function itemScores(results: readonly ItemResult[]): Map<string, { scored: number; correct: number }> {
+  const out = new Map<string, { scored: number; correct: number }>();
+  for (const r of results) {
+    const s = out.get(r.itemId) ?? { scored: 0, correct: 0 };
+    if (r.correct !== null) {
+      s.scored++;
+      if (r.correct) s.correct++;
+    }
+    out.set(r.itemId, s);
+  }
+  return out;
+}
+
+/** Per-question pass@1 (mean over scored samples) of every question with a scored sample. */
+function passAt1Scores(results: readonly ItemResult[]): number[] {
+  return [...itemScores(results).values()].filter((s) => s.scored > 0).map((s) => s.correct / s.scored);
+}
+
+function runSide(run: LoadedRun): GateRunSide {
+  const errors = run.results.filter((r) => r.correct === null).length;
+  const scores = passAt1Scores(run.results);
+  return {
+    label: run.manifest.label,
+    folder: run.dir,
+    status: run.manifest.status,
+    items: itemScores(run.results).size,
+    requests: run.results.length,
+    errors,
+    errorRate: run.results.length ? errors / run.results.length : null,
+    scoredItems: scores.length,
+    accuracy: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null,
+  };
+}
+
+/**
+ * Paired when one run's questions contain the other's (same questions, or one run is a subset, e.g.
+ * --limit): the comparison is then on the questions both scored. Partly overlapping runs (different
+ * samples of a bank) are compared as independent samples.
+ */
+function choosePairing(baseline: LoadedRun, current: LoadedRun, wanted: 'auto' | Pairing): Pairing {
+  const b = new Set(baseline.results.map((r) => r.itemId));
+  const c = new Set(current.results.map((r) => r.itemId));
+  let common = 0;
+  for (const id of c) if (b.has(id)) common++;
+  if (wanted === 'paired' && common === 0) {
+    throw new InputError('pairing "paired" was asked for, but the two runs share no question', { field: '--pairing' },
+      'use --pairing auto (or unpaired), or gate against a baseline run on the same suite');
+  }
+  if (wanted !== 'auto') return wanted;
+  return common > 0 && (common === b.size || common === c.size) ? 'paired' : 'unpaired';
+}
+
+// ---------- checks ----------
+
+const points = (fraction: number) => fraction * 100;
+const fmt = (x: number, digits = 1) => x.toFixed(digits);
+const signed = (x: number, digits = 1) => (x > 0 ? '+' : '') + x.toFixed(digits);
+const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
+
+function accuracyDecision(
+  changePoints: number,
+  significant: boolean,
+  threshold: number,
+  evidence: string,
+  context: string,
+): { status: CheckStatus; reason: string } {
+  const drop = -changePoints;
+  if (drop > threshold + EPS) {
+    if (significant) {
+      return { status: 'fail', reason: `accuracy fell ${fmt(drop)} points ${context}, more than the allowed ${fmt(threshold)}, and the drop is significant (${evidence})` };
+    }
+    return { status: 'warn', reason: `accuracy fell ${fmt(drop)} points ${context}, more than the allowed ${fmt(threshold)}, but the drop is not significant (${evidence}): it cannot be told apart from noise at this sample size; run more questions to decide` };
+  }
+  if (drop > EPS) return { status: 'pass', reason: `accuracy fell ${fmt(drop)} points ${context}, within the allowed ${fmt(threshold)} (${evidence})` };
+  if (drop < -EPS) return { status: 'pass', reason: `accuracy rose ${fmt(-drop)} points ${context} (${evidence})` };
+  return { status: 'pass', reason: `accuracy unchanged ${context} (${evidence})` };
+}
+
+function pairedAccuracyCheck(cmp: PairComparison, multiSample: boolean, s: Settings): GateCheck {
+  const alpha = 1 - s.confidence;
+  const threshold = s.maxAccuracyDropPoints;
+  const name = 'accuracy (paired)';
+  const n = cmp.itemsInCommon;
+  if (n === 0 || !cmp.accuracyDifference || cmp.baselineAccuracy === null || cmp.compressedAccuracy === null) {
+    return {
+      id: 'accuracy', name, status: 'fail', measured: null, unit: 'points', interval: null, p: null, test: null, significant: null,
+      threshold, baselineValue: cmp.baselineAccuracy, currentValue: cmp.compressedAccuracy,
+      reason: 'no question was scored in both runs (every shared question failed in at least one run), so accuracy cannot be compared',
+    };
+  }
+  const diff = cmp.accuracyDifference;
+  const change = points(diff.estimate);
+  const interval = { lower: points(diff.lower), upper: points(diff.upper), confidence: s.confidence, method: 'paired bootstrap percentile over questions' };
+  const p = cmp.mcnemar?.exactP ?? 1;
+  const ci = `${Math.round(s.confidence * 100)}% CI of the change [${signed(interval.lower)}, ${signed(interval.upper)}] points`;
+  let significant: boolean, evidence: string, test: string;
+  if (multiSample) {
+    significant = interval.upper < 0;
+    test = 'paired bootstrap interval of the pass@1 change (McNemar p on majority vote shown for reference)';
+    evidence = `${ci} ${significant ? 'lies below 0' : 'includes 0'}; McNemar on majority vote p = ${pValue(p)}`;
+  } else {
+    significant = p < alpha && diff.estimate < 0;
+    test = 'McNemar exact two-sided test on the discordant pairs';
+    evidence = `McNemar exact p = ${pValue(p)} ${p < alpha ? '<' : '>='} ${fmt(alpha, 2)}, ${cmp.rightToWrong.length} right->wrong vs ${cmp.wrongToRight.length} wrong->right; ${ci}`;
+  }
+  const context = `(${fmt(points(cmp.baselineAccuracy))}% -> ${fmt(points(cmp.compressedAccuracy))}% on ${plural(n, 'common question')})`;
+  const { status, reason } = accuracyDecision(change, significant, threshold, evidence, context);
+  return {
+    id: 'accuracy', name, status, measured: change, unit: 'points', interval, p, test, significant,
+    threshold, baselineValue: cmp.baselineAccuracy, currentValue: cmp.compressedAccuracy, reason,
+  };
+}
+
+function unpairedAccuracyCheck(baseline: LoadedRun, current: LoadedRun, b: GateRunSide, c: GateRunSide, s: Settings): GateCheck {
+  const threshold = s.maxAccuracyDropPoints;
+  const name = 'accuracy (unpaired)';
+  if (c.scoredItems === 0 || c.accuracy === null) {
+    return {
+      id: 'accuracy', name, status: 'fail', measured: null, unit: 'points', interval: null, p: null, test: null, significant: null,
+      threshold, baselineValue: b.accuracy, currentValue: null, reason: 'the current run has no scored answers, so accuracy cannot be compared',
+    };
+  }
+  const bScores = passAt1Scores(baseline.results);
+  const cScores = passAt1Scores(current.results);
+  const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
+  const diff = newcombeDifference(sum(bScores), bScores.length, sum(cScores), cScores.length, s.confidence);
+  const p = twoProportionP(sum(bScores), bScores.length, sum(cScores), cScores.length);
+  const change = points(diff.estimate);
+  const interval = { lower: points(diff.lower), upper: points(diff.upper), confidence: s.confidence, method: 'Newcombe hybrid score (from two Wilson intervals)' };
+  const significant = interval.upper < 0;
+  const evidence = `${Math.round(s.confidence * 100)}% Newcombe interval of the change [${signed(interval.lower)}, ${signed(interval.upper)}] points ${significant ? 'lies below 0' : 'includes 0'}; two-proportion z test p = ${pValue(p)}`;
+  const context = `(${fmt(points(b.accuracy!))}% on ${plural(bScores.length, 'question')} -> ${fmt(points(c.accuracy))}% on ${plural(cScores.length, 'question')}, runs not on the same questions)`;
+  const { status, reason } = accuracyDecision(change, significant, threshold, evidence, context);
+  return {
+    id: 'accuracy', name, status, measured: change, unit: 'points', interval, p,
+    test: 'Newcombe hybrid score interval of a difference of independent proportions (decides); pooled two-proportion z test (p shown)',
+    significant, threshold, baselineValue: b.accuracy, currentValue: c.accuracy, reason,
+  };
+}
+
+function errorRateCheck(c: GateRunSide, s: Settings): GateCheck {
+  const threshold = points(s.maxErrorRate);
+  const base = { id: 'error-rate' as const, name: 'failed requests (current run)', unit: 'percent' as const, p: null, test: null, significant: null, threshold, baselineValue: null };
+  if (c.requests === 0 || c.errorRate === null) {
+    return { ...base, status: 'fail', measured: null, interval: null, currentValue: null, reason: 'the current run has no results at all' };
+  }
+  const w = wilsonInterval(c.errors, c.requests, s.confidence);
+  const interval = { lower: points(w.lower), upper: points(w.upper), confidence: s.confidence, method: 'wilson' };
+  const rate = points(c.errorRate);
+  const tooMany = c.errorRate > s.maxErrorRate + EPS;
+  const what = `${c.errors} of ${c.requests} requests failed (${fmt(rate)}%)`;
+  return {
+    ...base,
+    status: tooMany ? 'fail' : 'pass',
+    measured: rate,
+    interval,
+    currentValue: c.errorRate,
+    reason: tooMany
+      ? `${what}, more than the allowed ${fmt(threshold)}%: accuracy over the answers that did come back is not trustworthy (failures are rarely random); fix the server or re-run with --retry-errors`
+      : `${what}, within the allowed ${fmt(threshold)}%`,
+  };
+}
+
+function latencyCheck(cmp: PairComparison, metric: LatencyMetric, threshold: number, confidence: number): GateCheck {
+  const name = `latency (mean ${metric.replace(/Ms$/, '')})`;
+  const lat = cmp.latency.find((l) => l.metric === metric);
+  if (!lat) {
+    return {
+      id: 'latency', name, status: 'fail', measured: null, unit: 'percent', interval: null, p: null, test: null, significant: null, threshold,
+      baselineValue: null, currentValue: null,
+      reason: `a latency gate was asked for, but mean ${metric} is not measurable: one of the runs has no successful timed request with this figure`,
+    };
+  }
+  // The report stores a reduction (1 - current/baseline); the gate speaks of an increase.
+  const increase = -points(lat.reduction.estimate);
+  const interval = { lower: -points(lat.reduction.upper), upper: -points(lat.reduction.lower), confidence, method: `bootstrap percentile over requests (${lat.paired ? 'paired' : 'unpaired'})` };
+  const significant = interval.lower > 0;
+  const ci = `${Math.round(confidence * 100)}% CI [${signed(interval.lower)}%, ${signed(interval.upper)}%]`;
+  const context = `(${fmt(lat.baselineMs)} ms -> ${fmt(lat.compressedMs)} ms over ${lat.n.baseline} / ${lat.n.compressed} requests)`;
+  let status: CheckStatus, reason: string;
+  if (increase > threshold + EPS) {
+    status = significant ? 'fail' : 'warn';
+    reason = significant
+      ? `mean ${metric} rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%, and the increase is significant (${ci} lies above 0)`
+      : `mean ${metric} rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%, but the ${ci} includes 0: not told apart from noise`;
+  } else {
+    status = 'pass';
+    reason = `mean ${metric} ${increase >= 0 ? `rose ${fmt(increase)}%` : `fell ${fmt(-increase)}%`} ${context}, within the allowed ${fmt(threshold)}% increase (${ci})`;
+  }
+  return {
+    id: 'latency', name, status, measured: increase, unit: 'percent', interval, p: null,
+    test: 'percentile bootstrap of the ratio of means', significant, threshold,
+    baselineValue: lat.baselineMs, currentValue: lat.compressedMs, reason,
+  };
+}
+
+function memoryCheck(cmp: PairComparison, part: MemoryPartName, threshold: number): GateCheck {
+  const name = `memory (${part})`;
+  const mem = cmp.memory.find((m) => m.part === part);
+  const base = { id: 'memory' as const, name, unit: 'percent' as const, interval: null, p: null, test: null, significant: null, threshold,
+    baselineValue: mem?.baselineBytes ?? null, currentValue: mem?.compressedBytes ?? null };
+  if (!mem || mem.reduction === null) {
+    return { ...base, status: 'fail', measured: null,
+      reason: `a memory gate was asked for, but ${part} is not measurable (${mem?.note ?? 'no figure'}); pick another part with --memory-part` };
+  }
+  const increase = -points(mem.reduction);
+  const context = `(${(mem.baselineBytes! / 1e9).toFixed(3)} GB -> ${(mem.compressedBytes! / 1e9).toFixed(3)} GB; one measurement per run, no interval)`;
+  const tooMuch = increase > threshold + EPS;
+  return {
+    ...base,
+    status: tooMuch ? 'fail' : 'pass',
+    measured: increase,
+    reason: tooMuch
+      ? `${part} memory rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%`
+      : `${part} memory ${increase >= 0 ? `rose ${fmt(increase)}%` : `fell ${fmt(-increase)}%`} ${context}, within the allowed ${fmt(threshold)}% increase`,
+  };
+}
+
+// ---------- words ----------
+
+/** The rules as applied with these settings, for every output. */
+export function gateRules(s: Settings): string[] {
+  const alpha = fmt(1 - s.confidence, 2);
+  const rules = [
+    `Accuracy: FAIL when the drop (baseline - current, percentage points) is larger than ${fmt(s.maxAccuracyDropPoints)} AND significant at alpha = ${alpha}; WARN (exit 0) when it is larger but not significant; otherwise PASS.`,
+    'Significance: same questions with one sample each: McNemar exact two-sided test on the right->wrong vs wrong->right flips; several samples (pass@1): the paired bootstrap interval of the change lies below 0; different questions: Newcombe hybrid score interval of the difference of two proportions lies below 0.',
+    `Failed requests: FAIL when more than ${fmt(points(s.maxErrorRate))}% of the current run's requests failed (not scored).`,
+  ];
+  if (s.maxLatencyIncreasePercent !== null) {
+    rules.push(`Latency: FAIL when mean ${s.latencyMetric} rose more than ${fmt(s.maxLatencyIncreasePercent)}% AND the bootstrap interval of the increase lies above 0; WARN when larger but not significant.`);
+  }
+  if (s.maxMemoryIncreasePercent !== null) {
+    rules.push(`Memory: FAIL when ${s.memoryPart} rose more than ${fmt(s.maxMemoryIncreasePercent)}% (one measurement per run, no interval).`);
+  }
+  rules.push('A gate that was asked for but cannot be measured FAILS.');
+  return rules;
+}
+
+function summaryLine(verdict: 'pass' | 'fail', checks: GateCheck[]): string {
+  const failing = checks.filter((c) => c.status === 'fail');
+  if (failing.length) return `FAIL: ${failing.map((c) => c.reason).join('; ')}`;
+  const warned = checks.filter((c) => c.status === 'warn');
+  if (warned.length) return `PASS with warnings: ${warned.map((c) => c.reason).join('; ')}`;
+  return `${verdict.toUpperCase()}: ${checks.find((c) => c.id === 'accuracy')!.reason}`;
+}
+
+function gateWarnings(report: ReportModel, base: GateRunSide, maxErrorRate: number, pairing: Pairing, cmp: PairComparison): string[] {
+  const out = report.notes.filter((n) => n.kind === 'warning').map((n) => n.text);
+  if (base.errorRate !== null && base.errorRate > maxErrorRate + EPS) {
+    out.push(`The baseline run itself has ${fmt(points(base.errorRate))}% failed requests (more than ${fmt(points(maxErrorRate))}%): the baseline figure is shaky; consider re-recording it.`);
+  }
+  if (pairing === 'unpaired') {
+    out.push(`The runs are not on the same questions (${cmp.itemsInCommon} in common, ${cmp.onlyInBaseline} only in the baseline, ${cmp.onlyInCompressed} only in the current run): accuracy is compared as two independent samples, which needs a larger drop to reach significance than a paired comparison.`);
+  } else if (cmp.onlyInBaseline + cmp.onlyInCompressed > 0) {
+    out.push(`Paired on the ${cmp.itemsInCommon} questions both runs scored; ${cmp.onlyInBaseline} question(s) only in the baseline and ${cmp.onlyInCompressed} only in the current run are left out.`);
+  }
+  return out;
+}
