@@ -62,7 +62,7 @@ export class LlamaServerDouble extends ScriptedSseServer {
         // What this build really answers for a malformed body: 500, not 400.
         return this.json(res, 500, { error: { code: 500, message: "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error while parsing object key - invalid literal; last read: '{no'; expected string literal", type: 'server_error' } });
       }
-      const failure = this.playFailure(res);
+      const failure = this.playFailure(res, body, path);
       if (failure === true) return;
       const chat = path === '/v1/chat/completions';
       if (chat && !Array.isArray(body.messages)) {
@@ -90,7 +90,7 @@ export class LlamaServerDouble extends ScriptedSseServer {
         final: () => [chat
           ? { choices: [{ finish_reason: finish, index: 0, delta: {} }], ...meta, object: 'chat.completion.chunk', usage, timings }
           : { choices: [{ text: '', index: 0, logprobs: null, finish_reason: finish }], ...meta, object: 'text_completion', usage, timings }],
-      }, typeof failure === 'object' ? failure.resetAfterChunks : undefined);
+      }, typeof failure === 'object' ? failure : undefined);
       return;
     }
     this.json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });

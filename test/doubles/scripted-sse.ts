@@ -38,7 +38,26 @@ export interface SendRecord {
 export type Failure =
   | { status: number; body?: string; headers?: Record<string, string> }
   | { reset: true }
-  | { resetAfterChunks: number };
+  | { resetAfterChunks: number }
+  /** Never answer: no status line, no headers (the client's timeout must end it). */
+  | { hang: true }
+  | { hangAfterChunks: number }
+  /** After N chunks, a data line whose JSON is cut off, then the stream ends normally. */
+  | { malformedAfterChunks: number }
+  /** After N chunks, an {"error":{...}} data line (how servers report a failure mid-stream), then the end. */
+  | { streamErrorAfterChunks: number; message?: string };
+
+/** A failure that starts once the stream is under way (200 and some chunks already sent). */
+export interface StreamFault {
+  resetAfterChunks?: number;
+  hangAfterChunks?: number;
+  malformedAfterChunks?: number;
+  streamErrorAfterChunks?: number;
+  message?: string;
+}
+
+/** The paths llama-server answers without an API key (its `public_endpoints`). */
+const PUBLIC_PATHS = new Set(['/health', '/v1/health', '/models', '/v1/models']);
 
 export abstract class ScriptedSseServer {
   readonly records: SendRecord[] = [];
@@ -47,6 +66,15 @@ export abstract class ScriptedSseServer {
   script: (body: Record<string, unknown>) => Script = () => ({ chunks: [{ delayMs: 0, content: 'Hello' }] });
   /** Writes ": ping" SSE comments between chunks (keep-alives some servers send). */
   pings = false;
+  /**
+   * Asked for each generation request when `failures` is empty: a failure to play, or null to answer.
+   * Seeded fault schedules (test/doubles/fault-schedule.ts) plug in here.
+   */
+  failureFor: ((body: Record<string, unknown>, path: string) => Failure | null) | null = null;
+  /** Like `--api-key`: every path but the public ones answers 401 without `Authorization: Bearer <key>`. */
+  requireApiKey: string | null = null;
+  /** A careless server or proxy: error messages quote the request's Authorization header. */
+  echoAuthorization = false;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -83,29 +111,53 @@ export abstract class ScriptedSseServer {
     for await (const c of req) chunks.push(c as Buffer);
     const receivedAt = performance.now();
     const raw = Buffer.concat(chunks).toString('utf8');
+    if (this.requireApiKey !== null && !PUBLIC_PATHS.has(path) && req.headers.authorization !== `Bearer ${this.requireApiKey}`) {
+      // llama-server's answer to a missing or wrong key.
+      return this.json(res, 401, { error: { code: 401, message: 'Invalid API Key', type: 'authentication_error' } });
+    }
     await this.route(req.method ?? 'GET', path, raw, receivedAt, req, res);
   }
 
   protected abstract route(method: string, path: string, raw: string, receivedAt: number, req: IncomingMessage, res: ServerResponse): Promise<void>;
 
-  /** Plays a queued failure, if any; true when it did. */
-  protected playFailure(res: ServerResponse): boolean | { resetAfterChunks: number } {
-    const f = this.failures.shift();
+  /**
+   * Plays a queued failure (or one `failureFor` picks), if any: true when the request is answered (or
+   * hung) already, a StreamFault when the stream must start and then fail, false to answer normally.
+   */
+  protected playFailure(res: ServerResponse, body: Record<string, unknown> = {}, path = ''): boolean | StreamFault {
+    const f = this.failures.shift() ?? this.failureFor?.(body, path) ?? null;
     if (!f) return false;
     if ('reset' in f) {
       res.socket?.destroy();
       return true;
     }
-    if ('resetAfterChunks' in f) return f;
+    if ('hang' in f) return true; // the socket stays open until the client gives up or the double stops
+    if (!('status' in f)) return f;
+    const text = f.body ?? JSON.stringify({ error: { code: f.status, message: `injected ${f.status}`, type: 'server_error' } });
     res.writeHead(f.status, { 'Content-Type': 'application/json; charset=utf-8', ...f.headers });
-    res.end(f.body ?? JSON.stringify({ error: { code: f.status, message: `injected ${f.status}`, type: 'server_error' } }));
+    res.end(this.withEcho(res, text));
     return true;
   }
 
   protected json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    let text = typeof body === 'string' ? body : JSON.stringify(body);
+    if (status >= 400) text = this.withEcho(res, text);
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), ...headers });
     res.end(text);
+  }
+
+  /** With `echoAuthorization`, an error body's message gains the request's Authorization header. */
+  private withEcho(res: ServerResponse, text: string): string {
+    const auth = res.req?.headers.authorization;
+    if (!this.echoAuthorization || !auth) return text;
+    try {
+      const parsed = JSON.parse(text) as { error?: { message?: string }; message?: string; detail?: string };
+      if (parsed.error && typeof parsed.error === 'object') parsed.error.message = `${parsed.error.message ?? ''} (request had Authorization: ${auth})`;
+      else parsed.message = `${parsed.message ?? parsed.detail ?? ''} (request had Authorization: ${auth})`;
+      return JSON.stringify(parsed);
+    } catch {
+      return `${text} (request had Authorization: ${auth})`;
+    }
   }
 
   /** Streams `script` as SSE: `frame(kind, text)` renders one data object, `final()` the closing objects. */
@@ -114,16 +166,31 @@ export abstract class ScriptedSseServer {
     rec: SendRecord,
     script: Script,
     frames: { head?: () => object[]; chunk: (kind: 'reasoning' | 'answer', text: string) => object; final: () => object[] },
-    resetAfterChunks?: number,
+    fault?: number | StreamFault,
   ): Promise<void> {
+    // A bare number is the older spelling of { resetAfterChunks }.
+    const f: StreamFault = typeof fault === 'number' ? { resetAfterChunks: fault } : (fault ?? {});
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Transfer-Encoding': 'chunked', ...this.streamHeaders() });
     this.records.push(rec);
     for (const h of frames.head?.() ?? []) res.write(`data: ${JSON.stringify(h)}\n\n`);
     let sent = 0;
     for (const c of script.chunks) {
       if (c.delayMs > 0) await new Promise((r) => setTimeout(r, c.delayMs));
-      if (resetAfterChunks !== undefined && sent >= resetAfterChunks) {
+      if (f.resetAfterChunks !== undefined && sent >= f.resetAfterChunks) {
         res.socket?.destroy();
+        return;
+      }
+      if (f.hangAfterChunks !== undefined && sent >= f.hangAfterChunks) return; // left open, never ended
+      if (f.malformedAfterChunks !== undefined && sent >= f.malformedAfterChunks) {
+        // A data line cut inside a JSON string, as a broken proxy or a crashed writer leaves it.
+        res.write(`data: ${JSON.stringify(frames.chunk('answer', 'Answer: A')).slice(0, 40)}\n\n`);
+        res.end('data: [DONE]\n\n');
+        return;
+      }
+      if (f.streamErrorAfterChunks !== undefined && sent >= f.streamErrorAfterChunks) {
+        const message = this.withEcho(res, JSON.stringify({ error: { code: 500, message: f.message ?? 'injected error mid-stream', type: 'server_error' } }));
+        res.write(`data: ${message}\n\n`);
+        res.end();
         return;
       }
       if (this.pings) res.write(': ping\n\n');

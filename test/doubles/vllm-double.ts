@@ -37,7 +37,7 @@ export class VllmDouble extends ScriptedSseServer {
       } catch {
         return this.json(res, 400, { object: 'error', message: 'Expecting property name enclosed in double quotes', type: 'BadRequestError', param: null, code: 400 });
       }
-      const failure = this.playFailure(res);
+      const failure = this.playFailure(res, body, path);
       if (failure === true) return;
       const chat = path === '/v1/chat/completions';
       const text = chat ? (body.messages as Array<{ content: string }>).map((m) => m.content).join('\n') : String(body.prompt ?? '');
@@ -63,7 +63,7 @@ export class VllmDouble extends ScriptedSseServer {
             : { ...meta, choices: [{ index: 0, text: '', logprobs: null, finish_reason: finish, stop_reason: null }] },
           { ...meta, choices: [], usage: { prompt_tokens: promptTokens, total_tokens: promptTokens + completion, completion_tokens: completion } },
         ],
-      }, typeof failure === 'object' ? failure.resetAfterChunks : undefined);
+      }, typeof failure === 'object' ? failure : undefined);
       return;
     }
     this.json(res, 404, { detail: 'Not Found' });
