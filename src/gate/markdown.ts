@@ -1,14 +1,20 @@
 // The gate's Markdown summary: printed to stdout and appended to $GITHUB_STEP_SUMMARY, so it must read
 // well both as plain text in a log and rendered on a workflow run's page. Run labels and folders are
 // untrusted text: they go into table cells only through `cell` (a "<" that could open an HTML tag is
-// escaped; "p < 0.05" stays readable in a log).
+// escaped; "p < 0.05" stays readable in a log; control characters and lone surrogates become U+FFFD).
 import type { CheckStatus, GateCheck, GateResult } from './gate.js';
 
 const STATUS: Record<CheckStatus, string> = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail' };
 
-/** Text for one Markdown table cell or inline code: no pipes, newlines or backticks can break out. */
+/** Text for a Markdown table cell or paragraph: no pipes, newlines, backticks or tags can break out. */
 function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ').replace(/`/g, "'").replace(/<(?=[A-Za-z/!?])/g, '&lt;');
+  return text
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\uFFFD')
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/`/g, "'")
+    .replace(/<(?=[A-Za-z/!?])/g, '&lt;');
 }
 
 const signed = (x: number, digits = 1) => (x > 0 ? '+' : '') + x.toFixed(digits);
@@ -51,7 +57,8 @@ function allowed(c: GateCheck): string {
 }
 
 function runName(side: GateResult['baseline']): string {
-  return `\`${cell(side.label)}\`${side.folder ? ` (${cell(side.folder)})` : ''}`;
+  // Not a code span: escapes are not honoured inside one.
+  return `"${cell(side.label)}"${side.folder ? ` (${cell(side.folder)})` : ''}`;
 }
 
 export function renderGateMarkdown(r: GateResult): string {
