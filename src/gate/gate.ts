@@ -52,6 +52,8 @@ export interface GateOptions {
   memoryPart?: MemoryPartName;
   /** "auto" (default): paired when one run's questions contain the other's, else unpaired. */
   pairing?: 'auto' | Pairing;
+  /** Treat WARN (over the threshold but not significant) as FAIL: strict gating on the point estimate. */
+  failOnWarn?: boolean;
 }
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
@@ -129,6 +131,7 @@ export interface GateResult {
     latencyMetric: LatencyMetric;
     maxMemoryIncreasePercent: number | null;
     memoryPart: MemoryPartName;
+    failOnWarn: boolean;
   };
   warnings: string[];
 }
@@ -166,11 +169,12 @@ export function evaluateGate(opts: GateOptions): GateResult {
   if (settings.maxMemoryIncreasePercent !== null) checks.push(memoryCheck(cmp, settings.memoryPart, settings.maxMemoryIncreasePercent));
 
   const warnings = gateWarnings(report, baseSide, settings.maxErrorRate, pairing, cmp);
-  const verdict = checks.some((c) => c.status === 'fail') ? 'fail' : 'pass';
+  const failed = (c: GateCheck) => checkFails(c, settings.failOnWarn);
+  const verdict = checks.some(failed) ? 'fail' : 'pass';
   return {
     schema: GATE_SCHEMA_VERSION,
     verdict,
-    summary: summaryLine(verdict, checks),
+    summary: summaryLine(checks, failed),
     pairing,
     baseline: baseSide,
     current: currSide,
@@ -192,6 +196,11 @@ export function evaluateGate(opts: GateOptions): GateResult {
 }
 
 type Settings = GateResult['settings'];
+
+/** Whether a check fails the gate: FAIL always, WARN only with failOnWarn. */
+export function checkFails(c: GateCheck, failOnWarn: boolean): boolean {
+  return c.status === 'fail' || (failOnWarn && c.status === 'warn');
+}
 
 function resolveSettings(o: GateOptions): Settings {
   const bad = (field: string, value: unknown, want: string): never => {
@@ -223,6 +232,7 @@ function resolveSettings(o: GateOptions): Settings {
     latencyMetric,
     maxMemoryIncreasePercent: o.maxMemoryIncreasePercent ?? null,
     memoryPart,
+    failOnWarn: o.failOnWarn ?? false,
   };
 }
 
@@ -285,6 +295,7 @@ function choosePairing(baseline: LoadedRun, current: LoadedRun, wanted: 'auto' |
 const points = (fraction: number) => fraction * 100;
 const fmt = (x: number, digits = 1) => x.toFixed(digits);
 const signed = (x: number, digits = 1) => (x > 0 ? '+' : '') + x.toFixed(digits);
+const changeWords = (percent: number) => (percent > EPS ? `rose ${fmt(percent)}%` : percent < -EPS ? `fell ${fmt(-percent)}%` : 'unchanged');
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
 
 function accuracyDecision(
@@ -415,7 +426,7 @@ function latencyCheck(cmp: PairComparison, metric: LatencyMetric, threshold: num
       : `mean ${metric} rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%, but the ${ci} includes 0: not told apart from noise`;
   } else {
     status = 'pass';
-    reason = `mean ${metric} ${increase >= 0 ? `rose ${fmt(increase)}%` : `fell ${fmt(-increase)}%`} ${context}, within the allowed ${fmt(threshold)}% increase (${ci})`;
+    reason = `mean ${metric} ${changeWords(increase)} ${context}, within the allowed ${fmt(threshold)}% increase (${ci})`;
   }
   return {
     id: 'latency', name, status, measured: increase, unit: 'percent', interval, p: null,
@@ -442,7 +453,7 @@ function memoryCheck(cmp: PairComparison, part: MemoryPartName, threshold: numbe
     measured: increase,
     reason: tooMuch
       ? `${part} memory rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%`
-      : `${part} memory ${increase >= 0 ? `rose ${fmt(increase)}%` : `fell ${fmt(-increase)}%`} ${context}, within the allowed ${fmt(threshold)}% increase`,
+      : `${part} memory ${changeWords(increase)} ${context}, within the allowed ${fmt(threshold)}% increase`,
   };
 }
 
@@ -463,15 +474,16 @@ export function gateRules(s: Settings): string[] {
     rules.push(`Memory: FAIL when ${s.memoryPart} rose more than ${fmt(s.maxMemoryIncreasePercent)}% (one measurement per run, no interval).`);
   }
   rules.push('A gate that was asked for but cannot be measured FAILS.');
+  if (s.failOnWarn) rules.push('--fail-on-warn: every WARN counts as a FAIL (gating on the point estimate alone).');
   return rules;
 }
 
-function summaryLine(verdict: 'pass' | 'fail', checks: GateCheck[]): string {
-  const failing = checks.filter((c) => c.status === 'fail');
-  if (failing.length) return `FAIL: ${failing.map((c) => c.reason).join('; ')}`;
+function summaryLine(checks: GateCheck[], failed: (c: GateCheck) => boolean): string {
+  const failing = checks.filter(failed);
+  if (failing.length) return `FAIL: ${failing.map((c) => c.reason + (c.status === 'warn' ? ' (a warning, failed by --fail-on-warn)' : '')).join('; ')}`;
   const warned = checks.filter((c) => c.status === 'warn');
   if (warned.length) return `PASS with warnings: ${warned.map((c) => c.reason).join('; ')}`;
-  return `${verdict.toUpperCase()}: ${checks.find((c) => c.id === 'accuracy')!.reason}`;
+  return `PASS: ${checks.find((c) => c.id === 'accuracy')!.reason}`;
 }
 
 function gateWarnings(report: ReportModel, base: GateRunSide, maxErrorRate: number, pairing: Pairing, cmp: PairComparison): string[] {

@@ -1,7 +1,7 @@
 // JUnit XML for CI test reporters (GitHub, GitLab, Jenkins): one <testcase> per gate check, a
 // <failure> with the reason for failing checks, the reason in <system-out> for the others. Every piece
 // of text (run labels, folders, reasons) goes through escapeXml.
-import type { GateResult } from './gate.js';
+import { checkFails, type GateResult } from './gate.js';
 
 const XML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\n': '&#10;', '\r': '&#13;', '\t': '&#9;' };
 
@@ -18,7 +18,7 @@ export function escapeXml(text: unknown, inAttribute = false): string {
 const attr = (name: string, value: unknown) => `${name}="${escapeXml(value, true)}"`;
 
 export function renderGateJUnit(r: GateResult): string {
-  const failures = r.checks.filter((c) => c.status === 'fail').length;
+  const failures = r.checks.filter((c) => checkFails(c, r.settings.failOnWarn)).length;
   const suiteName = `medeval gate: ${r.baseline.label} vs ${r.current.label}`;
   const counts = `${attr('tests', r.checks.length)} ${attr('failures', failures)} errors="0" skipped="0" time="0"`;
   const props: Array<[string, unknown]> = [
@@ -50,7 +50,7 @@ export function renderGateJUnit(r: GateResult): string {
       `threshold: ${c.threshold} ${c.unit}`,
     ].filter((x): x is string => x !== null).join('\n');
     lines.push(`    <testcase ${attr('classname', 'medeval.gate')} ${attr('name', c.name)} time="0">`);
-    if (c.status === 'fail') {
+    if (checkFails(c, r.settings.failOnWarn)) {
       lines.push(`      <failure ${attr('message', c.reason)} ${attr('type', `gate.${c.id}`)}>${escapeXml(detail)}</failure>`);
     } else {
       lines.push(`      <system-out>${escapeXml(`${c.status.toUpperCase()}: ${detail}`)}</system-out>`);

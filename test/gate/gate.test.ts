@@ -75,6 +75,14 @@ describe('accuracy gate, paired', () => {
     expect(r.summary).toMatch(/^PASS with warnings: accuracy fell 3\.0 points .* not significant/);
   });
 
+  it('--fail-on-warn turns that warning into a failure', () => {
+    const r = gate({ label: 'base', outcomes: BASE_200 }, { label: 'curr', outcomes: withFlips(BASE_200, 10, 4) }, { failOnWarn: true });
+    expect(r.checks[0]!.status).toBe('warn');
+    expect(r.verdict).toBe('fail');
+    expect(r.summary).toMatch(/^FAIL: accuracy fell 3\.0 points .*failed by --fail-on-warn\)$/);
+    expect(r.rules.some((x) => x.startsWith('--fail-on-warn'))).toBe(true);
+  });
+
   it('passes a significant drop that stays within the threshold', () => {
     const base = firstRight(2000, 1400);
     const r = gate({ label: 'base', outcomes: base }, { label: 'curr', outcomes: withFlips(base, 30, 0) }, { resamples: 500 });

@@ -21,6 +21,7 @@ export function registerGate(program: Command): void {
     .option('--max-memory-increase <pct>', 'also gate memory: largest tolerated increase of --memory-part, in percent', numberOption)
     .addOption(new Option('--memory-part <part>', 'memory part for --max-memory-increase').choices([...MEMORY_PARTS]).default('weights'))
     .addOption(new Option('--pairing <mode>', 'auto: paired when both runs answered the same questions').choices(['auto', 'paired', 'unpaired']).default('auto'))
+    .option('--fail-on-warn', 'also fail when a drop is over the threshold but not significant (strict: gates on the point estimate)')
     .option('--confidence <level>', 'confidence of the intervals; significance level = 1 - confidence', numberOption, 0.95)
     .option('--seed <n>', 'bootstrap seed (the same runs and seed give the same result)', intOption)
     .option('--junit <file>', 'also write JUnit XML (one test case per check)')
@@ -40,6 +41,7 @@ export function registerGate(program: Command): void {
         pairing: o.pairing,
         confidence: o.confidence,
         seed: o.seed,
+        failOnWarn: o.failOnWarn,
       });
       const markdown = renderGateMarkdown(result);
       process.stdout.write(markdown);
