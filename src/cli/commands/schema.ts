@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+import { relative } from 'node:path';
+import { CONFIG_SCHEMAS, writeConfigSchemas, yamlSchemaHint } from '../../core/json-schema.js';
+
+/** `medeval schema [--out DIR]`: JSON Schemas of runner profiles, suites and experiments, for editors. */
+export function registerSchema(program: Command): void {
+  program
+    .command('schema')
+    .description('write JSON Schemas of runner profiles, suites and experiment files (editor completion and checks)')
+    .option('-o, --out <dir>', 'folder to write the schema files into', 'schemas')
+    .action((o: { out: string }) => {
+      const written = writeConfigSchemas(o.out);
+      for (const path of written) process.stdout.write(`${path}\n`);
+      process.stdout.write('\nPut the matching line at the top of a YAML file (path relative to that file), e.g.:\n');
+      for (const c of CONFIG_SCHEMAS) {
+        process.stdout.write(`  ${yamlSchemaHint(relative('runners', `${o.out}/${c.file}`))}\n`);
+      }
+    });
+}
