@@ -1,9 +1,11 @@
 // The streaming core shared by the llama-server and vLLM runners: one request through the official
-// `openai` SDK (chat or plain completions), every chunk timed on arrival, then classified into reasoning
+// `openai` SDK (chat or plain completions; the SDK builds and sends the request and turns HTTP errors into
+// its typed errors), the SSE body read here with a small parser so every network read is timed the moment
+// it arrives (the SDK's own iterator costs ~0.3 ms CPU per request: bench/client-overhead.ts), then classified into reasoning
 // and answer and fed to the shared StreamTimer (src/metrics/stream-timer.ts), so TTFT/TTFO/ITL/E2EL/TPOT
 // mean the same for every runner. Reasoning comes from `delta.reasoning_content` (llama.cpp, older vLLM),
 // `delta.reasoning` (newer vLLM) or inline `<think>` text.
-import OpenAI from 'openai';
+import OpenAI, { APIError } from 'openai';
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../core/errors.js';
 import type { ChatMessage, FinishReason, GenerateRequest, Generation, SamplingParams, TokenCountSource } from '../core/types.js';
@@ -106,6 +108,60 @@ interface ChunkEvent {
   content: string;
 }
 
+/**
+ * Server-sent events (WHATWG HTML, "Parsing an event stream") from raw body bytes: push each network read,
+ * get back the `data` of every event completed by it. LF, CRLF and CR line ends (also split across reads),
+ * multi-line data, comments and unknown fields are handled; `event`, `id` and `retry` are ignored (OpenAI-
+ * compatible servers send only data). An event not closed by a blank line at the end of the body is dropped,
+ * as the spec and the SDK's own decoder do.
+ */
+export class SseEventReader {
+  private readonly decoder = new TextDecoder();
+  private buffer = '';
+  private data: string[] = [];
+  /** The last read ended in CR: a LF at the start of the next one belongs to the same line end. */
+  private afterCR = false;
+
+  push(bytes: Uint8Array): string[] {
+    let text = this.decoder.decode(bytes, { stream: true });
+    if (text.length === 0) return []; // only part of a multi-byte character so far
+    if (this.afterCR && text.startsWith('\n')) text = text.slice(1);
+    this.afterCR = text.endsWith('\r');
+    const out: string[] = [];
+    let buf = this.buffer + text;
+    if (buf.includes('\r')) buf = buf.replace(/\r\n?/g, '\n');
+    let pos = 0;
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n', pos)) {
+      this.line(buf.slice(pos, nl), out);
+      pos = nl + 1;
+    }
+    this.buffer = pos === 0 ? buf : buf.slice(pos);
+    return out;
+  }
+
+  private line(line: string, out: string[]): void {
+    if (line.length === 0) {
+      if (this.data.length > 0) out.push(this.data.length === 1 ? this.data[0]! : this.data.join('\n'));
+      this.data = [];
+      return;
+    }
+    if (line.charCodeAt(0) === 58 /* ':' comment */) return;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    if (field !== 'data') return;
+    const value = colon < 0 ? '' : line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
+    this.data.push(value);
+  }
+}
+
+function parseEventData(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    throw new RequestError('bad-response', `a stream event is not JSON: ${JSON.stringify(data.slice(0, 200))}`);
+  }
+}
+
 /** Joins chat messages into one prompt for /v1/completions, which applies no chat template. */
 export function messagesAsPrompt(messages: ChatMessage[]): string {
   return messages.map((m) => m.content).join('\n\n');
@@ -146,41 +202,70 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
   const startedAtEpochMs = Date.now();
   const t0 = performance.now();
   req.onStart?.(t0);
-  const stream =
+  const pending =
     req.api === 'chat'
-      ? await client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, opts)
-      : await client.completions.create(body as unknown as OpenAI.CompletionCreateParamsStreaming, opts);
-  for await (const raw of stream as AsyncIterable<unknown>) {
-    const at = performance.now();
-    chunks++;
-    const chunk = raw as {
-      choices?: Array<{ delta?: Record<string, unknown>; text?: string | null; finish_reason?: string | null }>;
-      usage?: StreamUsage | null;
-      timings?: LlamaTimings;
-    };
-    const choice = chunk.choices?.[0];
-    if (choice) {
-      let reasoning = '';
-      let content = '';
-      if (req.api === 'chat') {
-        const d = choice.delta ?? {};
-        const r = d.reasoning_content ?? d.reasoning;
-        if (typeof r === 'string' && r.length > 0) {
-          reasoning = r;
-          serverReasoning = true;
-        }
-        if (typeof d.content === 'string') content = d.content;
-      } else if (typeof choice.text === 'string') {
-        content = choice.text;
+      ? client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, opts)
+      : client.completions.create(body as unknown as OpenAI.CompletionCreateParamsStreaming, opts);
+  // The raw Response: status errors are still thrown by the SDK (typed, for retry.ts); the body is ours.
+  const response = await pending.asResponse();
+  if (!response.body) throw new RequestError('bad-response', 'the server answered without a body (expected an SSE stream)');
+  const sse = new SseEventReader();
+  const reader = response.body.getReader();
+  let done = false;
+  let ended = false;
+  try {
+    for (;;) {
+      const read = await reader.read();
+      if (read.done) {
+        ended = true;
+        break;
       }
-      if (reasoning || content) events.push({ at, reasoning, content });
-      if (choice.finish_reason) finish = choice.finish_reason;
+      // One timestamp per network read: every event in these bytes arrived now, however long parsing takes.
+      const at = performance.now();
+      for (const data of sse.push(read.value)) {
+        if (done) continue;
+        if (data.startsWith('[DONE]')) {
+          done = true;
+          continue;
+        }
+        const raw = parseEventData(data);
+        chunks++;
+        const chunk = raw as {
+          choices?: Array<{ delta?: Record<string, unknown>; text?: string | null; finish_reason?: string | null }>;
+          usage?: StreamUsage | null;
+          timings?: LlamaTimings;
+          error?: unknown;
+        };
+        // An error object in the stream ({"error": ...} as a data line), typed as the SDK types it.
+        if (chunk.error) throw new APIError(undefined, chunk.error as object, undefined, response.headers);
+        const choice = chunk.choices?.[0];
+        if (choice) {
+          let reasoning = '';
+          let content = '';
+          if (req.api === 'chat') {
+            const d = choice.delta ?? {};
+            const r = d.reasoning_content ?? d.reasoning;
+            if (typeof r === 'string' && r.length > 0) {
+              reasoning = r;
+              serverReasoning = true;
+            }
+            if (typeof d.content === 'string') content = d.content;
+          } else if (typeof choice.text === 'string') {
+            content = choice.text;
+          }
+          if (reasoning || content) events.push({ at, reasoning, content });
+          if (choice.finish_reason) finish = choice.finish_reason;
+        }
+        if (chunk.usage) usage = chunk.usage;
+        if (chunk.timings) timings = chunk.timings;
+      }
     }
-    if (chunk.usage) usage = chunk.usage;
-    if (chunk.timings) timings = chunk.timings;
+  } finally {
+    // Stopped early (an error in the stream): close the connection rather than drain it.
+    if (!ended) reader.cancel().catch(() => {});
   }
   const endAt = performance.now();
-  // The SDK ends the iteration quietly when its signal aborts: a cut stream is an error, never an answer.
+  // A cut stream is an error, never an answer.
   if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
   if (chunks === 0) throw new RequestError('bad-response', 'the stream ended without a single chunk (no TTFT can be measured)');
   if (finish === null) {
