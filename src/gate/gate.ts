@@ -296,6 +296,11 @@ const points = (fraction: number) => fraction * 100;
 const fmt = (x: number, digits = 1) => x.toFixed(digits);
 const signed = (x: number, digits = 1) => (x > 0 ? '+' : '') + x.toFixed(digits);
 const changeWords = (percent: number) => (percent > EPS ? `rose ${fmt(percent)}%` : percent < -EPS ? `fell ${fmt(-percent)}%` : 'unchanged');
+/** "p = 0.0123 < 0.05", "p < 0.001 (alpha 0.05)", "p = 0.18" */
+function pText(p: number, alpha?: number): string {
+  if (p < 0.001) return `p < 0.001${alpha !== undefined ? ` (alpha ${fmt(alpha, 2)})` : ''}`;
+  return `p = ${pValue(p)}${alpha !== undefined ? ` ${p < alpha ? '<' : '>='} ${fmt(alpha, 2)}` : ''}`;
+}
 const plural = (n: number, one: string, many = one + 's') => `${n} ${n === 1 ? one : many}`;
 
 function accuracyDecision(
@@ -338,11 +343,11 @@ function pairedAccuracyCheck(cmp: PairComparison, multiSample: boolean, s: Setti
   if (multiSample) {
     significant = interval.upper < 0;
     test = 'paired bootstrap interval of the pass@1 change (McNemar p on majority vote shown for reference)';
-    evidence = `${ci} ${significant ? 'lies below 0' : 'includes 0'}; McNemar on majority vote p = ${pValue(p)}`;
+    evidence = `${ci} ${significant ? 'lies below 0' : 'includes 0'}; McNemar on majority vote ${pText(p)}`;
   } else {
     significant = p < alpha && diff.estimate < 0;
     test = 'McNemar exact two-sided test on the discordant pairs';
-    evidence = `McNemar exact p = ${pValue(p)} ${p < alpha ? '<' : '>='} ${fmt(alpha, 2)}, ${cmp.rightToWrong.length} right->wrong vs ${cmp.wrongToRight.length} wrong->right; ${ci}`;
+    evidence = `McNemar exact ${pText(p, alpha)}, ${cmp.rightToWrong.length} right->wrong vs ${cmp.wrongToRight.length} wrong->right; ${ci}`;
   }
   const context = `(${fmt(points(cmp.baselineAccuracy))}% -> ${fmt(points(cmp.compressedAccuracy))}% on ${plural(n, 'common question')})`;
   const { status, reason } = accuracyDecision(change, significant, threshold, evidence, context);
@@ -369,7 +374,7 @@ function unpairedAccuracyCheck(baseline: LoadedRun, current: LoadedRun, b: GateR
   const change = points(diff.estimate);
   const interval = { lower: points(diff.lower), upper: points(diff.upper), confidence: s.confidence, method: 'Newcombe hybrid score (from two Wilson intervals)' };
   const significant = interval.upper < 0;
-  const evidence = `${Math.round(s.confidence * 100)}% Newcombe interval of the change [${signed(interval.lower)}, ${signed(interval.upper)}] points ${significant ? 'lies below 0' : 'includes 0'}; two-proportion z test p = ${pValue(p)}`;
+  const evidence = `${Math.round(s.confidence * 100)}% Newcombe interval of the change [${signed(interval.lower)}, ${signed(interval.upper)}] points ${significant ? 'lies below 0' : 'includes 0'}; two-proportion z test ${pText(p)}`;
   const context = `(${fmt(points(b.accuracy!))}% on ${plural(bScores.length, 'question')} -> ${fmt(points(c.accuracy))}% on ${plural(cScores.length, 'question')}, runs not on the same questions)`;
   const { status, reason } = accuracyDecision(change, significant, threshold, evidence, context);
   return {
