@@ -18,3 +18,6 @@ export { buildReport } from './report/build.js';
 export { readRunFolder } from './report/run-folder.js';
 export { publishReport } from './report/publish.js';
 export { makeTinyModel, ensureTinyModels } from './models/make-models.js';
+export { evaluateGate } from './gate/gate.js';
+export { renderGateMarkdown } from './gate/markdown.js';
+export { renderGateJUnit } from './gate/junit.js';

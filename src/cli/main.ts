@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { MEDEVAL_VERSION } from '../core/version.js';
 import { registerCompare } from './commands/compare.js';
 import { registerDemo } from './commands/demo.js';
+import { registerGate } from './commands/gate.js';
 import { registerMakeModel } from './commands/make-model.js';
 import { registerReport } from './commands/report.js';
 import { registerRun } from './commands/run.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerReport(program);
   registerMakeModel(program);
   registerDemo(program);
+  registerGate(program);
   return program;
 }
 

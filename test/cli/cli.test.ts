@@ -33,7 +33,7 @@ describe('medeval CLI', () => {
   it('prints help for every command and exits 0', () => {
     const top = medeval(['--help']);
     expect(top.status).toBe(0);
-    for (const cmd of ['run', 'compare', 'report', 'make-model', 'demo']) expect(top.stdout).toContain(cmd);
+    for (const cmd of ['run', 'compare', 'report', 'gate', 'make-model', 'demo']) expect(top.stdout).toContain(cmd);
     const run = medeval(['run', '--help']);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('--resume');
