@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { CONFIG_SCHEMAS, writeConfigSchemas, yamlSchemaHint } from '../../core/json-schema.js';
 
 /** `medeval schema [--out DIR]`: JSON Schemas of runner profiles, suites and experiments, for editors. */
@@ -11,9 +11,11 @@ export function registerSchema(program: Command): void {
     .action((o: { out: string }) => {
       const written = writeConfigSchemas(o.out);
       for (const path of written) process.stdout.write(`${path}\n`);
-      process.stdout.write('\nPut the matching line at the top of a YAML file (path relative to that file), e.g.:\n');
+      // The schema path is relative to the YAML file: shown here for a file in runners/ or suites/.
+      process.stdout.write('\nPut the matching line at the top of a YAML file in runners/ or suites/:\n');
       for (const c of CONFIG_SCHEMAS) {
-        process.stdout.write(`  ${yamlSchemaHint(relative('runners', `${o.out}/${c.file}`))}\n`);
+        const target = join(o.out, c.file);
+        process.stdout.write(`  ${yamlSchemaHint(isAbsolute(target) ? target : relative('runners', target))}\n`);
       }
     });
 }
