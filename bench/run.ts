@@ -1,0 +1,103 @@
+// `npm run bench [-- NAME...]`: runs the benchmarks one after another (or only those named), prints one
+// table per benchmark and writes reports/bench/<name>.json and reports/bench/summary.json (the machine,
+// its load average at start, node version, date, and each benchmark's duration and targets).
+// Benchmarks measure; they are not tests: a missed target is printed as MISS and does not fail the run.
+// A benchmark that throws is reported and the others still run; then the exit code is 1.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { clientOverhead } from './client-overhead.js';
+import { embeddedLlama } from './embedded-llama.js';
+import { machineInfo, type MachineInfo } from './lib/machine.js';
+import { round } from './lib/stats.js';
+import { formatTable } from './lib/table.js';
+import type { Benchmark, BenchResult } from './lib/types.js';
+import { onnxBench } from './onnx.js';
+import { reportScale } from './report-scale.js';
+
+const BENCHMARKS: Benchmark[] = [clientOverhead, reportScale, embeddedLlama, onnxBench];
+const OUT_DIR = join('reports', 'bench');
+
+function writeJson(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
+function usage(): string {
+  return `usage: npm run bench [-- NAME...]\nbenchmarks:\n${BENCHMARKS.map((b) => `  ${b.name.padEnd(16)} ${b.description}`).join('\n')}`;
+}
+
+/** The benchmarks to run, in the registry's order; exits 2 on an unknown name. */
+function selected(args: string[]): Benchmark[] {
+  if (args.includes('--help') || args.includes('-h') || args.includes('--list')) {
+    console.log(usage());
+    process.exit(0);
+  }
+  const unknown = args.filter((a) => !BENCHMARKS.some((b) => b.name === a));
+  if (unknown.length) {
+    console.error(`unknown benchmark ${unknown.map((u) => `"${u}"`).join(', ')}\n${usage()}`);
+    process.exit(2);
+  }
+  return args.length ? BENCHMARKS.filter((b) => args.includes(b.name)) : BENCHMARKS;
+}
+
+interface SummaryEntry {
+  name: string;
+  file: string | null;
+  ok: boolean;
+  durationS: number;
+  targets?: BenchResult['targets'];
+  error?: string;
+}
+
+async function main(): Promise<void> {
+  const chosen = selected(process.argv.slice(2));
+  const machine: MachineInfo = machineInfo();
+  mkdirSync(OUT_DIR, { recursive: true });
+  console.log(`medeval benchmarks on ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}`);
+  console.log(`load average at start ${machine.loadAverage.join(' / ')} (1/5/15 min), ${machine.date}\n`);
+  const entries: SummaryEntry[] = [];
+  const t0 = performance.now();
+  for (const b of chosen) {
+    console.log(`## ${b.name}: ${b.description}`);
+    const start = performance.now();
+    try {
+      const res = await b.run();
+      const durationS = round((performance.now() - start) / 1000, 1);
+      for (const t of res.tables) console.log(formatTable(t) + '\n');
+      for (const n of res.notes) console.log(`- ${n}`);
+      if (res.targets?.length) {
+        console.log('targets: ' + res.targets.map((t) => `${t.name} = ${t.value} (${t.target}) ${t.met ? 'PASS' : 'MISS'}`).join('; '));
+      }
+      const file = join(OUT_DIR, `${b.name}.json`);
+      writeJson(file, {
+        benchmark: b.name,
+        description: b.description,
+        machine: machineInfo(),
+        loadAverageAtStart: machine.loadAverage,
+        durationS,
+        ...(res.targets ? { targets: res.targets } : {}),
+        tables: res.tables,
+        notes: res.notes,
+        ...res.data,
+        createdAt: new Date().toISOString(),
+      });
+      console.log(`(${durationS} s, wrote ${file})\n`);
+      entries.push({ name: b.name, file, ok: true, durationS, ...(res.targets ? { targets: res.targets } : {}) });
+    } catch (e) {
+      const durationS = round((performance.now() - start) / 1000, 1);
+      const error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      console.error(`${b.name} FAILED after ${durationS} s: ${error}\n`);
+      entries.push({ name: b.name, file: null, ok: false, durationS, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  const totalS = round((performance.now() - t0) / 1000, 1);
+  const summaryFile = join(OUT_DIR, 'summary.json');
+  writeJson(summaryFile, { machine, benchmarks: entries, totalDurationS: totalS, finishedAt: new Date().toISOString() });
+  const failed = entries.filter((e) => !e.ok);
+  console.log(`${entries.length} benchmark(s) in ${totalS} s${failed.length ? `, ${failed.length} failed (${failed.map((f) => f.name).join(', ')})` : ''}; wrote ${summaryFile}`);
+  if (failed.length) process.exitCode = 1;
+}
+
+await main();
