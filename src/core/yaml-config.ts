@@ -26,7 +26,13 @@ export function parseYamlText<S extends z.ZodType>(text: string, file: string, s
     });
     throw new InputErrors(problems, `${file}: the ${what} is not valid YAML`);
   }
-  const data = doc.toJS() ?? {};
+  let data: unknown;
+  try {
+    // Aliases to missing anchors and alias bombs fail here, not in the parser.
+    data = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (e) {
+    throw new InputError(`YAML: ${(e as Error).message.split('\n')[0]}`, { file }, 'check anchors (&name) and aliases (*name)');
+  }
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {

@@ -54,7 +54,7 @@ export function medqaRecord(
   const recordWarnings: string[] = [];
   if (options && answerIdx !== undefined) {
     const letters = Object.keys(options);
-    if (!(answerIdx in options)) {
+    if (!(Object.hasOwn(options, answerIdx))) {
       check.fail('answer_idx', `${JSON.stringify(answerIdx)} is not among the options (${letters[0]}..${letters.at(-1)})`);
     } else if (answerText !== undefined && answerText !== options[answerIdx]) {
       const expected = options[answerIdx];

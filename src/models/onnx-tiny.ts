@@ -3,6 +3,7 @@
 // onnx/model.onnx (+ onnx/model.onnx_data external weights), onnx/model_fp16.onnx (fp16 cache and logits), onnx/model_quantized.onnx (int8),
 // onnx/model_q4.onnx (MatMulNBits 4-bit), onnx/model_no_past.onnx (no KV cache inputs). Seeded random
 // weights: the same seed always gives the same files. Nothing here downloads anything.
+import { mulberry32 } from '../stats/prng.js';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeModel } from './onnx-protobuf.js';
@@ -49,17 +50,6 @@ const VARIANTS: VariantPlan[] = [
   { name: 'no-past', file: 'onnx/model_no_past.onnx', format: 'fp32', withPast: false, externalWeights: false },
 ];
 
-/** mulberry32: a small seeded PRNG, plenty for test weights. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Logit bias of the untrained model: control and non-ASCII byte tokens and BOS are pushed far down so

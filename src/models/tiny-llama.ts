@@ -1,6 +1,7 @@
 // A llama-architecture model with seeded random weights, laid out exactly as llama.cpp expects,
 // so the whole pipeline (load, tokenise, chat template, generate, measure) runs without any
 // downloaded model. Its answers are noise: it exists to exercise the machinery, never to score.
+import { mulberry32 } from '../stats/prng.js';
 import type { GgufFile, GgufTensor, GgufValue } from './gguf-writer.js';
 import { kv } from './gguf-writer.js';
 import { type GgmlTypeName, quantize } from './quantize.js';
@@ -79,16 +80,6 @@ export const DEEPSEEK_R1_CHAT_TEMPLATE =
 // Seeded randomness: one independent stream per tensor, so a tensor's values depend only on
 // (seed, name) and every format of a preset holds the same underlying weights.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function streamSeed(seed: number, name: string): number {
   // FNV-1a over the name, mixed with the seed.

@@ -16,7 +16,7 @@ import type {
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
 import { ProcessMemorySampler } from '../metrics/process-memory.js';
 
-export const llamaEmbeddedProfileSchema = z.object({
+export const llamaEmbeddedProfileSchema = z.strictObject({
   kind: z.literal('llama-cpp-embedded'),
   label: z.string().min(1),
   /** Path to a .gguf file (relative paths resolve against the profile file's folder or the cwd). */

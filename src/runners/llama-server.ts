@@ -63,7 +63,7 @@ export function checkServerProfile(p: { mode: string; baseUrl?: string; model?: 
 }
 
 export const llamaServerProfileSchema = z
-  .object({
+  .strictObject({
     kind: z.literal('llama-server'),
     ...serverProfileFields,
     binary: z.string().min(1).default('llama-server'),

@@ -267,14 +267,23 @@ export async function waitForHealth(
 }
 
 /** GET a JSON document; null with the reason when the server does not have it. */
+/** Side requests send the API key too; a server may quote it back in an error body, so it never leaves here. */
+function withoutSecrets(text: string, headers: Record<string, string>): string {
+  let out = text;
+  for (const value of Object.values(headers)) {
+    for (const secret of [value, value.replace(/^Bearer\s+/i, '')]) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}
+
 export async function getJson<T>(url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
-    if (!res.ok) return { ok: false, reason: `HTTP ${res.status}: ${text.slice(0, 200)}` };
+    if (!res.ok) return { ok: false, reason: withoutSecrets(`HTTP ${res.status}: ${text.slice(0, 200)}`, headers) };
     return { ok: true, value: JSON.parse(text) as T };
   } catch (e) {
-    return { ok: false, reason: (e as Error).message };
+    return { ok: false, reason: withoutSecrets((e as Error).message, headers) };
   }
 }
 
@@ -283,8 +292,8 @@ export async function getText(url: string, headers: Record<string, string> = {},
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
-    return res.ok ? { ok: true, value: text } : { ok: false, reason: `HTTP ${res.status}: ${text.slice(0, 200)}` };
+    return res.ok ? { ok: true, value: text } : { ok: false, reason: withoutSecrets(`HTTP ${res.status}: ${text.slice(0, 200)}`, headers) };
   } catch (e) {
-    return { ok: false, reason: (e as Error).message };
+    return { ok: false, reason: withoutSecrets((e as Error).message, headers) };
   }
 }

@@ -2,18 +2,10 @@
 // temperature <= 0 (or topK 1) is greedy; otherwise the filters run in Hugging Face's order:
 // temperature, top_k, top_p, min_p; then one draw from a seeded PRNG, so a seed reproduces a run.
 import type { SamplingParams } from '../core/types.js';
+import { mulberry32 } from '../stats/prng.js';
 
 /** A seeded uniform [0, 1) generator (mulberry32): small, fast and identical on every platform. */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRng = mulberry32;
 
 export function argmax(logits: ArrayLike<number>): number {
   let best = 0;

@@ -24,7 +24,7 @@ import { inspectOnnxFile, type OnnxWeightSummary } from './onnx-inspect.js';
 import { sampleToken, seededRng } from './onnx-sampling.js';
 import { IncrementalDetokenizer, float16ToFloat32, loadLocalTokenizer, type LocalTokenizer } from './onnx-tokenizer.js';
 
-export const onnxProfileSchema = z.object({
+export const onnxProfileSchema = z.strictObject({
   kind: z.literal('onnx'),
   label: z.string().min(1),
   /** A folder in the Optimum / transformers.js layout (config.json, tokenizer.json, onnx/model*.onnx). */

@@ -98,7 +98,7 @@ export function classifyError(e: unknown, ctx: { timedOut: boolean; aborted: boo
     if (status >= 500) return new RequestError('http-5xx', `HTTP ${status}: ${msg}`, opts);
     return new RequestError('http-4xx', `HTTP ${status}: ${msg}`, opts);
   }
-  if (e instanceof Error && /terminated|ECONNRESET|socket|other side closed|ECONNREFUSED|EPIPE/i.test(`${e.message} ${String((e as { cause?: unknown }).cause ?? '')}`)) {
+  if (e instanceof Error && /\bterminated\b|ECONNRESET|socket|other side closed|ECONNREFUSED|EPIPE/i.test(`${e.message} ${String((e as { cause?: unknown }).cause ?? '')}`)) {
     return new RequestError('connection', `connection error: ${describeCause(e, ctx.redact)}`, { cause: e });
   }
   return new RequestError('bad-response', `bad response: ${msg}`, { cause: e });

@@ -17,7 +17,7 @@ import { OpenAiServerSession, resolveApiKey } from './openai-stream.js';
 const GIB = 1024 ** 3;
 
 export const vllmProfileSchema = z
-  .object({
+  .strictObject({
     kind: z.literal('vllm'),
     ...serverProfileFields,
     binary: z.string().min(1).default('vllm'),

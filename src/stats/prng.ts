@@ -3,16 +3,21 @@
 
 export type Random = () => number;
 
-/** Returns a function giving uniform floats in [0, 1), fully determined by `seed`. */
-export function seededRandom(seed: number): Random {
-  let state = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0;
+/** mulberry32 started from `state` as given: uniform floats in [0, 1), identical on every platform. */
+export function mulberry32(state: number): Random {
+  let a = state >>> 0;
   return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Returns a function giving uniform floats in [0, 1), fully determined by `seed` (mixed, so seed 0 is fine). */
+export function seededRandom(seed: number): Random {
+  return mulberry32(Math.trunc(seed) ^ 0x9e3779b9);
 }
 
 /** Uniform integer in [0, n). */

@@ -99,7 +99,7 @@ describe('MedQA JSONL loader on random and hostile files', () => {
   // KNOWN BUG (src/datasets/medqa.ts medqaRecord): `answerIdx in options` is true for inherited names
   // ("toString", "constructor"), so options[answerIdx] is a function and looseText() throws a TypeError
   // instead of an InputError. Fix: `Object.hasOwn(options, answerIdx)`. Then this fails: drop `.fails`.
-  it.fails('answer_idx "toString" is an input error, not a crash (fails until medqa.ts uses Object.hasOwn)', async () => {
+  it('answer_idx "toString" is an input error, not a crash', async () => {
     const path = join(dir, 'proto.jsonl');
     writeFileSync(path, JSON.stringify({ question: 'q?', options: { A: 'x', B: 'y' }, answer_idx: 'toString', answer: 'x', meta_info: 'step1' }) + '\n');
     await expect(loadDataset({ format: 'medqa', path })).rejects.toBeInstanceOf(InputError);

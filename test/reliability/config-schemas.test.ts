@@ -93,7 +93,7 @@ describe('JSON Schemas for editors', () => {
   // KNOWN GAP: runner profiles are z.object, which drops unknown keys, so `requestTimeoutMS: 5` (a typo)
   // is accepted and silently ignored. Fix: z.strictObject in the four runner schemas (llama-embedded.ts,
   // onnx.ts, llama-server.ts, vllm.ts); then this test fails: drop `.fails`, and regenerate schemas/.
-  it.fails('zod rejects an unknown runner-profile field (fails until the runner schemas are strict)', () => {
+  it('zod rejects an unknown runner-profile field', () => {
     const r = runnerProfileSchema.safeParse({ kind: 'llama-server', label: 'x', baseUrl: 'http://127.0.0.1:8080', requestTimeoutMS: 5 });
     expect(r.success).toBe(false);
   });

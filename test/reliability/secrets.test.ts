@@ -122,13 +122,9 @@ describe('the API key never leaves the environment variable', () => {
     expect(found).toEqual([]);
   });
 
-  // KNOWN LEAK, left red-flagged with `it.fails` so the suite stays green: when /metrics answers an error
-  // that quotes the header (a 501 without --metrics, or a 401 for a wrong key), LlamaServerRunner.connect
-  // keeps the reason unredacted in `metricsNote`, which
-  // describe() puts in model.extra.metrics -> manifest.json, summary.json, report.json, report.html
-  // (src/runners/llama-server.ts connect(); the same in src/runners/vllm.ts create()). Once the reason is
-  // redacted there, this test starts to fail: drop `.fails`.
-  it.fails('a /metrics error quoting the header does not reach the manifest (fails until llama-server.ts redacts metricsNote)', async () => {
+  // A /metrics error that quotes the header (a 501 without --metrics, or a 401 for a wrong key) once
+  // leaked the key into model.extra.metrics -> manifest.json, summary.json, report.json, report.html.
+  it('a /metrics error quoting the header does not reach the manifest', async () => {
     server.echoAuthorization = true;
     server.metricsEnabled = false; // its 501 answer quotes the header
     const dir = tempDir('medeval-secret-metrics-');
