@@ -1,6 +1,7 @@
 // Runs `medeval run` in a child process. One model per process keeps each model's peak memory
 // (VmHWM) its own: two models loaded in one process would share, and blur, one peak.
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { InputError } from './errors.js';
 
 export interface ChildRunArgs {
@@ -15,15 +16,19 @@ export interface ChildRunArgs {
   skipInvalid?: boolean;
 }
 
-/** The command that started this process (node + loader flags + entry script), to start another like it. */
-function selfCommand(): { cmd: string; args: string[] } {
-  const entry = process.argv[1];
-  if (!entry) throw new Error('cannot find the medeval entry script to start a child run');
-  return { cmd: process.execPath, args: [...process.execArgv, entry] };
+/**
+ * The medeval CLI next to this module: the compiled dist/cli/bin.js, or src/cli/bin.ts through tsx when
+ * medeval runs from source (tests, `npm run medeval`). Not process.argv[1], which may be another program
+ * (a test runner, a user's script) when medeval is used as a library.
+ */
+function medevalCommand(): { cmd: string; args: string[] } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const bin = fileURLToPath(new URL(`../cli/bin.${fromSource ? 'ts' : 'js'}`, import.meta.url));
+  return { cmd: process.execPath, args: fromSource ? ['--import', 'tsx', bin] : [bin] };
 }
 
 export function runInChild(a: ChildRunArgs, signal?: AbortSignal): Promise<void> {
-  const { cmd, args } = selfCommand();
+  const { cmd, args } = medevalCommand();
   const argv = [...args, 'run', '--suite', a.suite, '--runner', a.runner, '--out', a.out];
   if (a.limit !== undefined) argv.push('--limit', String(a.limit));
   if (a.seed !== undefined) argv.push('--seed', String(a.seed));

@@ -3,6 +3,8 @@
 // wrong answer; an interrupted run keeps what it has and can be resumed.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadDataset, type LoadedDataset } from '../datasets/index.js';
 import { buildPromptSystem } from '../prompts/index.js';
@@ -64,6 +66,14 @@ export function itemSeed(seed: number, itemId: string, sample: number): number {
   return createHash('sha256').update(`${seed}:${itemId}:${sample}`).digest().readUInt32LE(0) & 0x7fffffff;
 }
 
+/** sha256 of the question-type rules and every template file: what decides every prompt. */
+function hashPromptFiles(dir: string): string {
+  const h = createHash('sha256');
+  const files = [join(dir, 'question-types.yaml'), ...readdirSync(join(dir, 'templates')).sort().map((f) => join(dir, 'templates', f))];
+  for (const f of files) h.update(f.slice(dir.length)).update('\0').update(readFileSync(f)).update('\0');
+  return h.digest('hex');
+}
+
 function gitCommit(): string | null {
   try {
     return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
@@ -94,7 +104,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     suite: {
       name: suite.name,
       dataset: suite.dataset,
-      prompts: [...prompts.values()].map((p) => p.prompt),
+      // The prompt system's files, not the rendered prompts: those depend on --limit, which may grow on resume.
+      prompts: hashPromptFiles(suite.promptsDir),
       load: suite.load,
       answerConstraint: suite.answerConstraint,
     },
