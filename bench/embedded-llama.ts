@@ -19,6 +19,8 @@ import type { Benchmark, BenchResult } from './lib/types.js';
 const REPS = 3;
 const GEN_TOKENS = 64;
 const THREADS = [1, 2];
+/** Repetitions stop early past this budget per configuration (2 threads under load can crawl), keeping `npm run bench` short. */
+const BUDGET_MS = 15_000;
 
 /** A clinical-vignette-like prompt of about 500 tokens (the tiny vocabulary splits words into pieces). */
 const PROMPT = Array.from({ length: 20 }, (_, i) =>
@@ -63,7 +65,8 @@ async function run(): Promise<BenchResult> {
         const tg: number[] = [];
         let promptTokens: number | null = null;
         let outputTokens = 0;
-        for (let r = 0; r < REPS; r++) {
+        const started = performance.now();
+        for (let r = 0; r < REPS && (r === 0 || performance.now() - started < BUDGET_MS); r++) {
           const g = await runner.generate(REQUEST);
           const t = g.timings;
           if (t.ttftMs === null || g.promptTokens === null) throw new Error(`${m.format}: no token or no prompt count from the runner`);
@@ -85,7 +88,7 @@ async function run(): Promise<BenchResult> {
   const loadAtEnd = describeLoad();
   return {
     tables: [{
-      title: `pp${rows[0]?.promptTokens ?? '?'} / tg${GEN_TOKENS}, median of ${REPS} after a warm-up`,
+      title: `pp${rows[0]?.promptTokens ?? '?'} / tg${GEN_TOKENS}, median of ${REPS} after a warm-up (fewer when one configuration passes ${BUDGET_MS / 1000} s)`,
       head: ['model', 'file MB', 'threads', 'load ms', 'pp tok/s', 'tg tok/s', 'pp runs', 'tg runs', 'load avg before'],
       rows: rows.map((r) => [r.model, r.fileMb, r.threads, r.loadMs, r.ppTokensPerSecond, r.tgTokensPerSecond, r.ppRuns.join(' '), r.tgRuns.join(' '), r.loadAverageBefore[0]!]),
     }],
