@@ -11,7 +11,7 @@ export { OnnxRunner, createOnnxRunner } from './runners/onnx.js';
 export { loadDataset } from './datasets/index.js';
 export { buildPromptSystem, classifyQuestion, loadTypeRules } from './prompts/index.js';
 export { extractAnswer } from './scoring/extract.js';
-export { scoreResults } from './scoring/accuracy.js';
+export { scoreRun, latestRecords, type ScoreOptions } from './scoring/accuracy.js';
 export { wilsonInterval } from './stats/proportion.js';
 export { StreamTimer, InlineThinkSplitter } from './metrics/stream-timer.js';
 export { buildReport } from './report/build.js';

@@ -2,19 +2,17 @@
 // baseline-vs-compressed comparisons; the claims table; notes. Pure: the same runs, options and seed
 // always give the same model (no clock, no model calls).
 import type { ItemResult, MemoryFigure, RunManifest } from '../core/types.js';
-import { bootstrapIndices, DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
+import { DEFAULT_CONFIDENCE, DEFAULT_SEED, groupByItem, isScored, itemScore, itemVote, latestRecords, scoreRun } from '../scoring/accuracy.js';
+import { DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { summarize } from '../stats/descriptive.js';
 import { mcnemar } from '../stats/mcnemar.js';
 import { countFlips, pairedAccuracyDifference, pairedRetention } from '../stats/paired.js';
-import { wilsonInterval } from '../stats/proportion.js';
 import { latencyReductionPaired, latencyReductionUnpaired, relativeReduction, type WeightedSamples } from '../stats/reduction.js';
-import { majorityLetter } from '../stats/samples.js';
 import { checkClaims, type ClaimSpec } from './claims.js';
 import {
   LATENCY_METRICS,
   MEMORY_PARTS,
   REPORT_SCHEMA_VERSION,
-  type AccuracyCell,
   type AccuracyMemoryPoint,
   type Distribution,
   type FlippedItem,
@@ -28,7 +26,6 @@ import {
   type PairComparison,
   type ReportModel,
   type ReportNote,
-  type RunAccuracy,
   type RunLatency,
   type RunReport,
 } from './model.js';
@@ -55,7 +52,8 @@ export interface BuildOptions {
   includeItems?: boolean;
 }
 
-export const DEFAULT_SEED = 20250101;
+/** Re-exported: the seed lives with the scoring it drives (src/scoring/accuracy.ts). */
+export { DEFAULT_SEED };
 
 interface Settings {
   seed: number;
@@ -66,13 +64,14 @@ interface Settings {
 export function buildReport(opts: BuildOptions): ReportModel {
   const settings: Settings = {
     seed: opts.seed ?? DEFAULT_SEED,
-    confidence: opts.confidence ?? 0.95,
+    confidence: opts.confidence ?? DEFAULT_CONFIDENCE,
     resamples: opts.resamples ?? DEFAULT_RESAMPLES,
   };
-  const ids = uniqueIds(opts.runs.map((r) => r.manifest.label));
-  const runs = opts.runs.map((r, i) => buildRunReport(r, ids[i]!, settings));
+  const loaded = opts.runs.map(oneRecordPerSample);
+  const ids = uniqueIds(loaded.map((r) => r.manifest.label));
+  const runs = loaded.map((r, i) => buildRunReport(r, ids[i]!, settings));
   const pairs = resolvePairs(opts.pairs, runs);
-  const comparisons = pairs.map(([b, c], k) => comparePair(opts.runs[b]!, runs[b]!, opts.runs[c]!, runs[c]!, { ...settings, seed: settings.seed + 1000 * k }));
+  const comparisons = pairs.map(([b, c], k) => comparePair(loaded[b]!, runs[b]!, loaded[c]!, runs[c]!, { ...settings, seed: settings.seed + 1000 * k }));
   const first = pairs[0];
   const claims = opts.claims?.length
     ? checkClaims(opts.claims, {
@@ -89,19 +88,34 @@ export function buildReport(opts: BuildOptions): ReportModel {
     comparisons,
     claims,
     accuracyVsMemory: runs.map(accuracyMemoryPoint),
-    notes: buildNotes(opts.runs, runs, pairs),
-    ...(opts.includeItems === false ? {} : { items: buildItemTable(opts.runs, runs) }),
+    notes: buildNotes(loaded, runs, pairs),
+    ...(opts.includeItems === false ? {} : { items: buildItemTable(loaded, runs) }),
+  };
+}
+
+/**
+ * The journal rule for every figure, not just accuracy: a repeated (item, sample) keeps its last
+ * record. readRunFolder has applied it already; runs built in memory may not have.
+ */
+function oneRecordPerSample(run: LoadedRun): LoadedRun {
+  const { records, duplicates } = latestRecords(run.results);
+  if (duplicates === 0) return run;
+  return {
+    ...run,
+    results: records,
+    warnings: [...run.warnings, `${duplicates} record(s) were superseded by a later record for the same item and sample (resume or retry)`],
   };
 }
 
 function itemCell(r: ItemResult): ItemCell {
   return {
     letter: r.extracted.letter,
-    status: r.correct === null ? 'error' : r.extracted.status,
+    status: isScored(r) ? r.extracted.status : 'error',
     correct: r.correct,
     e2eMs: r.timings?.e2eMs ?? null,
     ttftMs: r.timings?.ttftMs ?? null,
     outputTokens: r.outputTokens,
+    ...(r.cached ? { cached: true as const } : {}),
   };
 }
 
@@ -152,107 +166,8 @@ function resolvePairs(pairs: PairSpec[] | undefined, runs: RunReport[]): Array<[
 
 // ---------- one run ----------
 
-function groupByItem(results: readonly ItemResult[]): Map<string, ItemResult[]> {
-  const byItem = new Map<string, ItemResult[]>();
-  for (const r of results) {
-    const list = byItem.get(r.itemId);
-    if (list) list.push(r);
-    else byItem.set(r.itemId, [r]);
-  }
-  for (const list of byItem.values()) list.sort((a, b) => a.sample - b.sample);
-  return byItem;
-}
-
 function toInterval(x: { estimate: number; lower: number; upper: number }, confidence: number, method: string): Interval {
   return { estimate: x.estimate, lower: x.lower, upper: x.upper, confidence, method };
-}
-
-/** Per-question pass@1 over scored samples; null when none was scored. */
-function itemScore(samples: readonly ItemResult[]): number | null {
-  let scored = 0, correct = 0;
-  for (const s of samples) {
-    if (s.correct === null) continue;
-    scored++;
-    if (s.correct) correct++;
-  }
-  return scored === 0 ? null : correct / scored;
-}
-
-function accuracyCell(key: string, items: ItemResult[][], multiSample: boolean, s: Settings): AccuracyCell {
-  const cell: AccuracyCell = { key, items: items.length, scored: 0, correct: 0, accuracy: null, wrong: 0, unparseable: 0, truncated: 0, errors: 0 };
-  const scores: number[] = [];
-  for (const samples of items) {
-    for (const r of samples) {
-      if (r.correct === null) {
-        cell.errors++;
-        continue;
-      }
-      cell.scored++;
-      if (r.correct) cell.correct++;
-      else if (r.extracted.status === 'unparseable') cell.unparseable++;
-      else if (r.extracted.status === 'truncated') cell.truncated++;
-      else cell.wrong++;
-    }
-    const score = itemScore(samples);
-    if (score !== null) scores.push(score);
-  }
-  if (cell.scored === 0) return cell;
-  if (multiSample) {
-    const b = bootstrapIndices(scores.length, (idx) => {
-      let sum = 0;
-      for (let i = 0; i < idx.length; i++) sum += scores[idx[i]!]!;
-      return sum / idx.length;
-    }, s);
-    cell.accuracy = toInterval(b, s.confidence, 'bootstrap-percentile');
-  } else {
-    cell.accuracy = toInterval(wilsonInterval(cell.correct, cell.scored, s.confidence), s.confidence, 'wilson');
-  }
-  return cell;
-}
-
-function sliceCells(byItem: Map<string, ItemResult[]>, keyOf: (r: ItemResult) => string | undefined, multi: boolean, s: Settings): AccuracyCell[] {
-  const groups = new Map<string, ItemResult[][]>();
-  let anyKey = false;
-  for (const samples of byItem.values()) {
-    const k = keyOf(samples[0]!);
-    if (k !== undefined) anyKey = true;
-    const key = k ?? '(none)';
-    const list = groups.get(key);
-    if (list) list.push(samples);
-    else groups.set(key, [samples]);
-  }
-  if (!anyKey) return [];
-  return [...groups.keys()].sort().map((k) => accuracyCell(k, groups.get(k)!, multi, s));
-}
-
-function majorityCell(byItem: Map<string, ItemResult[]>, s: Settings): AccuracyCell {
-  const cell: AccuracyCell = { key: 'majority-vote', items: byItem.size, scored: 0, correct: 0, accuracy: null, wrong: 0, unparseable: 0, truncated: 0, errors: 0 };
-  for (const samples of byItem.values()) {
-    const scored = samples.filter((r) => r.correct !== null);
-    if (scored.length === 0) {
-      cell.errors++;
-      continue;
-    }
-    cell.scored++;
-    const letter = majorityLetter(scored.map((r) => r.extracted.letter));
-    if (letter === null) cell.unparseable++;
-    else if (letter === scored[0]!.gold) cell.correct++;
-    else cell.wrong++;
-  }
-  if (cell.scored) cell.accuracy = toInterval(wilsonInterval(cell.correct, cell.scored, s.confidence), s.confidence, 'wilson');
-  return cell;
-}
-
-function buildAccuracy(run: LoadedRun, byItem: Map<string, ItemResult[]>, s: Settings): RunAccuracy {
-  const multi = run.manifest.samples > 1 || [...byItem.values()].some((l) => l.length > 1);
-  const all = [...byItem.values()];
-  return {
-    samplesPerItem: run.manifest.samples,
-    overall: accuracyCell('overall', all, multi, s),
-    byStep: sliceCells(byItem, (r) => r.step, multi, s),
-    byQuestionType: sliceCells(byItem, (r) => r.questionType, multi, s),
-    majorityVote: multi ? majorityCell(byItem, s) : null,
-  };
 }
 
 function toDistribution(values: number[]): Distribution | null {
@@ -263,9 +178,16 @@ function isBatchSizeOne(load: RunManifest['load']): boolean {
   return load.profile === 'sequential' || (load.profile === 'concurrency' && load.concurrency === 1);
 }
 
+/**
+ * A request whose timings count as latency here: it completed, and was generated in this run (a
+ * cached result keeps the timings of the run that first generated it).
+ */
+function isMeasured(r: ItemResult): r is ItemResult & { timings: NonNullable<ItemResult['timings']> } {
+  return r.timings !== null && !r.error && r.cached !== true;
+}
+
 function buildLatency(run: LoadedRun): RunLatency {
-  const timed = run.results.filter((r) => r.timings !== null);
-  const ok = timed.filter((r) => !r.error);
+  const ok = run.results.filter(isMeasured);
   const pick = (f: (r: ItemResult) => number | null | undefined) => {
     const out: number[] = [];
     for (const r of ok) {
@@ -296,7 +218,8 @@ function buildLatency(run: LoadedRun): RunLatency {
   return {
     requests: run.results.length,
     completed: ok.length,
-    failed: run.results.filter((r) => r.error || r.correct === null).length,
+    failed: run.results.filter((r) => !isScored(r)).length,
+    cachedExcluded: run.results.filter((r) => r.cached === true).length,
     ttftMs: toDistribution(pick((r) => r.timings!.ttftMs)),
     ttfoMs: toDistribution(pick((r) => r.timings!.ttfoMs)),
     tpotMs: toDistribution(pick((r) => r.timings!.tpotMs)),
@@ -338,7 +261,6 @@ function rssTimeline(results: readonly ItemResult[]): RunReport['rssTimeline'] {
 
 function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
   const m = run.manifest;
-  const byItem = groupByItem(run.results);
   const finishReasons: RunReport['finishReasons'] = {};
   for (const r of run.results) finishReasons[r.finishReason] = (finishReasons[r.finishReason] ?? 0) + 1;
   return {
@@ -356,7 +278,7 @@ function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
     sampling: m.sampling,
     seed: m.seed,
     configHash: m.configHash,
-    accuracy: buildAccuracy(run, byItem, s),
+    accuracy: scoreRun(run.results, { samples: m.samples, seed: s.seed, confidence: s.confidence, resamples: s.resamples }),
     latency: buildLatency(run),
     memory: buildMemory(m),
     finishReasons,
@@ -373,11 +295,10 @@ interface PairedItem {
   comp: ItemResult[];
 }
 
+/** Paired correctness of a question both runs scored: its one answer, or the majority vote. */
 function pairCorrect(samples: ItemResult[]): { correct: boolean; letter: string | null } {
-  const scored = samples.filter((r) => r.correct !== null);
-  if (scored.length === 1) return { correct: scored[0]!.correct === true, letter: scored[0]!.extracted.letter };
-  const letter = majorityLetter(scored.map((r) => r.extracted.letter));
-  return { correct: letter !== null && letter === scored[0]!.gold, letter };
+  const vote = itemVote(samples)!;
+  return { correct: vote.correct, letter: vote.letter };
 }
 
 function comparePair(bRun: LoadedRun, bRep: RunReport, cRun: LoadedRun, cRep: RunReport, s: Settings): PairComparison {
@@ -449,7 +370,7 @@ function comparePair(bRun: LoadedRun, bRep: RunReport, cRun: LoadedRun, cRep: Ru
 function latencySamples(results: readonly ItemResult[], metric: LatencyMetric): Map<string, { value: number; weight: number }> {
   const out = new Map<string, { value: number; weight: number }>();
   for (const r of results) {
-    if (!r.timings || r.error) continue;
+    if (!isMeasured(r)) continue;
     const key = `${r.itemId}\u0000${r.sample}`;
     if (metric === 'itlMs') {
       const gaps = r.timings.itlMs;
@@ -534,18 +455,17 @@ function accuracyMemoryPoint(r: RunReport): AccuracyMemoryPoint {
 
 /** A smoke-test suite or a tiny random model: numbers that test the pipeline, not the paper. */
 export function isTinyOrSmokeRun(m: RunManifest): boolean {
-  const suite = m.suite as RunManifest['suite'] & { smokeTest?: boolean };
   const extra = m.model.extra ?? {};
   const name = `${String(extra.modelName ?? '')} ${m.model.modelPath ?? ''}`;
-  return suite.smokeTest === true || extra.tinyRandom === true || /medeval-tiny|tiny-llama|tiny[-_]random/i.test(name);
+  return m.suite.smokeTest === true || extra.tinyRandom === true || /medeval-tiny|tiny-llama|tiny[-_]random/i.test(name);
 }
 
 export const DEFINITIONS: string[] = [
   'Accuracy = correct / scored answers. Unparseable and truncated answers are scored wrong and counted apart; failed requests are not scored (shown as errors). Interval: 95% Wilson score interval.',
-  'Several samples per question: accuracy is pass@1 (mean correctness over samples, then over questions) with a percentile bootstrap interval over questions; majority vote shown beside it (ties: the letter that reached the top count first).',
+  'Several samples per question: accuracy is pass@1 (mean correctness over samples, then over questions) with a percentile bootstrap interval over questions; majority vote shown beside it (one answer per question; ties: the letter that reached the top count first, counted as ties).',
   'Paired comparison on questions scored in both runs: flips (right->wrong, wrong->right), McNemar exact two-sided binomial test on the discordant pairs (mid-p and continuity-corrected chi-square shown too), accuracy difference and retention (compressed/baseline) with paired percentile bootstrap intervals over questions.',
   'Latency (client clock, ms): TTFT = first chunk with any text (reasoning included); TTFO = first answer chunk after reasoning; E2EL = start to last text chunk; TPOT = (E2EL - TTFT)/(output tokens - 1) when output tokens > 1 (vLLM definition; guidellm calls this ITL); ITL = gaps between chunks pooled over requests. Percentiles: linear interpolation (numpy default); std with ddof=0.',
-  'Latency reduction = 1 - mean(compressed)/mean(baseline), 95% percentile bootstrap over requests: paired when both runs answered the same (item, sample) requests, otherwise resampled within each run. Failed requests and warm-up requests are excluded.',
+  'Latency reduction = 1 - mean(compressed)/mean(baseline), 95% percentile bootstrap over requests: paired when both runs answered the same (item, sample) requests, otherwise resampled within each run. Failed requests, warm-up requests and results served from the response cache are excluded from every latency figure.',
   'Memory is reported in parts: weights (tensor bytes), context (KV cache from settings), process peak (peak RSS / VmHWM), process RSS at the end, GPU per-process peak, device-wide GPU (context only). Reduction = 1 - compressed/baseline per part; one measurement per run, so no interval.',
   'Claim verdicts: with interval [lo, hi], claim c and tolerance t, an "at least" claim is supported if lo >= c - t, not supported if hi < c - t, inconclusive otherwise (the interval straddles the threshold); "not measurable" when a needed figure is missing.',
 ];
@@ -557,8 +477,15 @@ function buildNotes(loaded: LoadedRun[], runs: RunReport[], pairs: Array<[number
       notes.push({ kind: 'warning', text: `Run "${r.id}" is a smoke test (tiny random model or smoke-test suite "${r.suite.name}"): its accuracy is chance level and its latency and memory say nothing about the paper's 7B model. Use it to check the pipeline only.` });
     }
     for (const w of r.warnings) notes.push({ kind: 'warning', text: `Run "${r.id}": ${w}` });
+    if (loaded[i]!.manifest.suite.answerConstraint === 'letter') {
+      notes.push({ kind: 'info', text: `Run "${r.id}": replies were constrained to "Answer: <letter>" by a grammar, so its accuracy measures the model's choice among the option letters, not its ability to follow the answer format.` });
+    }
     const errors = r.accuracy.overall.errors;
     if (errors) notes.push({ kind: 'warning', text: `Run "${r.id}": ${errors} request(s) failed and are not scored; accuracy is over the ${r.accuracy.overall.scored} scored answer(s).` });
+    const cached = r.latency.cachedExcluded ?? 0;
+    if (cached) {
+      notes.push({ kind: 'info', text: `Run "${r.id}": ${cached} result(s) were served from the response cache: scored, but left out of every latency figure (distributions, throughput, reductions), since their timings are from the run that first generated them.` });
+    }
   });
   for (const [b, c] of pairs) {
     const mb = loaded[b]!.manifest, mc = loaded[c]!.manifest;

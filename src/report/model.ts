@@ -55,6 +55,11 @@ export interface AccuracyCell {
   truncated: number;
   /** Requests that failed (not scored, not in the denominator). */
   errors: number;
+  /**
+   * Majority-vote cell only: questions whose top count was shared by two or more letters (decided by
+   * the letter that reached the top count first).
+   */
+  ties?: number;
 }
 
 export interface RunAccuracy {
@@ -62,7 +67,12 @@ export interface RunAccuracy {
   overall: AccuracyCell;
   byStep: AccuracyCell[];
   byQuestionType: AccuracyCell[];
-  /** With several samples per question: majority vote over samples (ties: the letter that reached the top count first). */
+  /**
+   * With several samples per question: majority vote over samples, one answer per question (ties: the
+   * letter that reached the top count first; `ties` counts them). A question with no letter in any scored
+   * sample is `truncated` when every scored sample was truncated, else `unparseable`; `errors` counts
+   * questions with no scored sample.
+   */
   majorityVote: AccuracyCell | null;
 }
 
@@ -70,10 +80,17 @@ export type LatencyMetric = 'ttftMs' | 'ttfoMs' | 'tpotMs' | 'itlMs' | 'e2eMs';
 export const LATENCY_METRICS: readonly LatencyMetric[] = ['ttftMs', 'ttfoMs', 'tpotMs', 'itlMs', 'e2eMs'];
 
 export interface RunLatency {
-  /** Requests with timings (completed or not). */
+  /** Records in the run (one per question and sample). */
   requests: number;
+  /** Requests that completed and were measured here (cached results excluded). */
   completed: number;
   failed: number;
+  /**
+   * Results served from the response cache: scored, but left out of every latency figure here
+   * (distributions, tokens, throughput, reductions), since their timings are from the run that first
+   * generated them. Always set by this version; absent in older reports (read as 0).
+   */
+  cachedExcluded?: number;
   /** One distribution per metric; null when no request had that figure. ITL is pooled over requests. */
   ttftMs: Distribution | null;
   ttfoMs: Distribution | null;
@@ -221,6 +238,11 @@ export interface ClaimCheck {
   verdict: Verdict;
   /** One line: why this verdict. */
   reason: string;
+  /**
+   * The unit of `claimed`, `tolerance` and `measured`: renderers format by it (a fraction prints as a
+   * percentage). Always set by this version; absent in older reports (read as "fraction").
+   */
+  unit?: 'fraction' | 'bytes' | 'ms';
   /** Supporting figures shown beside the verdict (retention, other memory parts, TTFT, p50...). */
   supporting: Array<{ label: string; value: number | null; unit: 'fraction' | 'ms' | 'bytes' | 'count' | 'p-value'; interval?: Interval }>;
   /** Which comparison the claim was checked on. */
@@ -248,6 +270,8 @@ export interface ItemCell {
   e2eMs: number | null;
   ttftMs: number | null;
   outputTokens: number | null;
+  /** Served from the response cache: its timings are from an earlier run (left out of latency figures). */
+  cached?: true;
 }
 
 /** Per-item rows across runs (results.csv, flip explorers). */

@@ -1,201 +1,237 @@
-// Accuracy from stored ItemResults: overall, per USMLE step and per question type, with Wilson 95%
-// intervals, and with unparseable, truncated and failed requests counted apart from wrong answers
-// (inspect_ai#5323). A pure function of the journal: re-scoring never calls a model.
+// Accuracy of one run from its stored ItemResults: overall, per USMLE step, per question type and (with
+// several samples per question) by majority vote, in the report model's shapes (RunAccuracy,
+// AccuracyCell; docs/report-schema.md). The one place accuracy is computed: reports, run summaries,
+// the gate and the library all call scoreRun. A pure function of the journal: it never calls a model.
+//
+// Rules (each has a test in test/scoring/accuracy.test.ts):
+// - A record is scored unless its request failed (error set, or correct === null). Failed requests are
+//   counted as errors and are never in the denominator.
+// - Unparseable and truncated answers are scored wrong, and counted apart from wrong letters.
+// - One sample per question: accuracy = correct / scored with a Wilson interval.
+// - Several samples: pass@1 = mean over questions of each question's share of correct scored samples
+//   (DeepSeek-R1's protocol), with a percentile bootstrap over questions (seeded: reproducible).
+//   Majority vote beside it (ties: the letter that reached the top count first; counted in `ties`).
+// - The journal is append-only: a repeated (item, sample) keeps its LAST record (as readRunFolder does).
+import { QUESTION_TYPES, type ItemResult } from '../core/types.js';
+import type { AccuracyCell, Interval, RunAccuracy } from '../report/model.js';
+import { bootstrapIndices, DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
+import { wilsonInterval } from '../stats/proportion.js';
+import { majorityLetter } from '../stats/samples.js';
 
-import { QUESTION_TYPES, type ItemResult, type Letter, type QuestionType } from '../core/types.js';
-import { wilsonInterval, type ProportionInterval } from '../stats/proportion.js';
+/** The bootstrap seed reports use unless told otherwise. */
+export const DEFAULT_SEED = 20250101;
+export const DEFAULT_CONFIDENCE = 0.95;
 
-export const ACCURACY_CONFIDENCE = 0.95;
-
-/** Items answered correctly under majority vote across their samples. */
-export interface MajorityVoteAccuracy extends ProportionInterval {
-  /** Items with at least one scored sample. */
-  items: number;
-  correct: number;
-  /** Items whose most frequent letter was tied with another (counted as not correct). */
-  ties: number;
-  /** Items where no sample gave a letter (all unparseable or truncated; counted as not correct). */
-  noVotes: number;
+export interface ScoreOptions {
+  /** Samples per question the run asked for (manifest.samples); default: the highest sample index + 1. */
+  samples?: number;
+  /** Bootstrap seed (several samples only); default DEFAULT_SEED. */
+  seed?: number;
+  /** Default 0.95. */
+  confidence?: number;
+  /** Bootstrap resamples; default DEFAULT_RESAMPLES (2000). */
+  resamples?: number;
 }
 
-/** Mean over items of the fraction of an item's scored samples that were correct. */
-export interface PassAt1Accuracy extends ProportionInterval {
-  /** Items with at least one scored sample. */
-  items: number;
+/** Slice key for questions without a step (MedQA files without meta_info). */
+export const NO_STEP_KEY = '(none)';
+
+/** False when the request failed: such a record is counted as an error, never scored. */
+export function isScored(r: ItemResult): boolean {
+  return r.correct !== null && r.error == null;
 }
 
-export interface AccuracyStats {
-  /** Distinct items in this group (whatever happened to them). */
-  items: number;
-  /** Scored records (answered + unparseable + truncated) over all samples; errors are not in n. */
-  n: number;
-  correct: number;
-  /** Answered with a letter other than the gold one. */
-  wrong: number;
-  /** No letter could be read from a finished answer (empty, ambiguous, not an option...). */
-  unparseable: number;
-  /** The token budget ran out (mid-reasoning or mid-answer). */
-  truncated: number;
-  /** Requests that failed (error set, or correct === null): not scored, never counted as wrong. */
-  errors: number;
-  /**
-   * The headline figure, with a Wilson 95% interval.
-   * - One sample per item: correct / n over the items (sample 0).
-   * - Several samples: pass@1, the mean over items of each item's fraction of correct samples, which is
-   *   the DeepSeek-R1 protocol. Its interval is Wilson with n = items (each item's mean counts as one
-   *   observation): conservative, since averaging samples can only shrink an item's variance, and it
-   *   does not pretend the samples of one question are independent questions.
-   * So with several samples `accuracy.estimate` need not equal correct / n (items may have different
-   * numbers of scored samples after errors).
-   */
-  accuracy: ProportionInterval;
-  metric: 'accuracy' | 'pass@1';
-  /** Only with several samples per item. */
-  passAt1?: PassAt1Accuracy;
-  /** Only with several samples per item. */
-  majorityVote?: MajorityVoteAccuracy;
-}
-
-export interface AccuracySummary {
-  /** Samples per item in the run (highest `sample` index + 1). */
-  samples: number;
-  metric: 'accuracy' | 'pass@1';
-  confidence: number;
-  overall: AccuracyStats;
-  /** By `step` (MedQA "step1", "step2&3"); records without a step go under "unspecified". Empty when no record has a step. */
-  byStep: Record<string, AccuracyStats>;
-  /** By question type, in QUESTION_TYPES order; types with no records are left out. */
-  byQuestionType: Partial<Record<QuestionType, AccuracyStats>>;
-  /** Records that repeated an (itemId, sample) already seen; the journal is append-only, so the last one counts. */
-  duplicates: number;
-}
-
-type Outcome = 'correct' | 'wrong' | 'unparseable' | 'truncated' | 'error';
-
-function outcomeOf(r: ItemResult): Outcome {
-  if (r.error != null || r.correct === null) return 'error';
-  if (r.correct === true) return 'correct';
-  if (r.extracted?.status === 'truncated') return 'truncated';
-  if (r.extracted?.status === 'unparseable') return 'unparseable';
-  return 'wrong';
-}
-
-export function scoreResults(results: ItemResult[]): AccuracySummary {
-  const { records, duplicates } = latestPerItemSample(results);
-  const samples = records.reduce((max, r) => Math.max(max, r.sample + 1), 0) || 1;
-  const metric = samples > 1 ? 'pass@1' : 'accuracy';
-
-  const byStep: Record<string, AccuracyStats> = {};
-  if (records.some((r) => r.step != null)) {
-    const steps = groupBy(records, (r) => r.step ?? 'unspecified');
-    for (const key of [...steps.keys()].sort()) byStep[key] = statsFor(steps.get(key)!, samples);
-  }
-
-  const byQuestionType: Partial<Record<QuestionType, AccuracyStats>> = {};
-  const types = groupBy(records, (r) => r.questionType);
-  // Known types in their canonical order, then anything else a record carried (never dropped silently).
-  const order = [...QUESTION_TYPES, ...[...types.keys()].filter((t) => !QUESTION_TYPES.includes(t)).sort()];
-  for (const type of order) {
-    const group = types.get(type);
-    if (group) byQuestionType[type] = statsFor(group, samples);
-  }
-
-  return {
-    samples,
-    metric,
-    confidence: ACCURACY_CONFIDENCE,
-    overall: statsFor(records, samples),
-    byStep,
-    byQuestionType,
-    duplicates,
-  };
-}
-
-function latestPerItemSample(results: ItemResult[]): { records: ItemResult[]; duplicates: number } {
-  if (!Array.isArray(results)) throw new TypeError('scoreResults: expected an array of ItemResult records');
+/**
+ * The journal rule: one record per (itemId, sample), the last one written, at the position of its last
+ * write (a resumed run or --retry-errors appends). `duplicates` is how many earlier records were dropped.
+ */
+export function latestRecords(results: readonly ItemResult[]): { records: ItemResult[]; duplicates: number } {
+  if (!Array.isArray(results)) throw new TypeError('expected an array of ItemResult records');
   const latest = new Map<string, ItemResult>();
   for (const r of results) {
     if (typeof r?.itemId !== 'string' || !Number.isInteger(r.sample) || r.sample < 0) {
       throw new TypeError(
-        `scoreResults: record ${JSON.stringify(r?.itemId)} needs a string itemId and a non-negative integer sample (got sample ${JSON.stringify(r?.sample)})`,
+        `record ${JSON.stringify(r?.itemId)} needs a string itemId and a non-negative integer sample (got sample ${JSON.stringify(r?.sample)})`,
       );
     }
-    latest.set(`${r.itemId}\u0000${r.sample}`, r);
+    const key = `${r.itemId}\u0000${r.sample}`;
+    latest.delete(key);
+    latest.set(key, r);
   }
   return { records: [...latest.values()], duplicates: results.length - latest.size };
 }
 
-function groupBy<K>(records: ItemResult[], key: (r: ItemResult) => K): Map<K, ItemResult[]> {
-  const groups = new Map<K, ItemResult[]>();
-  for (const r of records) {
-    const k = key(r);
-    const list = groups.get(k);
+/** Records by question, in first-seen question order, each question's samples in sample order. */
+export function groupByItem(results: readonly ItemResult[]): Map<string, ItemResult[]> {
+  const byItem = new Map<string, ItemResult[]>();
+  for (const r of results) {
+    const list = byItem.get(r.itemId);
     if (list) list.push(r);
-    else groups.set(k, [r]);
+    else byItem.set(r.itemId, [r]);
   }
-  return groups;
+  for (const list of byItem.values()) list.sort((a, b) => a.sample - b.sample);
+  return byItem;
 }
 
-function statsFor(records: ItemResult[], samples: number): AccuracyStats {
-  const counts: Record<Outcome, number> = { correct: 0, wrong: 0, unparseable: 0, truncated: 0, error: 0 };
-  for (const r of records) counts[outcomeOf(r)]++;
-  const n = counts.correct + counts.wrong + counts.unparseable + counts.truncated;
-  const byItem = groupBy(records, (r) => r.itemId);
-  const base = {
-    items: byItem.size,
-    n,
-    correct: counts.correct,
-    wrong: counts.wrong,
-    unparseable: counts.unparseable,
-    truncated: counts.truncated,
-    errors: counts.error,
-  };
-  if (samples === 1) {
-    return { ...base, accuracy: wilsonInterval(counts.correct, n, ACCURACY_CONFIDENCE), metric: 'accuracy' };
+/** pass@1 of one question: its share of correct scored samples; null when no sample was scored. */
+export function itemScore(samples: readonly ItemResult[]): number | null {
+  let scored = 0, correct = 0;
+  for (const s of samples) {
+    if (!isScored(s)) continue;
+    scored++;
+    if (s.correct) correct++;
   }
-  const passAt1 = passAt1Of(byItem);
-  const accuracy = { estimate: passAt1.estimate, lower: passAt1.lower, upper: passAt1.upper };
-  return { ...base, accuracy, metric: 'pass@1', passAt1, majorityVote: majorityVoteOf(byItem) };
+  return scored === 0 ? null : correct / scored;
 }
 
-function passAt1Of(byItem: Map<string, ItemResult[]>): PassAt1Accuracy {
-  let items = 0;
-  let sum = 0;
-  for (const records of byItem.values()) {
-    const scored = records.filter((r) => outcomeOf(r) !== 'error');
-    if (scored.length === 0) continue; // every sample failed: nothing to score
-    items++;
-    sum += scored.filter((r) => r.correct === true).length / scored.length;
-  }
-  return { items, ...wilsonInterval(Math.min(sum, items), items, ACCURACY_CONFIDENCE) };
+export interface ItemVote {
+  /** The majority letter over scored samples (ties: first to reach the top count); null: no letter at all. */
+  letter: string | null;
+  correct: boolean;
+  /** The top count was shared by two or more letters. */
+  tie: boolean;
+  /** Every scored sample was truncated (only meaningful when letter is null). */
+  allTruncated: boolean;
 }
 
-function majorityVoteOf(byItem: Map<string, ItemResult[]>): MajorityVoteAccuracy {
-  let items = 0;
-  let correct = 0;
-  let ties = 0;
-  let noVotes = 0;
-  for (const records of byItem.values()) {
-    const scored = records.filter((r) => outcomeOf(r) !== 'error');
-    if (scored.length === 0) continue;
-    items++;
-    // Only samples that produced a letter vote; a tie is not resolved by order, it is not a majority.
-    const votes = new Map<Letter, number>();
-    for (const r of scored) {
-      if (r.extracted?.status === 'answered' && r.extracted.letter != null) {
-        votes.set(r.extracted.letter, (votes.get(r.extracted.letter) ?? 0) + 1);
+/**
+ * One question's answer over its samples: with one scored sample, that sample (its own `correct`);
+ * with several, the majority vote. null when no sample was scored.
+ */
+export function itemVote(samples: readonly ItemResult[]): ItemVote | null {
+  const scored = samples.filter(isScored);
+  if (scored.length === 0) return null;
+  const allTruncated = scored.every((r) => r.extracted.status === 'truncated');
+  if (scored.length === 1) {
+    const r = scored[0]!;
+    return { letter: r.extracted.letter, correct: r.correct === true, tie: false, allTruncated };
+  }
+  const letters = scored.map((r) => r.extracted.letter);
+  const letter = majorityLetter(letters);
+  const counts = new Map<string, number>();
+  for (const l of letters) if (l !== null) counts.set(l, (counts.get(l) ?? 0) + 1);
+  const top = Math.max(0, ...counts.values());
+  const tie = [...counts.values()].filter((n) => n === top).length > 1;
+  return { letter, correct: letter !== null && letter === scored[0]!.gold, tie, allTruncated };
+}
+
+interface Settings {
+  seed: number;
+  confidence: number;
+  resamples: number;
+}
+
+function toInterval(x: { estimate: number; lower: number; upper: number }, confidence: number, method: string): Interval {
+  return { estimate: x.estimate, lower: x.lower, upper: x.upper, confidence, method };
+}
+
+function emptyCell(key: string, items: number): AccuracyCell {
+  return { key, items, scored: 0, correct: 0, accuracy: null, wrong: 0, unparseable: 0, truncated: 0, errors: 0 };
+}
+
+/** Accuracy of a set of questions (each with its samples). */
+function accuracyCell(key: string, items: readonly ItemResult[][], multiSample: boolean, s: Settings): AccuracyCell {
+  const cell = emptyCell(key, items.length);
+  const scores: number[] = [];
+  for (const samples of items) {
+    for (const r of samples) {
+      if (!isScored(r)) {
+        cell.errors++;
+        continue;
       }
+      cell.scored++;
+      if (r.correct) cell.correct++;
+      else if (r.extracted.status === 'unparseable') cell.unparseable++;
+      else if (r.extracted.status === 'truncated') cell.truncated++;
+      else cell.wrong++;
     }
-    if (votes.size === 0) {
-      noVotes++;
-      continue;
-    }
-    const ranked = [...votes.entries()].sort((a, b) => b[1] - a[1]);
-    if (ranked.length > 1 && ranked[0][1] === ranked[1][1]) {
-      ties++;
-      continue;
-    }
-    if (ranked[0][0] === scored[0].gold) correct++;
+    const score = itemScore(samples);
+    if (score !== null) scores.push(score);
   }
-  return { items, correct, ties, noVotes, ...wilsonInterval(correct, items, ACCURACY_CONFIDENCE) };
+  if (cell.scored === 0) return cell;
+  if (multiSample) {
+    const b = bootstrapIndices(scores.length, (idx) => {
+      let sum = 0;
+      for (let i = 0; i < idx.length; i++) sum += scores[idx[i]!]!;
+      return sum / idx.length;
+    }, s);
+    cell.accuracy = toInterval(b, s.confidence, 'bootstrap-percentile');
+  } else {
+    cell.accuracy = toInterval(wilsonInterval(cell.correct, cell.scored, s.confidence), s.confidence, 'wilson');
+  }
+  return cell;
+}
+
+/** Questions grouped by a key of their first sample, in `order`. Empty when no question has a key. */
+function sliceCells(
+  byItem: Map<string, ItemResult[]>,
+  keyOf: (r: ItemResult) => string | undefined,
+  order: (keys: string[]) => string[],
+  multi: boolean,
+  s: Settings,
+): AccuracyCell[] {
+  const groups = new Map<string, ItemResult[][]>();
+  let anyKey = false;
+  for (const samples of byItem.values()) {
+    const k = keyOf(samples[0]!);
+    if (k !== undefined) anyKey = true;
+    const key = k ?? NO_STEP_KEY;
+    const list = groups.get(key);
+    if (list) list.push(samples);
+    else groups.set(key, [samples]);
+  }
+  if (!anyKey) return [];
+  return order([...groups.keys()]).map((k) => accuracyCell(k, groups.get(k)!, multi, s));
+}
+
+/** Known question types in their canonical order, then any other type a record carried (never dropped). */
+function questionTypeOrder(keys: string[]): string[] {
+  const known = QUESTION_TYPES.filter((t) => keys.includes(t));
+  const other = keys.filter((k) => !(QUESTION_TYPES as readonly string[]).includes(k)).sort();
+  return [...known, ...other];
+}
+
+/** One answer per question by majority vote: `scored` counts questions, `errors` questions with no scored sample. */
+function majorityCell(byItem: Map<string, ItemResult[]>, s: Settings): AccuracyCell {
+  const cell: AccuracyCell = { ...emptyCell('majority-vote', byItem.size), ties: 0 };
+  for (const samples of byItem.values()) {
+    const vote = itemVote(samples);
+    if (vote === null) {
+      cell.errors++;
+      continue;
+    }
+    cell.scored++;
+    if (vote.tie) cell.ties!++;
+    if (vote.letter === null) {
+      if (vote.allTruncated) cell.truncated++;
+      else cell.unparseable++;
+    } else if (vote.correct) cell.correct++;
+    else cell.wrong++;
+  }
+  if (cell.scored) cell.accuracy = toInterval(wilsonInterval(cell.correct, cell.scored, s.confidence), s.confidence, 'wilson');
+  return cell;
+}
+
+/**
+ * Accuracy of one run in the report model's shape. `results` may hold repeated (item, sample) records
+ * (the last one counts). Several samples per question (opts.samples > 1, or any question with more than
+ * one record): pass@1 with a bootstrap interval, plus the majority vote.
+ */
+export function scoreRun(results: readonly ItemResult[], opts: ScoreOptions = {}): RunAccuracy {
+  const { records } = latestRecords(results);
+  const s: Settings = {
+    seed: opts.seed ?? DEFAULT_SEED,
+    confidence: opts.confidence ?? DEFAULT_CONFIDENCE,
+    resamples: opts.resamples ?? DEFAULT_RESAMPLES,
+  };
+  const byItem = groupByItem(records);
+  const samplesPerItem = opts.samples ?? (records.reduce((max, r) => Math.max(max, r.sample + 1), 0) || 1);
+  const multi = samplesPerItem > 1 || [...byItem.values()].some((l) => l.length > 1);
+  return {
+    samplesPerItem,
+    overall: accuracyCell('overall', [...byItem.values()], multi, s),
+    byStep: sliceCells(byItem, (r) => r.step, (keys) => keys.sort(), multi, s),
+    byQuestionType: sliceCells(byItem, (r) => r.questionType, questionTypeOrder, multi, s),
+    majorityVote: multi ? majorityCell(byItem, s) : null,
+  };
 }

@@ -110,11 +110,69 @@ describe('buildReport edge cases', () => {
 
   it('flags smoke-test runs and unlike-for-like pairs', () => {
     const r = [itemResult({ itemId: 'q1', gold: 'A', letter: 'A' })];
-    const smoke = loadedRun({ ...manifest('tiny', { seed: 2 }), suite: { ...manifest('tiny').suite, smokeTest: true } as never }, r);
+    const smoke = loadedRun({ ...manifest('tiny', { seed: 2 }), suite: { ...manifest('tiny').suite, smokeTest: true } }, r);
     const model = buildReport({ runs: [loadedRun(manifest('big'), r), smoke] });
     const warnings = model.notes.filter((n) => n.kind === 'warning').map((n) => n.text).join('\n');
     expect(warnings).toMatch(/"tiny" is a smoke test/);
     expect(warnings).toMatch(/differ in seed/);
+  });
+
+  it('cached results are scored but left out of every latency figure, with a count and a note', () => {
+    // q1..q4 measured in this run (e2e 1000..4000 ms); q5, q6 served from the cache with old, huge timings.
+    const fresh = [1, 2, 3, 4].map((i) => itemResult({ itemId: `q${i}`, gold: 'A', letter: i === 4 ? 'B' : 'A', e2eMs: 1000 * i, outputTokens: 11 }));
+    const cached = [5, 6].map((i) => ({ ...itemResult({ itemId: `q${i}`, gold: 'A', letter: 'A', e2eMs: 90_000, ttftMs: 50_000, outputTokens: 101 }), cached: true }));
+    const run = loadedRun(manifest('c', { durationMs: 10_000 }), [...fresh, ...cached]);
+    const model = buildReport({ runs: [run], resamples: 100 });
+    const { accuracy, latency } = model.runs[0]!;
+    expect(accuracy.overall).toMatchObject({ scored: 6, correct: 5, wrong: 1 });
+    expect(latency).toMatchObject({ requests: 6, completed: 4, failed: 0, cachedExcluded: 2 });
+    expect(latency.e2eMs).toMatchObject({ n: 4, mean: 2500, max: 4000 });
+    expect(latency.ttftMs!.max).toBe(100);
+    expect(latency.itlMs!.n).toBe(40);
+    expect(latency.outputTokens.total).toBe(44);
+    expect(latency.requestThroughputPerS).toBeCloseTo(4 / 10, 12);
+    expect(latency.outputTokenThroughputPerS).toBeCloseTo(44 / 10, 12);
+    expect(model.items!.rows[4]!.cells[0]).toMatchObject({ cached: true });
+    expect(model.items!.rows[0]!.cells[0]!.cached).toBeUndefined();
+    expect(model.notes.some((n) => /"c": 2 result\(s\) were served from the response cache/.test(n.text))).toBe(true);
+    // Reductions: the compressed run's cached requests are not latency samples, so pairing falls back to unpaired.
+    const base = loadedRun(manifest('b'), [1, 2, 3, 4, 5, 6].map((i) => itemResult({ itemId: `q${i}`, gold: 'A', letter: 'A', e2eMs: 2500 })));
+    const e2e = buildReport({ runs: [base, run], resamples: 100 }).comparisons[0]!.latency.find((l) => l.metric === 'e2eMs')!;
+    expect(e2e).toMatchObject({ paired: false, n: { baseline: 6, compressed: 4 }, compressedMs: 2500 });
+    expect(e2e.reduction.estimate).toBeCloseTo(0, 12);
+  });
+
+  it('no cache note and cachedExcluded 0 when nothing came from the cache', () => {
+    const model = buildReport({ runs: [loadedRun(manifest('a'), [itemResult({ itemId: 'q1', gold: 'A', letter: 'A' })])] });
+    expect(model.runs[0]!.latency.cachedExcluded).toBe(0);
+    expect(model.notes.some((n) => /response cache/.test(n.text) && n.kind !== 'definition')).toBe(false);
+  });
+
+  it('says when replies were constrained to "Answer: <letter>" by a grammar', () => {
+    const r = [itemResult({ itemId: 'q1', gold: 'A', letter: 'A' })];
+    const constrained = loadedRun({ ...manifest('g'), suite: { ...manifest('g').suite, answerConstraint: 'letter' } }, r);
+    const free = loadedRun({ ...manifest('f'), suite: { ...manifest('f').suite, answerConstraint: 'none' } }, r);
+    const notes = buildReport({ runs: [constrained, free] }).notes.map((n) => n.text);
+    expect(notes.filter((t) => /constrained to "Answer: <letter>" by a grammar/.test(t))).toEqual([
+      expect.stringMatching(/^Run "g": .*choice among the option letters, not its ability to follow the answer format/),
+    ]);
+  });
+
+  it('a run built in memory with repeated (item, sample) records keeps the last one everywhere, with a warning', () => {
+    const first = itemResult({ itemId: 'q1', gold: 'A', letter: null }); // failed request
+    const retry = itemResult({ itemId: 'q1', gold: 'A', letter: 'A', e2eMs: 2000 });
+    const model = buildReport({ runs: [loadedRun(manifest('r'), [first, itemResult({ itemId: 'q2', gold: 'B', letter: 'C' }), retry])] });
+    const run = model.runs[0]!;
+    expect(run.accuracy.overall).toMatchObject({ items: 2, scored: 2, correct: 1, errors: 0 });
+    expect(run.latency).toMatchObject({ requests: 2, failed: 0 });
+    expect(model.items!.rows.map((row) => [row.itemId, row.cells[0]!.status])).toEqual([['q2', 'answered'], ['q1', 'answered']]);
+    expect(run.warnings).toEqual([expect.stringMatching(/1 record\(s\) were superseded/)]);
+  });
+
+  it('several samples: majority-vote ties are counted', () => {
+    const results = [['A', 'B'], ['A', 'A']].flatMap((ls, i) => ls.map((l, s) => itemResult({ itemId: `q${i}`, sample: s, gold: 'A', letter: l })));
+    const acc = buildReport({ runs: [loadedRun(manifest('m', { samples: 2 }), results)], resamples: 100 }).runs[0]!.accuracy;
+    expect(acc.majorityVote).toMatchObject({ scored: 2, correct: 2, ties: 1 });
   });
 
   it('falls back to the model file size for weights and marks missing memory', () => {

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { scoreResults } from '../../src/scoring/accuracy.js';
+import { groupByItem, itemVote, latestRecords, scoreRun } from '../../src/scoring/accuracy.js';
 import type { AnswerStatus, ItemResult, QuestionType } from '../../src/core/types.js';
+import type { AccuracyCell } from '../../src/report/model.js';
 
 type Outcome = 'correct' | 'wrong' | 'unparseable' | 'truncated' | 'error' | 'null';
 
@@ -25,7 +27,7 @@ function result(spec: Spec): ItemResult {
     itemId: spec.item,
     sample: spec.sample ?? 0,
     dataset: 'test',
-    step: spec.step,
+    ...(spec.step !== undefined ? { step: spec.step } : {}),
     questionType: spec.type ?? 'diagnosis',
     typeReason: 'dataset',
     template: 'r1',
@@ -44,71 +46,77 @@ function result(spec: Spec): ItemResult {
   };
 }
 
+const counts = (c: AccuracyCell) => ({ items: c.items, scored: c.scored, correct: c.correct, wrong: c.wrong, unparseable: c.unparseable, truncated: c.truncated, errors: c.errors });
+
 // Expected intervals: Wilson 95% (z = 1.959963984540054), computed independently with Python.
-describe('scoreResults: one sample per item', () => {
+describe('scoreRun: one sample per question', () => {
   const outcomes: Outcome[] = ['correct', 'correct', 'correct', 'correct', 'correct', 'correct', 'wrong', 'wrong', 'unparseable', 'truncated', 'error', 'null'];
-  const results = outcomes.map((outcome, i) => result({ item: `q${i}`, outcome }));
-  const summary = scoreResults(results);
+  const acc = scoreRun(outcomes.map((outcome, i) => result({ item: `q${i}`, outcome })));
 
   it('counts wrong, unparseable, truncated and errors apart', () => {
-    expect(summary.overall).toMatchObject({ items: 12, n: 10, correct: 6, wrong: 2, unparseable: 1, truncated: 1, errors: 2 });
+    expect(counts(acc.overall)).toEqual({ items: 12, scored: 10, correct: 6, wrong: 2, unparseable: 1, truncated: 1, errors: 2 });
   });
 
-  it('accuracy is correct / scored, errors excluded from n, with a Wilson interval', () => {
-    expect(summary.metric).toBe('accuracy');
-    expect(summary.samples).toBe(1);
-    expect(summary.overall.accuracy.estimate).toBeCloseTo(0.6, 12);
-    expect(summary.overall.accuracy.lower).toBeCloseTo(0.312673769734, 9);
-    expect(summary.overall.accuracy.upper).toBeCloseTo(0.831819670294, 9);
-    expect(summary.overall.passAt1).toBeUndefined();
-    expect(summary.overall.majorityVote).toBeUndefined();
+  it('accuracy is correct / scored, errors excluded from the denominator, with a Wilson interval', () => {
+    expect(acc.samplesPerItem).toBe(1);
+    expect(acc.overall.accuracy).toMatchObject({ method: 'wilson', confidence: 0.95 });
+    expect(acc.overall.accuracy!.estimate).toBeCloseTo(0.6, 12);
+    expect(acc.overall.accuracy!.lower).toBeCloseTo(0.312673769734, 9);
+    expect(acc.overall.accuracy!.upper).toBeCloseTo(0.831819670294, 9);
+    expect(acc.majorityVote).toBeNull();
   });
 
-  it('an empty run has n = 0, estimate NaN and the interval [0, 1]', () => {
-    const empty = scoreResults([]);
-    expect(empty.overall.n).toBe(0);
-    expect(empty.overall.accuracy.estimate).toBeNaN();
-    expect([empty.overall.accuracy.lower, empty.overall.accuracy.upper]).toEqual([0, 1]);
+  it('honours the confidence level', () => {
+    const narrow = scoreRun(outcomes.map((outcome, i) => result({ item: `q${i}`, outcome })), { confidence: 0.8 }).overall.accuracy!;
+    expect(narrow.confidence).toBe(0.8);
+    expect(narrow.lower).toBeGreaterThan(acc.overall.accuracy!.lower);
+    expect(narrow.upper).toBeLessThan(acc.overall.accuracy!.upper);
+  });
+
+  it('an empty run, or one where every request failed, has no accuracy (null), not 0%', () => {
+    const empty = scoreRun([]);
+    expect(empty.overall).toMatchObject({ items: 0, scored: 0, accuracy: null });
+    expect(empty.byStep).toEqual([]);
+    const failed = scoreRun([result({ item: 'q1', outcome: 'error' }), result({ item: 'q2', outcome: 'error' })]);
+    expect(failed.overall).toMatchObject({ items: 2, scored: 0, errors: 2, accuracy: null });
   });
 });
 
-describe('scoreResults: groups', () => {
-  const results = [
+describe('scoreRun: per step and per question type', () => {
+  const acc = scoreRun([
     result({ item: 'a', outcome: 'correct', step: 'step1', type: 'pharmacology' }),
     result({ item: 'b', outcome: 'wrong', step: 'step1', type: 'diagnosis' }),
     result({ item: 'c', outcome: 'correct', step: 'step2&3', type: 'pharmacology' }),
     result({ item: 'd', outcome: 'truncated', step: 'step2&3', type: 'management' }),
     result({ item: 'e', outcome: 'correct', type: 'diagnosis' }),
-  ];
-  const summary = scoreResults(results);
+  ]);
 
-  it('splits by step, with records lacking a step under "unspecified"', () => {
-    expect(Object.keys(summary.byStep)).toEqual(['step1', 'step2&3', 'unspecified']);
-    expect(summary.byStep['step1']).toMatchObject({ n: 2, correct: 1, wrong: 1 });
-    expect(summary.byStep['step2&3']).toMatchObject({ n: 2, correct: 1, truncated: 1 });
-    expect(summary.byStep['unspecified']).toMatchObject({ n: 1, correct: 1 });
+  it('splits by step, questions without one under "(none)"', () => {
+    expect(acc.byStep.map((c) => c.key)).toEqual(['(none)', 'step1', 'step2&3']);
+    expect(acc.byStep.find((c) => c.key === 'step1')).toMatchObject({ scored: 2, correct: 1, wrong: 1 });
+    expect(acc.byStep.find((c) => c.key === 'step2&3')).toMatchObject({ scored: 2, correct: 1, truncated: 1 });
+    expect(acc.byStep.find((c) => c.key === '(none)')).toMatchObject({ scored: 1, correct: 1 });
   });
 
-  it('splits by question type in the canonical order', () => {
-    expect(Object.keys(summary.byQuestionType)).toEqual(['diagnosis', 'management', 'pharmacology']);
-    expect(summary.byQuestionType.pharmacology).toMatchObject({ n: 2, correct: 2 });
-    expect(summary.byQuestionType.pharmacology!.accuracy.lower).toBeCloseTo(0.342380227507, 9);
-    expect(summary.byQuestionType.management).toMatchObject({ n: 1, correct: 0, truncated: 1 });
+  it('splits by question type in the canonical order, with Wilson intervals per slice', () => {
+    expect(acc.byQuestionType.map((c) => c.key)).toEqual(['diagnosis', 'management', 'pharmacology']);
+    const pharm = acc.byQuestionType.find((c) => c.key === 'pharmacology')!;
+    expect(pharm).toMatchObject({ scored: 2, correct: 2 });
+    expect(pharm.accuracy!.lower).toBeCloseTo(0.342380227507, 9);
+    expect(acc.byQuestionType.find((c) => c.key === 'management')).toMatchObject({ scored: 1, correct: 0, truncated: 1 });
   });
 
-  it('group counts add up to the overall counts', () => {
-    const sum = (key: 'n' | 'correct' | 'truncated') => Object.values(summary.byStep).reduce((s, g) => s + g[key], 0);
-    expect(sum('n')).toBe(summary.overall.n);
-    expect(sum('correct')).toBe(summary.overall.correct);
-    expect(sum('truncated')).toBe(summary.overall.truncated);
+  it('keeps a question type the canonical list does not know, after the known ones', () => {
+    const odd = { ...result({ item: 'z', outcome: 'correct' }), questionType: 'radiology' as QuestionType };
+    expect(scoreRun([odd, result({ item: 'y', outcome: 'wrong', type: 'other' })]).byQuestionType.map((c) => c.key)).toEqual(['other', 'radiology']);
   });
 
-  it('has no step groups when no record has a step', () => {
-    expect(scoreResults([result({ item: 'x', outcome: 'correct' })]).byStep).toEqual({});
+  it('has no step slices when no question has a step', () => {
+    expect(scoreRun([result({ item: 'x', outcome: 'correct' })]).byStep).toEqual([]);
   });
 });
 
-describe('scoreResults: several samples per item', () => {
+describe('scoreRun: several samples per question', () => {
   // gold is C everywhere.
   const results = [
     result({ item: 'q1', sample: 0, outcome: 'correct' }),
@@ -124,63 +132,123 @@ describe('scoreResults: several samples per item', () => {
     result({ item: 'q4', sample: 1, outcome: 'error' }),
     result({ item: 'q4', sample: 2, outcome: 'error' }),
   ];
-  const summary = scoreResults(results);
+  const opts = { samples: 3, seed: 11, resamples: 400 };
+  const acc = scoreRun(results, opts);
 
-  it('reports pass@1 as the primary metric', () => {
-    expect(summary.samples).toBe(3);
-    expect(summary.metric).toBe('pass@1');
-    expect(summary.overall.metric).toBe('pass@1');
+  it('pass@1 is the mean over questions of each one\'s share of correct scored samples, with a bootstrap interval', () => {
+    // (2/3 + 0/3 + 2/2) / 3 = 5/9; q4 (every sample failed) is left out.
+    expect(acc.samplesPerItem).toBe(3);
+    const a = acc.overall.accuracy!;
+    expect(a.method).toBe('bootstrap-percentile');
+    expect(a.estimate).toBeCloseTo(5 / 9, 12);
+    // Bootstrap over 3 question scores {2/3, 0, 1}: the interval lies within their range and holds the mean.
+    expect(a.lower).toBeGreaterThanOrEqual(0);
+    expect(a.lower).toBeLessThan(5 / 9);
+    expect(a.upper).toBeGreaterThan(5 / 9);
+    expect(a.upper).toBeLessThanOrEqual(1);
   });
 
-  it('pass@1 is the mean over items of per-item accuracy; an item whose samples all failed is left out', () => {
-    // (2/3 + 0/3 + 2/2) / 3 = 5/9; Wilson with n = 3 items.
-    const p = summary.overall.passAt1!;
-    expect(p.items).toBe(3);
-    expect(p.estimate).toBeCloseTo(5 / 9, 12);
-    expect(p.lower).toBeCloseTo(0.15071127202, 9);
-    expect(p.upper).toBeCloseTo(0.898011280008, 9);
-    expect(summary.overall.accuracy).toEqual({ estimate: p.estimate, lower: p.lower, upper: p.upper });
+  it('the bootstrap is reproducible under a seed and moves with another seed', () => {
+    expect(scoreRun(results, opts)).toEqual(acc);
+    const many = Array.from({ length: 40 }, (_, i) => [0, 1].map((s) => result({ item: `m${i}`, sample: s, outcome: (i * 7 + s) % 3 ? 'correct' : 'wrong' }))).flat();
+    const a = scoreRun(many, { seed: 1, resamples: 300 }).overall.accuracy!;
+    const b = scoreRun(many, { seed: 2, resamples: 300 }).overall.accuracy!;
+    expect(a.estimate).toBe(b.estimate);
+    expect([a.lower, a.upper]).not.toEqual([b.lower, b.upper]);
   });
 
-  it('majority vote: a tie is no majority, unparseable samples do not vote', () => {
-    // q1: C,C,B -> C correct; q2: A,B -> tie; q3: C,C -> correct.
-    expect(summary.overall.majorityVote).toMatchObject({ items: 3, correct: 2, ties: 1, noVotes: 0 });
-    expect(summary.overall.majorityVote!.estimate).toBeCloseTo(2 / 3, 12);
-    expect(summary.overall.majorityVote!.lower).toBeCloseTo(0.207659600802, 9);
+  it('still counts answers: scored over all samples, errors apart', () => {
+    expect(counts(acc.overall)).toEqual({ items: 4, scored: 8, correct: 4, wrong: 3, unparseable: 1, truncated: 0, errors: 4 });
   });
 
-  it('still counts records: n over all scored samples, errors apart', () => {
-    expect(summary.overall).toMatchObject({ items: 4, n: 8, correct: 4, wrong: 3, unparseable: 1, truncated: 0, errors: 4 });
+  it('majority vote: one answer per question, ties go to the first letter to reach the top count and are counted', () => {
+    // q1: C,C,B -> C right; q2: A,B (unparseable does not vote) -> tie, A first -> wrong; q3: C,C -> right; q4: no scored sample.
+    expect(acc.majorityVote).toMatchObject({ key: 'majority-vote', items: 4, scored: 3, correct: 2, wrong: 1, unparseable: 0, errors: 1, ties: 1 });
+    expect(acc.majorityVote!.accuracy!.method).toBe('wilson');
+    expect(acc.majorityVote!.accuracy!.lower).toBeCloseTo(0.207659600802, 9);
+    expect(itemVote(groupByItem(results).get('q2')!)).toMatchObject({ letter: 'A', tie: true, correct: false });
   });
 
-  it('an item with only unparseable samples has no votes', () => {
-    const s = scoreResults([
+  it('a question with no letter in any sample is unparseable, or truncated when every sample was', () => {
+    const acc2 = scoreRun([
       result({ item: 'z', sample: 0, outcome: 'unparseable' }),
       result({ item: 'z', sample: 1, outcome: 'truncated' }),
+      result({ item: 't', sample: 0, outcome: 'truncated' }),
+      result({ item: 't', sample: 1, outcome: 'truncated' }),
     ]);
-    expect(s.overall.majorityVote).toMatchObject({ items: 1, correct: 0, noVotes: 1 });
-    expect(s.overall.passAt1!.estimate).toBe(0);
+    expect(acc2.majorityVote).toMatchObject({ scored: 2, correct: 0, unparseable: 1, truncated: 1 });
+    expect(acc2.overall.accuracy!.estimate).toBe(0);
+  });
+
+  it('the manifest\'s samples count decides the metric even when only sample 0 was written so far', () => {
+    const partial = scoreRun([result({ item: 'a', outcome: 'correct' }), result({ item: 'b', outcome: 'wrong' })], { samples: 4, resamples: 100 });
+    expect(partial.samplesPerItem).toBe(4);
+    expect(partial.overall.accuracy!.method).toBe('bootstrap-percentile');
+    expect(partial.majorityVote).not.toBeNull();
   });
 });
 
-describe('scoreResults: the journal', () => {
+describe('scoreRun: the journal', () => {
   it('keeps the last record of a repeated (item, sample), as after a retried error', () => {
-    const s = scoreResults([
+    const journal = [
       result({ item: 'q1', outcome: 'error' }),
       result({ item: 'q2', outcome: 'wrong' }),
       result({ item: 'q1', outcome: 'correct' }),
-    ]);
-    expect(s.duplicates).toBe(1);
-    expect(s.overall).toMatchObject({ n: 2, correct: 1, wrong: 1, errors: 0 });
+    ];
+    expect(counts(scoreRun(journal).overall)).toEqual({ items: 2, scored: 2, correct: 1, wrong: 1, unparseable: 0, truncated: 0, errors: 0 });
+    const { records, duplicates } = latestRecords(journal);
+    expect(duplicates).toBe(1);
+    // The survivor takes the position of its last write, as readRunFolder orders it.
+    expect(records.map((r) => [r.itemId, r.correct])).toEqual([['q2', false], ['q1', true]]);
   });
 
-  it('treats correct === null without an error as an error, never as wrong', () => {
-    const s = scoreResults([result({ item: 'q1', outcome: 'null' })]);
-    expect(s.overall).toMatchObject({ n: 0, wrong: 0, errors: 1 });
+  it('treats correct === null without an error, and an error with a stale correct flag, as errors, never as wrong', () => {
+    expect(scoreRun([result({ item: 'q1', outcome: 'null' })]).overall).toMatchObject({ scored: 0, wrong: 0, errors: 1 });
+    const stale = { ...result({ item: 'q2', outcome: 'correct' }), error: { kind: 'timeout', message: 'late' } };
+    expect(scoreRun([stale]).overall).toMatchObject({ scored: 0, correct: 0, errors: 1 });
   });
 
   it('rejects a record without a usable sample index', () => {
     const bad = { ...result({ item: 'q1', outcome: 'correct' }), sample: -1 };
-    expect(() => scoreResults([bad])).toThrow(/"q1".*non-negative integer sample/);
+    expect(() => scoreRun([bad])).toThrow(/"q1".*non-negative integer sample/);
+  });
+});
+
+describe('scoreRun: invariants on random journals', () => {
+  const outcome = fc.constantFrom<Outcome>('correct', 'wrong', 'unparseable', 'truncated', 'error', 'null');
+  const record = fc.record({
+    item: fc.integer({ min: 0, max: 8 }).map((i) => `q${i}`),
+    sample: fc.integer({ min: 0, max: 2 }),
+    outcome,
+  });
+
+  it('counts add up overall and across slices; one sample: estimate = correct / scored', () => {
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 40 }), fc.boolean(), (specs, oneSample) => {
+        // A question's step and type follow from its id, as in a real dataset.
+        const results = specs.map((s) => {
+          const n = Number(s.item.slice(1));
+          return result({ ...s, sample: oneSample ? 0 : s.sample, step: n % 3 ? `step${n % 3}` : undefined, type: n % 2 ? 'ethics' : 'diagnosis' });
+        });
+        const { records } = latestRecords(results);
+        const acc = scoreRun(results, { resamples: 50 });
+        const o = acc.overall;
+        expect(o.scored + o.errors).toBe(records.length);
+        expect(o.correct + o.wrong + o.unparseable + o.truncated).toBe(o.scored);
+        for (const slices of [acc.byQuestionType, acc.byStep.length ? acc.byStep : null]) {
+          if (!slices) continue;
+          for (const k of ['items', 'scored', 'correct', 'wrong', 'unparseable', 'truncated', 'errors'] as const) {
+            expect(slices.reduce((sum, c) => sum + c[k], 0)).toBe(o[k]);
+          }
+        }
+        if (o.scored === 0) expect(o.accuracy).toBeNull();
+        else if (acc.majorityVote === null) expect(o.accuracy!.estimate).toBeCloseTo(o.correct / o.scored, 12);
+        else {
+          expect(o.accuracy!.lower).toBeLessThanOrEqual(o.accuracy!.estimate + 1e-12);
+          expect(o.accuracy!.upper).toBeGreaterThanOrEqual(o.accuracy!.estimate - 1e-12);
+        }
+      }),
+      { numRuns: 150, seed: 42 },
+    );
   });
 });
