@@ -150,6 +150,8 @@ function checkClaim(spec: ClaimSpec, ctx: ClaimContext): ClaimCheck {
     claimed,
     tolerance,
     direction: spec.direction,
+    // Every claim kind here is a relative figure (accuracy, memory reduction, latency reduction).
+    unit: 'fraction' as const,
     rule: verdictRule(spec.direction, claimed, tolerance),
     baseline: ctx.baseline?.id ?? null,
     compressed: ctx.compressed?.id ?? null,

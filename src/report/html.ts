@@ -62,14 +62,13 @@ function pValue(p: number | null | undefined): string {
   return p < 0.001 ? '&lt; 0.001' : p.toPrecision(3);
 }
 
-/**
- * A claimed or measured figure in the claim's own terms. The model gives claims no unit, so it is
- * inferred: a fraction in [-1, 1] is a percentage, a large number a byte count.
- */
+/** A claimed or measured figure in the claim's own unit (older reports without one: a fraction). */
 function claimValue(claim: ClaimCheck, v: number): string {
-  if (Math.abs(claim.claimed) <= 1) return pct(v);
-  if (Math.abs(claim.claimed) >= 2 ** 20) return bytes(v);
-  return esc(v.toLocaleString('en-US'));
+  switch (claim.unit ?? 'fraction') {
+    case 'bytes': return bytes(v);
+    case 'ms': return ms(v);
+    default: return pct(v);
+  }
 }
 
 function supportingValue(s: ClaimCheck['supporting'][number]): string {

@@ -2,7 +2,7 @@
 // accuracy, paired comparison, latency, memory, flips, notes. Everything that came from a dataset or a
 // model goes through escapeMarkdown, so a "|" or a newline cannot break a table.
 import { gb, ms, pct, pctInterval, pValue } from './format.js';
-import type { ClaimCheck, Distribution, FlippedItem, ReportModel, RunReport } from './model.js';
+import type { ClaimCheck, Distribution, FlippedItem, Interval, ReportModel, RunReport } from './model.js';
 
 /**
  * Escape text for a Markdown table cell or inline text (GitHub-flavoured): one line; the characters that
@@ -27,23 +27,36 @@ const VERDICT_MARK: Record<ClaimCheck['verdict'], string> = {
   'not measurable': 'not measurable',
 };
 
-export function supportingValue(s: ClaimCheck['supporting'][number]): string {
-  if (s.interval) return pctInterval(s.interval);
-  switch (s.unit) {
-    case 'fraction': return pct(s.value);
-    case 'p-value': return pValue(s.value);
-    case 'ms': return `${ms(s.value)} ms`;
-    case 'bytes': return `${gb(s.value)} GB`;
-    default: return s.value === null ? 'n/a' : String(s.value);
+type Unit = ClaimCheck['supporting'][number]['unit'];
+
+function formatValue(value: number | null, unit: Unit): string {
+  switch (unit) {
+    case 'fraction': return pct(value);
+    case 'p-value': return pValue(value);
+    case 'ms': return `${ms(value)} ms`;
+    case 'bytes': return `${gb(value)} GB`;
+    default: return value === null ? 'n/a' : String(value);
   }
+}
+
+/** "92.1% [90.6%, 93.5%]" or "880.0 ms [850.0 ms, 910.0 ms]": an interval in its own unit. */
+function formatInterval(i: Interval | null | undefined, unit: Unit): string {
+  if (!i) return 'n/a';
+  if (unit === 'fraction') return pctInterval(i);
+  if (i.lower === i.upper && i.lower === i.estimate) return formatValue(i.estimate, unit);
+  return `${formatValue(i.estimate, unit)} [${formatValue(i.lower, unit)}, ${formatValue(i.upper, unit)}]`;
+}
+
+export function supportingValue(s: ClaimCheck['supporting'][number]): string {
+  return s.interval ? formatInterval(s.interval, s.unit) : formatValue(s.value, s.unit);
 }
 
 function claimsSection(model: ReportModel): string[] {
   if (!model.claims.length) return [];
   const rows = model.claims.map((c) => [
     escapeMarkdown(c.statement),
-    pct(c.claimed),
-    pctInterval(c.measured),
+    formatValue(c.claimed, c.unit ?? 'fraction'),
+    formatInterval(c.measured, c.unit ?? 'fraction'),
     VERDICT_MARK[c.verdict],
     escapeMarkdown(c.reason),
   ]);

@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/build.js';
+import { PAPER_CLAIMS, parseClaims } from '../../src/report/claims.js';
+import { renderHtml } from '../../src/report/html.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import type { ClaimCheck, ReportModel } from '../../src/report/model.js';
 import { renderJson } from '../../src/report/json.js';
 import { readRunFolder } from '../../src/report/run-folder.js';
 import { wilsonInterval } from '../../src/stats/proportion.js';
@@ -190,5 +194,40 @@ describe('buildReport edge cases', () => {
     expect(model.runs.map((x) => x.id)).toEqual(['x', 'y', 'x#2']);
     expect(model.comparisons.map((c) => [c.baseline, c.compressed])).toEqual([['y', 'x#2']]);
     expect(() => buildReport({ runs: three, pairs: [{ baseline: 'y', compressed: 'zzz' }] })).toThrow(/"zzz"/);
+  });
+});
+
+describe('claim units: set by the claims builder, used by the renderers instead of guessing from the value', () => {
+  const claims = parseClaims(PAPER_CLAIMS.map((c) => (c.metric === 'accuracy' ? { ...c, suites: undefined } : c)));
+  const model = buildReport({ runs: runs(), claims, resamples: 100 });
+
+  it('every paper claim is a fraction', () => {
+    expect(model.claims.map((c) => [c.id, c.unit])).toEqual([['accuracy', 'fraction'], ['memory', 'fraction'], ['latency', 'fraction']]);
+  });
+
+  // A claim in milliseconds whose values lie in [-1, 1] was shown as a percentage by the old guess.
+  const msClaim: ClaimCheck = {
+    ...model.claims[2]!, id: 'ttft', statement: 'TTFT at most 0.8 ms', unit: 'ms', claimed: 0.8, tolerance: 0.1,
+    measured: { estimate: 0.75, lower: 0.5, upper: 0.9, confidence: 0.95, method: 'bootstrap-percentile' }, supporting: [],
+  };
+  const bytesClaim: ClaimCheck = { ...msClaim, id: 'peak', statement: 'peak memory', unit: 'bytes', claimed: 0.5, tolerance: 0, measured: null };
+  const withClaims = (list: ClaimCheck[]): ReportModel => ({ ...model, claims: list });
+
+  it('HTML formats claimed and measured figures by unit', () => {
+    const html = renderHtml(withClaims([msClaim, bytesClaim]));
+    const row = (id: string) => html.split('<tr>').find((r) => r.includes(id === 'ttft' ? 'TTFT at most' : 'peak memory'))!;
+    expect(row('ttft')).toContain('0.80&nbsp;ms');
+    expect(row('ttft')).toContain('0.75&nbsp;ms');
+    expect(row('ttft')).not.toMatch(/80\.0%|75\.0%/);
+    expect(row('peak')).toContain('0.5&nbsp;B');
+    const fraction = renderHtml(model).split('<tr>').find((r) => r.includes('92.1% accuracy'))!;
+    expect(fraction).toContain('92.1%');
+  });
+
+  it('Markdown formats claimed and measured figures by unit; a claim without a unit (older report) is a fraction', () => {
+    const md = renderMarkdown(withClaims([msClaim, { ...model.claims[0]!, unit: undefined }]));
+    const line = md.split('\n').find((l) => l.includes('TTFT at most'))!;
+    expect(line).toContain('| 0.8 ms | 0.8 ms [0.5 ms, 0.9 ms] |');
+    expect(md.split('\n').find((l) => l.includes('92.1% accuracy on USMLE'))).toMatch(/\| 92\.1% \| 68\.4% \[/);
   });
 });
