@@ -10,7 +10,7 @@ import type { ItemResult } from '../../src/core/types.js';
 import { NvidiaSmi } from '../../src/metrics/nvidia-smi.js';
 import { createLlamaServerRunner, type LlamaServerProfile } from '../../src/runners/llama-server.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
-import { scoreResults } from '../../src/scoring/accuracy.js';
+import { scoreRun } from '../../src/scoring/accuracy.js';
 import { FAULT_KINDS, requestKey, SeededFaultSchedule } from '../doubles/fault-schedule.js';
 import { LlamaServerDouble } from '../doubles/llama-server-double.js';
 import { answerScript, readJournal, resultKey, tempDir, writeSampleSuite, writeServerProfile } from './helpers.js';
@@ -108,14 +108,14 @@ describe('a run against a faulty llama-server', () => {
       expect(r.rawOutput).toBe(cleanByKey.get(resultKey(r))!.rawOutput);
       expect(r.correct).toBe(cleanByKey.get(resultKey(r))!.correct);
     }
-    const faultyScore = scoreResults(journal).overall;
-    const cleanSame = scoreResults(answered.map((r) => cleanByKey.get(resultKey(r))!)).overall;
+    const faultyScore = scoreRun(journal).overall;
+    const cleanSame = scoreRun(answered.map((r) => cleanByKey.get(resultKey(r))!)).overall;
     expect(faultyScore.errors).toBe(errors.length);
-    expect(faultyScore.n).toBe(answered.length);
+    expect(faultyScore.scored).toBe(answered.length);
     expect(faultyScore.correct).toBe(cleanSame.correct);
     expect(faultyScore.wrong).toBe(cleanSame.wrong);
     expect(faultyScore.unparseable).toBe(cleanSame.unparseable);
-    expect(faultyScore.accuracy.estimate).toBeCloseTo(cleanSame.accuracy.estimate, 12);
+    expect(faultyScore.accuracy!.estimate).toBeCloseTo(cleanSame.accuracy!.estimate, 12);
 
     const figures = {
       records: journal.length,
@@ -127,8 +127,8 @@ describe('a run against a faulty llama-server', () => {
       errorKinds: Object.fromEntries([...new Set(errors.map((e) => e.error!.kind))].map((k) => [k, errors.filter((e) => e.error!.kind === k).length])),
       answered: answered.length,
       correct: faultyScore.correct,
-      accuracyAnswered: faultyScore.accuracy.estimate,
-      cleanAccuracyAll: scoreResults(cleanRun.results).overall.accuracy.estimate,
+      accuracyAnswered: faultyScore.accuracy!.estimate,
+      cleanAccuracyAll: scoreRun(cleanRun.results).overall.accuracy?.estimate ?? null,
     };
     console.log(`[faulty-server figures] ${JSON.stringify(figures)}`);
   });
