@@ -3,6 +3,7 @@
 // (kill -9 included) loses at most the line being written, which `readJournal` repairs.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseResults } from '../report/run-folder.js';
 import { InputError } from './errors.js';
 import type { ItemResult, RunManifest } from './types.js';
 
@@ -55,35 +56,31 @@ export class RunFolder {
   }
 
   /**
-   * Read the journal. A torn last line (the process died mid-write) is cut off when `repair` is set and
-   * reported; a bad line anywhere else is an error, since that is not a crash but a damaged file.
+   * Read the journal (validated, one record per item and sample: the latest). A torn last line (the
+   * process died mid-write) is cut off when `repair` is set and reported; damage anywhere else is an
+   * InputError naming file:line, since that is not a crash but a damaged file.
    */
   readJournal(opts: { repair?: boolean } = {}): { results: ItemResult[]; tornLine: number | null } {
     const file = this.path(RESULTS);
     if (!existsSync(file)) return { results: [], tornLine: null };
     const text = readFileSync(file, 'utf8');
-    const lines = text.split('\n');
-    const results: ItemResult[] = [];
-    let offset = 0;
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
-      if (line.trim() === '') {
-        offset += line.length + 1;
-        continue;
-      }
-      try {
-        results.push(JSON.parse(line) as ItemResult);
-      } catch {
-        // Only the last line, with no newline after it, can be a write cut short by a crash.
-        if (i === lines.length - 1) {
-          if (opts.repair) truncateSync(file, Buffer.byteLength(text.slice(0, offset)));
-          return { results, tornLine: i + 1 };
-        }
-        throw new InputError('damaged journal line (not JSON)', { file, line: i + 1 },
-          'this is not a torn last line from a crash; restore the file or start a new run');
-      }
-      offset += line.length + 1;
+    const { results } = parseResults(text, file);
+    const lastNewline = text.lastIndexOf('\n');
+    const tail = text.slice(lastNewline + 1);
+    let tornLine: number | null = null;
+    if (tail.trim() !== '' && !isJson(tail)) {
+      tornLine = text.slice(0, lastNewline + 1).split('\n').length;
+      if (opts.repair) truncateSync(file, Buffer.byteLength(text.slice(0, lastNewline + 1)));
     }
-    return { results, tornLine: null };
+    return { results, tornLine };
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }

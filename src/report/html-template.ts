@@ -52,6 +52,8 @@ dl.kv dt { color: var(--muted); }
 dl.kv dd { margin: 0; overflow-wrap: anywhere; }
 ul.notes li { margin: 4px 0; }
 .note-warning { color: #8a5a00; }
+.banner { border: 2px solid #c77c00; background: #fff6e0; padding: 0.6em 1em; margin: 1em 0; border-radius: 4px; }
+.banner ul { margin: 0.3em 0 0 1.2em; padding: 0; }
 .grid2 { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 0 24px; }
 @media print {
   body { font-size: 10.5pt; }

@@ -353,6 +353,13 @@ function figure(charts: ChartSpec[], id: string): string {
 
 // ---- the page ------------------------------------------------------------------------------------
 
+/** Warnings a reader must see before any number (smoke tests, tiny random models), at the top of the page. */
+function warningBanner(model: ReportModel): string {
+  const warnings = model.notes.filter((n) => n.kind === 'warning');
+  if (warnings.length === 0) return '';
+  return `<div class="banner" role="alert"><strong>Read this first</strong><ul>${warnings.map((n) => `<li>${esc(n.text)}</li>`).join('')}</ul></div>`;
+}
+
 /** The whole report page as a string. */
 export function renderHtml(model: ReportModel): string {
   const charts = reportCharts(model);
@@ -361,7 +368,7 @@ export function renderHtml(model: ReportModel): string {
   const header = `<header><h1>medeval report</h1>
 <p class="meta">${labels.length ? `Runs: ${labels.map((l) => `<strong>${esc(l)}</strong>`).join(', ')}` : 'No runs'} · report schema ${esc(model.schemaVersion)}${model.generatedAt ? ` · generated ${esc(model.generatedAt)}` : ''}</p>
 <nav><ul>${nav.map(([id, title]) => `<li><a href="#${id}">${esc(title)}</a></li>`).join('')}</ul></nav>
-<noscript><p class="muted">Charts need JavaScript; every figure is also in the tables.</p></noscript></header>`;
+<noscript><p class="muted">Charts need JavaScript; every figure is also in the tables.</p></noscript>${warningBanner(model)}</header>`;
   const body = model.runs.length
     ? [claimsSection(model), accuracySection(model, charts), comparisonSection(model), latencySection(model, charts), memorySection(model, charts), modelsSection(model), notesSection(model)]
     : [claimsSection(model), notesSection(model)];

@@ -2,6 +2,7 @@
 // with zod so a damaged or foreign file fails with file:line and the field, not deep in a statistic.
 // A torn last line (the run was killed mid-write) is skipped with a warning; a later record for the
 // same (item, sample) replaces an earlier one (a resumed run or --retry-errors appends).
+import { latestRecords } from '../scoring/accuracy.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -127,8 +128,7 @@ export function parseResults(text: string, file: string): { results: ItemResult[
   const lines = text.split('\n');
   const warnings: string[] = [];
   const problems: InputError[] = [];
-  const byKey = new Map<string, ItemResult>();
-  let replaced = 0;
+  const parsedResults: ItemResult[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
@@ -149,17 +149,13 @@ export function parseResults(text: string, file: string): { results: ItemResult[
       problems.push(...zodProblems(parsed.error, file, i + 1));
       continue;
     }
-    const result = parsed.data as unknown as ItemResult;
-    const key = `${result.itemId}\u0000${result.sample}`;
-    if (byKey.has(key)) {
-      replaced++;
-      byKey.delete(key); // re-insert so the latest record also takes the latest position
-    }
-    byKey.set(key, result);
+    parsedResults.push(parsed.data as unknown as ItemResult);
   }
   if (problems.length) throw new InputErrors(problems, `${file}: ${problems.length} problem(s) in the results journal`);
-  if (replaced) warnings.push(`${file}: ${replaced} record(s) were superseded by a later record for the same item and sample (resume or retry)`);
-  return { results: [...byKey.values()], warnings };
+  // The journal is append-only: a later record for the same (item, sample) supersedes the earlier one.
+  const { records, duplicates } = latestRecords(parsedResults);
+  if (duplicates) warnings.push(`${file}: ${duplicates} record(s) were superseded by a later record for the same item and sample (resume or retry)`);
+  return { results: records, warnings };
 }
 
 function readText(file: string, what: string): string {

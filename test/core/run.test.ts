@@ -98,16 +98,35 @@ describe('runSuite with the in-process llama.cpp runner', () => {
 });
 
 describe('RunFolder journal', () => {
+  const record = (itemId: string): string => JSON.stringify({
+    schema: 1, itemId, sample: 0, dataset: 'd', questionType: 'other', typeReason: 'fallback', template: 'default.md',
+    prompt: 'p', gold: 'A', rawOutput: 'Answer: A', reasoning: null,
+    extracted: { letter: 'A', status: 'answered', method: 'answer-colon', answerText: 'Answer: A' },
+    correct: true, promptTokens: 3, outputTokens: 3, tokenSource: 'engine', finishReason: 'stop',
+    timings: { startedAtEpochMs: 1, ttftMs: 1, ttfoMs: 1, e2eMs: 2, itlMs: [1], tpotMs: 0.5 },
+  });
+
   it('treats only an unterminated last line as torn; damage elsewhere is an error with file:line', () => {
     const dir = tempDir();
     const f = new RunFolder(dir);
     f.create();
-    appendFileSync(f.path('results.jsonl'), '{"itemId":"a","sample":0}\nnot json\n{"itemId":"b","sample":0}\n');
+    appendFileSync(f.path('results.jsonl'), `${record('a')}\nnot json\n${record('b')}\n`);
     expect(() => f.readJournal()).toThrow(/results\.jsonl:2/);
-    writeFileSync(f.path('results.jsonl'), '{"itemId":"a","sample":0}\n{"itemId":"b","sam');
+    writeFileSync(f.path('results.jsonl'), `${record('a')}\n${record('b').slice(0, 30)}`);
     const { results, tornLine } = f.readJournal({ repair: true });
-    expect(results).toHaveLength(1);
+    expect(results.map((r) => r.itemId)).toEqual(['a']);
     expect(tornLine).toBe(2);
-    expect(readFileSync(f.path('results.jsonl'), 'utf8')).toBe('{"itemId":"a","sample":0}\n');
+    expect(readFileSync(f.path('results.jsonl'), 'utf8')).toBe(`${record('a')}\n`);
+  });
+
+  it('keeps the latest record when an item and sample were journalled twice (a retried error)', () => {
+    const dir = tempDir();
+    const f = new RunFolder(dir);
+    f.create();
+    const failed = JSON.parse(record('a'));
+    Object.assign(failed, { correct: null, error: { kind: 'timeout', message: 'slow' } });
+    writeFileSync(f.path('results.jsonl'), `${JSON.stringify(failed)}\n${record('b')}\n${record('a')}\n`);
+    const { results } = f.readJournal();
+    expect(results.map((r) => [r.itemId, r.correct])).toEqual([['b', true], ['a', true]]);
   });
 });
