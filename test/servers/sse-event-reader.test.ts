@@ -2,7 +2,7 @@
 // the same events whatever way the body is cut into network reads, and the spec's field rules.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SseEventReader } from '../../src/runners/openai-stream.js';
+import { SseEventReader } from '../../src/runners/sse.js';
 
 const enc = new TextEncoder();
 
