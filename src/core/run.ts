@@ -356,6 +356,7 @@ async function runItem(
       timings: gen.timings,
       rssBytes: process.memoryUsage().rss,
       ...(hit ? { cached: true } : {}),
+      ...(!hit && gen.retries ? { retries: gen.retries } : {}),
     };
   } catch (e) {
     // A configuration problem (e.g. a runner that cannot do what the suite asks) stops the run: exit 2.

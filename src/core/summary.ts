@@ -1,6 +1,7 @@
 // summary.json and summary.md of one run folder: the run's own view of the report model, so that a
 // run's summary and any later report built from the same folder always agree.
 import { buildReport } from '../report/build.js';
+import { errorKindsText } from '../report/markdown.js';
 import type { RunReport } from '../report/model.js';
 import type { RunFolder } from './run-folder.js';
 import type { ItemResult, RunManifest } from './types.js';
@@ -53,6 +54,10 @@ export function summaryMarkdown(s: RunSummary): string {
   lines.push('', `Output tokens: ${r.latency.outputTokens.total}` + (tput != null ? ` · ${tput.toFixed(1)} tokens/s` : ''), '');
   lines.push('## Memory', '', '| part | value | how it was measured |', '|---|---:|---|');
   for (const m of r.memory) lines.push(`| ${m.part} | ${mib(m.bytes)} | ${m.source}${m.note ? ` (${m.note})` : ''} |`);
+  const x = r.reliability;
+  lines.push('', '## Reliability', '', `Requests ${x.requests} · errors ${x.errors}${x.errorRate !== null ? ` (${(100 * x.errorRate).toFixed(1)}%)` : ''}` +
+    ` · error kinds: ${errorKindsText(x.errorKinds)} · retried requests ${x.retriedRequests} (${x.retries} retries)` +
+    (x.stopReason ? ` · stopped early: ${x.stopReason}` : ''), 'Failed requests are errors: they are never scored as wrong answers.');
   if (r.warnings.length) lines.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
   return lines.join('\n') + '\n';
 }

@@ -111,6 +111,8 @@ export interface Generation {
   tokenSource: TokenCountSource;
   finishReason: FinishReason;
   timings: GenerationTimings;
+  /** Failed attempts retried before this answer came (server runners). */
+  retries?: number;
 }
 
 /** One memory figure and how it was had. bytes null means "not available", with the reason in note. */
@@ -210,6 +212,8 @@ export interface ItemResult {
   rssBytes?: number;
   /** Served from the response cache (greedy only): scored, but left out of latency figures. */
   cached?: boolean;
+  /** Failed attempts retried before this answer came (server runners); failures carry error.retries. */
+  retries?: number;
 }
 
 /**

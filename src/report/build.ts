@@ -27,6 +27,7 @@ import {
   type ReportModel,
   type ReportNote,
   type RunLatency,
+  type RunReliability,
   type RunReport,
 } from './model.js';
 import type { LoadedRun } from './run-folder.js';
@@ -259,6 +260,25 @@ function rssTimeline(results: readonly ItemResult[]): RunReport['rssTimeline'] {
   return Array.from({ length: 200 }, (_, k) => points[Math.min(points.length - 1, Math.round(k * stride))]!);
 }
 
+function buildReliability(run: LoadedRun): RunReliability {
+  const errorKinds: Record<string, number> = {};
+  let errors = 0;
+  let retriedRequests = 0;
+  let retries = 0;
+  for (const r of run.results) {
+    const n = r.error?.retries ?? r.retries ?? 0;
+    if (n > 0) retriedRequests++;
+    retries += n;
+    if (!isScored(r)) {
+      errors++;
+      const kind = r.error?.kind ?? 'unknown';
+      errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+    }
+  }
+  const requests = run.results.length;
+  return { requests, errors, errorRate: requests ? errors / requests : null, errorKinds, retriedRequests, retries, stopReason: run.manifest.stopReason ?? null };
+}
+
 function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
   const m = run.manifest;
   const finishReasons: RunReport['finishReasons'] = {};
@@ -282,6 +302,7 @@ function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
     latency: buildLatency(run),
     memory: buildMemory(m),
     finishReasons,
+    reliability: buildReliability(run),
     rssTimeline: rssTimeline(run.results),
     warnings: [...run.warnings],
   };

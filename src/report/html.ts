@@ -2,6 +2,7 @@
 // with every dataset/model text HTML-escaped, so the page reads (and prints) without JavaScript; the
 // charts are drawn in the browser by Chart.js from the same chart specs as the PNG/SVG files.
 
+import { errorKindsText } from './markdown.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CHART_FONT_FAMILY, intervalLabel, reportCharts, unionKeys, type ChartSpec } from './charts.js';
@@ -325,6 +326,9 @@ function modelsSection(model: ReportModel): string {
       ['Run folder', r.folder ? `<code>${esc(r.folder)}</code>` : NA],
       ['Config hash', `<code>${esc(r.configHash)}</code>`],
       ['Finish reasons', Object.entries(r.finishReasons).map(([k, v]) => `${esc(k)}: ${count(v)}`).join(', ') || NA],
+      ['Request errors', `${count(r.reliability.errors)} of ${count(r.reliability.requests)}${r.reliability.errors ? ` (${esc(errorKindsText(r.reliability.errorKinds))})` : ''}`],
+      ['Retries', `${count(r.reliability.retries)} over ${count(r.reliability.retriedRequests)} request(s)`],
+      ...(r.reliability.stopReason ? [['Stopped early', esc(r.reliability.stopReason)] as [string, string]] : []),
     ];
     if (d.extra && Object.keys(d.extra).length) facts.push(['Other', `<code>${esc(JSON.stringify(d.extra))}</code>`]);
     const warnings = r.warnings.length ? `<ul class="notes">${r.warnings.map((w) => `<li class="note-warning">${esc(w)}</li>`).join('')}</ul>` : '';

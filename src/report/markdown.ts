@@ -167,6 +167,22 @@ function runsSection(model: ReportModel): string[] {
   return ['## Runs', '', table(['Run', 'Runner', 'Quantization', 'Parameters', 'Suite', 'Items', 'Samples', 'Status'], rows), ''];
 }
 
+/** Error kinds as "timeout 3, http-5xx 1", the same in every format. */
+export function errorKindsText(kinds: Record<string, number>): string {
+  const parts = Object.entries(kinds).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+function reliabilitySection(model: ReportModel): string[] {
+  const rows = model.runs.map((r: RunReport) => {
+    const x = r.reliability;
+    return [escapeMarkdown(r.id), String(x.requests), `${x.errors}${x.errorRate !== null ? ` (${(100 * x.errorRate).toFixed(1)}%)` : ''}`,
+      escapeMarkdown(errorKindsText(x.errorKinds)), `${x.retriedRequests} / ${x.retries}`, escapeMarkdown(x.stopReason ?? '-')];
+  });
+  return ['## Reliability (failed requests are errors, never wrong answers)', '',
+    table(['Run', 'Requests', 'Errors', 'Error kinds', 'Retried requests / retries', 'Stopped early'], rows), ''];
+}
+
 function notesSection(model: ReportModel): string[] {
   const warnings = model.notes.filter((n) => n.kind !== 'definition');
   const defs = model.notes.filter((n) => n.kind === 'definition');
@@ -192,6 +208,7 @@ export function renderMarkdown(model: ReportModel): string {
     ...memorySection(model),
     ...flipsSection(model),
     ...runsSection(model),
+    ...reliabilitySection(model),
     ...notesSection(model),
   ].join('\n');
 }

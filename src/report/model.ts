@@ -117,6 +117,21 @@ export interface MemoryPart extends MemoryFigure {
   part: MemoryPartName;
 }
 
+export interface RunReliability {
+  /** Records in the journal (one per question and sample). */
+  requests: number;
+  /** Records whose request failed (not scored). */
+  errors: number;
+  errorRate: number | null;
+  /** Failures by kind (timeout, http-5xx, http-429, connection, bad-response, ...). */
+  errorKinds: Record<string, number>;
+  /** Records that needed at least one retry (answered or not), and the retries made in all. */
+  retriedRequests: number;
+  retries: number;
+  /** Why the run stopped early, when it did (error rate, dead server). */
+  stopReason: string | null;
+}
+
 export interface RunReport {
   /** Unique within the report: the run's label (suffixed "#2"... when labels repeat). */
   id: string;
@@ -139,6 +154,8 @@ export interface RunReport {
   /** Every part in MEMORY_PARTS order; bytes null = not available (note says why). */
   memory: MemoryPart[];
   finishReasons: Partial<Record<FinishReason, number>>;
+  /** Failed requests and retries: failures are errors, never wrong answers. */
+  reliability: RunReliability;
   /** Memory over the run (rssBytes after each item), downsampled to at most 200 points. */
   rssTimeline: Array<{ index: number; rssBytes: number }>;
   /** Problems found while reading the folder (torn last line, duplicates, ...). */

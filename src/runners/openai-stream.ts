@@ -368,9 +368,11 @@ export class OpenAiServerSession {
     extraBody: Record<string, unknown>,
     hooks: { onStart?: (t0: number) => void } = {},
   ): Promise<StreamOutcome> {
-    return withRetry(
-      (signal) =>
-        streamGeneration(this.client, {
+    let attemptNo = 0;
+    const outcome = await withRetry(
+      (signal, n) => {
+        attemptNo = n;
+        return streamGeneration(this.client, {
           api: this.opts.api,
           model: this.opts.model,
           messages: req.messages,
@@ -379,7 +381,8 @@ export class OpenAiServerSession {
           inlineThink: this.opts.inlineThink,
           signal,
           ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
-        }),
+        });
+      },
       {
         retries: this.opts.retries,
         timeoutMs: this.opts.requestTimeoutMs,
@@ -388,5 +391,8 @@ export class OpenAiServerSession {
         redact: this.opts.apiKey ? [this.opts.apiKey] : [],
       },
     );
+    // Retries that ended in an answer are counted too, so summaries show how often the server failed.
+    if (attemptNo > 0) outcome.generation.retries = attemptNo;
+    return outcome;
   }
 }

@@ -3,6 +3,7 @@
 // hangs past the request timeout and broken SSE. The run must finish with every item answered or listed
 // as an error (never missing, never twice, never scored wrong), and its accuracy on the answered items
 // must equal a clean run's on the same items. Then: a server that dies mid-run, and --max-error-rate.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { itemSeed, runSuite } from '../../src/core/run.js';
@@ -116,6 +117,12 @@ describe('a run against a faulty llama-server', () => {
     expect(faultyScore.wrong).toBe(cleanSame.wrong);
     expect(faultyScore.unparseable).toBe(cleanSame.unparseable);
     expect(faultyScore.accuracy!.estimate).toBeCloseTo(cleanSame.accuracy!.estimate, 12);
+
+    // The run's summary carries the same figures: errors by kind and every retry, answered or not.
+    const summary = JSON.parse(readFileSync(join(run.dir, "summary.json"), 'utf8')).run.reliability;
+    expect(summary.errors).toBe(errors.length);
+    expect(summary.retries).toBe(retries);
+    expect(summary.errorKinds).toEqual(Object.fromEntries([...new Set(errors.map((e) => e.error!.kind))].map((k) => [k, errors.filter((e) => e.error!.kind === k).length])));
 
     const figures = {
       records: journal.length,
