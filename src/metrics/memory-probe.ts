@@ -2,7 +2,7 @@
 // where there is a GPU, nvidia-smi per PID. A sampler every <= 100 ms keeps the peaks, because a child
 // that exits takes its VmHWM with it and GPU memory has no kernel high-water mark.
 import { readdirSync, readFileSync } from 'node:fs';
-import type { MemoryFigure } from '../core/types.js';
+import type { MemoryFigure, MemoryReport } from '../core/types.js';
 import { gpuBytesForPids, NvidiaSmi, type GpuProcessUsage } from './nvidia-smi.js';
 
 const KIB = 1024;
@@ -227,4 +227,23 @@ export function serverProcessFigures(
     };
   }
   return { processRss: sampler.rssFigure(), processPeak: sampler.peakFigure(), gpuProcessPeak: sampler.gpuFigure() };
+}
+
+/** The memory report of a server runner: its weights and context figures, its process tree, the GPU. */
+export async function serverMemoryReport(o: {
+  mode: 'attached' | 'managed';
+  sampler: ProcessTreeSampler | null;
+  smi: NvidiaSmi;
+  weights: MemoryFigure;
+  context: MemoryFigure;
+}): Promise<MemoryReport> {
+  const whyNot = o.mode === 'attached'
+    ? 'attached server: its process is not known to medeval (set pid in the profile to measure it)'
+    : 'the managed server is not running';
+  return {
+    weights: o.weights,
+    ...serverProcessFigures(o.sampler, whyNot),
+    gpuDevice: await gpuDeviceFigure(o.smi),
+    context: o.context,
+  };
 }

@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner } from '../core/types.js';
-import { gpuDeviceFigure, notAvailable, ProcessTreeSampler, serverProcessFigures } from '../metrics/memory-probe.js';
+import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
 import { findFreePort, getJson, getText, ManagedProcess, waitForHealth, HealthTimeoutError } from './managed-process.js';
@@ -349,16 +349,13 @@ export class LlamaServerRunner implements Runner {
   }
 
   async memory(): Promise<MemoryReport> {
-    const whyNot = this.profile.mode === 'attached'
-      ? 'attached server: its process is not known to medeval (set pid in the profile to measure it)'
-      : 'the managed server is not running';
-    const smi = this.opts.nvidiaSmi ?? new NvidiaSmi();
-    return {
+    return serverMemoryReport({
+      mode: this.profile.mode,
+      sampler: this.sampler,
+      smi: this.opts.nvidiaSmi ?? new NvidiaSmi(),
       weights: await this.weightsFigure(),
-      ...serverProcessFigures(this.sampler, whyNot),
-      gpuDevice: await gpuDeviceFigure(smi),
       context: this.contextFigure(),
-    };
+    });
   }
 
   private async weightsFigure(): Promise<MemoryFigure> {
