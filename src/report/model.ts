@@ -2,6 +2,8 @@
 // baseline-vs-compressed comparisons between them). Every renderer (JSON, Markdown, CSV, LaTeX, HTML,
 // charts) reads only this model, so they cannot disagree. Changes are additive only within
 // "medeval.report/1"; documented in docs/report-schema.md.
+import type { McNemar } from '../stats/mcnemar.js';
+import type { Summary } from '../stats/descriptive.js';
 import type { FinishReason, MemoryFigure, ModelDescription, QuestionType, RunManifest, SamplingParams } from '../core/types.js';
 
 export const REPORT_SCHEMA_VERSION = 'medeval.report/1' as const;
@@ -17,20 +19,12 @@ export interface Interval {
   method: string;
 }
 
-/** Summary of a sample of values (ms for latency). Percentiles use linear interpolation (numpy default). */
-export interface Distribution {
-  n: number;
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
-  p50: number;
-  p90: number;
-  p95: number;
-  p99: number;
-  /** The quantile curve for CDF charts: [percentile 0..100, value] at 0,1,5,10,...,95,99,100. */
-  curve: Array<[number, number]>;
-}
+/**
+ * Summary of a sample of values (ms for latency): n, mean, std (ddof 0), min, max, p50/p90/p95/p99 with
+ * linear interpolation (numpy default), and `curve`, the quantile curve for CDF charts
+ * ([percentile 0..100, value] at 0,1,5,10,...,95,99,100). Computed by `summarize` in src/stats/descriptive.ts.
+ */
+export type Distribution = Summary;
 
 /** Accuracy of one slice of a run (overall, one step, one question type). */
 export interface AccuracyCell {
@@ -171,19 +165,12 @@ export interface FlippedItem {
   compressedLetter: string | null;
 }
 
-export interface McNemarResult {
-  /** Baseline right, compressed wrong. */
-  b: number;
-  /** Baseline wrong, compressed right. */
-  c: number;
-  /** Exact two-sided binomial p on the b + c discordant pairs (the reported test). */
-  exactP: number;
-  /** Mid-p variant (less conservative). */
-  midP: number;
-  /** Chi-square with continuity correction, and its p (for comparison with older papers). */
-  chiSquare: number | null;
-  chiSquareP: number | null;
-}
+/**
+ * McNemar's test on the discordant pairs: b = baseline right & compressed wrong, c = the reverse; exactP is
+ * the reported two-sided binomial p, midP the less conservative variant, chiSquare(P) the continuity-
+ * corrected statistic for comparison with older papers (null when b + c = 0). From src/stats/mcnemar.ts.
+ */
+export type McNemarResult = McNemar;
 
 export interface LatencyReduction {
   metric: LatencyMetric;
