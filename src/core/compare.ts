@@ -6,7 +6,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInChild } from './child-run.js';
 import { loadRunnerProfile } from '../runners/registry.js';
-import { loadSuite } from './suite.js';
+import { datasetSpec, loadSuite } from './suite.js';
 import { loadDataset } from '../datasets/index.js';
 
 export interface CompareOptions {
@@ -37,7 +37,7 @@ export async function runComparison(o: CompareOptions): Promise<CompareRuns> {
   // Validate both profiles and the dataset here, before any model is loaded.
   const [b, c] = await Promise.all([loadRunnerProfile(o.baseline), loadRunnerProfile(o.compressed)]);
   const suite = await loadSuite(o.suite);
-  const ds = await loadDataset({ format: suite.dataset.format, path: suite.datasetPath, skipInvalid: o.skipInvalid, limit: o.limit ?? suite.limit });
+  const ds = await loadDataset(datasetSpec(suite, { skipInvalid: o.skipInvalid, limit: o.limit ?? suite.limit }));
   const total = ds.items.length;
   const baselineDir = join(o.out, 'runs', 'baseline-' + safe(b.profile.label));
   const compressedDir = join(o.out, 'runs', 'compressed-' + safe(c.profile.label));

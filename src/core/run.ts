@@ -12,7 +12,7 @@ import { createRunner, type RunnerProfile } from '../runners/registry.js';
 import { extractAnswer } from '../scoring/extract.js';
 import { InputError } from './errors.js';
 import { RunFolder } from './run-folder.js';
-import { loadSuite, type LoadedSuite } from './suite.js';
+import { datasetSpec, loadSuite, type LoadedSuite } from './suite.js';
 import { writeRunSummary } from './summary.js';
 import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams } from './types.js';
 import { ResponseCache } from './response-cache.js';
@@ -89,13 +89,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const limit = opts.limit ?? suite.limit;
 
   // 1. Validate everything a model would need before loading one.
-  const dataset = await loadDataset({
-    format: suite.dataset.format,
-    path: suite.datasetPath,
-    skipInvalid: opts.skipInvalid,
-    limit,
-    name: suite.dataset.name ?? suite.name,
-  });
+  const dataset = await loadDataset(datasetSpec(suite, { skipInvalid: opts.skipInvalid, limit }));
   const render = await buildPromptSystem(suite.promptsDir);
   const prompts = new Map(dataset.items.map((item) => [item.id, render(item)]));
   const sampling: SamplingParams = { ...suite.sampling, ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };

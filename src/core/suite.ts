@@ -2,6 +2,7 @@
 // Paths inside a suite file are relative to that file, so suites travel with their data.
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import type { DatasetSpec } from '../datasets/types.js';
 import { readYamlFile } from './yaml-config.js';
 
 export const samplingSchema = z.strictObject({
@@ -33,8 +34,15 @@ export const suiteSchema = z.strictObject({
   description: z.string().optional(),
   dataset: z.strictObject({
     format: z.enum(['medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'auto']).default('auto'),
+    /** A file (or, for MMLU, a folder of CSVs), relative to the suite file. */
     path: z.string().min(1),
     name: z.string().optional(),
+    /** MedMCQA: `cop` is 0-based (Hugging Face copy) or 1-based (original dev.json); auto detects and reports. */
+    copBase: z.union([z.literal(0), z.literal(1), z.literal('auto')]).optional(),
+    /** PubMedQA: test_ground_truth.json (relative to the suite file) to keep only the official test PMIDs. */
+    groundTruth: z.string().optional(),
+    /** MMLU folder: only these subjects (file name prefixes, e.g. anatomy). */
+    subjects: z.array(z.string().min(1)).optional(),
   }),
   /** Folder with question-types.yaml and templates/ (relative to the suite file). */
   prompts: z.string().default('prompts'),
@@ -67,5 +75,20 @@ export async function loadSuite(file: string): Promise<LoadedSuite> {
     file,
     datasetPath: resolve(base, cfg.dataset.path),
     promptsDir: resolve(base, cfg.prompts),
+  };
+}
+
+/** The loader's spec for a suite's dataset (format-specific options included). */
+export function datasetSpec(suite: LoadedSuite, o: { skipInvalid?: boolean; limit?: number }): DatasetSpec {
+  const d = suite.dataset;
+  return {
+    format: d.format,
+    path: suite.datasetPath,
+    name: d.name ?? suite.name,
+    ...(o.skipInvalid !== undefined ? { skipInvalid: o.skipInvalid } : {}),
+    ...(o.limit !== undefined ? { limit: o.limit } : {}),
+    ...(d.copBase !== undefined ? { copBase: d.copBase } : {}),
+    ...(d.groundTruth ? { groundTruthPath: resolve(dirname(resolve(suite.file)), d.groundTruth) } : {}),
+    ...(d.subjects ? { subjects: d.subjects } : {}),
   };
 }

@@ -104,7 +104,10 @@ export type FinishReason = 'stop' | 'length' | 'abort' | 'error';
 export interface Generation {
   /** Everything the model produced, reasoning included, exactly as generated. */
   rawText: string;
-  /** Reasoning the engine returned separately (reasoning_content); null when inline or absent. */
+  /**
+   * The reasoning, apart from the answer: as the engine returned it (reasoning_content, thought segments)
+   * or split from inline `<think>` tags; null when the model did not reason. `rawText` keeps both.
+   */
   reasoning: string | null;
   promptTokens: number | null;
   outputTokens: number | null;
