@@ -64,6 +64,27 @@ describe('medeval CLI', () => {
     expect(r.stderr).toMatch(new RegExp(`${profile}:4 field "threads"`));
   });
 
+  it('Ctrl-C stops sending, keeps what was journalled, writes the summary and exits 1 (interrupted)', async () => {
+    const dir = tempDir();
+    const out = join(dir, 'run');
+    const child = spawn(process.execPath, [...CLI, 'run', '--suite', writeSuite(dir), '--runner', writeRunnerProfile(dir, model), '--out', out, '--no-cache'],
+      { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitForFile(out, () => existsSync(join(out, 'results.jsonl')) && readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').length > 3);
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(stderr).toContain('stopping after the current request');
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.status).toBe('interrupted');
+    const kept = journal(out);
+    expect(kept.length).toBeGreaterThanOrEqual(3);
+    expect(kept.length).toBeLessThan(60);
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+    expect(summary.run.accuracy.overall.scored).toBe(kept.length);
+  }, 60_000);
+
   it('survives kill -9 mid-run: --resume completes it with no item lost or duplicated, same as an uninterrupted run', async () => {
     const dir = tempDir();
     const suite = writeSuite(dir);
