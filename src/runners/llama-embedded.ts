@@ -161,11 +161,17 @@ export class LlamaEmbeddedRunner implements Runner {
     });
     const timer = new StreamTimer();
     const splitter = new InlineThinkSplitter(false);
+    // rawText is the output in the order it was generated; thought segments (reasoning-aware chat
+    // wrappers such as DeepSeek's) are put back inside <think>...</think>, left open if the budget ran out.
+    let rawText = '';
     let reasoning = '';
-    let answer = '';
-    let sawSegment = false;
-    let inThought = false;
+    let sawReasoning = false;
+    let thoughtOpen = false;
     let outputTokens = 0;
+    const closeThought = () => {
+      if (thoughtOpen) rawText += '</think>';
+      thoughtOpen = false;
+    };
     const s = req.sampling;
     const grammar = req.constrain ? await this.grammarFor(req.constrain) : undefined;
     timer.start();
@@ -184,34 +190,35 @@ export class LlamaEmbeddedRunner implements Runner {
           const at = performance.now();
           outputTokens += chunk.tokens.length;
           if (chunk.type === 'segment' && chunk.segmentType === 'thought') {
-            sawSegment = true;
-            inThought = chunk.segmentEndTime == null;
+            sawReasoning = true;
+            if (!thoughtOpen) rawText += '<think>';
+            thoughtOpen = true;
+            rawText += chunk.text;
             reasoning += chunk.text;
             timer.chunk('reasoning', chunk.text, at);
+            if (chunk.segmentEndTime != null) closeThought();
             return;
           }
-          inThought = false;
-          // Models without a reasoning-aware wrapper write <think> inline: split it here.
+          closeThought();
+          rawText += chunk.text;
+          // Models without a reasoning-aware wrapper write <think> inline: split it for timing.
           const part = splitter.feed(chunk.text);
           reasoning += part.reasoning;
-          answer += part.answer;
+          if (part.reasoning) sawReasoning = true;
           if (part.reasoning) timer.chunk('reasoning', part.reasoning, at);
           if (part.answer) timer.chunk('answer', part.answer, at);
         },
       });
       const rest = splitter.flush();
       reasoning += rest.reasoning;
-      answer += rest.answer;
-      const stillThinking = inThought || splitter.inReasoning;
       const finishReason: FinishReason =
         res.stopReason === 'maxTokens' ? 'length' : res.stopReason === 'abort' ? 'abort' : 'stop';
-      // Keep the model's output whole: reasoning inside <think>, unterminated when the budget ran out.
-      const hadReasoning = sawSegment || reasoning.length > 0 || splitter.inReasoning;
-      const rawText = hadReasoning ? `<think>${reasoning}${stillThinking ? '' : '</think>'}${answer}` : answer;
+      // A thought segment still open at a normal stop was closed by the wrapper; at the budget it stays open.
+      if (finishReason !== 'length') closeThought();
       const promptTokens = this.sequence.contextTokens.length - outputTokens;
       return {
         rawText,
-        reasoning: hadReasoning ? reasoning : null,
+        reasoning: sawReasoning || splitter.inReasoning ? reasoning : null,
         promptTokens: promptTokens > 0 ? promptTokens : null,
         outputTokens,
         tokenSource: 'engine',
