@@ -20,5 +20,7 @@ export function exitCodeFor(e: unknown): number {
 export function describeError(e: unknown): string {
   if (e instanceof InputError || e instanceof CheckFailed) return e.message;
   const err = e as Error;
-  return err?.stack ?? String(e);
+  // A stack trace helps a bug report, not a user: shown only with MEDEVAL_DEBUG=1.
+  if (process.env.MEDEVAL_DEBUG) return err?.stack ?? String(e);
+  return `${err?.message ?? String(e)}\n  (set MEDEVAL_DEBUG=1 for the stack trace)`;
 }

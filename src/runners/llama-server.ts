@@ -182,7 +182,7 @@ export class LlamaServerRunner implements Runner {
       baseUrl = profile.baseUrl!.replace(/\/+$/, '');
       const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
       try {
-        await waitForHealth(`${baseUrl}/health`, profile.startupTimeoutMs, { headers });
+        await waitForHealth(`${baseUrl}/health`, profile.startupTimeoutMs, { headers, refusedLimitMs: 10_000 });
       } catch (e) {
         if (e instanceof HealthTimeoutError) {
           throw new Error(`llama-server at ${baseUrl} is not ready: ${e.message}\n  hint: start it first, or check baseUrl in the runner profile`);

@@ -233,11 +233,20 @@ export class HealthTimeoutError extends Error {}
 export async function waitForHealth(
   url: string,
   timeoutMs: number,
-  opts: { headers?: Record<string, string>; died?: () => Error | null; wake?: Promise<unknown>; signal?: AbortSignal } = {},
+  opts: {
+    headers?: Record<string, string>;
+    died?: () => Error | null;
+    wake?: Promise<unknown>;
+    signal?: AbortSignal;
+    /** Attached servers: give up once nothing has listened on the port for this long (default: wait the whole timeout). */
+    refusedLimitMs?: number;
+  } = {},
 ): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
+  const start = performance.now();
+  const deadline = start + timeoutMs;
   let lastStatus = 'no answer yet';
   let delay = 25;
+  let answeredOnce = false;
   while (true) {
     const dead = opts.died?.();
     if (dead) throw dead;
@@ -248,12 +257,16 @@ export async function waitForHealth(
       const res = await fetch(url, { headers: opts.headers, signal: AbortSignal.timeout(Math.ceil(Math.max(1, Math.min(2000, remaining)))) });
       await res.arrayBuffer();
       if (res.status === 200) return;
+      answeredOnce = true;
       lastStatus = `HTTP ${res.status}`;
     } catch (e) {
       // A poll cut short by our own deadline says nothing new: keep the last real answer.
       if ((e as Error).name !== 'TimeoutError' || lastStatus === 'no answer yet') {
         const cause = (e as { cause?: { code?: string } }).cause;
         lastStatus = cause?.code ?? (e as Error).message;
+      }
+      if (!answeredOnce && lastStatus === 'ECONNREFUSED' && opts.refusedLimitMs !== undefined && performance.now() - start > opts.refusedLimitMs) {
+        throw new HealthTimeoutError(`nothing is listening at ${url} (connection refused for ${Math.round(opts.refusedLimitMs / 1000)} s)`);
       }
     }
     let timer: NodeJS.Timeout | undefined;

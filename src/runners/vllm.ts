@@ -109,7 +109,7 @@ export class VllmRunner implements Runner {
     } else {
       baseUrl = profile.baseUrl!.replace(/\/+$/, '');
       try {
-        await waitForHealth(`${baseUrl}/health`, profile.startupTimeoutMs, { headers });
+        await waitForHealth(`${baseUrl}/health`, profile.startupTimeoutMs, { headers, refusedLimitMs: 10_000 });
       } catch (e) {
         if (e instanceof HealthTimeoutError) {
           throw new Error(`vLLM at ${baseUrl} is not ready: ${e.message}\n  hint: start it first (vllm serve ...), or check baseUrl in the runner profile`);
