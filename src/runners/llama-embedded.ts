@@ -19,7 +19,7 @@ import { ProcessMemorySampler } from '../metrics/process-memory.js';
 export const llamaEmbeddedProfileSchema = z.strictObject({
   kind: z.literal('llama-cpp-embedded'),
   label: z.string().min(1),
-  /** Path to a .gguf file (relative paths resolve against the profile file's folder or the cwd). */
+  /** Path to a .gguf file (./ and ../ paths resolve against the profile file's folder, others as written). */
   model: z.string().min(1),
   /** CPU threads for generation; set explicitly: node-llama-cpp's default is slow on small machines. */
   threads: z.number().int().positive().default(2),
