@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { InputError } from '../core/errors.js';
 import type { ChatMessage, FinishReason, GenerateRequest, Generation, SamplingParams, TokenCountSource } from '../core/types.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
+import { createHttpFetch } from './http-fetch.js';
 import { RequestError, withRetry, type RetryOptions } from './retry.js';
 
 export type ApiKind = 'chat' | 'completions';
@@ -28,7 +29,11 @@ export function resolveApiKey(envName: string | undefined, field = 'apiKeyEnv'):
   return v;
 }
 
-/** One SDK client per server. The SDK's own retries are off: retry.ts decides. */
+/**
+ * One SDK client per server. The SDK's own retries are off: retry.ts decides. Requests go over
+ * http-fetch.ts (node:http keep-alive) unless a fetch is given: Node's fetch costs more CPU per request
+ * than the SDK and medeval together (bench/client-overhead.ts).
+ */
 export function createOpenAiClient(baseUrl: string, apiKey: string | null, fetchImpl?: typeof fetch): OpenAI {
   return new OpenAI({
     baseURL: `${baseUrl.replace(/\/+$/, '')}/v1`,
@@ -37,7 +42,7 @@ export function createOpenAiClient(baseUrl: string, apiKey: string | null, fetch
     ...(apiKey ? {} : { defaultHeaders: { Authorization: null } }),
     maxRetries: 0,
     timeout: 24 * 3600 * 1000, // retry.ts enforces the real per-request timeout over the whole stream
-    fetch: keepErrorBodies(fetchImpl ?? fetch),
+    fetch: keepErrorBodies(fetchImpl ?? createHttpFetch()),
   });
 }
 

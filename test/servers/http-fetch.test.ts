@@ -1,0 +1,181 @@
+// The node:http transport under the openai SDK, against real HTTP servers on loopback, side by side
+// with Node's own fetch where both must agree.
+import { afterEach, describe, expect, it } from 'vitest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHttpFetch } from '../../src/runners/http-fetch.js';
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+async function serve(handler: http.RequestListener): Promise<{ base: string; server: http.Server }> {
+  const server = http.createServer(handler);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let s = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (s += c));
+    req.on('end', () => resolve(s));
+  });
+}
+
+/** Rejection reason of a promise, or a marker when it resolved. */
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  return 'resolved';
+}
+
+describe('http-fetch', () => {
+  it('sends method, headers and body, and gives status, headers and body as Node fetch does', async () => {
+    const { base } = await serve(async (req, res) => {
+      const body = await readBody(req);
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('X-Request-Id', 'abc');
+      res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+      res.statusCode = req.url === '/missing' ? 404 : 200;
+      res.end(JSON.stringify({ method: req.method, url: req.url, auth: req.headers.authorization ?? null, type: req.headers['content-type'], body }));
+    });
+    const ours = createHttpFetch();
+    for (const path of ['/v1/chat/completions?x=1', '/missing']) {
+      const init = { method: 'post', headers: new Headers({ Authorization: 'Bearer k', 'Content-Type': 'application/json' }), body: '{"é":1}' };
+      const [a, b] = [await ours(`${base}${path}`, init), await fetch(`${base}${path}`, init)];
+      expect(a.status).toBe(b.status);
+      expect(a.ok).toBe(b.ok);
+      expect(a.statusText).toBe(b.statusText);
+      expect(a.url).toBe(b.url);
+      expect(a.headers.get('x-request-id')).toBe('abc');
+      expect(a.headers.get('set-cookie')).toBe(b.headers.get('set-cookie'));
+      expect(await a.json()).toEqual(await b.json());
+    }
+    const echoed = (await (await ours(`${base}/x`, { method: 'POST', body: '{"é":1}', headers: { 'content-type': 'application/json' } })).json()) as { body: string; method: string };
+    expect(echoed).toMatchObject({ method: 'POST', body: '{"é":1}' });
+  });
+
+  it('hands each chunk to the reader as it arrives, not when the response ends', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const { base } = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+      void released.then(() => res.end('data: 2\n\n'));
+    });
+    const res = await createHttpFetch()(`${base}/s`, { method: 'POST', body: '{}' });
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    // The server holds the rest until the first chunk has been read: a buffering transport would hang here.
+    expect(dec.decode((await reader.read()).value)).toBe('data: 1\n\n');
+    release();
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += dec.decode(r.value);
+    expect(rest).toBe('data: 2\n\n');
+  });
+
+  it('reuses one kept-alive connection for sequential requests', async () => {
+    let connections = 0;
+    const { server, base } = await serve((_req, res) => res.end('ok'));
+    server.on('connection', () => connections++);
+    const f = createHttpFetch();
+    for (let i = 0; i < 5; i++) expect(await (await f(`${base}/`, {})).text()).toBe('ok');
+    expect(connections).toBe(1);
+  });
+
+  it('rejects with the abort reason when aborted before the answer, and the server sees the request closed', async () => {
+    let closed!: () => void;
+    const serverSawClose = new Promise<void>((r) => (closed = r));
+    let arrived!: () => void;
+    const requestArrived = new Promise<void>((r) => (arrived = r));
+    const { base } = await serve((req) => {
+      req.socket.once('close', closed);
+      arrived();
+    });
+    const controller = new AbortController();
+    const pending = createHttpFetch()(`${base}/slow`, { method: 'POST', body: '{}', signal: controller.signal });
+    await requestArrived;
+    const reason = new Error('no complete answer within 5 ms');
+    controller.abort(reason);
+    expect(await rejection(pending)).toBe(reason);
+    await serverSawClose;
+    // Already aborted: never sent.
+    expect(await rejection(createHttpFetch()(`${base}/x`, { signal: controller.signal }))).toBe(reason);
+  });
+
+  it('errors the body stream when aborted mid-body', async () => {
+    const { base } = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: 1\n\n');
+    });
+    const controller = new AbortController();
+    const res = await createHttpFetch()(`${base}/s`, { signal: controller.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    const reason = new Error('stop');
+    controller.abort(reason);
+    expect(await rejection(reader.read())).toBe(reason);
+  });
+
+  it('a connection cut mid-body is an error ("terminated"), never a short answer', async () => {
+    const { base } = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+      res.write('data: 1\n\n', () => res.socket!.destroy());
+    });
+    const res = await createHttpFetch()(`${base}/s`, {});
+    const text = rejection(res.text());
+    const e = (await text) as TypeError;
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.message).toMatch(/terminated/);
+  });
+
+  it('a refused connection rejects like undici: TypeError "fetch failed" with the socket error as cause', async () => {
+    const { base, server } = await serve(() => {});
+    await new Promise((r) => server.close(r));
+    servers.length = 0;
+    const e = (await rejection(createHttpFetch()(`${base}/`, {}))) as TypeError & { cause: NodeJS.ErrnoException };
+    expect(e).toBeInstanceOf(TypeError);
+    expect(e.message).toBe('fetch failed');
+    expect(e.cause.code).toBe('ECONNREFUSED');
+  });
+
+  it('gives a null body for 204 and passes bodies it does not handle to Node fetch', async () => {
+    const { base } = await serve(async (req, res) => {
+      if (req.url === '/none') {
+        res.statusCode = 204;
+        res.end();
+        return;
+      }
+      res.end(`got ${await readBody(req)}`);
+    });
+    const f = createHttpFetch();
+    const none = await f(`${base}/none`, { method: 'DELETE' });
+    expect(none.status).toBe(204);
+    expect(none.body).toBeNull();
+    const streamed = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(new TextEncoder().encode('streamed'));
+        c.close();
+      },
+    });
+    const res = await f(`${base}/echo`, { method: 'POST', body: streamed, duplex: 'half' } as RequestInit);
+    expect(await res.text()).toBe('got streamed');
+    expect(await (await f(new Request(`${base}/echo`, { method: 'POST', body: 'req' }))).text()).toBe('got req');
+  });
+
+  it('reads a body much larger than the stream buffer completely and in order', async () => {
+    const big = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = i % 251;
+    const { base } = await serve((_req, res) => res.end(big));
+    const got = Buffer.from(await (await createHttpFetch()(`${base}/big`, {})).arrayBuffer());
+    expect(got.length).toBe(big.length);
+    expect(got.equals(big)).toBe(true);
+  });
+});
