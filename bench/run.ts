@@ -1,9 +1,10 @@
 // `npm run bench [-- NAME...]`: runs the benchmarks one after another (or only those named), prints one
 // table per benchmark and writes reports/bench/<name>.json and reports/bench/summary.json (the machine,
-// its load average at start, node version, date, and each benchmark's duration and targets).
+// its load average at start, node version, date, and each benchmark's duration and targets). Running only
+// some benchmarks updates their entries in summary.json and keeps the others' (each entry has its date).
 // Benchmarks measure; they are not tests: a missed target is printed as MISS and does not fail the run.
 // A benchmark that throws is reported and the others still run; then the exit code is 1.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { clientOverhead } from './client-overhead.js';
@@ -49,6 +50,20 @@ interface SummaryEntry {
   durationS: number;
   targets?: BenchResult['targets'];
   error?: string;
+  finishedAt?: string;
+}
+
+/** Entries of an earlier summary.json for benchmarks not run now (an unreadable file keeps nothing). */
+function earlierEntries(file: string, runNow: Set<string>): SummaryEntry[] {
+  if (!existsSync(file)) return [];
+  try {
+    const prev = JSON.parse(readFileSync(file, 'utf8')) as { benchmarks?: SummaryEntry[]; finishedAt?: string };
+    return (prev.benchmarks ?? [])
+      .filter((e) => !runNow.has(e.name) && BENCHMARKS.some((b) => b.name === e.name))
+      .map((e) => ({ ...e, finishedAt: e.finishedAt ?? prev.finishedAt }));
+  } catch {
+    return [];
+  }
 }
 
 async function main(): Promise<void> {
@@ -84,17 +99,19 @@ async function main(): Promise<void> {
         createdAt: new Date().toISOString(),
       });
       console.log(`(${durationS} s, wrote ${file})\n`);
-      entries.push({ name: b.name, file, ok: true, durationS, ...(res.targets ? { targets: res.targets } : {}) });
+      entries.push({ name: b.name, file, ok: true, durationS, ...(res.targets ? { targets: res.targets } : {}), finishedAt: new Date().toISOString() });
     } catch (e) {
       const durationS = round((performance.now() - start) / 1000, 1);
       const error = e instanceof Error ? (e.stack ?? e.message) : String(e);
       console.error(`${b.name} FAILED after ${durationS} s: ${error}\n`);
-      entries.push({ name: b.name, file: null, ok: false, durationS, error: e instanceof Error ? e.message : String(e) });
+      entries.push({ name: b.name, file: null, ok: false, durationS, error: e instanceof Error ? e.message : String(e), finishedAt: new Date().toISOString() });
     }
   }
   const totalS = round((performance.now() - t0) / 1000, 1);
   const summaryFile = join(OUT_DIR, 'summary.json');
-  writeJson(summaryFile, { machine, benchmarks: entries, totalDurationS: totalS, finishedAt: new Date().toISOString() });
+  const kept = earlierEntries(summaryFile, new Set(entries.map((e) => e.name)));
+  const all = [...entries, ...kept].sort((a, b) => BENCHMARKS.findIndex((x) => x.name === a.name) - BENCHMARKS.findIndex((x) => x.name === b.name));
+  writeJson(summaryFile, { machine, benchmarks: all, totalDurationS: totalS, finishedAt: new Date().toISOString() });
   const failed = entries.filter((e) => !e.ok);
   console.log(`${entries.length} benchmark(s) in ${totalS} s${failed.length ? `, ${failed.length} failed (${failed.map((f) => f.name).join(', ')})` : ''}; wrote ${summaryFile}`);
   if (failed.length) process.exitCode = 1;
