@@ -19,6 +19,7 @@ import { ResponseCache } from './response-cache.js';
 import { RunHealth } from './run-health.js';
 import { runWithLoad, type LoadProfile } from './load-profile.js';
 import { MEDEVAL_VERSION } from './version.js';
+import { portablePath } from './portable-path.js';
 
 export interface RunOptions {
   suite: string | LoadedSuite;
@@ -171,16 +172,16 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     label: model.label,
     suite: {
       name: suite.name,
-      file: suite.file,
+      file: portablePath(suite.file),
       dataset: dataset.name,
-      datasetFiles: dataset.files,
+      datasetFiles: dataset.files.map((f) => portablePath(f)),
       datasetHash: dataset.sha256,
       items: dataset.items.length,
       smokeTest: suite.smokeTest,
       answerConstraint: suite.answerConstraint,
     },
-    runner: { kind: runner.kind, profileFile: opts.runner.file },
-    model,
+    runner: { kind: runner.kind, profileFile: opts.runner.file === null ? null : portablePath(opts.runner.file) },
+    model: model.modelPath ? { ...model, modelPath: portablePath(model.modelPath) } : model,
     sampling,
     samples,
     seed,
@@ -298,6 +299,14 @@ function mergeMemory(prev: MemoryReport | undefined, now: MemoryReport): MemoryR
   };
 }
 
+const QUESTION_EXCERPT_CHARS = 300;
+
+/** The stem as reports show it: one line, at most QUESTION_EXCERPT_CHARS characters. */
+export function questionExcerpt(question: string): string {
+  const flat = question.replace(/\s+/g, ' ').trim();
+  return flat.length <= QUESTION_EXCERPT_CHARS ? flat : `${flat.slice(0, QUESTION_EXCERPT_CHARS - 1).trimEnd()}…`;
+}
+
 async function runItem(
   runner: Runner,
   cache: ResponseCache | null,
@@ -320,6 +329,7 @@ async function runItem(
     typeReason: rendered.typeReason,
     template: rendered.template,
     prompt: rendered.prompt,
+    question: questionExcerpt(item.question),
     gold: item.answer,
   };
   try {

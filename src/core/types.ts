@@ -199,6 +199,8 @@ export interface ItemResult {
   typeReason: string;
   template: string;
   prompt: string;
+  /** The question stem, whitespace collapsed, cut at 300 characters: for flip lists and spreadsheets. */
+  question?: string;
   gold: Letter;
   rawOutput: string;
   reasoning: string | null;

@@ -26,6 +26,7 @@ import type { LoadedRun } from '../report/run-folder.js';
 import { DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { wilsonInterval } from '../stats/proportion.js';
 import { newcombeDifference, twoProportionP } from './unpaired.js';
+import { portablePath } from '../core/portable-path.js';
 
 export const GATE_SCHEMA_VERSION = 'medeval.gate/1' as const;
 export const DEFAULT_MAX_ERROR_RATE = 0.05;
@@ -261,7 +262,7 @@ function runSide(run: LoadedRun): GateRunSide {
   const scores = passAt1Scores(run.results);
   return {
     label: run.manifest.label,
-    folder: run.dir,
+    folder: run.dir === null ? null : portablePath(run.dir),
     status: run.manifest.status,
     items: itemScores(run.results).size,
     requests: run.results.length,

@@ -31,6 +31,7 @@ import {
   type RunReport,
 } from './model.js';
 import type { LoadedRun } from './run-folder.js';
+import { portablePath } from '../core/portable-path.js';
 
 export interface PairSpec {
   /** Run ids (labels, "#2" suffix for repeats) or 0-based indices into `runs`. */
@@ -131,6 +132,7 @@ function buildItemTable(loaded: LoadedRun[], runs: RunReport[]): ItemTable {
         row = {
           itemId: r.itemId,
           sample: r.sample,
+          ...(r.question !== undefined ? { question: r.question } : {}),
           ...(r.step !== undefined ? { step: r.step } : {}),
           questionType: r.questionType,
           gold: r.gold,
@@ -138,6 +140,7 @@ function buildItemTable(loaded: LoadedRun[], runs: RunReport[]): ItemTable {
         };
         rows.set(key, row);
       }
+      if (row.question === undefined && r.question !== undefined) row.question = r.question;
       row.cells[k] = itemCell(r);
     }
   });
@@ -286,7 +289,7 @@ function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
   return {
     id,
     label: m.label,
-    folder: run.dir,
+    folder: run.dir === null ? null : portablePath(run.dir),
     createdAt: m.createdAt,
     finishedAt: m.finishedAt ?? null,
     status: m.status,
@@ -353,6 +356,7 @@ function comparePair(bRun: LoadedRun, bRep: RunReport, cRun: LoadedRun, cRep: Ru
     const first = p.base[0]!;
     const item: FlippedItem = {
       itemId: p.itemId,
+      ...(first.question !== undefined ? { question: first.question } : p.comp[0]?.question !== undefined ? { question: p.comp[0].question } : {}),
       ...(first.step !== undefined ? { step: first.step } : {}),
       questionType: first.questionType,
       gold: first.gold,

@@ -18,18 +18,19 @@ export function csvLine(fields: Array<string | number | boolean | null | undefin
   return fields.map(csvField).join(',') + '\r\n';
 }
 
-/** Per item: id, sample, step, type, gold, then for each run letter/status/correct/E2EL/TTFT/tokens. */
+/** Per item: id, sample, step, type, gold, question excerpt, then for each run letter/status/correct/E2EL/TTFT/tokens/cached. */
 export function renderResultsCsv(model: ReportModel): string {
   const table = model.items;
   if (!table) throw new Error('the report was built without the item table (includeItems: false); results.csv needs it');
-  const perRun = ['letter', 'status', 'correct', 'e2e_ms', 'ttft_ms', 'output_tokens'];
-  const header = ['item_id', 'sample', 'step', 'question_type', 'gold', ...table.runs.flatMap((id) => perRun.map((f) => `${id}_${f}`))];
+  // cached: the answer came from the response cache, so its latency is an earlier run's (left out of figures).
+  const perRun = ['letter', 'status', 'correct', 'e2e_ms', 'ttft_ms', 'output_tokens', 'cached'];
+  const header = ['item_id', 'sample', 'step', 'question_type', 'gold', 'question', ...table.runs.flatMap((id) => perRun.map((f) => `${id}_${f}`))];
   const parts: string[] = [csvLine(header)];
   for (const row of table.rows) {
-    const fields: Array<string | number | boolean | null | undefined> = [row.itemId, row.sample, row.step, row.questionType, row.gold];
+    const fields: Array<string | number | boolean | null | undefined> = [row.itemId, row.sample, row.step, row.questionType, row.gold, row.question];
     for (const cell of row.cells) {
-      if (!cell) fields.push('', 'missing', '', '', '', '');
-      else fields.push(cell.letter, cell.status, cell.correct, cell.e2eMs, cell.ttftMs, cell.outputTokens);
+      if (!cell) fields.push('', 'missing', '', '', '', '', '');
+      else fields.push(cell.letter, cell.status, cell.correct, cell.e2eMs, cell.ttftMs, cell.outputTokens, cell.cached === true);
     }
     parts.push(csvLine(fields));
   }

@@ -179,11 +179,11 @@ function flipsTable(pair: PairComparison): string {
   const rows = flips
     .map(
       ({ f, down }) =>
-        `<tr><td class="id">${esc(f.itemId)}</td><td>${f.step == null ? NA : esc(f.step)}</td><td>${esc(f.questionType)}</td><td>${letter(f.gold)}</td><td>${letter(f.baselineLetter)}</td><td>${letter(f.compressedLetter)}</td><td class="${down ? 'flip-down' : 'flip-up'}">${down ? 'right → wrong' : 'wrong → right'}</td></tr>`,
+        `<tr><td class="id">${esc(f.itemId)}</td><td>${f.question ? `<div class="question" title="${esc(f.question)}">${esc(f.question)}</div>` : NA}</td><td>${f.step == null ? NA : esc(f.step)}</td><td>${esc(f.questionType)}</td><td>${letter(f.gold)}</td><td>${letter(f.baselineLetter)}</td><td>${letter(f.compressedLetter)}</td><td class="${down ? 'flip-down' : 'flip-up'}">${down ? 'right → wrong' : 'wrong → right'}</td></tr>`,
     )
     .join('\n');
   return `<table class="flips"><caption>Flipped questions (${count(pair.rightToWrong.length)} right → wrong, ${count(pair.wrongToRight.length)} wrong → right)</caption>
-<thead><tr><th>Item id</th><th>Step</th><th>Question type</th><th>Gold</th><th>${esc(pair.baseline)}</th><th>${esc(pair.compressed)}</th><th>Change</th></tr></thead>
+<thead><tr><th>Item id</th><th>Question</th><th>Step</th><th>Question type</th><th>Gold</th><th>${esc(pair.baseline)}</th><th>${esc(pair.compressed)}</th><th>Change</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
 }
 

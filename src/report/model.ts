@@ -158,6 +158,8 @@ export interface RunReport {
 
 export interface FlippedItem {
   itemId: string;
+  /** Question stem excerpt (runs made before medeval stored it have none). */
+  question?: string;
   step?: string;
   questionType: QuestionType;
   gold: string;
@@ -285,6 +287,8 @@ export interface ItemTable {
   rows: Array<{
     itemId: string;
     sample: number;
+    /** Question stem excerpt (runs made before medeval stored it have none). */
+    question?: string;
     step?: string;
     questionType: QuestionType;
     gold: string;

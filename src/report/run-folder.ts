@@ -88,6 +88,7 @@ const resultSchema = z.looseObject({
   typeReason: z.string(),
   template: z.string(),
   prompt: z.string(),
+  question: z.string().optional(),
   gold: z.string().min(1),
   rawOutput: z.string(),
   reasoning: z.string().nullable(),

@@ -69,7 +69,10 @@ describe('renderHtml', () => {
       expect(html).toContain(`<span class="badge ${verdict}">`);
     }
     expect(html).toContain('Flipped questions (6 right → wrong, 3 wrong → right)');
-    expect(html).toMatch(/<td class="id">medqa-test-0007<\/td><td>step2&amp;3<\/td><td>management<\/td><td><code>B<\/code><\/td><td><code>D<\/code><\/td><td><code>B<\/code><\/td>/);
+    expect(html).toContain('<td class="id">medqa-test-0008</td><td><span class="na">n/a</span></td><td>step2&amp;3</td>');
+    // The question excerpt (hostile here) is escaped in the cell and in its tooltip attribute.
+    const q = 'A 45-year-old man &lt;img src=x onerror=&quot;window.__pwned = 2&quot;&gt; &quot;quoted&quot;';
+    expect(html).toContain(`<td class="id">medqa-test-0007</td><td><div class="question" title="${q}">${q}</div></td><td>step2&amp;3</td><td>management</td><td><code>B</code></td><td><code>D</code></td><td><code>B</code></td>`);
     const canvases = [...html.matchAll(/<canvas id="chart-([a-z0-9-]+)"/g)].map((m) => m[1]);
     const data = JSON.parse(scripts(html)[0].body);
     expect(canvases.sort()).toEqual(data.charts.map((c: { id: string }) => c.id).sort());

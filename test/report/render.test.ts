@@ -34,8 +34,8 @@ function parseCsv(text: string): string[][] {
 
 function hostileModel() {
   const results = [
-    itemResult({ itemId: HOSTILE, step: 'step|1', gold: 'A', letter: 'A' }),
-    itemResult({ itemId: 'plain', gold: 'B', letter: 'C' }),
+    itemResult({ itemId: HOSTILE, step: 'step|1', gold: 'A', letter: 'A', question: `=cmd ${HOSTILE}` }),
+    itemResult({ itemId: 'plain', gold: 'B', letter: 'C', cached: true }),
     itemResult({ itemId: '=HYPERLINK("x")', gold: 'B', letter: 'B' }),
   ];
   const flipped = [
@@ -99,10 +99,14 @@ describe('renderers on hostile labels and item ids', () => {
 
   it('results.csv round-trips through an RFC 4180 parser with the hostile id intact', () => {
     const rows = parseCsv(renderResultsCsv(model));
-    expect(rows[0]!.slice(0, 5)).toEqual(['item_id', 'sample', 'step', 'question_type', 'gold']);
-    expect(rows[0]).toHaveLength(5 + 2 * 6);
+    expect(rows[0]!.slice(0, 6)).toEqual(['item_id', 'sample', 'step', 'question_type', 'gold', 'question']);
+    expect(rows[0]).toHaveLength(6 + 2 * 7);
     expect(rows[1]![0]).toBe(HOSTILE);
     expect(rows[1]![2]).toBe('step|1');
+    expect(rows[1]![5]).toBe(`'=cmd ${HOSTILE}`);
+    expect(rows[2]![5]).toBe('');
+    const cachedColumn = rows[0]!.indexOf(`base ${HOSTILE}_cached`);
+    expect(rows.slice(1).map((r) => r[cachedColumn])).toEqual(['false', 'true', 'false']);
     expect(rows[3]![0]).toBe('\'=HYPERLINK("x")');
     expect(rows.every((r) => r.length === rows[0]!.length)).toBe(true);
     const correctColumn = rows[0]!.indexOf('comp_4bit_correct');
