@@ -28,6 +28,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 /* An interval may go to its own line, but never breaks inside. */
 .ci { display: inline-block; white-space: nowrap; }
 /* Flip rows show two lines of the question; the whole excerpt is in the tooltip. */
+table.flips td.id { min-width: 10em; }
 div.question { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; min-width: 16em; }
 td.id, code { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 12.5px; overflow-wrap: anywhere; }
 table.claims th:nth-child(1) { width: 31%; }
