@@ -1,7 +1,7 @@
 // table.tex: booktabs tables ready to \input{} into a paper (needs \usepackage{booktabs}). Every text
 // that came from a dataset, a model or a label goes through escapeLatex.
 import { gb, ms, pct, pValue } from './format.js';
-import type { Interval, LatencyMetric, ReportModel } from './model.js';
+import type { ClaimCheck, Interval, LatencyMetric, ReportModel } from './model.js';
 
 const LATEX_SPECIALS: Record<string, string> = {
   '\\': '\\textbackslash{}',
@@ -37,6 +37,22 @@ function interval(i: Interval | null | undefined): string {
   if (!i) return 'n/a';
   if (i.lower === i.upper && i.lower === i.estimate) return p(i.estimate);
   return `${p(i.estimate)} [${p(i.lower)}, ${p(i.upper)}]`;
+}
+
+type ClaimUnit = NonNullable<ClaimCheck['unit']>;
+
+/** A claim's figure in its own unit (percent, ms or GB), as the Markdown and HTML reports print it. */
+function inUnit(x: number | null | undefined, unit: ClaimUnit): string {
+  if (unit === 'ms') return x == null ? 'n/a' : `${ms(x)} ms`;
+  if (unit === 'bytes') return x == null ? 'n/a' : `${gb(x)} GB`;
+  return p(x);
+}
+
+function intervalInUnit(i: Interval | null | undefined, unit: ClaimUnit): string {
+  if (unit === 'fraction') return interval(i);
+  if (!i) return 'n/a';
+  if (i.lower === i.upper && i.lower === i.estimate) return inUnit(i.estimate, unit);
+  return `${inUnit(i.estimate, unit)} [${inUnit(i.lower, unit)}, ${inUnit(i.upper, unit)}]`;
 }
 
 function tabular(caption: string, label: string, columns: string, header: string[], rows: string[][]): string {
@@ -87,7 +103,7 @@ export function renderLatex(model: ReportModel): string {
   if (model.claims.length) {
     // Every verdict carries its definition and rule right under it.
     const rows = model.claims.flatMap((c) => [
-      [escapeLatex(c.statement), p(c.claimed), interval(c.measured), escapeLatex(c.verdict)],
+      [escapeLatex(c.statement), inUnit(c.claimed, c.unit ?? 'fraction'), intervalInUnit(c.measured, c.unit ?? 'fraction'), escapeLatex(c.verdict)],
       [`\\multicolumn{4}{p{0.95\\linewidth}}{\\footnotesize Measured as ${escapeLatex(c.definition)}. Rule: ${escapeLatex(c.rule)}. ${escapeLatex(c.reason)}.}`],
     ]);
     out.push(tabular('The paper\'s claims checked against the measurements (95\\% intervals).', 'tab:medeval-claims', 'p{0.45\\linewidth}rrl',

@@ -8,6 +8,9 @@ import { csvField, renderResultsCsv, renderSummaryCsv } from '../../src/report/c
 import { parseReportJson, renderJson } from '../../src/report/json.js';
 import { escapeLatex, renderLatex } from '../../src/report/latex.js';
 import { escapeMarkdown, renderMarkdown } from '../../src/report/markdown.js';
+import { renderHtml } from '../../src/report/html.js';
+import type { ClaimCheck } from '../../src/report/model.js';
+import { fixtureReportModel } from './fixtures/report-model.js';
 import { reportFromRunFolders, writeReports } from '../../src/report/write.js';
 import { itemResult, loadedRun, manifest, memoryReport } from '../fixtures/runs/synthetic.js';
 
@@ -158,5 +161,25 @@ describe('writeReports / reportFromRunFolders', () => {
     const all = await writeReports(model, out);
     expect(all.map((f) => f.slice(out.length + 1))).toEqual(['report.json', 'report.md', 'results.csv', 'summary.csv', 'table.tex']);
     await expect(writeReports(model, out, { formats: ['pdf' as never] })).rejects.toThrow(/unknown report format "pdf"/);
+  });
+});
+
+describe('claims in their own unit', () => {
+  it('a claim measured in ms prints in ms in Markdown, LaTeX and HTML, never as a percentage', () => {
+    const base = fixtureReportModel();
+    const msClaim: ClaimCheck = {
+      ...base.claims[0]!,
+      id: 'ttft',
+      statement: 'TTFT under 250 ms',
+      claimed: 250,
+      unit: 'ms',
+      measured: { estimate: 212.5, lower: 200.25, upper: 230.75, confidence: 0.95, method: 'bootstrap' },
+    };
+    const model = { ...base, claims: [msClaim] };
+    expect(renderMarkdown(model)).toContain('| 250.0 ms | 212.5 ms [200.3 ms, 230.8 ms] |');
+    const tex = renderLatex(model);
+    expect(tex).toContain('TTFT under 250 ms & 250.0 ms & 212.5 ms [200.3 ms, 230.8 ms] &');
+    expect(tex).not.toContain('25000.0\\%');
+    expect(renderHtml(model)).toContain('213&nbsp;ms <span class="small ci">[200&nbsp;ms, 231&nbsp;ms]</span>');
   });
 });
