@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
 import { createHttpFetch } from '../../src/runners/http-fetch.js';
 
 const servers: http.Server[] = [];
@@ -177,5 +178,65 @@ describe('http-fetch', () => {
     const got = Buffer.from(await (await createHttpFetch()(`${base}/big`, {})).arrayBuffer());
     expect(got.length).toBe(big.length);
     expect(got.equals(big)).toBe(true);
+  });
+
+  it('asks for no compression, and still reads a gzip stream chunk by chunk when a server compresses', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let asked = '';
+    const { base } = await serve((req, res) => {
+      asked = String(req.headers['accept-encoding']);
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Content-Encoding': 'gzip' });
+      const gz = zlib.createGzip();
+      gz.pipe(res);
+      gz.write('data: 1\n\n');
+      gz.flush(zlib.constants.Z_SYNC_FLUSH);
+      void released.then(() => gz.end('data: 2\n\n'));
+    });
+    const res = await createHttpFetch()(`${base}/s`, { method: 'POST', body: '{}' });
+    expect(asked).toBe('identity');
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    expect(dec.decode((await reader.read()).value)).toBe('data: 1\n\n');
+    release();
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += dec.decode(r.value);
+    expect(rest).toBe('data: 2\n\n');
+  });
+
+  it('follows a redirect with the same method and body, as Node fetch does', async () => {
+    const seen: string[] = [];
+    const { base } = await serve(async (req, res) => {
+      const body = await readBody(req);
+      seen.push(`${req.method} ${req.url} ${body}`);
+      if (req.url === '/old') {
+        res.writeHead(307, { Location: '/v1/new' });
+        res.end();
+        return;
+      }
+      res.end('moved ok');
+    });
+    const res = await createHttpFetch()(`${base}/old`, { method: 'POST', body: '{"a":1}' });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('moved ok');
+    expect(seen).toEqual(['POST /old {"a":1}', 'POST /v1/new {"a":1}']);
+  });
+
+  it('turns a POST into a GET on 303, and gives up after 20 redirects', async () => {
+    const seen: string[] = [];
+    const { base } = await serve(async (req, res) => {
+      const body = await readBody(req);
+      seen.push(`${req.method} ${req.url} ${body} ${req.headers['content-type'] ?? '-'}`);
+      if (req.url === '/see-other') res.writeHead(303, { Location: '/result' }).end();
+      else if (req.url === '/loop') res.writeHead(302, { Location: '/loop' }).end();
+      else res.end('result');
+    });
+    const f = createHttpFetch();
+    const res = await f(`${base}/see-other`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } });
+    expect(await res.text()).toBe('result');
+    expect(seen).toEqual(['POST /see-other x text/plain', 'GET /result  -']);
+    const e = (await rejection(f(`${base}/loop`, {}))) as TypeError & { cause: Error };
+    expect(e.message).toBe('fetch failed');
+    expect(e.cause.message).toMatch(/more than 20 redirects/);
   });
 });
