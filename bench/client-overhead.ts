@@ -49,73 +49,65 @@ interface Sample {
 
 const REQUEST = { messages: [{ role: 'user' as const, content: 'Which option is correct? A, B, C or D.' }], sampling: { temperature: 0, topP: 1, maxTokens: 8 } };
 
-/** The bare loop: fetch, read the body, split SSE events, parse JSON, time first and last text chunk. */
-async function bareRequest(url: string): Promise<void> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ model: 'm', messages: REQUEST.messages, max_tokens: 8, temperature: 0, top_p: 1, stream: true, stream_options: { include_usage: true } }),
-  });
-  const reader = res.body!.getReader();
-  const dec = new TextDecoder();
-  let buf = '';
-  let text = '';
-  let first = -1;
-  let last = -1;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buf += dec.decode(value, { stream: true });
+const BARE_BODY = JSON.stringify({ model: 'm', messages: REQUEST.messages, max_tokens: 8, temperature: 0, top_p: 1, stream: true, stream_options: { include_usage: true } });
+
+/** What both bare loops do with the body: split SSE events, parse JSON, time the first and last text chunk. */
+class BareSseReader {
+  private buf = '';
+  private text = '';
+  private first = -1;
+  private last = -1;
+
+  push(s: string): void {
+    this.buf += s;
     let i: number;
-    while ((i = buf.indexOf('\n\n')) >= 0) {
-      const ev = buf.slice(0, i);
-      buf = buf.slice(i + 2);
+    while ((i = this.buf.indexOf('\n\n')) >= 0) {
+      const ev = this.buf.slice(0, i);
+      this.buf = this.buf.slice(i + 2);
       if (!ev.startsWith('data: ') || ev === 'data: [DONE]') continue;
       const j = JSON.parse(ev.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> };
       const c = j.choices?.[0]?.delta?.content;
       if (c) {
         const now = performance.now();
-        if (first < 0) first = now;
-        last = now;
-        text += c;
+        if (this.first < 0) this.first = now;
+        this.last = now;
+        this.text += c;
       }
     }
   }
-  if (!text || first < 0 || last < 0) throw new Error('bare client: no text');
+
+  get complete(): boolean {
+    return this.text.length > 0 && this.first >= 0 && this.last >= 0;
+  }
+}
+
+/** The bare loop: fetch, read the body as it comes. */
+async function bareRequest(url: string): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: BARE_BODY });
+  const reader = res.body!.getReader();
+  const dec = new TextDecoder();
+  const sse = new BareSseReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    sse.push(dec.decode(value, { stream: true }));
+  }
+  if (!sse.complete) throw new Error('bare client: no text');
 }
 
 /** The same loop over node:http with a keep-alive agent: no WHATWG streams, no SDK. */
 function bareHttpRequest(agent: http.Agent, url: URL): Promise<void> {
-  const payload = JSON.stringify({ model: 'm', messages: REQUEST.messages, max_tokens: 8, temperature: 0, top_p: 1, stream: true, stream_options: { include_usage: true } });
   return new Promise((resolve, reject) => {
-    const req = http.request({ agent, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BARE_BODY) };
+    const req = http.request({ agent, hostname: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers }, (res) => {
       res.setEncoding('utf8');
-      let buf = '';
-      let text = '';
-      let first = -1;
-      let last = -1;
-      res.on('data', (s: string) => {
-        buf += s;
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const ev = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          if (!ev.startsWith('data: ') || ev === 'data: [DONE]') continue;
-          const j = JSON.parse(ev.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> };
-          const c = j.choices?.[0]?.delta?.content;
-          if (c) {
-            const now = performance.now();
-            if (first < 0) first = now;
-            last = now;
-            text += c;
-          }
-        }
-      });
-      res.on('end', () => (text && first >= 0 && last >= 0 ? resolve() : reject(new Error('bare node:http client: no text'))));
+      const sse = new BareSseReader();
+      res.on('data', (s: string) => sse.push(s));
+      res.on('end', () => (sse.complete ? resolve() : reject(new Error('bare node:http client: no text'))));
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(payload);
+    req.end(BARE_BODY);
   });
 }
 
