@@ -16,6 +16,7 @@ import {
   type AccuracyMemoryPoint,
   type Distribution,
   type FlippedItem,
+  type FlipOutput,
   type Interval,
   type ItemCell,
   type ItemTable,
@@ -320,6 +321,24 @@ interface PairedItem {
 }
 
 /** Paired correctness of a question both runs scored: its one answer, or the majority vote. */
+const OUTPUT_EXCERPT_CHARS = 300;
+
+/** The reply as a flip list shows it: the text after the reasoning, one line, its last characters. */
+export function outputExcerpt(rawOutput: string): string {
+  const close = rawOutput.lastIndexOf('</think>');
+  const answer = close >= 0 ? rawOutput.slice(close + '</think>'.length) : rawOutput.replace(/^\s*<think>/, '');
+  const flat = answer.replace(/\s+/g, ' ').trim();
+  return flat.length <= OUTPUT_EXCERPT_CHARS ? flat : `…${flat.slice(flat.length - OUTPUT_EXCERPT_CHARS + 1).trimStart()}`;
+}
+
+/** The scored sample behind a voted letter (the first with that letter), as a flip shows it. */
+function flipOutput(samples: ItemResult[], letter: string | null): FlipOutput | undefined {
+  const scored = samples.filter(isScored);
+  const r = scored.find((x) => x.extracted.letter === letter) ?? scored[0];
+  if (!r) return undefined;
+  return { status: r.extracted.status, excerpt: outputExcerpt(r.rawOutput), reasoned: r.reasoning !== null || r.rawOutput.includes('<think>') };
+}
+
 function pairCorrect(samples: ItemResult[]): { correct: boolean; letter: string | null } {
   const vote = itemVote(samples)!;
   return { correct: vote.correct, letter: vote.letter };
@@ -363,6 +382,10 @@ function comparePair(bRun: LoadedRun, bRep: RunReport, cRun: LoadedRun, cRep: Ru
       baselineLetter: bPair[i]!.letter,
       compressedLetter: cPair[i]!.letter,
     };
+    const bOut = flipOutput(p.base, bPair[i]!.letter);
+    const cOut = flipOutput(p.comp, cPair[i]!.letter);
+    if (bOut) item.baselineOutput = bOut;
+    if (cOut) item.compressedOutput = cOut;
     (bPair[i]!.correct ? rightToWrong : wrongToRight).push(item);
   });
   const n = paired.length;

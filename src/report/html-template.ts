@@ -29,6 +29,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .ci { display: inline-block; white-space: nowrap; }
 /* Flip rows show two lines of the question; the whole excerpt is in the tooltip. */
 table.flips td.id { min-width: 10em; }
+details > summary { cursor: pointer; color: var(--accent); font-size: 12.5px; margin-top: 2px; }
+div.reply { margin: 4px 0 0; font-size: 13px; }
+div.reply blockquote { margin: 2px 0 6px; padding: 2px 8px; border-left: 3px solid var(--line); overflow-wrap: anywhere; }
 div.question { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; min-width: 16em; }
 td.id, code { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 12.5px; overflow-wrap: anywhere; }
 table.claims th:nth-child(1) { width: 31%; }

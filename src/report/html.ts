@@ -12,6 +12,8 @@ import type {
   AccuracyCell,
   ClaimCheck,
   Distribution,
+  FlippedItem,
+  FlipOutput,
   Interval,
   LatencyMetric,
   MemoryPartName,
@@ -170,6 +172,16 @@ function letter(l: string | null): string {
   return l == null ? '<span class="na">none</span>' : `<code>${esc(l)}</code>`;
 }
 
+/** Each model's reply to a flipped question, folded away under the question. */
+function flipReplies(pair: PairComparison, f: FlippedItem): string {
+  const reply = (label: string, o: FlipOutput | undefined) =>
+    o
+      ? `<div class="reply"><b>${esc(label)}</b> <span class="small muted">${esc(o.status)}${o.reasoned ? ', after its reasoning' : ''}</span><blockquote>${o.excerpt ? esc(o.excerpt) : '<span class="na">no answer text</span>'}</blockquote></div>`
+      : '';
+  if (!f.baselineOutput && !f.compressedOutput) return '';
+  return `<details><summary>replies</summary>${reply(pair.baseline, f.baselineOutput)}${reply(pair.compressed, f.compressedOutput)}</details>`;
+}
+
 function flipsTable(pair: PairComparison): string {
   const flips = [
     ...pair.rightToWrong.map((f) => ({ f, down: true })),
@@ -179,7 +191,7 @@ function flipsTable(pair: PairComparison): string {
   const rows = flips
     .map(
       ({ f, down }) =>
-        `<tr><td class="id">${esc(f.itemId)}</td><td>${f.question ? `<div class="question" title="${esc(f.question)}">${esc(f.question)}</div>` : NA}</td><td>${f.step == null ? NA : esc(f.step)}</td><td>${esc(f.questionType)}</td><td>${letter(f.gold)}</td><td>${letter(f.baselineLetter)}</td><td>${letter(f.compressedLetter)}</td><td class="${down ? 'flip-down' : 'flip-up'}">${down ? 'right → wrong' : 'wrong → right'}</td></tr>`,
+        `<tr><td class="id">${esc(f.itemId)}</td><td>${f.question ? `<div class="question" title="${esc(f.question)}">${esc(f.question)}</div>` : NA}${flipReplies(pair, f)}</td><td>${f.step == null ? NA : esc(f.step)}</td><td>${esc(f.questionType)}</td><td>${letter(f.gold)}</td><td>${letter(f.baselineLetter)}</td><td>${letter(f.compressedLetter)}</td><td class="${down ? 'flip-down' : 'flip-up'}">${down ? 'right → wrong' : 'wrong → right'}</td></tr>`,
     )
     .join('\n');
   return `<table class="flips"><caption>Flipped questions (${count(pair.rightToWrong.length)} right → wrong, ${count(pair.wrongToRight.length)} wrong → right)</caption>

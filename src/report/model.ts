@@ -165,6 +165,17 @@ export interface FlippedItem {
   gold: string;
   baselineLetter: string | null;
   compressedLetter: string | null;
+  /** What each model answered (the sample behind its voted letter): status and the end of its reply. */
+  baselineOutput?: FlipOutput;
+  compressedOutput?: FlipOutput;
+}
+
+export interface FlipOutput {
+  status: 'answered' | 'unparseable' | 'truncated';
+  /** The reply after any reasoning, one line, its last 300 characters (the answer is at the end). */
+  excerpt: string;
+  /** The reply had reasoning (`<think>` or a reasoning field); false: answer text only. */
+  reasoned: boolean;
 }
 
 /**

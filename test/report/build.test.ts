@@ -33,7 +33,12 @@ describe('buildReport on the fixture pair (numbers designed in make-fixtures.ts)
   it('paired comparison: common items, flips with ids, McNemar, difference, retention', () => {
     expect(cmp).toMatchObject({ baseline: 'baseline-f16', compressed: 'compressed-q4', itemsInCommon: 19, excludedForErrors: 1, onlyInBaseline: 0, onlyInCompressed: 0, bothRight: 12, bothWrong: 3 });
     expect(cmp.rightToWrong.map((f) => f.itemId)).toEqual(['q13', 'q14', 'q15']);
-    expect(cmp.wrongToRight).toEqual([{ itemId: 'q16', step: 'step2&3', questionType: 'basic_science', gold: 'A', baselineLetter: null, compressedLetter: 'A' }]);
+    expect(cmp.wrongToRight).toEqual([{
+      itemId: 'q16', step: 'step2&3', questionType: 'basic_science', gold: 'A', baselineLetter: null, compressedLetter: 'A',
+      // an unparseable reply is a flip as much as a wrong letter: the report shows what each model said
+      baselineOutput: { status: 'unparseable', excerpt: 'The answer is unclear.', reasoned: false },
+      compressedOutput: { status: 'answered', excerpt: 'Answer: A', reasoned: false },
+    }]);
     expect(cmp.agreementRate).toBeCloseTo(15 / 19, 12);
     expect(cmp.sameLetterRate).toBeCloseTo(13 / 19, 12);
     expect(cmp.mcnemar!.exactP).toBeCloseTo(0.625, 12); // 2 * P(X <= 1 | n = 4) = 2 * 5/16

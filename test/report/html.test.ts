@@ -72,7 +72,9 @@ describe('renderHtml', () => {
     expect(html).toContain('<td class="id">medqa-test-0008</td><td><span class="na">n/a</span></td><td>step2&amp;3</td>');
     // The question excerpt (hostile here) is escaped in the cell and in its tooltip attribute.
     const q = 'A 45-year-old man &lt;img src=x onerror=&quot;window.__pwned = 2&quot;&gt; &quot;quoted&quot;';
-    expect(html).toContain(`<td class="id">medqa-test-0007</td><td><div class="question" title="${q}">${q}</div></td><td>step2&amp;3</td><td>management</td><td><code>B</code></td><td><code>D</code></td><td><code>B</code></td>`);
+    expect(html).toMatch(new RegExp(`<td class="id">medqa-test-0007</td><td><div class="question" title="${q}">${q}</div><details>.*?</details></td><td>step2&amp;3</td><td>management</td><td><code>B</code></td><td><code>D</code></td><td><code>B</code></td>`));
+    // Each model's reply under the question, folded, escaped.
+    expect(html).toContain('<details><summary>replies</summary><div class="reply"><b>baseline-f16</b> <span class="small muted">answered, after its reasoning</span><blockquote>Answer: D &lt;/script&gt;&lt;script&gt;window.__pwned = 1&lt;/script&gt;</blockquote></div><div class="reply"><b>compressed-q4_0</b> <span class="small muted">answered</span><blockquote>Answer: B</blockquote></div></details>');
     const canvases = [...html.matchAll(/<canvas id="chart-([a-z0-9-]+)"/g)].map((m) => m[1]);
     const data = JSON.parse(scripts(html)[0].body);
     expect(canvases.sort()).toEqual(data.charts.map((c: { id: string }) => c.id).sort());

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { questionExcerpt } from '../../src/core/run.js';
 import { portablePath } from '../../src/core/portable-path.js';
-import { buildReport } from '../../src/report/build.js';
+import { buildReport, outputExcerpt } from '../../src/report/build.js';
 import { itemResult, loadedRun, manifest } from '../fixtures/runs/synthetic.js';
 
 describe('questionExcerpt', () => {
@@ -49,5 +49,30 @@ describe('portablePath', () => {
     expect(portablePath('/models/r1.gguf', '/home/me/proj')).toBe('/models/r1.gguf');
     expect(portablePath('/home/me/project2/x', '/home/me/proj')).toBe('/home/me/project2/x');
     expect(portablePath('runs/a', '/home/me/proj')).toBe('runs/a');
+  });
+});
+
+describe('flip replies', () => {
+  it('show the reply after the reasoning, its end when long, and the sample behind the voted letter', () => {
+    expect(outputExcerpt('<think>long\nthought</think>\n\nAnswer:  B')).toBe('Answer: B');
+    expect(outputExcerpt('<think>cut off in the middle of reason')).toBe('cut off in the middle of reason');
+    const long = `${'because '.repeat(60)}Answer: C`;
+    const e = outputExcerpt(long);
+    expect(e.length).toBeLessThanOrEqual(300);
+    expect(e.startsWith('…')).toBe(true);
+    expect(e.endsWith('Answer: C')).toBe(true);
+
+    const base = [itemResult({ itemId: 'q1', gold: 'A', letter: 'A', rawOutput: '<think>x</think>Answer: A' })];
+    const comp = [
+      itemResult({ itemId: 'q1', gold: 'A', letter: null, status: 'truncated', rawOutput: '<think>still thinking', sample: 0 }),
+      itemResult({ itemId: 'q1', gold: 'A', letter: 'D', rawOutput: 'Answer: D', sample: 1 }),
+      itemResult({ itemId: 'q1', gold: 'A', letter: 'D', rawOutput: 'So D.', sample: 2 }),
+    ];
+    const model = buildReport({ runs: [loadedRun(manifest('base'), base), loadedRun(manifest('comp'), comp)], resamples: 50 });
+    const flip = model.comparisons[0]!.rightToWrong[0]!;
+    expect(flip.baselineOutput).toEqual({ status: 'answered', excerpt: 'Answer: A', reasoned: true });
+    // majority D over three samples: the first sample that said D is the one shown
+    expect(flip.compressedLetter).toBe('D');
+    expect(flip.compressedOutput).toEqual({ status: 'answered', excerpt: 'Answer: D', reasoned: false });
   });
 });
