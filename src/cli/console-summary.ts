@@ -1,4 +1,5 @@
 // What `medeval compare`, `report` and `demo` print on the terminal: the side-by-side table and the claims.
+import { describeSlo } from '../metrics/goodput.js';
 import type { ReportModel } from '../report/model.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(d)}%`);
@@ -29,6 +30,13 @@ export function sideBySide(model: ReportModel): string {
   add('TTFT p50', (r) => ms(r.latency.ttftMs?.p50));
   add('TPOT mean', (r) => ms(r.latency.tpotMs?.mean));
   add('output tokens/s', (r) => (r.latency.outputTokenThroughputPerS == null ? 'n/a' : r.latency.outputTokenThroughputPerS.toFixed(1)));
+  const slo = model.settings.goodputSlo;
+  if (slo) {
+    add(`goodput req/s (${describeSlo(slo)})`, (r) => {
+      const g = r.latency.goodput;
+      return g ? `${g.perS == null ? 'n/a' : g.perS.toFixed(3)} (${g.good}/${g.completed} good)` : 'n/a';
+    });
+  }
   return table(rows);
 }
 
@@ -36,8 +44,10 @@ export function claimsTable(model: ReportModel): string {
   if (model.claims.length === 0) return '';
   const rows = [['claim', 'claimed', 'measured (95% CI)', 'verdict']];
   for (const c of model.claims) {
-    const m = c.measured ? `${pct(c.measured.estimate)} (${pct(c.measured.lower)} to ${pct(c.measured.upper)})` : 'n/a';
-    rows.push([c.id, pct(c.claimed), m, c.verdict]);
+    // A claim prints in its own unit (older reports have none: a fraction).
+    const f = c.unit === 'ms' ? ms : c.unit === 'bytes' ? mb : pct;
+    const m = c.measured ? `${f(c.measured.estimate)} (${f(c.measured.lower)} to ${f(c.measured.upper)})` : 'n/a';
+    rows.push([c.id, f(c.claimed), m, c.verdict]);
   }
   const reasons = model.claims.map((c) => `  ${c.id}: ${c.definition}\n    -> ${c.reason}`).join('\n');
   return `${table(rows)}\n${reasons}`;

@@ -2,6 +2,7 @@
 // in which order, and the claims to check. Paths are relative to the experiment file.
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { sloSchema, type Slo } from '../metrics/goodput.js';
 import { claimSpecSchema, type ClaimSpec } from '../report/claims.js';
 import { readYamlFile } from './yaml-config.js';
 
@@ -18,6 +19,8 @@ export const experimentSchema = z.strictObject({
   chunk: z.number().int().positive().default(10),
   seed: z.number().int().default(1234),
   claims: z.array(claimSpecSchema).min(1),
+  /** Service-level objectives for goodput (vLLM bench serve --goodput), in ms: { ttftMs, ttfoMs, tpotMs, e2eMs }. */
+  goodput: sloSchema.optional(),
 });
 
 export interface Experiment {
@@ -30,6 +33,7 @@ export interface Experiment {
   chunk: number;
   seed: number;
   claims: ClaimSpec[];
+  goodput: Slo | undefined;
 }
 
 export async function loadExperiment(file: string): Promise<Experiment> {
@@ -45,5 +49,6 @@ export async function loadExperiment(file: string): Promise<Experiment> {
     chunk: e.chunk,
     seed: e.seed,
     claims: e.claims,
+    goodput: e.goodput,
   };
 }

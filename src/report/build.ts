@@ -1,7 +1,7 @@
 // Builds the report model from loaded run folders: per-run accuracy, latency and memory; the paired
 // baseline-vs-compressed comparisons; the claims table; notes. Pure: the same runs, options and seed
 // always give the same model (no clock, no model calls).
-import type { ItemResult, MemoryFigure, RunManifest } from '../core/types.js';
+import type { GenerationTimings, ItemResult, MemoryFigure, RunManifest } from '../core/types.js';
 import { DEFAULT_CONFIDENCE, DEFAULT_SEED, groupByItem, isScored, itemScore, itemVote, latestRecords, scoreRun } from '../scoring/accuracy.js';
 import { DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { summarize } from '../stats/descriptive.js';
@@ -17,6 +17,7 @@ import {
   type Distribution,
   type FlippedItem,
   type FlipOutput,
+  type Goodput,
   type Interval,
   type ItemCell,
   type ItemTable,
@@ -33,6 +34,8 @@ import {
 } from './model.js';
 import type { LoadedRun } from './run-folder.js';
 import { portablePath } from '../core/portable-path.js';
+import { describeSlo, meetsSlo, sloSchema, type Slo } from '../metrics/goodput.js';
+import { wilsonInterval } from '../stats/proportion.js';
 
 export interface PairSpec {
   /** Run ids (labels, "#2" suffix for repeats) or 0-based indices into `runs`. */
@@ -53,6 +56,8 @@ export interface BuildOptions {
   generatedAt?: string | null;
   /** Include the per-item table (results.csv); true by default. */
   includeItems?: boolean;
+  /** Service-level objectives: each run gets a goodput figure (vLLM bench serve --goodput). */
+  goodput?: Slo;
 }
 
 /** Re-exported: the seed lives with the scoring it drives (src/scoring/accuracy.ts). */
@@ -62,6 +67,7 @@ interface Settings {
   seed: number;
   confidence: number;
   resamples: number;
+  goodput?: Slo;
 }
 
 export function buildReport(opts: BuildOptions): ReportModel {
@@ -69,6 +75,7 @@ export function buildReport(opts: BuildOptions): ReportModel {
     seed: opts.seed ?? DEFAULT_SEED,
     confidence: opts.confidence ?? DEFAULT_CONFIDENCE,
     resamples: opts.resamples ?? DEFAULT_RESAMPLES,
+    ...(opts.goodput ? { goodput: sloSchema.parse(opts.goodput) } : {}),
   };
   const loaded = opts.runs.map(oneRecordPerSample);
   const ids = uniqueIds(loaded.map((r) => r.manifest.label));
@@ -86,7 +93,7 @@ export function buildReport(opts: BuildOptions): ReportModel {
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt: opts.generatedAt ?? null,
-    settings: { seed: settings.seed, confidence: settings.confidence, bootstrapResamples: settings.resamples },
+    settings: { seed: settings.seed, confidence: settings.confidence, bootstrapResamples: settings.resamples, ...(settings.goodput ? { goodputSlo: settings.goodput } : {}) },
     runs,
     comparisons,
     claims,
@@ -191,7 +198,19 @@ function isMeasured(r: ItemResult): r is ItemResult & { timings: NonNullable<Ite
   return r.timings !== null && !r.error && r.cached !== true;
 }
 
-function buildLatency(run: LoadedRun): RunLatency {
+function buildGoodput(ok: ReadonlyArray<ItemResult & { timings: GenerationTimings }>, slo: Slo, durationMs: number | null, confidence: number): Goodput {
+  const good = ok.filter((r) => meetsSlo(r.timings, slo)).length;
+  return {
+    slo,
+    objectives: describeSlo(slo),
+    completed: ok.length,
+    good,
+    share: ok.length ? toInterval(wilsonInterval(good, ok.length, confidence), confidence, 'wilson') : null,
+    perS: durationMs && durationMs > 0 ? good / (durationMs / 1000) : null,
+  };
+}
+
+function buildLatency(run: LoadedRun, s: Settings): RunLatency {
   const ok = run.results.filter(isMeasured);
   const pick = (f: (r: ItemResult) => number | null | undefined) => {
     const out: number[] = [];
@@ -242,6 +261,7 @@ function buildLatency(run: LoadedRun): RunLatency {
     outputTokenThroughputPerS: tokens.length ? perS(totalTokens) : null,
     load: run.manifest.load,
     batchSizeOne: isBatchSizeOne(run.manifest.load),
+    ...(s.goodput ? { goodput: buildGoodput(ok, s.goodput, durationMs, s.confidence) } : {}),
   };
 }
 
@@ -303,7 +323,7 @@ function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
     seed: m.seed,
     configHash: m.configHash,
     accuracy: scoreRun(run.results, { samples: m.samples, seed: s.seed, confidence: s.confidence, resamples: s.resamples }),
-    latency: buildLatency(run),
+    latency: buildLatency(run, s),
     memory: buildMemory(m),
     finishReasons,
     reliability: buildReliability(run),

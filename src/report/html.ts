@@ -279,12 +279,26 @@ function latencySection(model: ReportModel, charts: ChartSpec[]): string {
     [
       table,
       `<table><caption>Load and throughput</caption><thead><tr><th>Run</th><th class="num">Requests</th><th class="num">Completed</th><th class="num">Failed</th><th class="num">Requests / s</th><th class="num">Output tokens / s</th><th>Load</th></tr></thead><tbody>${throughput}</tbody></table>`,
+      goodputTable(model),
       figure(charts, 'latency-cdf-e2el'),
       figure(charts, 'latency-cdf-ttft'),
       figure(charts, 'latency-percentiles-tpot'),
       figure(charts, 'latency-percentiles-itl'),
     ].join('\n'),
   );
+}
+
+/** Goodput per run, when the report was built with service-level objectives. */
+function goodputTable(model: ReportModel): string {
+  const runs = model.runs.filter((r) => r.latency.goodput);
+  if (!runs.length) return '';
+  const rows = runs
+    .map((r) => {
+      const g = r.latency.goodput!;
+      return `<tr><td>${esc(r.label)}</td><td class="num">${count(g.good)} / ${count(g.completed)}</td><td class="num">${g.share ? interval(g.share, (v) => pct(v)) : NA}</td><td class="num">${g.perS == null ? NA : g.perS.toFixed(3)}</td></tr>`;
+    })
+    .join('\n');
+  return `<table><caption>Goodput: completed requests meeting every objective (${esc(runs[0]!.latency.goodput!.objectives)}), as vLLM bench serve --goodput</caption><thead><tr><th>Run</th><th class="num">Good / completed</th><th class="num">Share [interval]</th><th class="num">Goodput (requests / s)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function memorySection(model: ReportModel, charts: ChartSpec[]): string {

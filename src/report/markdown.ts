@@ -123,6 +123,14 @@ function latencySection(model: ReportModel): string[] {
     r.latency.outputTokenThroughputPerS === null ? 'n/a' : r.latency.outputTokenThroughputPerS.toFixed(1),
     escapeMarkdown(r.latency.outputTokens.sources.join(', ') || 'n/a')]);
   out.push(table(['Run', 'Completed/requests', 'Requests/s', 'Output tokens/s', 'Token count source'], tput), '');
+  const withGoodput = model.runs.filter((r) => r.latency.goodput);
+  if (withGoodput.length) {
+    out.push(`Goodput (as vLLM \`bench serve --goodput\`): completed requests meeting every objective, ${escapeMarkdown(withGoodput[0]!.latency.goodput!.objectives)}.`, '');
+    out.push(table(['Run', 'Good/completed', 'Share (95% CI)', 'Goodput (requests/s)'], withGoodput.map((r) => {
+      const g = r.latency.goodput!;
+      return [escapeMarkdown(r.id), `${g.good}/${g.completed}`, pctInterval(g.share), g.perS === null ? 'n/a' : g.perS.toFixed(3)];
+    })), '');
+  }
   for (const c of model.comparisons) {
     if (!c.latency.length) continue;
     out.push(table(['Reduction ' + escapeMarkdown(`${c.baseline} -> ${c.compressed}`), 'Baseline mean', 'Compressed mean', 'Reduction (95% CI)', 'Resampling'],

@@ -5,6 +5,7 @@
 import type { McNemar } from '../stats/mcnemar.js';
 import type { Summary } from '../stats/descriptive.js';
 import type { FinishReason, MemoryFigure, ModelDescription, QuestionType, RunManifest, SamplingParams } from '../core/types.js';
+import type { Slo } from '../metrics/goodput.js';
 
 export const REPORT_SCHEMA_VERSION = 'medeval.report/1' as const;
 
@@ -102,6 +103,22 @@ export interface RunLatency {
   load: RunManifest['load'];
   /** True for the paper's latency setting: sequential requests, concurrency 1. */
   batchSizeOne: boolean;
+  /** Requests meeting every service-level objective; only when the report was built with some (--goodput). */
+  goodput?: Goodput;
+}
+
+/** vLLM's goodput (src/metrics/goodput.ts): completed requests meeting every objective, per second. */
+export interface Goodput {
+  slo: Slo;
+  /** "TTFT <= 2000 ms, TPOT <= 50 ms" */
+  objectives: string;
+  /** Measured requests (completed, not cached) and those meeting every objective. */
+  completed: number;
+  good: number;
+  /** good / completed with a Wilson interval; null when nothing completed. */
+  share: Interval | null;
+  /** good / run duration (s); null without a duration. */
+  perS: number | null;
 }
 
 export type MemoryPartName = 'weights' | 'context' | 'processPeak' | 'processRss' | 'gpuProcessPeak' | 'gpuDevice';
@@ -321,6 +338,8 @@ export interface ReportModel {
     seed: number;
     confidence: number;
     bootstrapResamples: number;
+    /** Service-level objectives the goodput figures use, when given. */
+    goodputSlo?: Slo;
   };
   runs: RunReport[];
   comparisons: PairComparison[];

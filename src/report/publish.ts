@@ -6,6 +6,7 @@ import { renderCharts } from './chart-render.js';
 import { writeHtml } from './html.js';
 import type { ReportModel } from './model.js';
 import { reportFromRunFolders } from './write.js';
+import type { Slo } from '../metrics/goodput.js';
 
 export interface PublishOptions {
   /** Claims file (YAML with a `claims:` list); default: the paper's three claims. */
@@ -14,6 +15,8 @@ export interface PublishOptions {
   seed?: number;
   charts?: boolean;
   html?: boolean;
+  /** Service-level objectives: a goodput figure per run. */
+  goodput?: Slo;
 }
 
 export async function publishReport(dirs: string[], outDir: string, o: PublishOptions = {}): Promise<{ model: ReportModel; files: string[] }> {
@@ -21,6 +24,7 @@ export async function publishReport(dirs: string[], outDir: string, o: PublishOp
   const { model, files } = await reportFromRunFolders(dirs, outDir, {
     claims,
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    ...(o.goodput ? { goodput: o.goodput } : {}),
     generatedAt: new Date().toISOString(),
   });
   if (o.html !== false) files.push(await writeHtml(model, join(outDir, 'report.html')));

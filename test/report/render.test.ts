@@ -11,6 +11,7 @@ import { escapeMarkdown, renderMarkdown } from '../../src/report/markdown.js';
 import { renderHtml } from '../../src/report/html.js';
 import type { ClaimCheck } from '../../src/report/model.js';
 import { fixtureReportModel } from './fixtures/report-model.js';
+import { claimsTable } from '../../src/cli/console-summary.js';
 import { reportFromRunFolders, writeReports } from '../../src/report/write.js';
 import { itemResult, loadedRun, manifest, memoryReport } from '../fixtures/runs/synthetic.js';
 
@@ -165,7 +166,7 @@ describe('writeReports / reportFromRunFolders', () => {
 });
 
 describe('claims in their own unit', () => {
-  it('a claim measured in ms prints in ms in Markdown, LaTeX and HTML, never as a percentage', () => {
+  it('a claim measured in ms prints in ms in Markdown, LaTeX, HTML and on the terminal, never as a percentage', () => {
     const base = fixtureReportModel();
     const msClaim: ClaimCheck = {
       ...base.claims[0]!,
@@ -181,5 +182,6 @@ describe('claims in their own unit', () => {
     expect(tex).toContain('TTFT under 250 ms & 250.0 ms & 212.5 ms [200.3 ms, 230.8 ms] &');
     expect(tex).not.toContain('25000.0\\%');
     expect(renderHtml(model)).toContain('213&nbsp;ms <span class="small ci">[200&nbsp;ms, 231&nbsp;ms]</span>');
+    expect(claimsTable(model)).toMatch(/ttft\s+250 ms\s+213 ms \(200 ms to 231 ms\)/);
   });
 });

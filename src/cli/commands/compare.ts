@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { runComparison } from '../../core/compare.js';
 import { InputError } from '../../core/errors.js';
 import { loadExperiment } from '../../core/experiment.js';
+import { parseSlo } from '../../metrics/goodput.js';
 import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption, withSigint } from '../options.js';
@@ -23,6 +24,7 @@ export function registerCompare(program: Command): void {
     .option('--samples <n>', 'samples per question', intOption)
     .option('--max-tokens <n>', "override the suite's max generated tokens", intOption)
     .option('--claims <file>', 'claims to check (default: the paper\'s three claims)')
+    .option('--goodput <slo>', "service-level objectives in ms for goodput, e.g. ttft:2000,tpot:50 (overrides the experiment's)")
     .option('--fresh', 'delete existing run folders under --out first (otherwise they are resumed)')
     .option('--skip-invalid', 'skip invalid dataset lines instead of refusing to start')
     .action(async (o) => {
@@ -35,6 +37,8 @@ export function registerCompare(program: Command): void {
           'pass --experiment suites/paper.yaml, or --suite, --baseline and --compressed');
       }
       const seed = o.seed ?? exp?.seed ?? 1234;
+      // Checked before any model runs, so a typo does not cost a whole comparison.
+      const goodput = o.goodput !== undefined ? parseSlo(o.goodput) : exp?.goodput;
       await withSigint(async (signal) => {
         const runs = await runComparison({
           suite, baseline, compressed, out: o.out, order: o.order ?? exp?.order, chunk: o.chunk ?? exp?.chunk,
@@ -42,7 +46,7 @@ export function registerCompare(program: Command): void {
           signal, log: (l) => process.stderr.write(l + '\n'),
         });
         const claims = o.claims ? undefined : exp?.claims;
-        const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { claimsFile: o.claims, claims, seed });
+        const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { claimsFile: o.claims, claims, seed, ...(goodput ? { goodput } : {}) });
         printReportSummary(model, o.out);
       });
     });

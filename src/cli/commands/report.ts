@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { parseSlo } from '../../metrics/goodput.js';
 import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption } from '../options.js';
@@ -11,11 +12,13 @@ export function registerReport(program: Command): void {
     .requiredOption('-o, --out <dir>', 'folder for the reports')
     .option('--claims <file>', "claims to check (YAML with a claims: list); default: the paper's three claims (suites/paper.yaml)")
     .option('--seed <n>', 'bootstrap seed (reports are reproducible)', intOption)
+    .option('--goodput <slo>', 'service-level objectives in ms for goodput, as vLLM bench serve: e.g. ttft:2000,tpot:50 (keys ttft, ttfo, tpot, e2el)')
     .option('--no-charts', 'skip the PNG/SVG charts')
     .option('--no-html', 'skip report.html')
     .action(async (runs: string[], o) => {
       const t0 = Date.now();
-      const { model } = await publishReport(runs, o.out, { claimsFile: o.claims, seed: o.seed, charts: o.charts, html: o.html });
+      const goodput = o.goodput === undefined ? undefined : parseSlo(o.goodput);
+      const { model } = await publishReport(runs, o.out, { claimsFile: o.claims, seed: o.seed, charts: o.charts, html: o.html, ...(goodput ? { goodput } : {}) });
       printReportSummary(model, o.out);
       process.stderr.write(`report built in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     });
