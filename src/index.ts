@@ -14,6 +14,8 @@ export { extractAnswer } from './scoring/extract.js';
 export { scoreRun, latestRecords, type ScoreOptions } from './scoring/accuracy.js';
 export { wilsonInterval } from './stats/proportion.js';
 export { StreamTimer, InlineThinkSplitter } from './metrics/stream-timer.js';
+export { parseSlo, meetsSlo, describeSlo, sloSchema, type Slo } from './metrics/goodput.js';
+export { createHttpFetch } from './runners/http-fetch.js';
 export { buildReport } from './report/build.js';
 export { readRunFolder } from './report/run-folder.js';
 export { publishReport } from './report/publish.js';
