@@ -10,11 +10,6 @@ import https from 'node:https';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
-export interface HttpFetchOptions {
-  /** Sockets per host; defaults to unlimited, as undici's pool does for HTTP/1.1. */
-  maxSockets?: number;
-}
-
 function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
@@ -112,10 +107,10 @@ function withoutBodyHeaders(h: RequestInit['headers']): Record<string, string> {
 }
 
 /** A `fetch` for string/URL inputs with string or byte bodies over node:http(s); others use global fetch. */
-export function createHttpFetch(opts: HttpFetchOptions = {}): typeof fetch {
-  const agentOpts = { keepAlive: true, ...(opts.maxSockets ? { maxSockets: opts.maxSockets } : {}) };
-  const httpAgent = new http.Agent(agentOpts);
-  const httpsAgent = new https.Agent(agentOpts);
+export function createHttpFetch(): typeof fetch {
+  // Keep-alive, sockets per host unlimited (as undici's pool for HTTP/1.1): the load profile caps concurrency.
+  const httpAgent = new http.Agent({ keepAlive: true });
+  const httpsAgent = new https.Agent({ keepAlive: true });
 
   const httpFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const body = init.body;
