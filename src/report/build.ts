@@ -35,6 +35,7 @@ import {
 import type { LoadedRun } from './run-folder.js';
 import { portablePath } from '../core/portable-path.js';
 import { describeSlo, meetsSlo, sloSchema, type Slo } from '../metrics/goodput.js';
+import { inFlightTimeline } from '../metrics/in-flight.js';
 import { wilsonInterval } from '../stats/proportion.js';
 
 export interface PairSpec {
@@ -262,6 +263,7 @@ function buildLatency(run: LoadedRun, s: Settings): RunLatency {
     load: run.manifest.load,
     batchSizeOne: isBatchSizeOne(run.manifest.load),
     ...(s.goodput ? { goodput: buildGoodput(ok, s.goodput, durationMs, s.confidence) } : {}),
+    ...(ok.length ? { inFlight: inFlightTimeline(ok.map((r) => ({ startMs: r.timings.startedAtEpochMs, endMs: r.timings.startedAtEpochMs + r.timings.e2eMs }))) } : {}),
   };
 }
 

@@ -345,6 +345,40 @@ export function latencyPercentileChart(input: LatencyPercentileInput): ChartSpec
   };
 }
 
+export interface InFlightSeries {
+  label: string;
+  /** Load profile in words, for the legend ("concurrency 16"). */
+  load: string;
+  points: Array<{ tS: number; inFlight: number }>;
+}
+
+/** Requests in flight over each run (stepped lines): does the load profile do what it says? */
+export function inFlightChart(series: InFlightSeries[]): ChartSpec {
+  const datasets = series.map((s, i) => ({
+    label: `${chartLabel(s.label)} (${s.load})`,
+    data: s.points.map((p) => ({ x: Math.round(p.tS * 1000) / 1000, y: p.inFlight })),
+    borderColor: seriesColor(i),
+    backgroundColor: seriesColor(i),
+    borderWidth: 2,
+    pointRadius: 0,
+    stepped: 'after',
+    fill: false,
+  }));
+  const title = 'Requests in flight';
+  const options = baseOptions(title, 'Requests sent and not yet finished, over each run (warm-up and cached results left out)');
+  options.scales = {
+    x: { type: 'linear', min: 0, title: { display: true, text: 'Time since the first request (s)', font: AXIS_TITLE_FONT }, ticks: { font: TICK_FONT } },
+    y: { beginAtZero: true, title: { display: true, text: 'Requests in flight', font: AXIS_TITLE_FONT }, ticks: { font: TICK_FONT, precision: 0 } },
+  };
+  return {
+    id: 'requests-in-flight',
+    description: `${title} over time per model: the load each run actually put on the server.`,
+    width: 800,
+    height: 400,
+    config: { type: 'line', data: { datasets } as never, options } as ChartConfiguration,
+  };
+}
+
 export interface AccuracyMemoryPoint {
   label: string;
   memoryBytes: number | null;
@@ -450,6 +484,13 @@ const LATENCY_NAMES: Record<LatencyMetric, { short: string; description: string 
 };
 
 /** Every chart the report shows, in page order; charts with no data behind them are left out. */
+function loadWords(r: RunReport): string {
+  const l = r.latency.load;
+  if (r.latency.batchSizeOne) return 'sequential';
+  if (l.profile === 'rate') return `${l.ratePerSecond ?? '?'} req/s${l.concurrency ? `, at most ${l.concurrency}` : ''}`;
+  return `concurrency ${l.concurrency ?? '?'}`;
+}
+
 export function reportCharts(model: ReportModel): ChartSpec[] {
   const runs = model.runs;
   if (runs.length === 0) return [];
@@ -517,6 +558,12 @@ export function reportCharts(model: ReportModel): ChartSpec[] {
         series: runs.map((r) => ({ label: r.label, valuesMs: percentiles.map((p) => r.latency[metric]?.[p] ?? null) })),
       }),
     );
+  }
+
+  // Only worth a chart when some run was not one request at a time.
+  const loaded = runs.filter((r) => r.latency.inFlight?.points.length);
+  if (loaded.some((r) => !r.latency.batchSizeOne)) {
+    specs.push(inFlightChart(loaded.map((r) => ({ label: r.label, load: loadWords(r), points: r.latency.inFlight!.points }))));
   }
 
   const points = model.accuracyVsMemory;

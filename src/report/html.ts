@@ -267,7 +267,7 @@ function latencySection(model: ReportModel, charts: ChartSpec[]): string {
   const throughput = model.runs
     .map((r) => {
       const l = r.latency;
-      return `<tr><td>${esc(r.label)}</td><td class="num">${count(l.requests)}</td><td class="num">${count(l.completed)}</td><td class="num">${count(l.failed)}</td><td class="num">${l.requestThroughputPerS == null ? NA : l.requestThroughputPerS.toFixed(3)}</td><td class="num">${l.outputTokenThroughputPerS == null ? NA : l.outputTokenThroughputPerS.toFixed(1)}</td><td>${esc(l.load.profile)}${l.load.concurrency != null ? `, concurrency ${count(l.load.concurrency)}` : ''}${l.load.ratePerSecond != null ? `, ${esc(l.load.ratePerSecond)} req/s` : ''}, warm-up ${count(l.load.warmup)}${l.batchSizeOne ? ' <span class="small">(batch size 1)</span>' : ''}</td></tr>`;
+      return `<tr><td>${esc(r.label)}</td><td class="num">${count(l.requests)}</td><td class="num">${count(l.completed)}</td><td class="num">${count(l.failed)}</td><td class="num">${l.requestThroughputPerS == null ? NA : l.requestThroughputPerS.toFixed(3)}</td><td class="num">${l.outputTokenThroughputPerS == null ? NA : l.outputTokenThroughputPerS.toFixed(1)}</td><td class="num">${l.inFlight ? count(l.inFlight.peak) : NA}</td><td>${esc(l.load.profile)}${l.load.concurrency != null ? `, concurrency ${count(l.load.concurrency)}` : ''}${l.load.ratePerSecond != null ? `, ${esc(l.load.ratePerSecond)} req/s` : ''}, warm-up ${count(l.load.warmup)}${l.batchSizeOne ? ' <span class="small">(batch size 1)</span>' : ''}</td></tr>`;
     })
     .join('\n');
   const table = rows.length
@@ -278,12 +278,13 @@ function latencySection(model: ReportModel, charts: ChartSpec[]): string {
     'Latency',
     [
       table,
-      `<table><caption>Load and throughput</caption><thead><tr><th>Run</th><th class="num">Requests</th><th class="num">Completed</th><th class="num">Failed</th><th class="num">Requests / s</th><th class="num">Output tokens / s</th><th>Load</th></tr></thead><tbody>${throughput}</tbody></table>`,
+      `<table><caption>Load and throughput</caption><thead><tr><th>Run</th><th class="num">Requests</th><th class="num">Completed</th><th class="num">Failed</th><th class="num">Requests / s</th><th class="num">Output tokens / s</th><th class="num">Peak in flight</th><th>Load</th></tr></thead><tbody>${throughput}</tbody></table>`,
       goodputTable(model),
       figure(charts, 'latency-cdf-e2el'),
       figure(charts, 'latency-cdf-ttft'),
       figure(charts, 'latency-percentiles-tpot'),
       figure(charts, 'latency-percentiles-itl'),
+      figure(charts, 'requests-in-flight'),
     ].join('\n'),
   );
 }

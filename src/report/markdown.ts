@@ -121,8 +121,9 @@ function latencySection(model: ReportModel): string[] {
   const tput = model.runs.map((r) => [escapeMarkdown(r.id), `${r.latency.completed}/${r.latency.requests}`,
     r.latency.requestThroughputPerS === null ? 'n/a' : r.latency.requestThroughputPerS.toFixed(3),
     r.latency.outputTokenThroughputPerS === null ? 'n/a' : r.latency.outputTokenThroughputPerS.toFixed(1),
+    r.latency.inFlight ? String(r.latency.inFlight.peak) : 'n/a',
     escapeMarkdown(r.latency.outputTokens.sources.join(', ') || 'n/a')]);
-  out.push(table(['Run', 'Completed/requests', 'Requests/s', 'Output tokens/s', 'Token count source'], tput), '');
+  out.push(table(['Run', 'Completed/requests', 'Requests/s', 'Output tokens/s', 'Peak in flight', 'Token count source'], tput), '');
   const withGoodput = model.runs.filter((r) => r.latency.goodput);
   if (withGoodput.length) {
     out.push(`Goodput (as vLLM \`bench serve --goodput\`): completed requests meeting every objective, ${escapeMarkdown(withGoodput[0]!.latency.goodput!.objectives)}.`, '');

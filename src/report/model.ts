@@ -6,6 +6,7 @@ import type { McNemar } from '../stats/mcnemar.js';
 import type { Summary } from '../stats/descriptive.js';
 import type { FinishReason, MemoryFigure, ModelDescription, QuestionType, RunManifest, SamplingParams } from '../core/types.js';
 import type { Slo } from '../metrics/goodput.js';
+import type { InFlightTimeline } from '../metrics/in-flight.js';
 
 export const REPORT_SCHEMA_VERSION = 'medeval.report/1' as const;
 
@@ -105,6 +106,8 @@ export interface RunLatency {
   batchSizeOne: boolean;
   /** Requests meeting every service-level objective; only when the report was built with some (--goodput). */
   goodput?: Goodput;
+  /** Requests in flight over the run (measured requests' start and end), at most 300 steps. */
+  inFlight?: InFlightTimeline;
 }
 
 /** vLLM's goodput (src/metrics/goodput.ts): completed requests meeting every objective, per second. */
