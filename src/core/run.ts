@@ -14,7 +14,7 @@ import { InputError } from './errors.js';
 import { RunFolder } from './run-folder.js';
 import { datasetSpec, loadSuite, type LoadedSuite } from './suite.js';
 import { writeRunSummary } from './summary.js';
-import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams } from './types.js';
+import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport } from './types.js';
 import { ResponseCache } from './response-cache.js';
 import { RunHealth } from './run-health.js';
 import { runWithLoad, type LoadProfile } from './load-profile.js';
@@ -266,6 +266,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   }
 
   manifest.memory = mergeMemory(prev?.memory, await runner.memory());
+  if (runner.serverReport) manifest.server = await serverReportOf(runner, Boolean(prev));
   opts.signal?.removeEventListener('abort', onUserAbort);
   // A resumed run's duration adds up its sessions (model loading and warm-up excluded in each).
   manifest.durationMs = (prev?.durationMs ?? 0) + measuredMs;
@@ -276,6 +277,16 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   writeRunSummary(folder, manifest, results);
   opts.onEvent?.({ type: 'finished', status, dir: folder.dir });
   return { dir: folder.dir, manifest, results };
+}
+
+/** The server's own figures; a /metrics that fails now is a note, never a failed run. */
+async function serverReportOf(runner: Runner, resumed: boolean): Promise<ServerReport> {
+  try {
+    const r = await runner.serverReport!();
+    return resumed && r.metrics ? { ...r, metricsNote: 'before/after cover the last session of this resumed run only' } : r;
+  } catch (e) {
+    return { metrics: null, metricsNote: `could not read the server's figures after the run: ${(e as Error).message}` };
+  }
 }
 
 function loadProfileOf(suite: LoadedSuite, seed: number): LoadProfile {

@@ -166,6 +166,8 @@ export interface Runner {
   describe(): Promise<ModelDescription>;
   generate(req: GenerateRequest): Promise<Generation>;
   memory(): Promise<MemoryReport>;
+  /** Server runners: the server's own figures for the run, read once at its end. */
+  serverReport?(): Promise<ServerReport>;
   close(): Promise<void>;
 }
 
@@ -262,4 +264,16 @@ export interface RunManifest {
   status: 'running' | 'finished' | 'interrupted' | 'failed';
   /** Why a run stopped early (error rate, dead server), when it did. */
   stopReason?: string;
+  /** What the server itself said about the run (server runners only). */
+  server?: ServerReport;
+}
+
+/** The server's own view of a run: its /metrics before and after, and prompts it cut to fit. */
+export interface ServerReport {
+  /** Gauges and counters under the server's own metric names, and after - before (histograms as _sum/_count). */
+  metrics: { before: Record<string, number>; after: Record<string, number>; delta: Record<string, number> } | null;
+  /** Why `metrics` is null, or what limits it (a resumed run: the last session only). */
+  metricsNote?: string;
+  /** Prompts flagged as silently truncated by the server, and "input truncated" lines in a managed server's log. */
+  truncation?: { flagged: number; logLines: number };
 }

@@ -36,6 +36,7 @@ import type { LoadedRun } from './run-folder.js';
 import { portablePath } from '../core/portable-path.js';
 import { describeSlo, meetsSlo, sloSchema, type Slo } from '../metrics/goodput.js';
 import { inFlightTimeline } from '../metrics/in-flight.js';
+import { buildServerView } from './server-view.js';
 import { wilsonInterval } from '../stats/proportion.js';
 
 export interface PairSpec {
@@ -329,6 +330,7 @@ function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
     memory: buildMemory(m),
     finishReasons,
     reliability: buildReliability(run),
+    server: buildServerView(m, run.results),
     rssTimeline: rssTimeline(run.results),
     warnings: [...run.warnings],
   };

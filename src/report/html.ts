@@ -22,6 +22,7 @@ import type {
   RunReport,
   Verdict,
 } from './model.js';
+import type { ServerFigure } from './server-view.js';
 
 // ---- number formatting ---------------------------------------------------------------------------
 
@@ -289,6 +290,28 @@ function latencySection(model: ReportModel, charts: ChartSpec[]): string {
   );
 }
 
+function serverFigure(f: ServerFigure): string {
+  if (f.unit === 'ms') return ms(f.value);
+  if (f.unit === 'tokens/s') return `${f.value.toFixed(1)}&nbsp;tokens/s`;
+  if (f.unit === 'ratio') return pct(f.value);
+  return count(Math.round(f.value));
+}
+
+/** What the server said about each run (engine timings, /metrics differences), each figure with its source. */
+function serverSection(model: ReportModel): string {
+  const runs = model.runs.filter((r) => r.server);
+  if (!runs.length) return '';
+  const rows: string[] = [];
+  for (const r of runs) {
+    const s = r.server!;
+    for (const f of s.figures) rows.push(`<tr><td>${esc(r.label)}</td><td>${esc(f.label)}</td><td class="num">${serverFigure(f)}</td><td class="small">${esc(f.source)}</td></tr>`);
+    if (s.truncation) rows.push(`<tr><td>${esc(r.label)}</td><td>prompts silently truncated by the server</td><td class="num">${count(s.truncation.flagged)} flagged, ${count(s.truncation.logLines)} log lines</td><td class="small">runner check (/tokenize) and server log</td></tr>`);
+    if (s.note) rows.push(`<tr><td>${esc(r.label)}</td><td>note</td><td class="num">${NA}</td><td class="small">${esc(s.note)}</td></tr>`);
+  }
+  return section('server', 'Server view', `<p class="muted">What each server said about its run, beside the client's figures: engine clocks leave out the network, HTTP and queueing.</p>
+<table><thead><tr><th>Run</th><th>Figure</th><th class="num">Value</th><th>Source</th></tr></thead><tbody>${rows.join('\n')}</tbody></table>`);
+}
+
 /** Goodput per run, when the report was built with service-level objectives. */
 function goodputTable(model: ReportModel): string {
   const runs = model.runs.filter((r) => r.latency.goodput);
@@ -395,13 +418,13 @@ function warningBanner(model: ReportModel): string {
 export function renderHtml(model: ReportModel): string {
   const charts = reportCharts(model);
   const labels = model.runs.map((r) => r.label);
-  const nav = [['claims', 'Claims'], ['accuracy', 'Accuracy'], ...(model.comparisons.length ? [['comparison', 'Baseline vs compressed']] : []), ['latency', 'Latency'], ['memory', 'Memory'], ['models', 'Models'], ['notes', 'Notes']];
+  const nav = [['claims', 'Claims'], ['accuracy', 'Accuracy'], ...(model.comparisons.length ? [['comparison', 'Baseline vs compressed']] : []), ['latency', 'Latency'], ...(model.runs.some((r) => r.server) ? [['server', 'Server view']] : []), ['memory', 'Memory'], ['models', 'Models'], ['notes', 'Notes']];
   const header = `<header><h1>medeval report</h1>
 <p class="meta">${labels.length ? `Runs: ${labels.map((l) => `<strong>${esc(l)}</strong>`).join(', ')}` : 'No runs'} · report schema ${esc(model.schemaVersion)}${model.generatedAt ? ` · generated ${esc(model.generatedAt)}` : ''}</p>
 <nav><ul>${nav.map(([id, title]) => `<li><a href="#${id}">${esc(title)}</a></li>`).join('')}</ul></nav>
 <noscript><p class="muted">Charts need JavaScript; every figure is also in the tables.</p></noscript>${warningBanner(model)}</header>`;
   const body = model.runs.length
-    ? [claimsSection(model), accuracySection(model, charts), comparisonSection(model), latencySection(model, charts), memorySection(model, charts), modelsSection(model), notesSection(model)]
+    ? [claimsSection(model), accuracySection(model, charts), comparisonSection(model), latencySection(model, charts), serverSection(model), memorySection(model, charts), modelsSection(model), notesSection(model)]
     : [claimsSection(model), notesSection(model)];
   return pageHtml({
     title: `medeval report: ${labels.join(' vs ') || 'no runs'}`,

@@ -3,6 +3,7 @@
 // model goes through escapeMarkdown, so a "|" or a newline cannot break a table.
 import { gb, ms, pct, pctInterval, pValue } from './format.js';
 import type { ClaimCheck, Distribution, FlippedItem, Interval, ReportModel, RunReport } from './model.js';
+import type { ServerFigure } from './server-view.js';
 
 /**
  * Escape text for a Markdown table cell or inline text (GitHub-flavoured): one line; the characters that
@@ -140,6 +141,28 @@ function latencySection(model: ReportModel): string[] {
   return out;
 }
 
+function serverFigure(f: ServerFigure): string {
+  if (f.unit === 'ms') return `${ms(f.value)} ms`;
+  if (f.unit === 'tokens/s') return `${f.value.toFixed(1)} tokens/s`;
+  if (f.unit === 'ratio') return pct(f.value);
+  return Number.isInteger(f.value) ? String(f.value) : f.value.toFixed(1);
+}
+
+function serverSection(model: ReportModel): string[] {
+  const runs = model.runs.filter((r) => r.server);
+  if (!runs.length) return [];
+  const out = ['## Server view', '', 'What the server said about each run, beside the client figures above (engine clocks exclude the network, HTTP and queueing).', ''];
+  const rows: string[][] = [];
+  for (const r of runs) {
+    const s = r.server!;
+    for (const f of s.figures) rows.push([escapeMarkdown(r.id), escapeMarkdown(f.label), serverFigure(f), escapeMarkdown(f.source)]);
+    if (s.truncation) rows.push([escapeMarkdown(r.id), 'prompts silently truncated by the server', `${s.truncation.flagged} flagged, ${s.truncation.logLines} log lines`, 'runner check (/tokenize) and server log']);
+    if (s.note) rows.push([escapeMarkdown(r.id), 'note', '', escapeMarkdown(s.note)]);
+  }
+  out.push(table(['Run', 'Figure', 'Value', 'Source'], rows), '');
+  return out;
+}
+
 function memorySection(model: ReportModel): string[] {
   const out = ['## Memory (GB = 10^9 bytes)', ''];
   const parts = model.runs[0]?.memory.map((m) => m.part) ?? [];
@@ -214,6 +237,7 @@ export function renderMarkdown(model: ReportModel): string {
     ...accuracySection(model),
     ...comparisonSection(model),
     ...latencySection(model),
+    ...serverSection(model),
     ...memorySection(model),
     ...flipsSection(model),
     ...runsSection(model),

@@ -7,6 +7,7 @@ import type { Summary } from '../stats/descriptive.js';
 import type { FinishReason, MemoryFigure, ModelDescription, QuestionType, RunManifest, SamplingParams } from '../core/types.js';
 import type { Slo } from '../metrics/goodput.js';
 import type { InFlightTimeline } from '../metrics/in-flight.js';
+import type { ServerView } from './server-view.js';
 
 export const REPORT_SCHEMA_VERSION = 'medeval.report/1' as const;
 
@@ -170,6 +171,8 @@ export interface RunReport {
   finishReasons: Partial<Record<FinishReason, number>>;
   /** Failed requests and retries: failures are errors, never wrong answers. */
   reliability: RunReliability;
+  /** The server's own figures beside the client's (server runners): engine timings, /metrics differences. */
+  server?: ServerView | null;
   /** Memory over the run (rssBytes after each item), downsampled to at most 200 points. */
   rssTimeline: Array<{ index: number; rssBytes: number }>;
   /** Problems found while reading the folder (torn last line, duplicates, ...). */

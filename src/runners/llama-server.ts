@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
-import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner } from '../core/types.js';
+import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, ServerReport } from '../core/types.js';
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
@@ -340,6 +340,16 @@ export class LlamaServerRunner implements Runner {
       before: pickMetrics(this.metricsBefore, LLAMA_METRICS),
       after: pickMetrics(after, LLAMA_METRICS),
       delta: counterDelta(this.metricsBefore, after, LLAMA_METRICS.slice(0, 5)),
+    };
+  }
+
+  /** /metrics differences and truncation counts, for the run's manifest. */
+  async serverReport(): Promise<ServerReport> {
+    const metrics = await this.serverMetrics();
+    return {
+      metrics,
+      ...(metrics ? {} : { metricsNote: 'no /metrics from this server (llama-server needs --metrics)' }),
+      truncation: this.truncation,
     };
   }
 

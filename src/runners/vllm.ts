@@ -6,7 +6,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner } from '../core/types.js';
+import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, ServerReport } from '../core/types.js';
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, histogramTotals, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
@@ -209,6 +209,12 @@ export class VllmRunner implements Runner {
       }
     }
     return { before: pickMetrics(this.metricsBefore, VLLM_METRICS), after: pickMetrics(after, VLLM_METRICS), delta };
+  }
+
+  /** /metrics differences over the run, for the run's manifest. */
+  async serverReport(): Promise<ServerReport> {
+    const metrics = await this.serverMetrics();
+    return { metrics, ...(metrics ? {} : { metricsNote: 'no /metrics from this server before or after the run' }) };
   }
 
   async memory(): Promise<MemoryReport> {

@@ -23,6 +23,8 @@ export class LlamaServerDouble extends ScriptedSseServer {
   metricsEnabled = true;
   created = 1795534944;
   private seq = 0;
+  /** What the served requests add to the recorded counters (/metrics moves as the real server's does). */
+  private served = { promptTokens: 0, promptMs: 0, predicted: 0, predictedMs: 0 };
 
   protected override streamHeaders(): Record<string, string> {
     return { 'Keep-Alive': 'timeout=5, max=100', Server: 'llama.cpp', 'Access-Control-Allow-Origin': '' };
@@ -48,7 +50,7 @@ export class LlamaServerDouble extends ScriptedSseServer {
     if (path === '/metrics') {
       if (!this.metricsEnabled) return this.json(res, 501, { error: { code: 501, message: 'This server does not support metrics endpoint. Start it with `--metrics`', type: 'not_supported_error' } });
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
-      return void res.end(METRICS);
+      return void res.end(this.metricsText());
     }
     if (path === '/tokenize' && method === 'POST') {
       const body = JSON.parse(raw) as { content: string };
@@ -82,6 +84,10 @@ export class LlamaServerDouble extends ScriptedSseServer {
         predicted_n: completion, predicted_ms: 2.971, predicted_per_token_ms: 0.37, predicted_per_second: 2692.7,
       };
       const usage = { completion_tokens: completion, prompt_tokens: promptTokens, total_tokens: completion + promptTokens };
+      this.served.promptTokens += promptTokens;
+      this.served.promptMs += timings.prompt_ms;
+      this.served.predicted += completion;
+      this.served.predictedMs += timings.predicted_ms;
       const finish = script.finishReason ?? 'length';
       await this.playStream(res, rec, script, {
         chunk: (kind, t) => chat
@@ -94,5 +100,18 @@ export class LlamaServerDouble extends ScriptedSseServer {
       return;
     }
     this.json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
+  }
+
+  /** The recorded /metrics text with its counters advanced by what this double served. */
+  private metricsText(): string {
+    const add = (name: string, by: number) => (text: string) =>
+      text.replace(new RegExp(`^(${name}) ([0-9.e+-]+)$`, 'm'), (_, n: string, v: string) => `${n} ${Number((Number(v) + by).toFixed(6))}`);
+    return [
+      add('llamacpp:prompt_tokens_total', this.served.promptTokens),
+      add('llamacpp:prompt_seconds_total', this.served.promptMs / 1000),
+      add('llamacpp:tokens_predicted_total', this.served.predicted),
+      add('llamacpp:tokens_predicted_seconds_total', this.served.predictedMs / 1000),
+      add('llamacpp:n_decode_total', this.served.predicted),
+    ].reduce((text, f) => f(text), METRICS);
   }
 }

@@ -83,10 +83,17 @@ describe('llama-server runner (attached)', () => {
     expect(sent[2]! - sent[0]!).toBeGreaterThan(5);
   });
 
-  it('reports /metrics before and after', async () => {
-    const m = await runner.serverMetrics();
-    expect(m?.after['llamacpp:prompt_tokens_total']).toBe(597);
-    expect(m?.delta['llamacpp:prompt_tokens_total']).toBe(0);
+  it('reports /metrics before and after, and the difference moves by what a request processed', async () => {
+    const m1 = await runner.serverMetrics();
+    expect(m1!.before['llamacpp:prompt_tokens_total']).toBe(597); // the recorded server's counter at start
+    server.script = () => ({ chunks: [{ delayMs: 0, content: 'Answer: A' }] });
+    const g = await runner.generate({ messages: [{ role: 'user', content: 'Which one?' }], sampling });
+    const m2 = await runner.serverMetrics();
+    expect(m2!.delta['llamacpp:prompt_tokens_total']! - m1!.delta['llamacpp:prompt_tokens_total']!).toBe(g.promptTokens);
+    expect(m2!.after['llamacpp:prompt_tokens_total']).toBe(597 + m2!.delta['llamacpp:prompt_tokens_total']!);
+    const report = await runner.serverReport();
+    expect(report.metrics!.delta).toEqual(m2!.delta);
+    expect(report.truncation).toEqual(runner.truncation);
   });
 });
 
