@@ -76,6 +76,30 @@ export interface GenerateRequest {
 }
 
 /**
+ * Multiple choice by likelihood (lm-evaluation-harness's `multiple_choice`): how likely each answer letter
+ * is as the continuation of the chat-templated prompt followed by the assistant's `prefix`. Every letter
+ * is scored as the text " " + letter after `prefix` (e.g. "Answer:" + " C"), the log-probabilities of its
+ * tokens summed, tokenising context and continuation together and splitting at the context's length.
+ */
+export interface LetterLogprobRequest {
+  messages: ChatMessage[];
+  /** Assistant text the letter follows, e.g. "Answer:". */
+  prefix: string;
+  letters: string[];
+  signal?: AbortSignal;
+}
+
+export interface LetterLogprobs {
+  /** Natural-log probability of each letter's continuation (summed over its tokens); not renormalised. */
+  logprobs: Record<string, number>;
+  /** Tokens in the context (template, question and prefix). */
+  promptTokens: number;
+  /** Wall time of the evaluation, ms (monotonic clock), and when it started (epoch ms). */
+  evalMs: number;
+  startedAtEpochMs: number;
+}
+
+/**
  * Latency of one generation, all in milliseconds on a monotonic client clock
  * (definitions in src/metrics/stream-timer.ts, shared by every runner).
  */
@@ -168,6 +192,8 @@ export interface Runner {
   memory(): Promise<MemoryReport>;
   /** Server runners: the server's own figures for the run, read once at its end. */
   serverReport?(): Promise<ServerReport>;
+  /** In-process runners: answer-letter log-probabilities, for suites with `scoring: likelihood`. */
+  letterLogprobs?(req: LetterLogprobRequest): Promise<LetterLogprobs>;
   close(): Promise<void>;
 }
 
