@@ -14,7 +14,7 @@ import { InputError } from './errors.js';
 import { RunFolder } from './run-folder.js';
 import { datasetSpec, loadSuite, type LoadedSuite } from './suite.js';
 import { writeRunSummary } from './summary.js';
-import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport } from './types.js';
+import type { DatasetItem, ExtractedAnswer, GenerateRequest, ItemResult, Letter, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport } from './types.js';
 import { ResponseCache } from './response-cache.js';
 import { RunHealth } from './run-health.js';
 import { runWithLoad, type LoadProfile } from './load-profile.js';
@@ -103,6 +103,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       prompts: hashPromptFiles(suite.promptsDir),
       load: suite.load,
       answerConstraint: suite.answerConstraint,
+      // Only when set, so runs made before likelihood scoring existed keep their hash (and can resume).
+      ...(suite.scoring === 'likelihood' ? { scoring: suite.scoring, likelihoodPrefix: suite.likelihoodPrefix } : {}),
     },
     runner: opts.runner.profile,
     sampling,
@@ -158,9 +160,14 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     return { dir: folder.dir, manifest: prev, results: done };
   }
 
-  // 3. The model.
+  // 3. The model (likelihood scoring is checked first: it needs an in-process runner).
+  checkLikelihoodSettings(suite, samples, opts.runner.profile.kind);
   const t0 = performance.now();
   const runner = opts.runnerInstance ?? (await createRunner(opts.runner.profile));
+  if (suite.scoring === 'likelihood' && !runner.letterLogprobs) {
+    await runner.close().catch(() => {});
+    throw likelihoodRunnerError(runner.kind);
+  }
   const model = await runner.describe();
   opts.onEvent?.({ type: 'loaded', label: model.label, loadMs: performance.now() - t0 });
 
@@ -179,6 +186,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       items: dataset.items.length,
       smokeTest: suite.smokeTest,
       answerConstraint: suite.answerConstraint,
+      ...(suite.scoring === 'likelihood' ? { scoring: 'likelihood' as const } : {}),
     },
     runner: { kind: runner.kind, profileFile: opts.runner.file === null ? null : portablePath(opts.runner.file) },
     model: model.modelPath ? { ...model, modelPath: portablePath(model.modelPath) } : model,
@@ -202,6 +210,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   opts.signal?.addEventListener('abort', onUserAbort, { once: true });
   if (opts.signal?.aborted) stopper.abort(opts.signal.reason);
   const constrain = suite.answerConstraint === 'letter';
+  const likelihood = suite.scoring === 'likelihood' ? { prefix: suite.likelihoodPrefix } : null;
   let measuredMs = 0;
   try {
     // 4. Warm-up requests (first calls pay for page faults, allocation, compilation) run first, one at a
@@ -211,18 +220,24 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     const tasks: Array<(signal: AbortSignal) => Promise<ItemResult | null>> = [];
     for (let w = 0; w < warmup; w++) {
       tasks.push(async (signal) => {
-        await runner.generate({
-          messages: [{ role: 'user', content: prompts.get(warmItem.id)!.prompt }],
-          sampling: { ...sampling, maxTokens: Math.min(sampling.maxTokens, 16), seed: itemSeed(seed, 'warmup', w) },
-          signal,
-          ...(constrain ? { constrain: { letters: Object.keys(warmItem.options), prefix: 'Answer: ' } } : {}),
-        });
+        const messages = [{ role: 'user' as const, content: prompts.get(warmItem.id)!.prompt }];
+        if (likelihood) await runner.letterLogprobs!({ messages, prefix: likelihood.prefix, letters: Object.keys(warmItem.options), signal });
+        else {
+          await runner.generate({
+            messages,
+            sampling: { ...sampling, maxTokens: Math.min(sampling.maxTokens, 16), seed: itemSeed(seed, 'warmup', w) },
+            signal,
+            ...(constrain ? { constrain: { letters: Object.keys(warmItem.options), prefix: 'Answer: ' } } : {}),
+          });
+        }
         opts.onEvent?.({ type: 'warmup', done: w + 1, total: warmup });
         return null;
       });
     }
     for (const { item, sample } of todo) {
-      tasks.push((signal) => runItem(runner, cache, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, signal, constrain));
+      tasks.push((signal) => (likelihood
+        ? runLikelihoodItem(runner, item, sample, prompts.get(item.id)!, likelihood.prefix, dataset.name, signal)
+        : runItem(runner, cache, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, signal, constrain)));
     }
     const load = await runWithLoad(tasks, loadProfileOf(suite, seed), {
       warmup,
@@ -310,6 +325,86 @@ function mergeMemory(prev: MemoryReport | undefined, now: MemoryReport): MemoryR
   };
 }
 
+/** What every record of an item carries, whatever happened to its request. */
+function itemBase(item: DatasetItem, sample: number, rendered: { prompt: string; questionType: ItemResult['questionType']; typeReason: string; template: string }, dataset: string) {
+  return {
+    schema: 1 as const,
+    itemId: item.id,
+    sample,
+    dataset,
+    ...(item.meta.step ? { step: item.meta.step } : {}),
+    questionType: rendered.questionType,
+    typeReason: rendered.typeReason,
+    template: rendered.template,
+    prompt: rendered.prompt,
+    question: questionExcerpt(item.question),
+    gold: item.answer,
+  };
+}
+
+function likelihoodRunnerError(kind: string): InputError {
+  return new InputError(`scoring: likelihood needs next-token probabilities in process, which the "${kind}" runner does not give`,
+    { field: 'scoring' }, 'use a llama-cpp-embedded or onnx runner profile, or scoring: generate');
+}
+
+/** Likelihood scoring is deterministic and in-process: say what does not fit before any model loads. */
+function checkLikelihoodSettings(suite: LoadedSuite, samples: number, runnerKind: string): void {
+  if (suite.scoring !== 'likelihood') return;
+  const where = { file: suite.file, field: 'scoring' };
+  if (runnerKind === 'llama-server' || runnerKind === 'vllm') throw likelihoodRunnerError(runnerKind);
+  if (suite.answerConstraint !== 'none') {
+    throw new InputError('scoring: likelihood generates nothing, so answerConstraint has nothing to constrain', where, 'remove answerConstraint (or set it to none)');
+  }
+  if (samples > 1) {
+    throw new InputError(`scoring: likelihood is deterministic: ${samples} samples per question would repeat the same answer`, where, 'use samples: 1 (and no --samples)');
+  }
+}
+
+/** One question scored by likelihood: the most likely option letter after the prompt and the prefix. */
+async function runLikelihoodItem(
+  runner: Runner,
+  item: DatasetItem,
+  sample: number,
+  rendered: { prompt: string; questionType: ItemResult['questionType']; typeReason: string; template: string },
+  prefix: string,
+  dataset: string,
+  signal: AbortSignal | undefined,
+): Promise<ItemResult> {
+  const base = itemBase(item, sample, rendered, dataset);
+  try {
+    const lp = await runner.letterLogprobs!({ messages: [{ role: 'user', content: rendered.prompt }], prefix, letters: Object.keys(item.options), signal });
+    // The highest log-probability wins; a tie goes to the earlier letter (file order), never at random.
+    let letter: Letter | null = null;
+    for (const l of Object.keys(item.options) as Letter[]) {
+      const v = lp.logprobs[l];
+      if (v !== undefined && Number.isFinite(v) && (letter === null || v > lp.logprobs[letter]!)) letter = l;
+    }
+    const extracted: ExtractedAnswer = letter
+      ? { letter, status: 'answered', method: 'likelihood', answerText: '' }
+      : { letter: null, status: 'unparseable', method: 'likelihood (no finite log-probability)', answerText: '' };
+    return {
+      ...base,
+      rawOutput: '',
+      reasoning: null,
+      extracted,
+      correct: letter !== null && letter === item.answer,
+      promptTokens: lp.promptTokens,
+      outputTokens: 0,
+      tokenSource: 'engine',
+      finishReason: 'stop',
+      // Nothing is generated: the time to the answer distribution is the whole request.
+      timings: { startedAtEpochMs: lp.startedAtEpochMs, ttftMs: lp.evalMs, ttfoMs: lp.evalMs, e2eMs: lp.evalMs, itlMs: [], tpotMs: null },
+      letterLogprobs: lp.logprobs,
+      rssBytes: process.memoryUsage().rss,
+    };
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const err = e as Error & { kind?: string };
+    const kind = signal?.aborted ? 'aborted' : (err.kind ?? err.name ?? 'error');
+    return { ...base, ...emptyOutcome(), error: { kind, message: err.message ?? String(e) } };
+  }
+}
+
 const QUESTION_EXCERPT_CHARS = 300;
 
 /** The stem as reports show it: one line, at most QUESTION_EXCERPT_CHARS characters. */
@@ -330,19 +425,7 @@ async function runItem(
   signal: AbortSignal | undefined,
   constrain: boolean,
 ): Promise<ItemResult> {
-  const base = {
-    schema: 1 as const,
-    itemId: item.id,
-    sample,
-    dataset,
-    ...(item.meta.step ? { step: item.meta.step } : {}),
-    questionType: rendered.questionType,
-    typeReason: rendered.typeReason,
-    template: rendered.template,
-    prompt: rendered.prompt,
-    question: questionExcerpt(item.question),
-    gold: item.answer,
-  };
+  const base = itemBase(item, sample, rendered, dataset);
   try {
     const req: GenerateRequest = {
       messages: [{ role: 'user', content: rendered.prompt }],

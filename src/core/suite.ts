@@ -56,6 +56,15 @@ export const suiteSchema = z.strictObject({
    * answer format, such as the tiny random demo models; "none": free generation (reasoning models).
    */
   answerConstraint: z.enum(['none', 'letter']).default('none'),
+  /**
+   * "generate": the model writes a reply and the answer is extracted from it. "likelihood": nothing is
+   * generated; the answer is the option letter the model finds most likely after the prompt and
+   * `likelihoodPrefix` (lm-evaluation-harness's multiple_choice). In-process runners only; reports then
+   * compare the models' letter distributions too (KL divergence, top-1 agreement).
+   */
+  scoring: z.enum(['generate', 'likelihood']).default('generate'),
+  /** The assistant text each letter follows in likelihood scoring; letters are scored as " A", " B", ... */
+  likelihoodPrefix: z.string().min(1).default('Answer:'),
   /** Marks a suite for smoke tests only, so reports never present its numbers as a benchmark. */
   smokeTest: z.boolean().default(false),
 });

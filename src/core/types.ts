@@ -247,6 +247,8 @@ export interface ItemResult {
   cached?: boolean;
   /** Failed attempts retried before this answer came (server runners); failures carry error.retries. */
   retries?: number;
+  /** Likelihood scoring: natural-log probability of each option letter after the prompt (not renormalised). */
+  letterLogprobs?: Record<string, number>;
 }
 
 /**
@@ -272,6 +274,8 @@ export interface RunManifest {
     smokeTest?: boolean;
     /** "letter" when replies were constrained to "Answer: <letter>" by a grammar. */
     answerConstraint?: 'none' | 'letter';
+    /** Set for likelihood scoring (absent: generated replies). */
+    scoring?: 'likelihood';
   };
   runner: { kind: string; profileFile: string | null };
   model: ModelDescription;

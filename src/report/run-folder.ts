@@ -106,6 +106,7 @@ const resultSchema = z.looseObject({
   timings: timingsSchema.nullable(),
   error: z.looseObject({ kind: z.string(), message: z.string(), retries: z.number().optional() }).optional(),
   rssBytes: z.number().optional(),
+  letterLogprobs: z.record(z.string(), z.number()).optional(),
 });
 
 function zodProblems(error: z.ZodError, file: string, line?: number): InputError[] {

@@ -9,6 +9,8 @@ import type {
   FinishReason,
   GenerateRequest,
   Generation,
+  LetterLogprobRequest,
+  LetterLogprobs,
   MemoryReport,
   ModelDescription,
   Runner,
@@ -231,6 +233,81 @@ export class LlamaEmbeddedRunner implements Runner {
     }
   }
 
+  /**
+   * Multiple choice by likelihood: log P(" " + letter | chat-templated prompt + prefix) for each letter,
+   * from llama.cpp's full next-token distribution (temperature 1, no top-k/top-p/min-p cut). Context and
+   * continuation are tokenised together and split where they part, as lm-evaluation-harness does; a
+   * continuation of several tokens is evaluated on top of the context and then erased again.
+   */
+  async letterLogprobs(req: LetterLogprobRequest): Promise<LetterLogprobs> {
+    checkLetters(req.letters);
+    if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
+    const { LlamaChatSession, LlamaText, DeepSeekChatWrapper, GeneralChatWrapper } = await import('node-llama-cpp');
+    const startedAtEpochMs = Date.now();
+    const t0 = performance.now();
+    await this.sequence.clearHistory();
+    const user = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n\n');
+    const system = req.messages.find((m) => m.role === 'system')?.content;
+    // The same chat wrapper generate() uses, asked for the text up to the assistant's prefix.
+    const session = new LlamaChatSession({
+      contextSequence: this.sequence,
+      autoDisposeSequence: false,
+      chatWrapper: this.profile.chatWrapper === 'deepseek' ? new DeepSeekChatWrapper() : this.profile.chatWrapper === 'general' ? new GeneralChatWrapper() : 'auto',
+    });
+    let contextText: import('node-llama-cpp').LlamaText;
+    try {
+      contextText = session.chatWrapper.generateContextState({
+        chatHistory: [
+          ...(system ? [{ type: 'system' as const, text: system }] : []),
+          { type: 'user' as const, text: user },
+          { type: 'model' as const, response: [req.prefix] },
+        ],
+      }).contextText;
+    } finally {
+      session.dispose({ disposeSequence: false });
+    }
+    const tokenizer = this.model.tokenizer;
+    const ctx = contextText.tokenize(tokenizer);
+    const continuations = req.letters.map((letter) => {
+      const whole = LlamaText([contextText, ` ${letter}`]).tokenize(tokenizer);
+      let n = 0;
+      while (n < ctx.length && n < whole.length && whole[n] === ctx[n]) n++;
+      return { letter, split: n, rest: whole.slice(n) };
+    });
+    if (continuations.some((c) => c.rest.length === 0)) throw new Error('a letter added no token to the context (tokeniser merge): cannot score it');
+    // Evaluate up to the shortest split once; each letter's own tokens go on top, then are erased.
+    const shared = Math.min(...continuations.map((c) => c.split));
+    const raw = { temperature: 1, topK: 0, topP: 1, minP: 0 };
+    /** Evaluates `tokens` in one batch; the distributions of the token after each of the last `wanted`. */
+    const evaluate = async (tokens: number[], wanted: number): Promise<Array<Map<number, number>>> => {
+      const from = tokens.length - wanted;
+      const out = await this.sequence.controlledEvaluate(tokens.map((t, i) =>
+        (i >= from ? [t, { generateNext: { probabilities: true, options: raw } }] : t) as import('node-llama-cpp').ControlledEvaluateInputItem));
+      return tokens.slice(from).map((_, k) => {
+        const probs = out[from + k]?.next.probabilities;
+        if (!probs) throw new Error('llama.cpp returned no next-token probabilities');
+        return probs as Map<number, number>;
+      });
+    };
+    const [baseProbs] = await evaluate(ctx.slice(0, shared) as number[], 1);
+    const logprobs: Record<string, number> = {};
+    for (const c of continuations) {
+      if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
+      // Tokens between the shared context and this letter's split belong to its context; its continuation
+      // tokens after the first are evaluated in one batch on top, for the distributions they follow.
+      const own = [...(ctx.slice(shared, c.split) as number[]), ...(c.rest as number[])];
+      const start = this.sequence.nextTokenIndex;
+      const after = own.length > 1 ? await evaluate(own.slice(0, -1), own.length - 1) : [];
+      const dists = [baseProbs!, ...after];
+      let lp = 0;
+      for (let i = c.split - shared; i < own.length; i++) lp += Math.log(dists[i]!.get(own[i]!) ?? 0);
+      if (this.sequence.nextTokenIndex > start) await this.sequence.eraseContextTokenRanges([{ start, end: this.sequence.nextTokenIndex }]);
+      logprobs[c.letter] = lp;
+    }
+    this.sampler.sample();
+    return { logprobs, promptTokens: ctx.length, evalMs: performance.now() - t0, startedAtEpochMs };
+  }
+
   private readonly grammars = new Map<string, Promise<import('node-llama-cpp').LlamaGrammar>>();
   /** A GBNF grammar allowing exactly `prefix` followed by one option letter. */
   private grammarFor(c: { letters: string[]; prefix: string }) {
@@ -262,6 +339,14 @@ export class LlamaEmbeddedRunner implements Runner {
     this.sampler.stop();
     await this.context.dispose();
     await this.model.dispose();
+  }
+}
+
+/** Letters to score: at least one, none empty or repeated. */
+function checkLetters(letters: string[]): void {
+  if (!letters.length) throw new InputError('letters is empty: there is nothing to score', { field: 'letters' }, 'pass the option letters of the question');
+  if (new Set(letters).size !== letters.length || letters.some((l) => !l)) {
+    throw new InputError(`letters holds an empty or repeated letter (${JSON.stringify(letters)})`, { field: 'letters' }, 'pass each option letter once');
   }
 }
 
