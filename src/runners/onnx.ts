@@ -12,6 +12,8 @@ import type {
   FinishReason,
   GenerateRequest,
   Generation,
+  LetterLogprobRequest,
+  LetterLogprobs,
   MemoryReport,
   ModelDescription,
   Runner,
@@ -21,6 +23,7 @@ import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
 import { allowedReplies, ConstrainedReply, TokenByteIndex } from './onnx-constrain.js';
 import { cudaProviderStatus, ONNX_VARIANT_NAMES, resolveOnnxModel, type OnnxVariantName, type ResolvedOnnxModel } from './onnx-files.js';
 import { inspectOnnxFile, type OnnxWeightSummary } from './onnx-inspect.js';
+import { checkLetters, logSoftmaxAt, splitContinuation } from './onnx-likelihood.js';
 import { sampleToken, seededRng } from './onnx-sampling.js';
 import { IncrementalDetokenizer, float16ToFloat32, loadLocalTokenizer, type LocalTokenizer } from './onnx-tokenizer.js';
 
@@ -303,6 +306,80 @@ export class OnnxRunner implements Runner {
       finishReason,
       timings,
     };
+  }
+
+  /**
+   * Multiple choice by likelihood: log P(" " + letter | chat-templated prompt + prefix) for each letter,
+   * summed over the continuation's tokens (see LetterLogprobRequest). The context runs once; a letter
+   * whose continuation has more tokens runs them on top of it (on the context's KV cache, or as the full
+   * sequence without one), and continuations sharing leading tokens (e.g. a lone " " token) share those
+   * passes. Starts from an empty KV cache, like `generate`.
+   */
+  async letterLogprobs(req: LetterLogprobRequest): Promise<LetterLogprobs> {
+    const letters = checkLetters(req.letters);
+    req.signal?.throwIfAborted();
+    const startedAtEpochMs = Date.now();
+    const t0 = performance.now();
+    // The context is exactly what `generate` feeds the model, then the assistant's prefix.
+    const contextText = this.encodePrompt(req.messages).text + req.prefix;
+    const addSpecial = !this.tokenizer.hasChatTemplate;
+    const ctx = this.tokenizer.encode(contextText, addSpecial);
+    const splits = letters.map((letter) =>
+      splitContinuation(ctx, this.tokenizer.encode(`${contextText} ${letter}`, addSpecial), `letter ${JSON.stringify(letter)}`));
+    const longest = splits.reduce((m, s) => Math.max(m, s.whole.length), 0);
+    // Positions 0 .. longest - 2 are fed: a continuation's last token is only scored, never run.
+    if (this.maxContext !== null && longest - 1 > this.maxContext) {
+      throw new Error(`prompt, prefix and answer letter of ${longest} tokens do not fit the model's context of ${this.maxContext} tokens`);
+    }
+
+    // The forward pass after each token prefix whole.slice(0, i) that some letter needs the logits of,
+    // keyed by (context length, tokens after it): whole.slice(0, contextLength) is the same for every
+    // letter with that context length (a prefix of ctx), so the key names one token sequence.
+    type State = { logits: Float32Array; present: Record<string, OrtTensor> | null };
+    const states = new Map<string, State>();
+    const keyOf = (whole: number[], contextLength: number, i: number) => `${contextLength}|${whole.slice(contextLength, i).join(',')}`;
+    // Prefixes that a further token is run on top of: only their KV cache is kept (it can be large).
+    const extended = new Set<string>();
+    if (this.usesKvCache) {
+      for (const { whole, contextLength } of splits) for (let i = contextLength; i < whole.length - 1; i++) extended.add(keyOf(whole, contextLength, i));
+    }
+    const stateAfter = async (whole: number[], contextLength: number, i: number): Promise<State> => {
+      const key = keyOf(whole, contextLength, i);
+      const known = states.get(key);
+      if (known) return known;
+      req.signal?.throwIfAborted();
+      let state: State;
+      if (i === contextLength) {
+        state = await this.forward(whole.slice(0, i), 0, null);
+      } else if (this.usesKvCache) {
+        // Position i-1's token on top of the cache of everything before it.
+        const before = await stateAfter(whole, contextLength, i - 1);
+        state = await this.forward([whole[i - 1]], i - 1, before.present);
+      } else {
+        state = await this.forward(whole.slice(0, i), 0, null);
+      }
+      states.set(key, extended.has(key) ? state : { logits: state.logits, present: null });
+      return state;
+    };
+
+    const logprobs: Record<string, number> = {};
+    try {
+      for (let k = 0; k < letters.length; k++) {
+        const { whole, contextLength } = splits[k];
+        let sum = 0;
+        for (let i = contextLength; i < whole.length; i++) {
+          const { logits } = await stateAfter(whole, contextLength, i);
+          sum += logSoftmaxAt(logits, whole[i]);
+        }
+        logprobs[letters[k]] = sum;
+      }
+    } finally {
+      states.clear();
+      // The last token of a continuation is never fed, so the longest sequence run is one shorter.
+      this.longestSequence = Math.max(this.longestSequence, longest - 1);
+      this.sampler.sample();
+    }
+    return { logprobs, promptTokens: ctx.length, evalMs: performance.now() - t0, startedAtEpochMs };
   }
 
   private tokenBytes(): TokenByteIndex {
