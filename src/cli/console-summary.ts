@@ -58,8 +58,12 @@ export function comparisonLine(model: ReportModel): string {
   if (!c) return '';
   const p = c.mcnemar ? c.mcnemar.exactP.toFixed(3) : 'n/a';
   const d = c.accuracyDifference;
-  return `paired on ${c.itemsInCommon} items: accuracy difference ${d ? `${pp(d.estimate)} (${pp(d.lower)} to ${pp(d.upper)})` : "n/a"}, ` +
+  const line = `paired on ${c.itemsInCommon} items: accuracy difference ${d ? `${pp(d.estimate)} (${pp(d.lower)} to ${pp(d.upper)})` : "n/a"}, ` +
     `flips right->wrong ${c.rightToWrong.length}, wrong->right ${c.wrongToRight.length}, McNemar exact p = ${p}`;
+  const l = c.letterDistribution;
+  if (!l) return line;
+  return `${line}\nanswer-letter distributions on ${l.items} items: mean KL(baseline || compressed) ${l.klMean.estimate.toPrecision(3)} nats ` +
+    `(${l.klMean.lower.toPrecision(3)} to ${l.klMean.upper.toPrecision(3)}), same most likely letter ${pct(l.top1Agreement)}`;
 }
 
 export function printReportSummary(model: ReportModel, outDir: string, out: NodeJS.WriteStream = process.stdout): void {

@@ -3,8 +3,8 @@
 // always give the same model (no clock, no model calls).
 import type { GenerationTimings, ItemResult, MemoryFigure, RunManifest } from '../core/types.js';
 import { DEFAULT_CONFIDENCE, DEFAULT_SEED, groupByItem, isScored, itemScore, itemVote, latestRecords, scoreRun } from '../scoring/accuracy.js';
-import { DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
-import { summarize } from '../stats/descriptive.js';
+import { bootstrapMean, DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
+import { percentileSorted, summarize } from '../stats/descriptive.js';
 import { mcnemar } from '../stats/mcnemar.js';
 import { countFlips, pairedAccuracyDifference, pairedRetention } from '../stats/paired.js';
 import { latencyReductionPaired, latencyReductionUnpaired, relativeReduction, type WeightedSamples } from '../stats/reduction.js';
@@ -18,6 +18,7 @@ import {
   type FlippedItem,
   type FlipOutput,
   type Goodput,
+  type LetterDistributionComparison,
   type Interval,
   type ItemCell,
   type ItemTable,
@@ -36,6 +37,7 @@ import type { LoadedRun } from './run-folder.js';
 import { portablePath } from '../core/portable-path.js';
 import { describeSlo, meetsSlo, sloSchema, type Slo } from '../metrics/goodput.js';
 import { inFlightTimeline } from '../metrics/in-flight.js';
+import { argmax, klDivergence, letterDistribution, letterMass } from '../metrics/letter-distribution.js';
 import { buildServerView } from './server-view.js';
 import { wilsonInterval } from '../stats/proportion.js';
 
@@ -436,6 +438,49 @@ function comparePair(bRun: LoadedRun, bRep: RunReport, cRun: LoadedRun, cRep: Ru
     retention: retention ? toInterval(retention, s.confidence, 'bootstrap-percentile') : null,
     latency: compareLatency(bRun, cRun, s),
     memory: compareMemory(bRep, cRep),
+    ...letterDistributionField(paired, s),
+  };
+}
+
+/** Likelihood-scored pairs: KL divergence and agreement of the answer-letter distributions (first samples). */
+function letterDistributionField(paired: readonly PairedItem[], s: Settings): { letterDistribution?: LetterDistributionComparison } {
+  const kls: number[] = [];
+  let agree = 0, bGold = 0, cGold = 0, bMass = 0, cMass = 0;
+  for (const p of paired) {
+    const b = p.base.find((r) => r.sample === 0) ?? p.base[0]!;
+    const c = p.comp.find((r) => r.sample === 0) ?? p.comp[0]!;
+    if (!b.letterLogprobs || !c.letterLogprobs) continue;
+    const letters = Object.keys(b.letterLogprobs).filter((l) => l in c.letterLogprobs!).sort();
+    if (letters.length < 2) continue;
+    const bp = letterDistribution(b.letterLogprobs, letters);
+    const cp = letterDistribution(c.letterLogprobs, letters);
+    kls.push(klDivergence(bp, cp));
+    if (argmax(bp) === argmax(cp)) agree++;
+    const gold = letters.indexOf(b.gold);
+    if (gold >= 0) {
+      bGold += bp[gold]!;
+      cGold += cp[gold]!;
+    }
+    bMass += letterMass(b.letterLogprobs, letters);
+    cMass += letterMass(c.letterLogprobs, letters);
+  }
+  const n = kls.length;
+  if (n === 0) return {};
+  const sorted = [...kls].sort((x, y) => x - y);
+  return {
+    letterDistribution: {
+      items: n,
+      klMean: toInterval(bootstrapMean(kls, { seed: s.seed + 17, resamples: s.resamples, confidence: s.confidence }), s.confidence, 'bootstrap-percentile'),
+      klP50: percentileSorted(sorted, 50),
+      klP90: percentileSorted(sorted, 90),
+      klP99: percentileSorted(sorted, 99),
+      klMax: sorted[n - 1]!,
+      top1Agreement: agree / n,
+      baselineGoldProbability: bGold / n,
+      compressedGoldProbability: cGold / n,
+      baselineLetterMass: bMass / n,
+      compressedLetterMass: cMass / n,
+    },
   };
 }
 

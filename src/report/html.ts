@@ -245,7 +245,25 @@ function comparisonBlock(pair: PairComparison): string {
 <dl class="kv">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl>
 ${latencyRows ? `<table><caption>Latency reduction (positive = compressed is faster)</caption><thead><tr><th>Metric</th><th class="num">${esc(pair.baseline)}</th><th class="num">${esc(pair.compressed)}</th><th class="num">Reduction [interval]</th><th>Method</th></tr></thead><tbody>${latencyRows}</tbody></table>` : ''}
 ${memoryRows ? `<table><caption>Memory reduction (positive = compressed uses less)</caption><thead><tr><th>Part</th><th class="num">${esc(pair.baseline)}</th><th class="num">${esc(pair.compressed)}</th><th class="num">Reduction</th><th>Note</th></tr></thead><tbody>${memoryRows}</tbody></table>` : ''}
+${letterDistributionTable(pair)}
 ${flipsTable(pair)}`;
+}
+
+/** Likelihood scoring: how closely the compressed model's answer-letter distribution follows the baseline's. */
+function letterDistributionTable(pair: PairComparison): string {
+  const d = pair.letterDistribution;
+  if (!d) return '';
+  const nats = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : '∞');
+  const rows: Array<[string, string, string]> = [
+    ['KL divergence (baseline ‖ compressed), nats: mean [interval]', `${nats(d.klMean.estimate)} <span class="small ci">[${nats(d.klMean.lower)}, ${nats(d.klMean.upper)}]</span>`, ''],
+    ['KL divergence p50 / p90 / p99 / max', `${nats(d.klP50)} / ${nats(d.klP90)} / ${nats(d.klP99)} / ${nats(d.klMax)}`, ''],
+    ['Same most likely letter', pct(d.top1Agreement), ''],
+    ['Probability of the correct letter, mean', pct(d.baselineGoldProbability), pct(d.compressedGoldProbability)],
+    ['Next-token probability on the letters, mean', pct(d.baselineLetterMass), pct(d.compressedLetterMass)],
+  ];
+  return `<table><caption>Answer-letter distributions (likelihood scoring, ${count(d.items)} questions; each renormalised over the option letters)</caption><thead><tr><th>Figure</th><th class="num">${esc(pair.baseline)} / pair</th><th class="num">${esc(pair.compressed)}</th></tr></thead><tbody>${rows
+    .map(([k, a, b]) => `<tr><td>${esc(k)}</td><td class="num">${a}</td><td class="num">${b}</td></tr>`)
+    .join('')}</tbody></table>`;
 }
 
 function comparisonSection(model: ReportModel): string {

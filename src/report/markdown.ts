@@ -101,6 +101,18 @@ function comparisonSection(model: ReportModel): string[] {
     c.mcnemar ? `${pValue(c.mcnemar.exactP)} (mid-p ${pValue(c.mcnemar.midP)})` : 'n/a',
   ]);
   out.push(table(['Pair', 'Common questions', 'Accuracy', 'Difference (95% CI)', 'Retention (95% CI)', 'Right->wrong / wrong->right', 'Agreement', 'McNemar exact p'], rows), '');
+  const withLetters = model.comparisons.filter((c) => c.letterDistribution);
+  if (withLetters.length) {
+    const nats = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : 'inf');
+    out.push('Answer-letter distributions (likelihood scoring; each renormalised over the option letters; KL in nats):', '');
+    out.push(table(['Pair', 'Questions', 'KL(baseline || compressed) mean (95% CI)', 'KL p50 / p90 / p99 / max', 'Same most likely letter', 'P(correct letter)', 'Mass on the letters'],
+      withLetters.map((c) => {
+        const d = c.letterDistribution!;
+        return [`${escapeMarkdown(c.baseline)} -> ${escapeMarkdown(c.compressed)}`, String(d.items), `${nats(d.klMean.estimate)} [${nats(d.klMean.lower)}, ${nats(d.klMean.upper)}]`,
+          `${nats(d.klP50)} / ${nats(d.klP90)} / ${nats(d.klP99)} / ${nats(d.klMax)}`, pct(d.top1Agreement),
+          `${pct(d.baselineGoldProbability)} -> ${pct(d.compressedGoldProbability)}`, `${pct(d.baselineLetterMass)} -> ${pct(d.compressedLetterMass)}`];
+      })), '');
+  }
   return out;
 }
 

@@ -257,6 +257,30 @@ export interface PairComparison {
   retention: Interval | null;
   latency: LatencyReduction[];
   memory: MemoryReduction[];
+  /** Likelihood-scored runs: how closely the compressed model's answer-letter distribution follows the baseline's. */
+  letterDistribution?: LetterDistributionComparison;
+}
+
+/**
+ * Per question, each model's distribution over the option letters (log-probabilities renormalised over
+ * the letters), compared: KL(baseline || compressed) in nats, top-1 agreement, and the probability each
+ * gives the correct letter. Questions where both runs have letter log-probabilities (first sample).
+ */
+export interface LetterDistributionComparison {
+  items: number;
+  /** Mean KL divergence with a percentile-bootstrap interval over questions. */
+  klMean: Interval;
+  klP50: number;
+  klP90: number;
+  klP99: number;
+  klMax: number;
+  /** Share of questions where both models' most likely letter is the same. */
+  top1Agreement: number;
+  baselineGoldProbability: number;
+  compressedGoldProbability: number;
+  /** Mean total next-token probability the letters got before renormalising. */
+  baselineLetterMass: number;
+  compressedLetterMass: number;
 }
 
 export type Verdict = 'supported' | 'not supported' | 'inconclusive' | 'not measurable';

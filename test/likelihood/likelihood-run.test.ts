@@ -1,0 +1,107 @@
+// A suite with `scoring: likelihood` end to end on the in-process llama.cpp runner: the journal holds
+// each question's letter log-probabilities, the answer is the most likely letter, and the report
+// compares the two models' letter distributions (KL divergence, top-1 agreement).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/core/errors.js';
+import { runSuite } from '../../src/core/run.js';
+import { loadSuite } from '../../src/core/suite.js';
+import { letterDistribution } from '../../src/metrics/letter-distribution.js';
+import { buildReport } from '../../src/report/build.js';
+import { renderHtml } from '../../src/report/html.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { readRunFolder } from '../../src/report/run-folder.js';
+import { loadRunnerProfile } from '../../src/runners/registry.js';
+import { tempDir, tinyModel, writeRunnerProfile, writeSuite } from '../helpers/tiny-run.js';
+
+const LIMIT = 8;
+
+function likelihoodSuite(dir: string, extra: string[] = []): string {
+  const file = writeSuite(dir, { constrain: false });
+  writeFileSync(file, `${readFileSync(file, 'utf8')}\nscoring: likelihood\n${extra.join('\n')}\n`);
+  return file;
+}
+
+describe('scoring: likelihood', () => {
+  let f32: string;
+  let q4: string;
+  beforeAll(async () => {
+    [f32, q4] = [await tinyModel('F32'), await tinyModel('Q4_0')];
+  });
+
+  it('answers with the most likely letter, keeps the log-probabilities, and the report compares the distributions', async () => {
+    const dir = tempDir();
+    const suite = likelihoodSuite(dir);
+    const runs = [];
+    for (const [label, model] of [['base', f32], ['same', f32], ['q4', q4]] as const) {
+      const profile = await loadRunnerProfile(writeRunnerProfile(dir, model, label));
+      runs.push(await runSuite({ suite, runner: profile, out: join(dir, label), limit: LIMIT, seed: 1, cacheDir: false }));
+    }
+    const [base] = runs;
+    expect(base!.manifest.suite.scoring).toBe('likelihood');
+    expect(base!.results).toHaveLength(LIMIT);
+    for (const r of base!.results) {
+      const letters = Object.keys(r.letterLogprobs!);
+      expect(letters.length).toBeGreaterThanOrEqual(4);
+      const best = letters.reduce((a, b) => (r.letterLogprobs![b]! > r.letterLogprobs![a]! ? b : a));
+      expect(r.extracted).toMatchObject({ letter: best, status: 'answered', method: 'likelihood' });
+      expect(r.correct).toBe(best === r.gold);
+      expect(r.outputTokens).toBe(0);
+      expect(r.timings!.e2eMs).toBeGreaterThan(0);
+      expect(r.timings!.ttftMs).toBe(r.timings!.e2eMs);
+    }
+
+    const folders = ['base', 'same', 'q4'].map((l) => readRunFolder(join(dir, l)));
+    // The same model twice: identical distributions, KL exactly 0, full agreement.
+    const same = buildReport({ runs: [folders[0]!, folders[1]!], resamples: 200 }).comparisons[0]!.letterDistribution!;
+    expect(same).toMatchObject({ items: LIMIT, klMax: 0, top1Agreement: 1 });
+    expect(same.klMean.estimate).toBe(0);
+    // F32 vs Q4_0: recompute the mean KL by hand from the journals.
+    const model = buildReport({ runs: [folders[0]!, folders[2]!], resamples: 200 });
+    const d = model.comparisons[0]!.letterDistribution!;
+    const byId = new Map(runs[2]!.results.map((r) => [r.itemId, r]));
+    const kls = base!.results.map((b) => {
+      const c = byId.get(b.itemId)!;
+      const letters = Object.keys(b.letterLogprobs!).sort();
+      const p = letterDistribution(b.letterLogprobs!, letters);
+      const q = letterDistribution(c.letterLogprobs!, letters);
+      return p.reduce((s, pi, i) => s + pi * Math.log(pi / q[i]!), 0);
+    });
+    expect(d.items).toBe(LIMIT);
+    expect(d.klMean.estimate).toBeCloseTo(kls.reduce((a, b) => a + b, 0) / LIMIT, 12);
+    expect(d.klMean.estimate).toBeGreaterThan(0);
+    expect(d.klMean.lower).toBeLessThanOrEqual(d.klMean.estimate);
+    expect(d.klMean.upper).toBeGreaterThanOrEqual(d.klMean.estimate);
+    expect(d.top1Agreement).toBeGreaterThanOrEqual(0);
+    expect(d.baselineLetterMass).toBeGreaterThan(0);
+    expect(renderMarkdown(model)).toContain('Answer-letter distributions (likelihood scoring');
+    expect(renderHtml(model)).toContain('KL divergence (baseline ‖ compressed), nats');
+  });
+
+  it('refuses, before loading a model, what likelihood scoring cannot do', async () => {
+    const dir = tempDir();
+    const local = await loadRunnerProfile(writeRunnerProfile(dir, f32));
+    const cases: Array<[string, Parameters<typeof runSuite>[0], RegExp]> = [
+      ['server runner', { suite: likelihoodSuite(tempDir()), runner: { profile: { kind: 'vllm', label: 'v', mode: 'attached', baseUrl: 'http://127.0.0.1:9' } as never, file: null }, out: join(dir, 'a') },
+        /scoring: likelihood needs next-token probabilities in process, which the "vllm" runner does not give/],
+      ['samples', { suite: likelihoodSuite(tempDir(), ['samples: 3']), runner: local, out: join(dir, 'b') }, /deterministic: 3 samples per question/],
+      ['constraint', { suite: likelihoodSuite(tempDir(), ['answerConstraint: letter']), runner: local, out: join(dir, 'c') }, /answerConstraint has nothing to constrain/],
+    ];
+    for (const [name, opts, message] of cases) {
+      const e = await runSuite({ ...opts, cacheDir: false }).then(() => null, (x: unknown) => x);
+      expect(e, name).toBeInstanceOf(InputError);
+      expect((e as Error).message, name).toMatch(message);
+    }
+  });
+
+  it('the suite field is validated with file:line', async () => {
+    const dir = tempDir();
+    const file = writeSuite(dir, { constrain: false });
+    writeFileSync(file, `${readFileSync(file, 'utf8')}\nscoring: loglikelihood\n`);
+    const e = await loadSuite(file).then(() => null, (x: Error) => x);
+    expect(e).toBeInstanceOf(InputError);
+    expect(e!.message).toMatch(new RegExp(`${file}:\\d+`));
+    expect(e!.message).toContain('scoring');
+  });
+});
