@@ -362,6 +362,13 @@ function flipOutput(samples: ItemResult[], letter: string | null): FlipOutput | 
   const scored = samples.filter(isScored);
   const r = scored.find((x) => x.extracted.letter === letter) ?? scored[0];
   if (!r) return undefined;
+  if (r.letterLogprobs) {
+    // Likelihood scoring wrote nothing: show the letter distribution instead, most likely first.
+    const letters = Object.keys(r.letterLogprobs);
+    const p = letterDistribution(r.letterLogprobs, letters);
+    const excerpt = letters.map((l, i) => [l, p[i]!] as const).sort((a, b) => b[1] - a[1]).map(([l, x]) => `P(${l}) ${(100 * x).toFixed(1)}%`).join(', ');
+    return { status: r.extracted.status, excerpt, reasoned: false };
+  }
   return { status: r.extracted.status, excerpt: outputExcerpt(r.rawOutput), reasoned: r.reasoning !== null || r.rawOutput.includes('<think>') };
 }
 

@@ -216,6 +216,11 @@ function checkClaim(spec: ClaimSpec, ctx: ClaimContext): ClaimCheck {
       supporting.push({ label: `${run.id} ${spec.latency} p99`, value: d.p99, unit: 'ms' });
     }
   }
+  // Likelihood scoring generates nothing: its "latency" is prompt evaluation alone, not inference latency.
+  const scoredByLikelihood = [ctx.baseline, ctx.compressed].find((r) => r.suite.scoring === 'likelihood');
+  if (scoredByLikelihood) {
+    return notMeasurable(definition, `run "${scoredByLikelihood.id}" was scored by likelihood: nothing was generated, so its times are prompt evaluation only`, supporting);
+  }
   if (spec.requireBatchSizeOne) {
     const loaded = [ctx.baseline, ctx.compressed].filter((r) => !r.latency.batchSizeOne);
     if (loaded.length) {

@@ -9,6 +9,7 @@ import { runSuite } from '../../src/core/run.js';
 import { loadSuite } from '../../src/core/suite.js';
 import { letterDistribution } from '../../src/metrics/letter-distribution.js';
 import { buildReport } from '../../src/report/build.js';
+import { PAPER_CLAIMS, parseClaims } from '../../src/report/claims.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { readRunFolder } from '../../src/report/run-folder.js';
@@ -76,6 +77,9 @@ describe('scoring: likelihood', () => {
     expect(d.top1Agreement).toBeGreaterThanOrEqual(0);
     expect(d.baselineLetterMass).toBeGreaterThan(0);
     expect(renderMarkdown(model)).toContain('Answer-letter distributions (likelihood scoring');
+    // Prompt evaluation is not inference latency: the paper's latency claim cannot be checked on these runs.
+    const claims = buildReport({ runs: [folders[0]!, folders[2]!], resamples: 50, claims: parseClaims(PAPER_CLAIMS) }).claims;
+    expect(claims.find((c) => c.id === 'latency')).toMatchObject({ verdict: 'not measurable', reason: expect.stringContaining('scored by likelihood') });
     expect(renderHtml(model)).toContain('KL divergence (baseline ‖ compressed), nats');
   });
 

@@ -76,3 +76,22 @@ describe('flip replies', () => {
     expect(flip.compressedOutput).toEqual({ status: 'answered', excerpt: 'Answer: D', reasoned: false });
   });
 });
+
+describe('flip replies of likelihood-scored runs', () => {
+  it('show the letter distribution, most likely first, since nothing was written', () => {
+    const lp = (a: number, b: number, c: number) => ({ A: Math.log(a), B: Math.log(b), C: Math.log(c) });
+    const base = [{ ...itemResult({ itemId: 'q1', gold: 'A', letter: 'A', rawOutput: '' }), letterLogprobs: lp(0.5, 0.2, 0.1) }];
+    const comp = [{ ...itemResult({ itemId: 'q1', gold: 'A', letter: 'B', rawOutput: '' }), letterLogprobs: lp(0.1, 0.6, 0.3) }];
+    const model = buildReport({ runs: [loadedRun(manifest('base'), base), loadedRun(manifest('comp'), comp)], resamples: 50 });
+    const flip = model.comparisons[0]!.rightToWrong[0]!;
+    expect(flip.baselineOutput!.excerpt).toBe('P(A) 62.5%, P(B) 25.0%, P(C) 12.5%');
+    expect(flip.compressedOutput!.excerpt).toBe('P(B) 60.0%, P(C) 30.0%, P(A) 10.0%');
+    const d = model.comparisons[0]!.letterDistribution!;
+    // KL(p || q) by hand: p = (.625, .25, .125), q = (.1, .6, .3)
+    const kl = 0.625 * Math.log(0.625 / 0.1) + 0.25 * Math.log(0.25 / 0.6) + 0.125 * Math.log(0.125 / 0.3);
+    expect(d.klMean.estimate).toBeCloseTo(kl, 12);
+    expect(d).toMatchObject({ items: 1, top1Agreement: 0 });
+    expect(d.baselineGoldProbability).toBeCloseTo(0.625, 12);
+    expect(d.compressedLetterMass).toBeCloseTo(1, 12);
+  });
+});
