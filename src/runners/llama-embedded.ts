@@ -16,6 +16,7 @@ import type {
   Runner,
 } from '../core/types.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
+import { checkLetters, commonPrefixLength } from './likelihood.js';
 import { ProcessMemorySampler } from '../metrics/process-memory.js';
 
 export const llamaEmbeddedProfileSchema = z.strictObject({
@@ -270,8 +271,7 @@ export class LlamaEmbeddedRunner implements Runner {
     const ctx = contextText.tokenize(tokenizer);
     const continuations = req.letters.map((letter) => {
       const whole = LlamaText([contextText, ` ${letter}`]).tokenize(tokenizer);
-      let n = 0;
-      while (n < ctx.length && n < whole.length && whole[n] === ctx[n]) n++;
+      const n = commonPrefixLength(ctx, whole);
       return { letter, split: n, rest: whole.slice(n) };
     });
     if (continuations.some((c) => c.rest.length === 0)) throw new Error('a letter added no token to the context (tokeniser merge): cannot score it');
@@ -339,14 +339,6 @@ export class LlamaEmbeddedRunner implements Runner {
     this.sampler.stop();
     await this.context.dispose();
     await this.model.dispose();
-  }
-}
-
-/** Letters to score: at least one, none empty or repeated. */
-function checkLetters(letters: string[]): void {
-  if (!letters.length) throw new InputError('letters is empty: there is nothing to score', { field: 'letters' }, 'pass the option letters of the question');
-  if (new Set(letters).size !== letters.length || letters.some((l) => !l)) {
-    throw new InputError(`letters holds an empty or repeated letter (${JSON.stringify(letters)})`, { field: 'letters' }, 'pass each option letter once');
   }
 }
 

@@ -23,7 +23,7 @@ import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
 import { allowedReplies, ConstrainedReply, TokenByteIndex } from './onnx-constrain.js';
 import { cudaProviderStatus, ONNX_VARIANT_NAMES, resolveOnnxModel, type OnnxVariantName, type ResolvedOnnxModel } from './onnx-files.js';
 import { inspectOnnxFile, type OnnxWeightSummary } from './onnx-inspect.js';
-import { checkLetters, logSoftmaxAt, splitContinuation } from './onnx-likelihood.js';
+import { checkLetters, logSoftmaxAt, splitContinuation } from './likelihood.js';
 import { sampleToken, seededRng } from './onnx-sampling.js';
 import { IncrementalDetokenizer, float16ToFloat32, loadLocalTokenizer, type LocalTokenizer } from './onnx-tokenizer.js';
 

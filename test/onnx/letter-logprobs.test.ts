@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import type { LetterLogprobRequest, LetterLogprobs } from '../../src/core/types.js';
-import { checkLetters, commonPrefixLength, logSoftmaxAt, splitContinuation } from '../../src/runners/onnx-likelihood.js';
+import { checkLetters, commonPrefixLength, logSoftmaxAt, splitContinuation } from '../../src/runners/likelihood.js';
 import { createOnnxRunner, type OnnxProfileInput, type OnnxRunner } from '../../src/runners/onnx.js';
 import { loadLocalTokenizer, type LocalTokenizer } from '../../src/runners/onnx-tokenizer.js';
 import { tinyOnnxModel, TINY_ONNX_DIR, USER_TURN } from './helpers.js';
