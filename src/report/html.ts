@@ -254,15 +254,16 @@ function letterDistributionTable(pair: PairComparison): string {
   const d = pair.letterDistribution;
   if (!d) return '';
   const nats = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : '∞');
-  const rows: Array<[string, string, string]> = [
-    ['KL divergence (baseline ‖ compressed), nats: mean [interval]', `${nats(d.klMean.estimate)} <span class="small ci">[${nats(d.klMean.lower)}, ${nats(d.klMean.upper)}]</span>`, ''],
-    ['KL divergence p50 / p90 / p99 / max', `${nats(d.klP50)} / ${nats(d.klP90)} / ${nats(d.klP99)} / ${nats(d.klMax)}`, ''],
-    ['Same most likely letter', pct(d.top1Agreement), ''],
-    ['Probability of the correct letter, mean', pct(d.baselineGoldProbability), pct(d.compressedGoldProbability)],
-    ['Next-token probability on the letters, mean', pct(d.baselineLetterMass), pct(d.compressedLetterMass)],
+  const both = (b: number, c: number) => `${pct(b)} → ${pct(c)}`;
+  const rows: Array<[string, string]> = [
+    ['KL divergence (baseline ‖ compressed), nats: mean [interval]', `${nats(d.klMean.estimate)} <span class="small ci">[${nats(d.klMean.lower)}, ${nats(d.klMean.upper)}]</span>`],
+    ['KL divergence p50 / p90 / p99 / max', `${nats(d.klP50)} / ${nats(d.klP90)} / ${nats(d.klP99)} / ${nats(d.klMax)}`],
+    ['Same most likely letter', pct(d.top1Agreement)],
+    [`Probability of the correct letter, mean (${pair.baseline} → ${pair.compressed})`, both(d.baselineGoldProbability, d.compressedGoldProbability)],
+    [`Next-token probability on the letters, mean (${pair.baseline} → ${pair.compressed})`, both(d.baselineLetterMass, d.compressedLetterMass)],
   ];
-  return `<table><caption>Answer-letter distributions (likelihood scoring, ${count(d.items)} questions; each renormalised over the option letters)</caption><thead><tr><th>Figure</th><th class="num">${esc(pair.baseline)} / pair</th><th class="num">${esc(pair.compressed)}</th></tr></thead><tbody>${rows
-    .map(([k, a, b]) => `<tr><td>${esc(k)}</td><td class="num">${a}</td><td class="num">${b}</td></tr>`)
+  return `<table><caption>Answer-letter distributions (likelihood scoring, ${count(d.items)} questions; each renormalised over the option letters)</caption><thead><tr><th>Figure</th><th class="num">Value</th></tr></thead><tbody>${rows
+    .map(([k, v]) => `<tr><td>${esc(k)}</td><td class="num">${v}</td></tr>`)
     .join('')}</tbody></table>`;
 }
 
