@@ -14,12 +14,14 @@ import { InputError } from './errors.js';
 import { RunFolder } from './run-folder.js';
 import { datasetSpec, loadSuite, type LoadedSuite } from './suite.js';
 import { writeRunSummary } from './summary.js';
-import type { DatasetItem, ExtractedAnswer, GenerateRequest, ItemResult, Letter, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport } from './types.js';
+import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport } from './types.js';
 import { ResponseCache } from './response-cache.js';
 import { RunHealth } from './run-health.js';
 import { runWithLoad, type LoadProfile } from './load-profile.js';
 import { MEDEVAL_VERSION } from './version.js';
 import { portablePath } from './portable-path.js';
+import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
+import { checkLikelihoodSettings, likelihoodRunnerError, runLikelihoodItem } from './run-likelihood.js';
 
 export interface RunOptions {
   suite: string | LoadedSuite;
@@ -325,100 +327,12 @@ function mergeMemory(prev: MemoryReport | undefined, now: MemoryReport): MemoryR
   };
 }
 
-/** What every record of an item carries, whatever happened to its request. */
-function itemBase(item: DatasetItem, sample: number, rendered: { prompt: string; questionType: ItemResult['questionType']; typeReason: string; template: string }, dataset: string) {
-  return {
-    schema: 1 as const,
-    itemId: item.id,
-    sample,
-    dataset,
-    ...(item.meta.step ? { step: item.meta.step } : {}),
-    questionType: rendered.questionType,
-    typeReason: rendered.typeReason,
-    template: rendered.template,
-    prompt: rendered.prompt,
-    question: questionExcerpt(item.question),
-    gold: item.answer,
-  };
-}
-
-function likelihoodRunnerError(kind: string): InputError {
-  return new InputError(`scoring: likelihood needs next-token probabilities in process, which the "${kind}" runner does not give`,
-    { field: 'scoring' }, 'use a llama-cpp-embedded or onnx runner profile, or scoring: generate');
-}
-
-/** Likelihood scoring is deterministic and in-process: say what does not fit before any model loads. */
-function checkLikelihoodSettings(suite: LoadedSuite, samples: number, runnerKind: string): void {
-  if (suite.scoring !== 'likelihood') return;
-  const where = { file: suite.file, field: 'scoring' };
-  if (runnerKind === 'llama-server' || runnerKind === 'vllm') throw likelihoodRunnerError(runnerKind);
-  if (suite.answerConstraint !== 'none') {
-    throw new InputError('scoring: likelihood generates nothing, so answerConstraint has nothing to constrain', where, 'remove answerConstraint (or set it to none)');
-  }
-  if (samples > 1) {
-    throw new InputError(`scoring: likelihood is deterministic: ${samples} samples per question would repeat the same answer`, where, 'use samples: 1 (and no --samples)');
-  }
-}
-
-/** One question scored by likelihood: the most likely option letter after the prompt and the prefix. */
-async function runLikelihoodItem(
-  runner: Runner,
-  item: DatasetItem,
-  sample: number,
-  rendered: { prompt: string; questionType: ItemResult['questionType']; typeReason: string; template: string },
-  prefix: string,
-  dataset: string,
-  signal: AbortSignal | undefined,
-): Promise<ItemResult> {
-  const base = itemBase(item, sample, rendered, dataset);
-  try {
-    const lp = await runner.letterLogprobs!({ messages: [{ role: 'user', content: rendered.prompt }], prefix, letters: Object.keys(item.options), signal });
-    // The highest log-probability wins; a tie goes to the earlier letter (file order), never at random.
-    let letter: Letter | null = null;
-    for (const l of Object.keys(item.options) as Letter[]) {
-      const v = lp.logprobs[l];
-      if (v !== undefined && Number.isFinite(v) && (letter === null || v > lp.logprobs[letter]!)) letter = l;
-    }
-    const extracted: ExtractedAnswer = letter
-      ? { letter, status: 'answered', method: 'likelihood', answerText: '' }
-      : { letter: null, status: 'unparseable', method: 'likelihood (no finite log-probability)', answerText: '' };
-    return {
-      ...base,
-      rawOutput: '',
-      reasoning: null,
-      extracted,
-      correct: letter !== null && letter === item.answer,
-      promptTokens: lp.promptTokens,
-      outputTokens: 0,
-      tokenSource: 'engine',
-      finishReason: 'stop',
-      // Nothing is generated: the time to the answer distribution is the whole request.
-      timings: { startedAtEpochMs: lp.startedAtEpochMs, ttftMs: lp.evalMs, ttfoMs: lp.evalMs, e2eMs: lp.evalMs, itlMs: [], tpotMs: null },
-      letterLogprobs: lp.logprobs,
-      rssBytes: process.memoryUsage().rss,
-    };
-  } catch (e) {
-    if (e instanceof InputError) throw e;
-    const err = e as Error & { kind?: string };
-    const kind = signal?.aborted ? 'aborted' : (err.kind ?? err.name ?? 'error');
-    return { ...base, ...emptyOutcome(), error: { kind, message: err.message ?? String(e) } };
-  }
-}
-
-const QUESTION_EXCERPT_CHARS = 300;
-
-/** The stem as reports show it: one line, at most QUESTION_EXCERPT_CHARS characters. */
-export function questionExcerpt(question: string): string {
-  const flat = question.replace(/\s+/g, ' ').trim();
-  return flat.length <= QUESTION_EXCERPT_CHARS ? flat : `${flat.slice(0, QUESTION_EXCERPT_CHARS - 1).trimEnd()}…`;
-}
-
 async function runItem(
   runner: Runner,
   cache: ResponseCache | null,
   item: DatasetItem,
   sample: number,
-  rendered: { prompt: string; questionType: ItemResult['questionType']; typeReason: string; template: string },
+  rendered: RenderedPrompt,
   sampling: SamplingParams,
   seed: number,
   dataset: string,
@@ -469,16 +383,3 @@ async function runItem(
   }
 }
 
-function emptyOutcome(): Pick<ItemResult, 'rawOutput' | 'reasoning' | 'extracted' | 'correct' | 'promptTokens' | 'outputTokens' | 'tokenSource' | 'finishReason' | 'timings'> {
-  return {
-    rawOutput: '',
-    reasoning: null,
-    extracted: { letter: null, status: 'unparseable', method: 'request-failed', answerText: '' },
-    correct: null,
-    promptTokens: null,
-    outputTokens: null,
-    tokenSource: 'unknown',
-    finishReason: 'error',
-    timings: null,
-  };
-}

@@ -1,0 +1,50 @@
+// The parts of a result record every runner path shares: what identifies the item, and the outcome
+// of a request that failed.
+import type { DatasetItem, ItemResult } from './types.js';
+
+export interface RenderedPrompt {
+  prompt: string;
+  questionType: ItemResult['questionType'];
+  typeReason: string;
+  template: string;
+}
+
+const QUESTION_EXCERPT_CHARS = 300;
+
+/** The stem as reports show it: one line, at most QUESTION_EXCERPT_CHARS characters. */
+export function questionExcerpt(question: string): string {
+  const flat = question.replace(/\s+/g, ' ').trim();
+  return flat.length <= QUESTION_EXCERPT_CHARS ? flat : `${flat.slice(0, QUESTION_EXCERPT_CHARS - 1).trimEnd()}…`;
+}
+
+/** What every record of an item carries, whatever happened to its request. */
+export function itemBase(item: DatasetItem, sample: number, rendered: RenderedPrompt, dataset: string) {
+  return {
+    schema: 1 as const,
+    itemId: item.id,
+    sample,
+    dataset,
+    ...(item.meta.step ? { step: item.meta.step } : {}),
+    questionType: rendered.questionType,
+    typeReason: rendered.typeReason,
+    template: rendered.template,
+    prompt: rendered.prompt,
+    question: questionExcerpt(item.question),
+    gold: item.answer,
+  };
+}
+
+/** The outcome fields of a request that failed: never scored. */
+export function emptyOutcome(): Pick<ItemResult, 'rawOutput' | 'reasoning' | 'extracted' | 'correct' | 'promptTokens' | 'outputTokens' | 'tokenSource' | 'finishReason' | 'timings'> {
+  return {
+    rawOutput: '',
+    reasoning: null,
+    extracted: { letter: null, status: 'unparseable', method: 'request-failed', answerText: '' },
+    correct: null,
+    promptTokens: null,
+    outputTokens: null,
+    tokenSource: 'unknown',
+    finishReason: 'error',
+    timings: null,
+  };
+}

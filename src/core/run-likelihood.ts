@@ -1,0 +1,69 @@
+// Likelihood scoring in the run loop (suites with `scoring: likelihood`): what it refuses before a model
+// loads, and one question scored as the most likely option letter (no generation).
+import { InputError } from './errors.js';
+import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
+import type { LoadedSuite } from './suite.js';
+import type { DatasetItem, ExtractedAnswer, ItemResult, Letter, Runner } from './types.js';
+
+export function likelihoodRunnerError(kind: string): InputError {
+  return new InputError(`scoring: likelihood needs next-token probabilities in process, which the "${kind}" runner does not give`,
+    { field: 'scoring' }, 'use a llama-cpp-embedded or onnx runner profile, or scoring: generate');
+}
+
+/** Likelihood scoring is deterministic and in-process: say what does not fit before any model loads. */
+export function checkLikelihoodSettings(suite: LoadedSuite, samples: number, runnerKind: string): void {
+  if (suite.scoring !== 'likelihood') return;
+  const where = { file: suite.file, field: 'scoring' };
+  if (runnerKind === 'llama-server' || runnerKind === 'vllm') throw likelihoodRunnerError(runnerKind);
+  if (suite.answerConstraint !== 'none') {
+    throw new InputError('scoring: likelihood generates nothing, so answerConstraint has nothing to constrain', where, 'remove answerConstraint (or set it to none)');
+  }
+  if (samples > 1) {
+    throw new InputError(`scoring: likelihood is deterministic: ${samples} samples per question would repeat the same answer`, where, 'use samples: 1 (and no --samples)');
+  }
+}
+
+/** One question scored by likelihood: the most likely option letter after the prompt and the prefix. */
+export async function runLikelihoodItem(
+  runner: Runner,
+  item: DatasetItem,
+  sample: number,
+  rendered: RenderedPrompt,
+  prefix: string,
+  dataset: string,
+  signal: AbortSignal | undefined,
+): Promise<ItemResult> {
+  const base = itemBase(item, sample, rendered, dataset);
+  try {
+    const lp = await runner.letterLogprobs!({ messages: [{ role: 'user', content: rendered.prompt }], prefix, letters: Object.keys(item.options), signal });
+    // The highest log-probability wins; a tie goes to the earlier letter (file order), never at random.
+    let letter: Letter | null = null;
+    for (const l of Object.keys(item.options) as Letter[]) {
+      const v = lp.logprobs[l];
+      if (v !== undefined && Number.isFinite(v) && (letter === null || v > lp.logprobs[letter]!)) letter = l;
+    }
+    const extracted: ExtractedAnswer = letter
+      ? { letter, status: 'answered', method: 'likelihood', answerText: '' }
+      : { letter: null, status: 'unparseable', method: 'likelihood (no finite log-probability)', answerText: '' };
+    return {
+      ...base,
+      rawOutput: '',
+      reasoning: null,
+      extracted,
+      correct: letter !== null && letter === item.answer,
+      promptTokens: lp.promptTokens,
+      outputTokens: 0,
+      tokenSource: 'engine',
+      finishReason: 'stop',
+      // Nothing is generated: the time to the answer distribution is the whole request.
+      timings: { startedAtEpochMs: lp.startedAtEpochMs, ttftMs: lp.evalMs, ttfoMs: lp.evalMs, e2eMs: lp.evalMs, itlMs: [], tpotMs: null },
+      letterLogprobs: lp.logprobs,
+      rssBytes: process.memoryUsage().rss,
+    };
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    const err = e as Error & { kind?: string };
+    const kind = signal?.aborted ? 'aborted' : (err.kind ?? err.name ?? 'error');
+    return { ...base, ...emptyOutcome(), error: { kind, message: err.message ?? String(e) } };
+  }
+}
