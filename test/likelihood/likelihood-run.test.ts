@@ -15,6 +15,7 @@ import { renderMarkdown } from '../../src/report/markdown.js';
 import { readRunFolder } from '../../src/report/run-folder.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { tempDir, tinyModel, writeRunnerProfile, writeSuite } from '../helpers/tiny-run.js';
+import { TINY_ONNX_DIR, tinyOnnxModel } from '../onnx/helpers.js';
 
 const LIMIT = 8;
 
@@ -81,6 +82,24 @@ describe('scoring: likelihood', () => {
     const claims = buildReport({ runs: [folders[0]!, folders[2]!], resamples: 50, claims: parseClaims(PAPER_CLAIMS) }).claims;
     expect(claims.find((c) => c.id === 'latency')).toMatchObject({ verdict: 'not measurable', reason: expect.stringContaining('scored by likelihood') });
     expect(renderHtml(model)).toContain('KL divergence (baseline ‖ compressed), nats');
+  });
+
+  it('runs on the onnxruntime runner too: fp32 against q4 of the tiny ONNX model', async () => {
+    await tinyOnnxModel();
+    const dir = tempDir();
+    const suite = likelihoodSuite(dir);
+    const folders = [];
+    for (const variant of ['fp32', 'q4']) {
+      const file = join(dir, `onnx-${variant}.yaml`);
+      writeFileSync(file, `kind: onnx\nlabel: onnx-${variant}\nmodelDir: ${TINY_ONNX_DIR}\nvariant: ${variant}\nthreads: 1\n`);
+      const run = await runSuite({ suite, runner: await loadRunnerProfile(file), out: join(dir, variant), limit: LIMIT, seed: 1, cacheDir: false });
+      expect(run.results.every((r) => r.extracted.method === 'likelihood' && Object.keys(r.letterLogprobs!).length >= 4)).toBe(true);
+      folders.push(readRunFolder(join(dir, variant)));
+    }
+    const d = buildReport({ runs: folders, resamples: 200 }).comparisons[0]!.letterDistribution!;
+    expect(d.items).toBe(LIMIT);
+    expect(d.klMean.estimate).toBeGreaterThan(0);
+    expect(Number.isFinite(d.klMax)).toBe(true);
   });
 
   it('refuses, before loading a model, what likelihood scoring cannot do', async () => {
