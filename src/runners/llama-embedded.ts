@@ -275,6 +275,11 @@ export class LlamaEmbeddedRunner implements Runner {
       return { letter, split: n, rest: whole.slice(n) };
     });
     if (continuations.some((c) => c.rest.length === 0)) throw new Error('a letter added no token to the context (tokeniser merge): cannot score it');
+    // Never let llama.cpp shift the context to make room: the scores would be of a cut prompt.
+    const longest = Math.max(...continuations.map((c) => c.split + c.rest.length));
+    if (longest > this.context.contextSize) {
+      throw new Error(`the prompt and answer take ${longest} tokens, more than the context of ${this.context.contextSize}: raise contextSize in the runner profile`);
+    }
     // Evaluate up to the shortest split once; each letter's own tokens go on top, then are erased.
     const shared = Math.min(...continuations.map((c) => c.split));
     const raw = { temperature: 1, topK: 0, topP: 1, minP: 0 };

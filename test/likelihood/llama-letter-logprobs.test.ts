@@ -108,3 +108,17 @@ describe('llama-cpp-embedded letterLogprobs', () => {
     await expect(f32.letterLogprobs({ ...request(), signal: c.signal })).rejects.toBe(reason);
   });
 });
+
+describe('llama-cpp-embedded letterLogprobs on a prompt longer than the context', () => {
+  it('fails the request with what to change, instead of scoring a shifted (cut) prompt', async () => {
+    const runner = await createLlamaEmbeddedRunner(llamaEmbeddedProfileSchema.parse({ kind: 'llama-cpp-embedded', label: 't', model: await tinyModel('F32'), threads: 1, contextSize: 256 }));
+    try {
+      const long = `${'The patient reports pain. '.repeat(200)}Which is the answer?`;
+      await expect(runner.letterLogprobs({ ...request(), messages: [{ role: 'user', content: long }] })).rejects.toThrow(/more than the context of \d+: raise contextSize/);
+      // A prompt that fits still scores.
+      expect(Object.keys((await runner.letterLogprobs(request())).logprobs)).toEqual(LETTERS);
+    } finally {
+      await runner.close();
+    }
+  });
+});
