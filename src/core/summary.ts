@@ -37,6 +37,9 @@ export function summaryMarkdown(s: RunSummary): string {
   for (const n of s.notes.filter((t) => /tiny|random|smoke/i.test(t))) lines.push(`> ${n}`, '');
   lines.push(`Status: **${r.status}** · model ${r.model.modelPath ?? r.model.label} (${r.model.quantization ?? '?'}, ` +
     `${r.model.parameters?.toLocaleString('en-US') ?? '?'} parameters) · runner ${r.runner.kind} · seed ${r.seed}`, '');
+  if (r.suite.scoring === 'likelihood') {
+    lines.push('Scoring: **likelihood**: nothing is generated; each answer is the option letter with the highest log-probability after the prompt. Times below are prompt evaluation, not inference latency.', '');
+  }
   lines.push('## Accuracy', '');
   lines.push('| slice | items | scored | correct | accuracy (95% CI) | wrong | unparseable | truncated | errors |');
   lines.push('|---|---:|---:|---:|---|---:|---:|---:|---:|');

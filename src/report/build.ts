@@ -604,6 +604,9 @@ function buildNotes(loaded: LoadedRun[], runs: RunReport[], pairs: Array<[number
     if (loaded[i]!.manifest.suite.answerConstraint === 'letter') {
       notes.push({ kind: 'info', text: `Run "${r.id}": replies were constrained to "Answer: <letter>" by a grammar, so its accuracy measures the model's choice among the option letters, not its ability to follow the answer format.` });
     }
+    if (loaded[i]!.manifest.suite.scoring === 'likelihood') {
+      notes.push({ kind: 'info', text: `Run "${r.id}": scored by likelihood: nothing was generated; each answer is the option letter with the highest log-probability after the prompt, and its times are prompt evaluation only (not inference latency).` });
+    }
     const errors = r.accuracy.overall.errors;
     if (errors) notes.push({ kind: 'warning', text: `Run "${r.id}": ${errors} request(s) failed and are not scored; accuracy is over the ${r.accuracy.overall.scored} scored answer(s).` });
     const cached = r.latency.cachedExcluded ?? 0;

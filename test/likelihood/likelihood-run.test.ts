@@ -42,6 +42,7 @@ describe('scoring: likelihood', () => {
     }
     const [base] = runs;
     expect(base!.manifest.suite.scoring).toBe('likelihood');
+    expect(readFileSync(join(dir, 'base', 'summary.md'), 'utf8')).toContain('Scoring: **likelihood**');
     expect(base!.results).toHaveLength(LIMIT);
     for (const r of base!.results) {
       const letters = Object.keys(r.letterLogprobs!);
@@ -78,6 +79,7 @@ describe('scoring: likelihood', () => {
     expect(d.top1Agreement).toBeGreaterThanOrEqual(0);
     expect(d.baselineLetterMass).toBeGreaterThan(0);
     expect(renderMarkdown(model)).toContain('Answer-letter distributions (likelihood scoring');
+    expect(model.notes.some((n) => n.text.includes('"base": scored by likelihood: nothing was generated'))).toBe(true);
     // Prompt evaluation is not inference latency: the paper's latency claim cannot be checked on these runs.
     const claims = buildReport({ runs: [folders[0]!, folders[2]!], resamples: 50, claims: parseClaims(PAPER_CLAIMS) }).claims;
     expect(claims.find((c) => c.id === 'latency')).toMatchObject({ verdict: 'not measurable', reason: expect.stringContaining('scored by likelihood') });
