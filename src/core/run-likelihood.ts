@@ -1,5 +1,6 @@
 // Likelihood scoring in the run loop (suites with `scoring: likelihood`): what it refuses before a model
 // loads, and one question scored as the most likely option letter (no generation).
+import { LIKELIHOOD_RUNNER_KINDS, type RunnerProfile } from '../runners/registry.js';
 import { InputError } from './errors.js';
 import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import type { LoadedSuite } from './suite.js';
@@ -7,14 +8,14 @@ import type { DatasetItem, ExtractedAnswer, ItemResult, Letter, Runner } from '.
 
 export function likelihoodRunnerError(kind: string): InputError {
   return new InputError(`scoring: likelihood needs next-token probabilities in process, which the "${kind}" runner does not give`,
-    { field: 'scoring' }, 'use a llama-cpp-embedded or onnx runner profile, or scoring: generate');
+    { field: 'scoring' }, `use a ${[...LIKELIHOOD_RUNNER_KINDS].join(' or ')} runner profile, or scoring: generate`);
 }
 
 /** Likelihood scoring is deterministic and in-process: say what does not fit before any model loads. */
 export function checkLikelihoodSettings(suite: LoadedSuite, samples: number, runnerKind: string): void {
   if (suite.scoring !== 'likelihood') return;
   const where = { file: suite.file, field: 'scoring' };
-  if (runnerKind === 'llama-server' || runnerKind === 'vllm') throw likelihoodRunnerError(runnerKind);
+  if (!LIKELIHOOD_RUNNER_KINDS.has(runnerKind as RunnerProfile['kind'])) throw likelihoodRunnerError(runnerKind);
   if (suite.answerConstraint !== 'none') {
     throw new InputError('scoring: likelihood generates nothing, so answerConstraint has nothing to constrain', where, 'remove answerConstraint (or set it to none)');
   }

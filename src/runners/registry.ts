@@ -39,6 +39,9 @@ export async function loadRunnerProfile(file: string): Promise<LoadedRunnerProfi
   return { profile, file };
 }
 
+/** Kinds whose runners give answer-letter log-probabilities (Runner.letterLogprobs), known before any model loads. */
+export const LIKELIHOOD_RUNNER_KINDS: ReadonlySet<RunnerProfile['kind']> = new Set(['llama-cpp-embedded', 'onnx']);
+
 export async function createRunner(profile: RunnerProfile): Promise<Runner> {
   switch (profile.kind) {
     case 'llama-cpp-embedded':
