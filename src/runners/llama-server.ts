@@ -10,6 +10,7 @@ import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDesc
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
+import { metricsOverRun, type MetricsOverRun } from './server-metrics.js';
 import { findFreePort, getJson, getText, ManagedProcess, waitForHealth, HealthTimeoutError } from './managed-process.js';
 import { OpenAiServerSession, resolveApiKey, type ServerSessionOptions } from './openai-stream.js';
 
@@ -330,27 +331,28 @@ export class LlamaServerRunner implements Runner {
     return total;
   }
 
-  /** /metrics before the run, now, and the counters' difference (null when --metrics is off). */
-  async serverMetrics(): Promise<{ before: Record<string, number>; after: Record<string, number>; delta: Record<string, number> } | null> {
-    if (!this.metricsBefore) return null;
-    const now = await getText(`${this.session.baseUrl}/metrics`, this.session.authHeaders());
-    if (!now.ok) return null;
-    const after = parsePrometheusText(now.value);
-    return {
-      before: pickMetrics(this.metricsBefore, LLAMA_METRICS),
-      after: pickMetrics(after, LLAMA_METRICS),
-      delta: counterDelta(this.metricsBefore, after, LLAMA_METRICS.slice(0, 5)),
-    };
+  /** /metrics before the run, now, and the counters' difference, or why not (llama-server needs --metrics). */
+  private metricsOverRun(): ReturnType<typeof metricsOverRun> {
+    return metricsOverRun({
+      before: this.metricsBefore,
+      beforeNote: this.metricsNote,
+      url: `${this.session.baseUrl}/metrics`,
+      headers: this.session.authHeaders(),
+      figures: (before, after) => ({
+        before: pickMetrics(before, LLAMA_METRICS),
+        after: pickMetrics(after, LLAMA_METRICS),
+        delta: counterDelta(before, after, LLAMA_METRICS.slice(0, 5)),
+      }),
+    });
+  }
+
+  async serverMetrics(): Promise<MetricsOverRun | null> {
+    return (await this.metricsOverRun()).metrics;
   }
 
   /** /metrics differences and truncation counts, for the run's manifest. */
   async serverReport(): Promise<ServerReport> {
-    const metrics = await this.serverMetrics();
-    return {
-      metrics,
-      ...(metrics ? {} : { metricsNote: 'no /metrics from this server (llama-server needs --metrics)' }),
-      truncation: this.truncation,
-    };
+    return { ...(await this.metricsOverRun()), truncation: this.truncation };
   }
 
   /** Generations flagged as truncated so far, and "input truncated" lines in a managed server's log. */

@@ -10,6 +10,7 @@ import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDesc
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, histogramTotals, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
+import { metricsOverRun, type MetricsOverRun } from './server-metrics.js';
 import { checkServerProfile, serverProfileFields, type ServerRunnerOptions } from './llama-server.js';
 import { findFreePort, getJson, getText, HealthTimeoutError, ManagedProcess, waitForHealth } from './managed-process.js';
 import { OpenAiServerSession, resolveApiKey } from './openai-stream.js';
@@ -194,27 +195,34 @@ export class VllmRunner implements Runner {
   }
 
   /** /metrics before the run and now: gauges, counter differences, histogram sums/counts (current or deprecated names). */
-  async serverMetrics(): Promise<{ before: Record<string, number>; after: Record<string, number>; delta: Record<string, number> } | null> {
-    if (!this.metricsBefore) return null;
-    const now = await getText(`${this.session.baseUrl}/metrics`, this.session.authHeaders());
-    if (!now.ok) return null;
-    const after = parsePrometheusText(now.value);
-    const delta = counterDelta(this.metricsBefore, after, VLLM_COUNTERS);
-    for (const names of VLLM_HISTOGRAMS) {
-      const a = histogramTotals(after, names);
-      const b = histogramTotals(this.metricsBefore, names);
-      if (a) {
-        delta[`${a.name}_sum`] = a.sum - (b?.name === a.name ? b.sum : 0);
-        delta[`${a.name}_count`] = a.count - (b?.name === a.name ? b.count : 0);
-      }
-    }
-    return { before: pickMetrics(this.metricsBefore, VLLM_METRICS), after: pickMetrics(after, VLLM_METRICS), delta };
+  private metricsOverRun(): ReturnType<typeof metricsOverRun> {
+    return metricsOverRun({
+      before: this.metricsBefore,
+      beforeNote: this.metricsNote,
+      url: `${this.session.baseUrl}/metrics`,
+      headers: this.session.authHeaders(),
+      figures: (before, after) => {
+        const delta = counterDelta(before, after, VLLM_COUNTERS);
+        for (const names of VLLM_HISTOGRAMS) {
+          const a = histogramTotals(after, names);
+          const b = histogramTotals(before, names);
+          if (a) {
+            delta[`${a.name}_sum`] = a.sum - (b?.name === a.name ? b.sum : 0);
+            delta[`${a.name}_count`] = a.count - (b?.name === a.name ? b.count : 0);
+          }
+        }
+        return { before: pickMetrics(before, VLLM_METRICS), after: pickMetrics(after, VLLM_METRICS), delta };
+      },
+    });
+  }
+
+  async serverMetrics(): Promise<MetricsOverRun | null> {
+    return (await this.metricsOverRun()).metrics;
   }
 
   /** /metrics differences over the run, for the run's manifest. */
   async serverReport(): Promise<ServerReport> {
-    const metrics = await this.serverMetrics();
-    return { metrics, ...(metrics ? {} : { metricsNote: 'no /metrics from this server before or after the run' }) };
+    return this.metricsOverRun();
   }
 
   async memory(): Promise<MemoryReport> {

@@ -75,6 +75,6 @@ describe('server view', () => {
     const dir2 = tempDir('medeval-server-view-');
     const run2 = await runSuite({ suite: writeSampleSuite(dir2, { limit: 2 }), runner: await loadRunnerProfile(writeServerProfile(dir2, llama.baseUrl, { truncationCheck: false })), out: join(dir2, 'run'), seed: 1, cacheDir: false });
     expect(run2.manifest.server).toMatchObject({ metrics: null, metricsNote: expect.stringContaining('--metrics') });
-    expect(renderMarkdown(buildReport({ runs: [readRunFolder(join(dir2, 'run'))], resamples: 50 }))).toContain('llama-server needs --metrics');
+    expect(renderMarkdown(buildReport({ runs: [readRunFolder(join(dir2, 'run'))], resamples: 50 }))).toContain('start llama-server with --metrics');
   });
 });
