@@ -31,3 +31,8 @@ export function pValue(p: number | null | undefined): string {
 export function num(x: number | null | undefined, digits = 2): string {
   return x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
 }
+
+/** A KL divergence (or any small positive figure) in nats, 3 significant digits; infinity spelled out. */
+export function nats(x: number): string {
+  return Number.isFinite(x) ? x.toPrecision(3) : 'inf';
+}

@@ -6,6 +6,7 @@ import { errorKindsText } from './markdown.js';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CHART_FONT_FAMILY, intervalLabel, reportCharts, unionKeys, type ChartSpec } from './charts.js';
+import { nats } from './format.js';
 import { escapeHtml as esc, jsonForScript } from './html-escape.js';
 import { pageHtml } from './html-template.js';
 import type {
@@ -253,7 +254,6 @@ ${flipsTable(pair)}`;
 function letterDistributionTable(pair: PairComparison): string {
   const d = pair.letterDistribution;
   if (!d) return '';
-  const nats = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : '∞');
   const both = (b: number, c: number) => `${pct(b)} → ${pct(c)}`;
   const rows: Array<[string, string]> = [
     ['KL divergence (baseline ‖ compressed), nats: mean [interval]', `${nats(d.klMean.estimate)} <span class="small ci">[${nats(d.klMean.lower)}, ${nats(d.klMean.upper)}]</span>`],

@@ -1,7 +1,7 @@
 // report.md: for a README or a PR comment. Order: claims (with the definition beside every verdict),
 // accuracy, paired comparison, latency, memory, flips, notes. Everything that came from a dataset or a
 // model goes through escapeMarkdown, so a "|" or a newline cannot break a table.
-import { gb, ms, pct, pctInterval, pValue } from './format.js';
+import { gb, ms, nats, pct, pctInterval, pValue } from './format.js';
 import type { ClaimCheck, Distribution, FlippedItem, Interval, ReportModel, RunReport } from './model.js';
 import type { ServerFigure } from './server-view.js';
 
@@ -103,7 +103,6 @@ function comparisonSection(model: ReportModel): string[] {
   out.push(table(['Pair', 'Common questions', 'Accuracy', 'Difference (95% CI)', 'Retention (95% CI)', 'Right->wrong / wrong->right', 'Agreement', 'McNemar exact p'], rows), '');
   const withLetters = model.comparisons.filter((c) => c.letterDistribution);
   if (withLetters.length) {
-    const nats = (x: number) => (Number.isFinite(x) ? x.toPrecision(3) : 'inf');
     out.push('Answer-letter distributions (likelihood scoring; each renormalised over the option letters; KL in nats):', '');
     out.push(table(['Pair', 'Questions', 'KL(baseline || compressed) mean (95% CI)', 'KL p50 / p90 / p99 / max', 'Same most likely letter', 'P(correct letter)', 'Mass on the letters'],
       withLetters.map((c) => {

@@ -37,6 +37,20 @@ async function rejection(p: Promise<unknown>): Promise<unknown> {
   return 'resolved';
 }
 
+/**
+ * Reads "data: 1" before the server is released to send "data: 2": the server holds the rest until the
+ * first chunk has been read, so a transport that buffers the body would hang here.
+ */
+async function expectChunkByChunk(res: Response, release: () => void): Promise<void> {
+  const reader = res.body!.getReader();
+  const dec = new TextDecoder();
+  expect(dec.decode((await reader.read()).value)).toBe('data: 1\n\n');
+  release();
+  let rest = '';
+  for (let r = await reader.read(); !r.done; r = await reader.read()) rest += dec.decode(r.value);
+  expect(rest).toBe('data: 2\n\n');
+}
+
 describe('http-fetch', () => {
   it('sends method, headers and body, and gives status, headers and body as Node fetch does', async () => {
     const { base } = await serve(async (req, res) => {
@@ -72,14 +86,7 @@ describe('http-fetch', () => {
       void released.then(() => res.end('data: 2\n\n'));
     });
     const res = await createHttpFetch()(`${base}/s`, { method: 'POST', body: '{}' });
-    const reader = res.body!.getReader();
-    const dec = new TextDecoder();
-    // The server holds the rest until the first chunk has been read: a buffering transport would hang here.
-    expect(dec.decode((await reader.read()).value)).toBe('data: 1\n\n');
-    release();
-    let rest = '';
-    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += dec.decode(r.value);
-    expect(rest).toBe('data: 2\n\n');
+    await expectChunkByChunk(res, release);
   });
 
   it('reuses one kept-alive connection for sequential requests', async () => {
@@ -195,13 +202,7 @@ describe('http-fetch', () => {
     });
     const res = await createHttpFetch()(`${base}/s`, { method: 'POST', body: '{}' });
     expect(asked).toBe('identity');
-    const reader = res.body!.getReader();
-    const dec = new TextDecoder();
-    expect(dec.decode((await reader.read()).value)).toBe('data: 1\n\n');
-    release();
-    let rest = '';
-    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += dec.decode(r.value);
-    expect(rest).toBe('data: 2\n\n');
+    await expectChunkByChunk(res, release);
   });
 
   it('follows a redirect with the same method and body, as Node fetch does', async () => {
