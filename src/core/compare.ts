@@ -4,7 +4,7 @@
 // (heat, background load) falls on both alike.
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runInChild } from './child-run.js';
+import { runInChild, type ChildRunOutcome } from './child-run.js';
 import { loadRunnerProfile } from '../runners/registry.js';
 import { datasetSpec, loadSuite } from './suite.js';
 import { loadDataset } from '../datasets/index.js';
@@ -30,6 +30,10 @@ export interface CompareOptions {
 export interface CompareRuns {
   baselineDir: string;
   compressedDir: string;
+  /** How each run ended (its last child run): "incomplete" when items are left in error. */
+  outcomes: { baseline?: ChildRunOutcome; compressed?: ChildRunOutcome };
+  /** Records each run was asked for (items x samples). */
+  total: number;
 }
 
 export async function runComparison(o: CompareOptions): Promise<CompareRuns> {
@@ -45,15 +49,19 @@ export async function runComparison(o: CompareOptions): Promise<CompareRuns> {
 
   const common = { suite: o.suite, seed: o.seed, samples: o.samples, maxTokens: o.maxTokens, skipInvalid: o.skipInvalid };
   const step = o.order === 'alternating' ? Math.max(1, o.chunk ?? 10) : total;
+  const outcomes: CompareRuns['outcomes'] = {};
+  const records = total * (o.samples ?? suite.samples);
   for (let upTo = Math.min(step, total); ; upTo = Math.min(upTo + step, total)) {
     for (const [runner, dir, role] of [[o.baseline, baselineDir, 'baseline'], [o.compressed, compressedDir, 'compressed']] as const) {
-      if (o.signal?.aborted) return { baselineDir, compressedDir };
+      if (o.signal?.aborted) return { baselineDir, compressedDir, outcomes, total: records };
       log(`compare: ${role} (${runner}) items 1..${upTo} of ${total}`);
-      await runInChild({ ...common, runner, out: dir, limit: upTo, resume: existsSync(join(dir, 'manifest.json')) }, o.signal);
+      // A run left incomplete (items in error) does not stop the comparison; the next turn's resume
+      // re-runs its errors, and the command ends with exit 1 if any remain.
+      outcomes[role] = await runInChild({ ...common, runner, out: dir, limit: upTo, resume: existsSync(join(dir, 'manifest.json')) }, o.signal);
     }
     if (upTo >= total) break;
   }
-  return { baselineDir, compressedDir };
+  return { baselineDir, compressedDir, outcomes, total: records };
 }
 
 function safe(label: string): string {

@@ -52,7 +52,8 @@ export type RunEvent =
   | { type: 'warmup'; done: number; total: number }
   | { type: 'item'; done: number; total: number; result: ItemResult }
   | { type: 'stopped'; reason: string }
-  | { type: 'finished'; status: RunManifest['status']; dir: string };
+  /** `errors`: records that ended in error (not scored; `--resume` re-runs exactly those) of `records` written, of `total` asked. */
+  | { type: 'finished'; status: RunManifest['status']; dir: string; errors: number; records: number; total: number };
 
 export interface RunOutcome {
   dir: string;
@@ -157,8 +158,14 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 
   if (prev && todo.length === 0) {
     // Nothing left to run: do not load the model (its load alone would overwrite the peak memory).
+    // Every record is answered now (errors were re-queued above), whatever the last session ended as.
+    if (prev.status !== 'finished') {
+      prev.status = 'finished';
+      delete prev.stopReason;
+      folder.writeManifest(prev);
+    }
     writeRunSummary(folder, prev, done);
-    opts.onEvent?.({ type: 'finished', status: prev.status, dir: folder.dir });
+    opts.onEvent?.({ type: 'finished', status: prev.status, dir: folder.dir, errors: 0, records: done.length, total: done.length });
     return { dir: folder.dir, manifest: prev, results: done };
   }
 
@@ -274,6 +281,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     if (runFailure) throw runFailure.error;
     if (manifest.stopReason) status = 'failed';
     else if (opts.signal?.aborted || load.aborted || results.length - done.length < todo.length) status = 'interrupted';
+    // A run that went through but left items in error did not do what it says: never "finished".
+    else if (errorCount(results) > 0) status = 'incomplete';
   } catch (e) {
     status = 'failed';
     manifest.status = status;
@@ -292,8 +301,13 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   await runner.close();
   folder.writeManifest(manifest);
   writeRunSummary(folder, manifest, results);
-  opts.onEvent?.({ type: 'finished', status, dir: folder.dir });
+  opts.onEvent?.({ type: 'finished', status, dir: folder.dir, errors: errorCount(results), records: results.length, total: dataset.items.length * samples });
   return { dir: folder.dir, manifest, results };
+}
+
+/** Records that ended in error (not scored). */
+export function errorCount(results: ItemResult[]): number {
+  return results.reduce((n, r) => n + (r.error ? 1 : 0), 0);
 }
 
 /** The server's own figures; a /metrics that fails now is a note, never a failed run. */

@@ -28,6 +28,16 @@ const pct = (x: number | undefined | null) => (x == null || Number.isNaN(x) ? 'n
 const ms = (x: number | undefined | null) => (x == null ? 'n/a' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(1)} ms`);
 const mib = (b: number | null) => (b == null ? 'not available' : `${(b / 2 ** 20).toFixed(1)} MiB`);
 
+/** What a status other than "finished" means for this run's figures, and how to complete it. */
+function statusNote(r: RunReport): string | null {
+  const x = r.reliability;
+  const resume = '`medeval run` with the same settings and `--resume` re-runs exactly the records in error (and any not run); answered records are kept';
+  if (r.status === 'incomplete') return `Incomplete: ${x.errors} of ${x.requests} records ended in error and are not scored. ${resume}.`;
+  if (r.status === 'failed') return `Failed${x.stopReason ? `: ${x.stopReason}` : ''}. Figures cover the ${x.requests} records written. ${resume}.`;
+  if (r.status === 'interrupted') return `Interrupted: figures cover the ${x.requests} records written. ${resume}.`;
+  return null;
+}
+
 export function summaryMarkdown(s: RunSummary): string {
   const r = s.run;
   const a = r.accuracy.overall;
@@ -37,6 +47,8 @@ export function summaryMarkdown(s: RunSummary): string {
   for (const n of s.notes.filter((t) => /tiny|random|smoke/i.test(t))) lines.push(`> ${n}`, '');
   lines.push(`Status: **${r.status}** · model ${r.model.modelPath ?? r.model.label} (${r.model.quantization ?? '?'}, ` +
     `${r.model.parameters?.toLocaleString('en-US') ?? '?'} parameters) · runner ${r.runner.kind} · seed ${r.seed}`, '');
+  const status = statusNote(r);
+  if (status) lines.push(`> ${status}`, '');
   if (r.suite.scoring === 'likelihood') {
     lines.push('Scoring: **likelihood**: nothing is generated; each answer is the option letter with the highest log-probability after the prompt. Times below are prompt evaluation, not inference latency.', '');
   }

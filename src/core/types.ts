@@ -291,7 +291,12 @@ export interface RunManifest {
   /** Wall time of the measured part of the run. */
   durationMs?: number;
   finishedAt?: string;
-  status: 'running' | 'finished' | 'interrupted' | 'failed';
+  /**
+   * finished: every item answered; incomplete: the run went through but some items ended in error (not
+   * scored; `--resume` re-runs exactly those); interrupted: stopped by the user; failed: stopped early
+   * (dead or hung server, error rate) or crashed.
+   */
+  status: 'running' | 'finished' | 'incomplete' | 'interrupted' | 'failed';
   /** Why a run stopped early (error rate, dead server), when it did. */
   stopReason?: string;
   /** What the server itself said about the run (server runners only). */

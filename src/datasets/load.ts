@@ -53,7 +53,7 @@ export async function detectFormat(path: string): Promise<DatasetFormat> {
   } catch {
     // An indented JSON document (ori_pqal.json) opens with a lone "{".
     if (first.text.trim() === '{') return 'pubmedqa';
-    throw new InputError('cannot detect the format: the first record is not JSON', { file: path, line: first.line }, 'pass --format');
+    throw new InputError('cannot detect the format: the first record is not JSON', { file: path, line: first.line }, 'set dataset.format in the suite (medqa, medmcqa, pubmedqa or mmlu)');
   }
   if (isPlainObject(record)) {
     if ('opa' in record || 'cop' in record) return 'medmcqa';
@@ -65,7 +65,7 @@ export async function detectFormat(path: string): Promise<DatasetFormat> {
   throw new InputError(
     `cannot detect the format from the first record's fields (${fields})`,
     { file: path, line: first.line },
-    `pass --format (${DATASET_FORMATS.join(', ')})`,
+    `set dataset.format in the suite (${DATASET_FORMATS.join(', ')})`,
   );
 }
 

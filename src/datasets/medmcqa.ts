@@ -39,7 +39,7 @@ export function decideCopBase(
   const four = cops.find((c) => c.cop === 4);
   if (zero && four) {
     return {
-      problem: `cop has both 0 (line ${zero.line}) and 4 (line ${four.line}): cannot tell 0-based from 1-based; set copBase / --cop-base`,
+      problem: `cop has both 0 (line ${zero.line}) and 4 (line ${four.line}): cannot tell 0-based from 1-based; set dataset.copBase (0 or 1) in the suite`,
     };
   }
   if (zero) return { base: 0, warning: `${file}: cop read as 0-based (Hugging Face copy; cop 0 at line ${zero.line})` };
@@ -47,7 +47,7 @@ export function decideCopBase(
   const base: CopBase = /^dev\.json$/i.test(basename(file)) ? 1 : 0;
   return {
     base,
-    warning: `${file}: cop read as ${base}-based, guessed from the file name (only values 1..3 occur); set copBase / --cop-base to be sure`,
+    warning: `${file}: cop read as ${base}-based, guessed from the file name (only values 1..3 occur); set dataset.copBase (0 or 1) in the suite to be sure`,
   };
 }
 

@@ -1,7 +1,7 @@
 // Reads a run folder for reporting, read-only: manifest.json and results.jsonl, validated at the edge
 // with zod so a damaged or foreign file fails with file:line and the field, not deep in a statistic.
 // A torn last line (the run was killed mid-write) is skipped with a warning; a later record for the
-// same (item, sample) replaces an earlier one (a resumed run or --retry-errors appends).
+// same (item, sample) replaces an earlier one (a resumed run appends the re-run errors).
 import { latestRecords } from '../scoring/accuracy.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -64,7 +64,7 @@ const manifestSchema = z.looseObject({
     .optional(),
   durationMs: z.number().nonnegative().optional(),
   finishedAt: z.string().optional(),
-  status: z.enum(['running', 'finished', 'interrupted', 'failed']),
+  status: z.enum(['running', 'finished', 'incomplete', 'interrupted', 'failed']),
 });
 
 const timingsSchema = z.looseObject({

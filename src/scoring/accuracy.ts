@@ -43,7 +43,7 @@ export function isScored(r: ItemResult): boolean {
 
 /**
  * The journal rule: one record per (itemId, sample), the last one written, at the position of its last
- * write (a resumed run or --retry-errors appends). `duplicates` is how many earlier records were dropped.
+ * write (a resumed run appends the re-run errors). `duplicates` is how many earlier records were dropped.
  */
 export function latestRecords(results: readonly ItemResult[]): { records: ItemResult[]; duplicates: number } {
   if (!Array.isArray(results)) throw new TypeError('expected an array of ItemResult records');

@@ -6,6 +6,18 @@ import { parseSlo } from '../../metrics/goodput.js';
 import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption, withSigint } from '../options.js';
+import { runOutcomeLines, shellLine } from '../run-outcome.js';
+
+/** This compare command again, without --fresh, so it resumes both run folders. */
+function compareCommand(o: Record<string, unknown>): string {
+  const words = ['medeval', 'compare'];
+  const flags: Array<[string, string]> = [['experiment', '--experiment'], ['suite', '--suite'], ['baseline', '--baseline'], ['compressed', '--compressed'],
+    ['out', '--out'], ['order', '--order'], ['chunk', '--chunk'], ['limit', '--limit'], ['seed', '--seed'], ['samples', '--samples'],
+    ['maxTokens', '--max-tokens'], ['claims', '--claims'], ['goodput', '--goodput']];
+  for (const [key, flag] of flags) if (o[key] !== undefined) words.push(flag, String(o[key]));
+  if (o.skipInvalid) words.push('--skip-invalid');
+  return shellLine(words);
+}
 
 export function registerCompare(program: Command): void {
   program
@@ -48,6 +60,13 @@ export function registerCompare(program: Command): void {
         const claims = o.claims ? undefined : exp?.claims;
         const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { claimsFile: o.claims, claims, seed, ...(goodput ? { goodput } : {}) });
         printReportSummary(model, o.out);
+        // Items in error in either run: the report covers what was answered, the command says so and fails.
+        const again = { command: compareCommand(o), what: 'running the same compare again (without --fresh: it resumes both run folders)' };
+        for (const [role, out] of Object.entries(runs.outcomes)) {
+          if (!out || out.status === 'finished') continue;
+          for (const l of runOutcomeLines(role, { status: out.status, errors: out.errors, records: out.records, total: runs.total }, again)) process.stderr.write(l + '\n');
+          process.exitCode = 1;
+        }
       });
     });
 }

@@ -1,8 +1,24 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { runSuite } from '../../core/run.js';
+import { InputError } from '../../core/errors.js';
+import { errorCount, runSuite } from '../../core/run.js';
 import { loadRunnerProfile } from '../../runners/registry.js';
 import { progressReporter } from '../progress.js';
 import { intOption, numberOption, withSigint } from '../options.js';
+import { runOutcomeLines, shellLine } from '../run-outcome.js';
+
+/** The command that continues this run: the same settings (they must match to resume) plus --resume. */
+function resumeCommand(o: Record<string, unknown>, out: string): string {
+  const words = ['medeval', 'run', '--suite', String(o.suite), '--runner', String(o.runner), '--out', out];
+  if (o.limit !== undefined) words.push('--limit', String(o.limit));
+  if (o.seed !== undefined && o.seed !== 1234) words.push('--seed', String(o.seed));
+  if (o.samples !== undefined) words.push('--samples', String(o.samples));
+  if (o.maxTokens !== undefined) words.push('--max-tokens', String(o.maxTokens));
+  if (o.skipInvalid) words.push('--skip-invalid');
+  if (o.maxErrorRate !== undefined) words.push('--max-error-rate', String(o.maxErrorRate));
+  return shellLine([...words, '--resume']);
+}
 
 export function registerRun(program: Command): void {
   program
@@ -25,7 +41,8 @@ export function registerRun(program: Command): void {
       const out = o.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}-${runner.profile.label}`;
       const progress = progressReporter(runner.profile.label);
       await withSigint(async (signal) => {
-        const { dir, manifest } = await runSuite({
+        let asked = 0;
+        const { dir, manifest, results } = await runSuite({
           suite: o.suite,
           runner,
           out,
@@ -38,10 +55,21 @@ export function registerRun(program: Command): void {
           cacheDir: o.cache === false ? false : o.cacheDir,
           maxErrorRate: o.maxErrorRate,
           signal,
-          onEvent: progress.onEvent,
+          onEvent: (e) => {
+            if (e.type === 'finished') asked = e.total;
+            progress.onEvent(e);
+          },
         });
         process.stdout.write(`${dir}/summary.md\n`);
+        const counts = { status: manifest.status, errors: errorCount(results), records: results.length, total: asked, ...(manifest.stopReason ? { stopReason: manifest.stopReason } : {}) };
+        for (const l of runOutcomeLines(runner.profile.label, counts, { command: resumeCommand(o, dir), what: 'resuming' })) process.stderr.write(l + '\n');
         if (manifest.status !== 'finished') process.exitCode = 1;
+      }).catch((e) => {
+        // A run that crashed after its folder was made (e.g. the warm-up request failed) can be resumed too.
+        if (!(e instanceof InputError) && existsSync(join(out, 'manifest.json'))) {
+          process.stderr.write(`medeval: ${runner.profile.label}: run failed; once the cause below is fixed, resume it: ${resumeCommand(o, out)}\n`);
+        }
+        throw e;
       });
     });
 }
