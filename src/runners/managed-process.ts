@@ -34,6 +34,9 @@ export interface ManagedProcessOptions {
   stopGraceMs?: number;
   /** A label for messages, e.g. "llama-server". */
   name?: string;
+  /** For tests: the clock startupTimeoutMs is measured on, and each health poll's outcome (see waitForHealth). */
+  now?: () => number;
+  onHealthPoll?: (status: string) => void;
 }
 
 export class ServerStartError extends Error {
@@ -167,10 +170,12 @@ export class ManagedProcess {
       return new ServerStartError(`${this.name} ${this.exitInfo.description} while starting`, this.logTail());
     };
     try {
-      await waitForHealth(this.opts.healthUrl, this.opts.startupTimeoutMs, { died, wake: this.exited });
+      await waitForHealth(this.opts.healthUrl, this.opts.startupTimeoutMs, { died, wake: this.exited, now: this.opts.now, onPoll: this.opts.onHealthPoll });
     } catch (e) {
       if (e instanceof HealthTimeoutError) {
-        throw new ServerStartError(`${this.name} ${e.message}; raise startupTimeoutMs for large models`, this.logTail());
+        // Refused while our process runs: it is still starting (a slow machine, a large model), not gone.
+        const why = e.lastStatus === 'ECONNREFUSED' ? '; the process is running but has not opened its port yet' : '';
+        throw new ServerStartError(`${this.name} ${e.message}${why}; raise startupTimeoutMs for large models or a slow machine`, this.logTail());
       }
       throw e;
     }
@@ -223,7 +228,12 @@ export class ManagedProcess {
   }
 }
 
-export class HealthTimeoutError extends Error {}
+export class HealthTimeoutError extends Error {
+  /** The last poll's outcome, e.g. "HTTP 503" or "ECONNREFUSED". */
+  constructor(message: string, readonly lastStatus: string) {
+    super(message);
+  }
+}
 
 /**
  * Polls `url` until it answers 200 (llama-server and vLLM answer 503 or refuse connections while loading).
@@ -240,9 +250,14 @@ export async function waitForHealth(
     signal?: AbortSignal;
     /** Attached servers: give up once nothing has listened on the port for this long (default: wait the whole timeout). */
     refusedLimitMs?: number;
+    /** The clock timeoutMs and refusedLimitMs are measured on (default performance.now); tests pass their own. */
+    now?: () => number;
+    /** Called after each poll with its outcome ("HTTP 503", "ECONNREFUSED", ...). */
+    onPoll?: (status: string) => void;
   } = {},
 ): Promise<void> {
-  const start = performance.now();
+  const now = opts.now ?? (() => performance.now());
+  const start = now();
   const deadline = start + timeoutMs;
   let lastStatus = 'no answer yet';
   let delay = 25;
@@ -251,28 +266,29 @@ export async function waitForHealth(
     const dead = opts.died?.();
     if (dead) throw dead;
     if (opts.signal?.aborted) throw new Error('stopped while waiting for the server');
-    const remaining = deadline - performance.now();
-    if (remaining <= 0) throw new HealthTimeoutError(`not healthy at ${url} within ${timeoutMs} ms (last: ${lastStatus})`);
+    const remaining = deadline - now();
+    if (remaining <= 0) throw new HealthTimeoutError(`not healthy at ${url} within ${timeoutMs} ms (last: ${lastStatus})`, lastStatus);
     try {
       const res = await fetch(url, { headers: opts.headers, signal: AbortSignal.timeout(Math.ceil(Math.max(1, Math.min(2000, remaining)))) });
       await res.arrayBuffer();
       if (res.status === 200) return;
       answeredOnce = true;
       lastStatus = `HTTP ${res.status}`;
+      opts.onPoll?.(lastStatus);
     } catch (e) {
+      const cause = (e as { cause?: { code?: string } }).cause;
+      const outcome = cause?.code ?? (e as Error).message;
       // A poll cut short by our own deadline says nothing new: keep the last real answer.
-      if ((e as Error).name !== 'TimeoutError' || lastStatus === 'no answer yet') {
-        const cause = (e as { cause?: { code?: string } }).cause;
-        lastStatus = cause?.code ?? (e as Error).message;
-      }
-      if (!answeredOnce && lastStatus === 'ECONNREFUSED' && opts.refusedLimitMs !== undefined && performance.now() - start > opts.refusedLimitMs) {
-        throw new HealthTimeoutError(`nothing is listening at ${url} (connection refused for ${Math.round(opts.refusedLimitMs / 1000)} s)`);
+      if ((e as Error).name !== 'TimeoutError' || lastStatus === 'no answer yet') lastStatus = outcome;
+      opts.onPoll?.(outcome);
+      if (!answeredOnce && lastStatus === 'ECONNREFUSED' && opts.refusedLimitMs !== undefined && now() - start > opts.refusedLimitMs) {
+        throw new HealthTimeoutError(`nothing is listening at ${url} (connection refused for ${Math.round(opts.refusedLimitMs / 1000)} s)`, lastStatus);
       }
     }
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       ...(opts.wake ? [opts.wake] : []),
-      new Promise((r) => (timer = setTimeout(r, Math.min(delay, Math.max(0, deadline - performance.now()))))),
+      new Promise((r) => (timer = setTimeout(r, Math.min(delay, Math.max(0, deadline - now()))))),
     ]);
     clearTimeout(timer);
     delay = Math.min(delay * 2, 500);

@@ -3,7 +3,7 @@
 // prints the real start-up log lines (recorded from a real build), answers /health 503 "Loading model"
 // until "loaded", then 200, serves /props, /v1/models, /metrics and a short chat stream, and on SIGTERM
 // prints the real exit lines and ends with status 134 (the real build aborts on SIGTERM).
-// Test-only flags: --fake-exit-at-start MESSAGE (print it and exit 1), --fake-load-ms N (loading time).
+// Test-only flags: --fake-exit-at-start MESSAGE (print it and exit 1), --fake-load-ms N|never (loading time).
 import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ const host = opt('--host') ?? '127.0.0.1';
 const port = Number(opt('--port') ?? 8080);
 const ctx = Number(opt('-c', '--ctx-size') ?? 2048);
 const slots = Number(opt('-np', '--parallel') ?? 4);
-const loadMs = Number(opt('--fake-load-ms') ?? 30);
+const loadMs = opt('--fake-load-ms') === 'never' ? null : Number(opt('--fake-load-ms') ?? 30);
 const exitMsg = opt('--fake-exit-at-start');
 
 const log = readFileSync(fileURLToPath(new URL('../fixtures/servers/llama-server-log.txt', import.meta.url)), 'utf8').split('\n');
@@ -81,6 +81,7 @@ server.listen(port, host, () => {
     if (l.startsWith('main: HTTP server is listening')) continue;
     say(l.replace('models/stories260K.gguf', model).replace(/n_ctx_slot = \d+/, `n_ctx_slot = ${ctx / slots}`));
   }
+  if (loadMs === null) return; // loads forever: /health stays 503
   setTimeout(() => {
     loaded = true;
     say(`main: server is listening on http://${host}:${port} - starting the main loop`);

@@ -14,10 +14,20 @@ async function closedPort(): Promise<number> {
 describe('waitForHealth on a port nobody listens on', () => {
   it('gives up after refusedLimitMs, long before the start-up timeout, and says why', async () => {
     const port = await closedPort();
-    const t0 = Date.now();
-    const err = await waitForHealth(`http://127.0.0.1:${port}/health`, 60_000, { refusedLimitMs: 300 }).catch((e) => e);
+    // The wait runs on the test's clock, 100 ms per poll, so the outcome does not depend on the machine's speed.
+    let t = 0;
+    const polls: string[] = [];
+    const err = await waitForHealth(`http://127.0.0.1:${port}/health`, 60_000, {
+      refusedLimitMs: 300,
+      now: () => t,
+      onPoll: (s) => {
+        polls.push(s);
+        t += 100;
+      },
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(HealthTimeoutError);
     expect((err as Error).message).toContain('nothing is listening');
-    expect(Date.now() - t0).toBeLessThan(10_000);
+    // Not before the limit (polls at 100, 200, 300 ms), at the first poll past it (400 ms of a 60 s timeout).
+    expect(polls).toEqual(['ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED', 'ECONNREFUSED']);
   });
 });

@@ -81,10 +81,35 @@ describe('managed llama-server (stand-in executable)', () => {
     await expect(createLlamaServerRunner(profile({ model: join(dir, 'nope.gguf') }), noGpu)).rejects.toThrow(/model file not found/);
   });
 
-  it('a server that never becomes healthy times out with the log tail', async () => {
-    const err = await createLlamaServerRunner(profile({ args: ['--fake-load-ms', '60000'], startupTimeoutMs: 400 }), noGpu).catch((e) => e);
+  // The start-up clock below is the test's own: it stands still until the stand-in has printed its loading
+  // log and answered a poll with 503, then jumps past the deadline. A real-time budget (400 ms) once ran out
+  // before node had even started the stand-in on a loaded machine (last: ECONNREFUSED).
+  it('a server that never becomes healthy times out with its last answer and the log tail', async () => {
+    const port = await findFreePort();
+    let loadingLogged = false;
+    let answered503 = false;
+    const err = await ManagedProcess.start({
+      binary: FAKE, args: ['-m', MODEL, '--port', String(port), '--fake-load-ms', 'never'],
+      healthUrl: `http://127.0.0.1:${port}/health`, startupTimeoutMs: 20_000, name: 'llama-server',
+      onLogLine: (l) => void (l.startsWith('main: model loaded') && (loadingLogged = true)),
+      onHealthPoll: (s) => void (s === 'HTTP 503' && (answered503 = true)),
+      now: () => (loadingLogged && answered503 ? 20_000 : 0),
+    }).catch((e) => e);
     expect(err).toBeInstanceOf(ServerStartError);
-    expect(err.message).toMatch(/not healthy .* within 400 ms \(last: HTTP 503\)/);
+    expect(err.message).toMatch(/not healthy .* within 20000 ms \(last: HTTP 503\)/);
     expect(err.message).toContain('main: model loaded');
+  });
+
+  it('a process that never opens its port: the timeout says it is running, not gone', async () => {
+    const port = await findFreePort();
+    let refused = 0;
+    const err = await ManagedProcess.start({
+      binary: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'],
+      healthUrl: `http://127.0.0.1:${port}/health`, startupTimeoutMs: 20_000, name: 'llama-server',
+      onHealthPoll: (s) => void (s === 'ECONNREFUSED' && refused++),
+      now: () => (refused >= 2 ? 20_000 : 0),
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(ServerStartError);
+    expect(err.message).toMatch(/within 20000 ms \(last: ECONNREFUSED\); the process is running but has not opened its port yet/);
   });
 });
