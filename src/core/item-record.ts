@@ -25,6 +25,7 @@ export function itemBase(item: DatasetItem, sample: number, rendered: RenderedPr
     sample,
     dataset,
     ...(item.meta.step ? { step: item.meta.step } : {}),
+    ...(item.meta.subject ? { subject: item.meta.subject } : {}),
     questionType: rendered.questionType,
     typeReason: rendered.typeReason,
     template: rendered.template,

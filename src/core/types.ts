@@ -26,6 +26,8 @@ export interface ItemMeta {
   /** "step1" | "step2&3" for MedQA (normalised; the raw value is kept in rawStep when it differed). */
   step?: string;
   rawStep?: string;
+  /** The dataset's own subject (MMLU file subject, MedMCQA subject_name): reports slice accuracy by it. */
+  subject?: string;
   /** A question type stated by the dataset itself (bundled set); otherwise the classifier decides. */
   questionType?: QuestionType;
   explanation?: string;
@@ -222,6 +224,8 @@ export interface ItemResult {
   sample: number;
   dataset: string;
   step?: string;
+  /** The item's subject when its dataset has one (MMLU, MedMCQA). */
+  subject?: string;
   questionType: QuestionType;
   /** Why the classifier chose the type (rule name), or "dataset" when the item carried it. */
   typeReason: string;

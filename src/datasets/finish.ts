@@ -1,5 +1,6 @@
 // The steps every loader shares once its records are parsed: duplicate ids, empty files,
 // fail-or-skip, limit, dataset name and the file digest.
+import { basename, dirname } from 'node:path';
 import { InputError, InputErrors, formatPlace } from '../core/errors.js';
 import type { DatasetItem, SourceRef } from '../core/types.js';
 import { sha256Files } from './hashing.js';
@@ -10,6 +11,12 @@ export interface RecordOutcome {
   place: SourceRef;
   item: DatasetItem | null;
   problems: InputError[];
+  /**
+   * The id is a hash of the record's content (the file gives none). A repeat of such an id is the same
+   * question published twice (MMLU's test files hold 27 such rows): kept, made unique by position.
+   * An id the file itself gives is never repeated silently.
+   */
+  contentId?: boolean;
 }
 
 export interface ParsedFiles {
@@ -27,7 +34,7 @@ export const SKIP_HINT = 'fix the lines or pass --skip-invalid to skip them';
 
 export async function finishDataset(spec: DatasetSpec, parsed: ParsedFiles): Promise<LoadedDataset> {
   const { outcomes, fileProblems } = parsed;
-  markDuplicateIds(outcomes);
+  markDuplicateIds(outcomes, parsed.warnings);
   if (outcomes.length === 0 && fileProblems.length === 0) {
     for (const file of parsed.files) {
       fileProblems.push(new InputError('no records (the file is empty)', { file }, 'check the path and the download'));
@@ -39,8 +46,8 @@ export async function finishDataset(spec: DatasetSpec, parsed: ParsedFiles): Pro
     const bad = outcomes.filter((o) => o.problems.length > 0).length;
     const summary =
       fileProblems.length > 0
-        ? `cannot load ${parsed.files.join(', ')}: ${all.length} problem(s)`
-        : `${bad} invalid record(s) in ${parsed.files.join(', ')} (${all.length} problem(s)); ${SKIP_HINT}`;
+        ? `cannot load ${describeFiles(parsed.files)}: ${all.length} problem(s)`
+        : `${bad} invalid record(s) in ${describeFiles(parsed.files)} (${all.length} problem(s)); ${SKIP_HINT}`;
     throw new InputErrors(all, summary);
   }
 
@@ -49,7 +56,7 @@ export async function finishDataset(spec: DatasetSpec, parsed: ParsedFiles): Pro
     .map((o) => ({ place: formatPlace(o.place), reason: o.problems.map(problemReason).join('; ') }));
   const valid = outcomes.filter((o) => o.problems.length === 0 && o.item).map((o) => o.item as DatasetItem);
   if (valid.length === 0) {
-    throw new InputError(`no valid records in ${parsed.files.join(', ')} (${skipped.length} skipped)`, {}, 'fix the file');
+    throw new InputError(`no valid records in ${describeFiles(parsed.files)} (${skipped.length} skipped)`, {}, 'fix the file');
   }
 
   const name = spec.name ?? parsed.defaultName;
@@ -60,6 +67,7 @@ export async function finishDataset(spec: DatasetSpec, parsed: ParsedFiles): Pro
     format: parsed.format,
     files: parsed.files,
     items,
+    valid: valid.length,
     skipped,
     warnings: parsed.warnings,
     sha256: await sha256Files(parsed.files),
@@ -81,19 +89,46 @@ function checkLimit(limit: number): number {
   return limit;
 }
 
-/** A later record reusing an id gets an error naming both places; the first one is kept. */
-function markDuplicateIds(outcomes: RecordOutcome[]): void {
-  const firstPlace = new Map<string, SourceRef>();
+/**
+ * A later record reusing an id the file gave gets an error naming both places; the first one is kept.
+ * A repeated content hash (the same row published twice) is kept as "<id>.<n>" (n-th occurrence in
+ * file order), with a warning naming both places; the same question with another answer is an error.
+ */
+function markDuplicateIds(outcomes: RecordOutcome[], warnings: string[]): void {
+  const firstSeen = new Map<string, { place: SourceRef; answer: string }>();
+  const repeats = new Map<string, number>();
   for (const outcome of outcomes) {
     if (!outcome.item || outcome.problems.length > 0) continue;
     const id = outcome.item.id;
-    const first = firstPlace.get(id);
-    if (first) {
-      outcome.problems.push(
-        new InputError(`duplicate id ${JSON.stringify(id)}: also at ${formatPlace(first)}`, { ...outcome.place, field: 'id' }),
-      );
+    const first = firstSeen.get(id);
+    if (!first) {
+      firstSeen.set(id, { place: outcome.place, answer: outcome.item.answer });
+    } else if (outcome.contentId && first.answer !== outcome.item.answer) {
+      outcome.problems.push(new InputError(
+        `same question and options as ${formatPlace(first.place)} but answer ${outcome.item.answer} instead of ${first.answer}`,
+        { ...outcome.place, field: 'answer' },
+        'keep the record with the right answer',
+      ));
+    } else if (outcome.contentId) {
+      const n = (repeats.get(id) ?? 1) + 1;
+      repeats.set(id, n);
+      outcome.item.id = `${id}.${n}`;
+      firstSeen.set(outcome.item.id, { place: outcome.place, answer: outcome.item.answer });
+      warnings.push(`${formatPlace(outcome.place)}: exact duplicate of ${formatPlace(first.place)} (as published); kept, as id ${outcome.item.id}`);
     } else {
-      firstPlace.set(id, outcome.place);
+      outcome.problems.push(
+        new InputError(`duplicate id ${JSON.stringify(id)}: also at ${formatPlace(first.place)}`, { ...outcome.place, field: 'id' }),
+      );
     }
   }
+}
+
+/** Files for a one-line message: all of a few, else the count and their common folder (57 MMLU paths made a 3.5 kB line). */
+export function describeFiles(files: string[]): string {
+  if (files.length <= 3) return files.join(', ');
+  const dirs = new Set(files.map((f) => dirname(f)));
+  const names = files.slice(0, 2).map((f) => basename(f)).join(', ');
+  return dirs.size === 1
+    ? `${files.length} files in ${[...dirs][0]} (${names}, ...)`
+    : `${files.length} files (${files.slice(0, 2).join(', ')}, ...)`;
 }

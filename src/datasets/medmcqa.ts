@@ -121,18 +121,20 @@ function medmcqaRecord({ line, record, check, cop }: Pending, file: string, base
   if (subject !== undefined) extra.subject = subject;
   if (topic !== undefined) extra.topic = topic;
   const item: DatasetItem = {
-    id: ownId ?? hashId('medmcqa', { question: record.question, opa: record.opa, opb: record.opb, opc: record.opc, opd: record.opd, cop }),
+    // Question and options only, never `cop`: a 0-based and a 1-based copy of one question share its id.
+    id: ownId ?? hashId('medmcqa', { question: record.question, opa: record.opa, opb: record.opb, opc: record.opc, opd: record.opd }),
     question,
     options,
     answer,
     meta: {
+      ...(subject !== undefined && subject.trim() !== '' && { subject }),
       ...(exp !== undefined && exp.trim() !== '' && { explanation: exp }),
       source: place,
       dataset: '',
       extra,
     },
   };
-  return { place, item, problems: [] };
+  return { place, item, problems: [], contentId: ownId === undefined };
 }
 
 export async function loadMedmcqa(spec: DatasetSpec): Promise<LoadedDataset> {

@@ -23,12 +23,29 @@ function looseText(text: string): string {
   return text.replace(/"/g, '').trim();
 }
 
+/** Absent or empty (null, ""), as some copies leave optional fields: not an error. */
+function present(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
+}
+
+/** Lines of valid records that lack a field, for one warning per field and file. */
+interface AbsentFields {
+  answer: number[];
+  meta_info: number[];
+}
+
+function absentWarning(file: string, lines: number[], what: string): string {
+  const shown = lines.slice(0, 10).join(', ') + (lines.length > 10 ? `, ... (${lines.length - 10} more)` : '');
+  return `${file}: ${lines.length} record(s) without ${what} (line ${shown})`;
+}
+
 /** Validates one parsed line; returns the item (or null) with every problem and warning found. */
 export function medqaRecord(
   value: unknown,
   file: string,
   line: number,
   warnings: string[],
+  absent?: AbsentFields,
 ): RecordOutcome {
   const check = new RecordCheck(file, line);
   const place = { file, line };
@@ -39,8 +56,9 @@ export function medqaRecord(
   const question = check.text(value, 'question');
   const options = check.options(value, 'options');
   const answerIdx = check.text(value, 'answer_idx');
-  const answerText = check.text(value, 'answer');
-  const rawStep = check.text(value, 'meta_info');
+  // answer_idx alone is enough to score: a copy without the answer text or meta_info is read, with a warning.
+  const answerText = present(value.answer) ? check.text(value, 'answer') : undefined;
+  const rawStep = present(value.meta_info) ? check.text(value, 'meta_info') : undefined;
   const ownId = check.optionalId(value, 'id');
   const explanation = check.optionalText(value, 'explanation');
   const metamap = check.optionalStrings(value, 'metamap_phrases');
@@ -84,6 +102,8 @@ export function medqaRecord(
     return { place, item: null, problems: check.problems };
   }
   warnings.push(...recordWarnings);
+  if (answerText === undefined) absent?.answer.push(line);
+  if (rawStep === undefined) absent?.meta_info.push(line);
 
   const extra: Record<string, unknown> = {};
   if (metamap) extra.metamapPhrases = metamap;
@@ -104,17 +124,20 @@ export function medqaRecord(
       ...(Object.keys(extra).length > 0 && { extra }),
     },
   };
-  return { place, item, problems: [] };
+  return { place, item, problems: [], contentId: ownId === undefined };
 }
 
 export async function parseMedqaFile(file: string): Promise<ParsedFiles> {
   const outcomes: RecordOutcome[] = [];
   const warnings: string[] = [];
   const fileProblems: InputError[] = [];
+  const absent: AbsentFields = { answer: [], meta_info: [] };
   for await (const entry of readJsonl(file)) {
     if (entry.kind === 'error') outcomes.push({ place: { file, line: entry.line }, item: null, problems: [entry.error] });
-    else outcomes.push(medqaRecord(entry.value, file, entry.line, warnings));
+    else outcomes.push(medqaRecord(entry.value, file, entry.line, warnings, absent));
   }
+  if (absent.meta_info.length > 0) warnings.push(absentWarning(file, absent.meta_info, 'meta_info: their step is unknown'));
+  if (absent.answer.length > 0) warnings.push(absentWarning(file, absent.answer, 'the answer text: scored by answer_idx alone'));
   return { format: 'medqa', files: [file], outcomes, warnings, fileProblems, defaultName: medqaDefaultName(outcomes) };
 }
 

@@ -51,9 +51,9 @@ function mmluRecord(record: CsvRecord, file: string, subject: string, split: str
     question,
     options,
     answer,
-    meta: { source: place, dataset: '', extra: { subject, ...(split && { split }) } },
+    meta: { subject, source: place, dataset: '', extra: { subject, ...(split && { split }) } },
   };
-  return { place, item, problems: [] };
+  return { place, item, problems: [], contentId: true };
 }
 
 /** The CSV files behind `path`: the file itself, or the folder's *.csv (optionally only `subjects`). */

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { InputError } from '../core/errors.js';
 import type { DatasetItem } from '../core/types.js';
 import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
+import { topLevelMembers } from './json-members.js';
 import { RecordCheck, describeValue, isPlainObject } from './record-check.js';
 import type { DatasetSpec, LoadedDataset } from './types.js';
 
@@ -29,19 +30,6 @@ function lineAt(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
   return line;
-}
-
-/** The line where each top-level key `"<key>": {` or `"<key>": "` first appears. */
-function keyLines(text: string): Map<string, number> {
-  const lines = new Map<string, number>();
-  const pattern = /"([^"\\\n]+)"\s*:\s*[{"]/g;
-  let line = 1;
-  let scanned = 0;
-  for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
-    for (; scanned < m.index; scanned++) if (text.charCodeAt(scanned) === 10) line++;
-    if (!lines.has(m[1])) lines.set(m[1], line);
-  }
-  return lines;
 }
 
 function pubmedqaRecord(pmid: string, value: unknown, file: string, line: number): RecordOutcome {
@@ -107,10 +95,11 @@ export async function parsePubmedqaFiles(file: string, groundTruthPath?: string)
   else if (!isPlainObject(doc.value)) {
     parsed.fileProblems.push(new InputError(`must be one JSON object keyed by PMID, got ${describeValue(doc.value)}`, { file }));
   } else {
-    const lines = keyLines(doc.text);
-    for (const [pmid, value] of Object.entries(doc.value)) {
-      const outcome = pubmedqaRecord(pmid, value, file, lines.get(pmid) ?? 1);
-      byPmid.set(pmid, outcome);
+    // File order, not Object.entries' ascending-PMID order: --limit 50 takes the file's first 50.
+    for (const member of topLevelMembers(doc.text)) {
+      const value: unknown = JSON.parse(doc.text.slice(member.start, member.end));
+      const outcome = pubmedqaRecord(member.key, value, file, member.line);
+      byPmid.set(member.key, outcome);
       parsed.outcomes.push(outcome);
     }
   }
@@ -135,10 +124,11 @@ async function selectGroundTruth(
     );
     return;
   }
-  const lines = keyLines(doc.text);
   const keep = new Set<RecordOutcome>();
-  for (const [pmid, label] of Object.entries(doc.value)) {
-    const place = { file: groundTruthPath, line: lines.get(pmid) ?? 1, field: pmid };
+  for (const member of topLevelMembers(doc.text)) {
+    const pmid = member.key;
+    const label: unknown = JSON.parse(doc.text.slice(member.start, member.end));
+    const place = { file: groundTruthPath, line: member.line, field: pmid };
     const outcome = byPmid.get(pmid);
     if (!outcome) {
       parsed.fileProblems.push(
@@ -154,6 +144,7 @@ async function selectGroundTruth(
       );
     }
   }
+  // The data file's order, as without a ground truth.
   parsed.outcomes = parsed.outcomes.filter((o) => keep.has(o));
 }
 

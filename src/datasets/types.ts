@@ -32,7 +32,10 @@ export interface LoadedDataset {
   name: string;
   format: DatasetFormat;
   files: string[];
+  /** The items to run: the valid records, cut to `limit` when one is given. */
   items: DatasetItem[];
+  /** Valid records in the file(s), before `limit`. */
+  valid: number;
   skipped: SkippedRecord[];
   warnings: string[];
   /** sha256 of the file bytes (one file), or of "<sha256>  <file>\n" lines (several), for the run manifest. */
