@@ -1,6 +1,6 @@
 // The steps every loader shares once its records are parsed: duplicate ids, empty files,
 // fail-or-skip, limit, dataset name and the file digest.
-import { basename, dirname } from 'node:path';
+import { dirname } from 'node:path';
 import { InputError, InputErrors, formatPlace } from '../core/errors.js';
 import type { DatasetItem, SourceRef } from '../core/types.js';
 import { sha256Files } from './hashing.js';
@@ -123,12 +123,9 @@ function markDuplicateIds(outcomes: RecordOutcome[], warnings: string[]): void {
   }
 }
 
-/** Files for a one-line message: all of a few, else the count and their common folder (57 MMLU paths made a 3.5 kB line). */
+/** Files for a one-line message: a few by name, more by count and folder (57 MMLU paths made a 3.5 kB line). */
 export function describeFiles(files: string[]): string {
   if (files.length <= 3) return files.join(', ');
-  const dirs = new Set(files.map((f) => dirname(f)));
-  const names = files.slice(0, 2).map((f) => basename(f)).join(', ');
-  return dirs.size === 1
-    ? `${files.length} files in ${[...dirs][0]} (${names}, ...)`
-    : `${files.length} files (${files.slice(0, 2).join(', ')}, ...)`;
+  const dirs = [...new Set(files.map((f) => dirname(f)))];
+  return dirs.length === 1 ? `${files.length} files in ${dirs[0]}` : `${files.length} files (${files[0]}, ...)`;
 }

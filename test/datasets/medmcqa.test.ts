@@ -60,3 +60,29 @@ describe('MedMCQA', () => {
     ]);
   });
 });
+
+describe('MedMCQA ids without an id field', () => {
+  it('are the same for the 0-based and the 1-based copy of the same questions', async () => {
+    const hf = await load('medmcqa-noid/validation.jsonl');
+    const original = await load('medmcqa-noid/dev.json');
+    expect(hf.warnings[0]).toMatch(/0-based/);
+    expect(original.warnings[0]).toMatch(/1-based/);
+    expect(hf.items.map((i) => i.answer)).toEqual(['A', 'C', 'D']);
+    expect(original.items.map((i) => [i.id, i.answer])).toEqual(hf.items.map((i) => [i.id, i.answer]));
+    for (const item of hf.items) expect(item.id).toMatch(/^medmcqa-[0-9a-f]{12}$/);
+    expect(new Set(hf.items.map((i) => i.id)).size).toBe(3);
+    expect(hf.items.map((i) => i.meta.subject)).toEqual(['Anatomy', 'Pharmacology', 'Pathology']);
+  });
+
+  it('refuses the same question and options with another answer, keeps an exact repeat', async () => {
+    const file = fixture('medmcqa-noid/conflict.jsonl');
+    const problems = await problemsOf(() => load('medmcqa-noid/conflict.jsonl'));
+    expect(problems).toEqual([
+      expect.objectContaining({ line: 2, field: 'answer', message: expect.stringContaining(`same question and options as ${file}:1 but answer B instead of A`) }),
+    ]);
+    const kept = await loadDataset({ format: 'medmcqa', path: file, skipInvalid: true });
+    expect(kept.items.map((i) => i.meta.source.line)).toEqual([1, 3]);
+    expect(kept.items[1].id).toBe(`${kept.items[0].id}.2`);
+    expect(kept.warnings).toContainEqual(expect.stringContaining(`${file}:3: exact duplicate of ${file}:1`));
+  });
+});

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError, InputErrors } from '../../src/core/errors.js';
 import { loadDataset } from '../../src/datasets/index.js';
+import { tempDir } from '../helpers/tiny-run.js';
 import { fixture, problemsOf } from './helpers.js';
 
 const load = (name: string, extra: { skipInvalid?: boolean; limit?: number } = {}) =>
@@ -162,6 +164,34 @@ describe('MedQA validation', () => {
     expect(data.warnings.some((w) => w.includes('test.jsonl:3:'))).toBe(true);
     await expect(load('medqa/broken-json.jsonl', { limit: 1 })).rejects.toBeInstanceOf(InputErrors);
     await expect(load('medqa/test.jsonl', { limit: 0 })).rejects.toThrow(/limit must be a positive integer/);
+  });
+
+  it('accepts records without meta_info or the answer text (answer_idx suffices), with one warning per field', async () => {
+    const file = fixture('medqa/no-meta-info.jsonl');
+    const data = await load('medqa/no-meta-info.jsonl');
+    expect(data.skipped).toEqual([]);
+    expect(data.items.map((i) => [i.answer, i.meta.step])).toEqual([
+      ['A', undefined],
+      ['A', 'step2&3'],
+      ['B', undefined],
+      ['B', 'step1'],
+    ]);
+    expect(data.items[0].meta).not.toHaveProperty('step');
+    expect(data.warnings).toEqual([
+      `${file}: 2 record(s) without meta_info: their step is unknown (line 1, 3)`,
+      `${file}: 2 record(s) without the answer text: scored by answer_idx alone (line 2, 3)`,
+    ]);
+  });
+
+  it('still rejects a wrongly typed meta_info or answer', async () => {
+    const dir = tempDir('medeval-medqa-types-');
+    const path = join(dir, 'test.jsonl');
+    const base = { question: 'Which is the most likely diagnosis?', options: { A: 'x', B: 'y' }, answer_idx: 'A' };
+    writeFileSync(path, JSON.stringify({ ...base, meta_info: 3 }) + '\n' + JSON.stringify({ ...base, answer: ['x'] }) + '\n');
+    expect((await problemsOf(() => loadDataset({ format: 'medqa', path }))).map((p) => [p.line, p.field])).toEqual([
+      [1, 'meta_info'],
+      [2, 'answer'],
+    ]);
   });
 
   it('says which file is missing', async () => {

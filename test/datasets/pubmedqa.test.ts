@@ -64,3 +64,36 @@ describe('PubMedQA (ori_pqal.json)', () => {
     expect(problems[0].line).toBeGreaterThan(1);
   });
 });
+
+describe('PubMedQA item order', () => {
+  const file = fixture('pubmedqa/unsorted_pqal.json');
+  const inFileOrder = ['25429730', '17208539', '9000005', '31000001'];
+
+  it("keeps the file's order of PMIDs, not ascending numeric order", async () => {
+    const data = await loadDataset({ format: 'pubmedqa', path: file });
+    expect(data.items.map((i) => i.meta.extra?.pmid)).toEqual(inFileOrder);
+    expect(data.items.map((i) => i.meta.source.line)).toEqual(inFileOrder.map((p) => lineOf(file, `"${p}": {`)));
+    // A PMID-like key inside a context string is not a top-level key.
+    expect(data.items[1].meta.extra?.context).toContain('{"90000001": {"x": 1}}');
+    expect(data.items[1].question).toBe('Is a "watch and wait" strategy safe for small kidney stones?');
+  });
+
+  it('--limit takes the first items of the file', async () => {
+    const data = await loadDataset({ format: 'pubmedqa', path: file, limit: 2 });
+    expect(data.items.map((i) => i.meta.extra?.pmid)).toEqual(['25429730', '17208539']);
+    expect(data.valid).toBe(4);
+  });
+
+  it('with a ground truth, keeps the data file order of the kept PMIDs', async () => {
+    const data = await loadDataset({ format: 'pubmedqa', path: file, groundTruthPath: fixture('pubmedqa/unsorted_ground_truth.json') });
+    expect(data.items.map((i) => i.meta.extra?.pmid)).toEqual(['25429730', '9000005', '31000001']);
+  });
+
+  it('names both lines of a PMID given twice (JSON.parse would silently keep the last)', async () => {
+    const dup = fixture('pubmedqa/duplicate_pmid.json');
+    const problems = await problemsOf(() => loadDataset({ format: 'pubmedqa', path: dup }));
+    expect(problems).toEqual([
+      expect.objectContaining({ line: 4, field: 'id', message: expect.stringContaining(`duplicate id "pubmedqa-25429730": also at ${dup}:2`) }),
+    ]);
+  });
+});
