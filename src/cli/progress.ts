@@ -19,7 +19,9 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
     switch (e.type) {
       case 'validated': {
         const d = e.dataset;
-        log(`[${label}] dataset ${d.name}: ${e.items} items valid${d.skipped.length ? `, ${d.skipped.length} skipped` : ''}` +
+        // Valid records in the file, then what this run takes of them (--limit), so neither hides the other.
+        const taken = e.items < d.valid ? `, the first ${e.items} taken (--limit)` : '';
+        log(`[${label}] dataset ${d.name}: ${d.valid} items valid${taken}${d.skipped.length ? `, ${d.skipped.length} skipped` : ''}` +
           `${e.resumed ? `, ${e.resumed} already done (resuming)` : ''}; ${e.todo} to run`);
         for (const s of d.skipped.slice(0, 10)) log(`  skipped ${s.place}: ${s.reason}`);
         if (d.skipped.length > 10) log(`  ... and ${d.skipped.length - 10} more skipped`);

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadDataset, type LoadedDataset } from '../datasets/index.js';
+import { loadDataset, skippedRecords, type LoadedDataset } from '../datasets/index.js';
 import { buildPromptSystem } from '../prompts/index.js';
 import { createRunner, type RunnerProfile } from '../runners/registry.js';
 import { extractAnswer } from '../scoring/extract.js';
@@ -196,6 +196,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       smokeTest: suite.smokeTest,
       answerConstraint: suite.answerConstraint,
       ...(suite.scoring === 'likelihood' ? { scoring: 'likelihood' as const } : {}),
+      ...(dataset.skipped.length > 0 ? { skipped: skippedRecords(dataset, portablePath) } : {}),
     },
     runner: { kind: runner.kind, profileFile: opts.runner.file === null ? null : portablePath(opts.runner.file) },
     model: model.modelPath ? { ...model, modelPath: portablePath(model.modelPath) } : model,

@@ -2,7 +2,7 @@
 // run's summary and any later report built from the same folder always agree.
 import { buildReport } from '../report/build.js';
 import { errorKindsText } from '../report/markdown.js';
-import type { RunReport } from '../report/model.js';
+import type { AccuracyCell, RunReport } from '../report/model.js';
 import type { RunFolder } from './run-folder.js';
 import type { ItemResult, RunManifest } from './types.js';
 
@@ -52,12 +52,13 @@ export function summaryMarkdown(s: RunSummary): string {
   if (r.suite.scoring === 'likelihood') {
     lines.push('Scoring: **likelihood**: nothing is generated; each answer is the option letter with the highest log-probability after the prompt. Times below are prompt evaluation, not inference latency.', '');
   }
+  const skipped = r.suite.skipped;
+  if (skipped) lines.push(`Dataset: ${r.suite.items} items; ${skipped.total} invalid record(s) skipped (--skip-invalid), listed under "Skipped records".`, '');
   lines.push('## Accuracy', '');
-  lines.push('| slice | items | scored | correct | accuracy (95% CI) | wrong | unparseable | truncated | errors |');
-  lines.push('|---|---:|---:|---:|---|---:|---:|---:|---:|');
-  for (const c of [a, ...r.accuracy.byStep, ...r.accuracy.byQuestionType]) {
-    const acc = c.accuracy ? `${pct(c.accuracy.estimate)} (${pct(c.accuracy.lower)} to ${pct(c.accuracy.upper)})` : 'n/a';
-    lines.push(`| ${c.key} | ${c.items} | ${c.scored} | ${c.correct} | ${acc} | ${c.wrong} | ${c.unparseable} | ${c.truncated} | ${c.errors} |`);
+  accuracyTable(lines, 'slice', [a, ...r.accuracy.byStep, ...r.accuracy.byQuestionType]);
+  if (r.accuracy.bySubject?.length) {
+    lines.push('', '## Accuracy by subject', '');
+    accuracyTable(lines, 'subject', r.accuracy.bySubject);
   }
   lines.push('', '## Latency (client clock, warm-up excluded)', '');
   lines.push('| metric | n | mean | p50 | p90 | p95 | p99 |', '|---|---:|---:|---:|---:|---:|---:|');
@@ -74,5 +75,19 @@ export function summaryMarkdown(s: RunSummary): string {
     ` · error kinds: ${errorKindsText(x.errorKinds)} · retried requests ${x.retriedRequests} (${x.retries} retries)` +
     (x.stopReason ? ` · stopped early: ${x.stopReason}` : ''), 'Failed requests are errors: they are never scored as wrong answers.');
   if (r.warnings.length) lines.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
+  if (skipped) {
+    lines.push('', '## Skipped records', '', `${skipped.total} invalid record(s) were skipped with --skip-invalid and are in no figure:`, '');
+    lines.push(...skipped.records.map((s) => `- ${s.place}: ${s.reason}`));
+    if (skipped.total > skipped.records.length) lines.push(`- ... and ${skipped.total - skipped.records.length} more (the first ${skipped.records.length} are listed here and in manifest.json)`);
+  }
   return lines.join('\n') + '\n';
+}
+
+function accuracyTable(lines: string[], first: string, cells: AccuracyCell[]): void {
+  lines.push(`| ${first} | items | scored | correct | accuracy (95% CI) | wrong | unparseable | truncated | errors |`);
+  lines.push('|---|---:|---:|---:|---|---:|---:|---:|---:|');
+  for (const c of cells) {
+    const acc = c.accuracy ? `${pct(c.accuracy.estimate)} (${pct(c.accuracy.lower)} to ${pct(c.accuracy.upper)})` : 'n/a';
+    lines.push(`| ${c.key} | ${c.items} | ${c.scored} | ${c.correct} | ${acc} | ${c.wrong} | ${c.unparseable} | ${c.truncated} | ${c.errors} |`);
+  }
 }

@@ -280,6 +280,8 @@ export interface RunManifest {
     answerConstraint?: 'none' | 'letter';
     /** Set for likelihood scoring (absent: generated replies). */
     scoring?: 'likelihood';
+    /** Invalid dataset records left out by --skip-invalid: how many, and the first ones (file:line, why). */
+    skipped?: SkippedRecords;
   };
   runner: { kind: string; profileFile: string | null };
   model: ModelDescription;
@@ -305,6 +307,12 @@ export interface RunManifest {
   stopReason?: string;
   /** What the server itself said about the run (server runners only). */
   server?: ServerReport;
+}
+
+/** Records a run left out; `records` lists at most the first 100 of `total`. */
+export interface SkippedRecords {
+  total: number;
+  records: Array<{ place: string; reason: string }>;
 }
 
 /** The server's own view of a run: its /metrics before and after, and prompts it cut to fit. */

@@ -2,7 +2,7 @@
 // fail-or-skip, limit, dataset name and the file digest.
 import { dirname } from 'node:path';
 import { InputError, InputErrors, formatPlace } from '../core/errors.js';
-import type { DatasetItem, SourceRef } from '../core/types.js';
+import type { DatasetItem, SkippedRecords, SourceRef } from '../core/types.js';
 import { sha256Files } from './hashing.js';
 import type { DatasetFormat, DatasetSpec, LoadedDataset, SkippedRecord } from './types.js';
 
@@ -31,6 +31,18 @@ export interface ParsedFiles {
 }
 
 export const SKIP_HINT = 'fix the lines or pass --skip-invalid to skip them';
+
+/** Skipped records listed in a run manifest (the total is always there). */
+export const SKIPPED_LISTED = 100;
+
+/** The skipped records as a manifest stores them: the first SKIPPED_LISTED, file paths as `show` writes them. */
+export function skippedRecords(dataset: Pick<LoadedDataset, 'skipped' | 'files'>, show: (file: string) => string = (f) => f): SkippedRecords {
+  const records = dataset.skipped.slice(0, SKIPPED_LISTED).map((s) => {
+    const file = dataset.files.find((f) => s.place.startsWith(f + ':') || s.place === f);
+    return { place: file ? show(file) + s.place.slice(file.length) : s.place, reason: s.reason };
+  });
+  return { total: dataset.skipped.length, records };
+}
 
 export async function finishDataset(spec: DatasetSpec, parsed: ParsedFiles): Promise<LoadedDataset> {
   const { outcomes, fileProblems } = parsed;

@@ -1,5 +1,6 @@
 // Public API of the dataset loaders.
 export { loadDataset, detectFormat, DATASET_FORMATS } from './load.js';
+export { skippedRecords, SKIPPED_LISTED } from './finish.js';
 export { loadSampleDataset, SAMPLE_DATASET_PATH } from './sample.js';
 export { readJsonl, type JsonlLine } from './jsonl.js';
 export { parseCsv, type CsvRecord } from './csv.js';

@@ -607,6 +607,10 @@ function buildNotes(loaded: LoadedRun[], runs: RunReport[], pairs: Array<[number
     if (loaded[i]!.manifest.suite.scoring === 'likelihood') {
       notes.push({ kind: 'info', text: `Run "${r.id}": scored by likelihood: nothing was generated; each answer is the option letter with the highest log-probability after the prompt, and its times are prompt evaluation only (not inference latency).` });
     }
+    const skipped = loaded[i]!.manifest.suite.skipped;
+    if (skipped) {
+      notes.push({ kind: 'warning', text: `Run "${r.id}": ${skipped.total} invalid dataset record(s) were skipped (--skip-invalid) and are in no figure; manifest.json (suite.skipped) and summary.md list them.` });
+    }
     const errors = r.accuracy.overall.errors;
     if (errors) notes.push({ kind: 'warning', text: `Run "${r.id}": ${errors} request(s) failed and are not scored; accuracy is over the ${r.accuracy.overall.scored} scored answer(s).` });
     const cached = r.latency.cachedExcluded ?? 0;

@@ -64,6 +64,8 @@ export interface RunAccuracy {
   overall: AccuracyCell;
   byStep: AccuracyCell[];
   byQuestionType: AccuracyCell[];
+  /** Per dataset subject (MMLU subject, MedMCQA subject_name), sorted; empty when no item has one. Absent in older reports. */
+  bySubject?: AccuracyCell[];
   /**
    * With several samples per question: majority vote over samples, one answer per question (ties: the
    * letter that reached the top count first; `ties` counts them). A question with no letter in any scored

@@ -34,6 +34,9 @@ const manifestSchema = z.looseObject({
     datasetFiles: z.array(z.string()),
     datasetHash: z.string(),
     items: z.number().int().nonnegative(),
+    skipped: z
+      .object({ total: z.number().int().nonnegative(), records: z.array(z.object({ place: z.string(), reason: z.string() })) })
+      .optional(),
   }),
   runner: z.looseObject({ kind: z.string(), profileFile: z.string().nullable() }),
   model: z.looseObject({

@@ -232,6 +232,7 @@ export function scoreRun(results: readonly ItemResult[], opts: ScoreOptions = {}
     overall: accuracyCell('overall', [...byItem.values()], multi, s),
     byStep: sliceCells(byItem, (r) => r.step, (keys) => keys.sort(), multi, s),
     byQuestionType: sliceCells(byItem, (r) => r.questionType, questionTypeOrder, multi, s),
+    bySubject: sliceCells(byItem, (r) => r.subject, (keys) => keys.sort(), multi, s),
     majorityVote: multi ? majorityCell(byItem, s) : null,
   };
 }

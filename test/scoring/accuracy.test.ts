@@ -111,6 +111,13 @@ describe('scoreRun: per step and per question type', () => {
     expect(scoreRun([odd, result({ item: 'y', outcome: 'wrong', type: 'other' })]).byQuestionType.map((c) => c.key)).toEqual(['other', 'radiology']);
   });
 
+  it('slices by subject (sorted) when items carry one, and not at all when none does', () => {
+    const withSubject = (item: string, outcome: Outcome, subject: string) => ({ ...result({ item, outcome }), subject });
+    const bySubject = scoreRun([withSubject('a', 'correct', 'college_medicine'), withSubject('b', 'wrong', 'anatomy'), withSubject('c', 'correct', 'anatomy')]).bySubject!;
+    expect(bySubject.map((c) => [c.key, c.scored, c.correct])).toEqual([['anatomy', 2, 1], ['college_medicine', 1, 1]]);
+    expect(scoreRun([result({ item: 'x', outcome: 'correct' })]).bySubject).toEqual([]);
+  });
+
   it('has no step slices when no question has a step', () => {
     expect(scoreRun([result({ item: 'x', outcome: 'correct' })]).byStep).toEqual([]);
   });
