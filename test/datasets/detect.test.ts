@@ -23,10 +23,10 @@ describe("format 'auto'", () => {
     expect(data.items).toHaveLength(3);
   });
 
-  it('asks for --format when the fields are unknown', async () => {
+  it('asks for dataset.format when the fields are unknown', async () => {
     const error = await detectFormat(fixture('pubmedqa/test_ground_truth.json')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputError);
-    expect((error as Error).message).toMatch(/cannot detect the format.*\n.*--format/);
+    expect((error as Error).message).toMatch(/cannot detect the format.*\n.*hint: set dataset\.format in the suite/);
   });
 
   it('reports an empty file', async () => {
