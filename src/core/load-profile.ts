@@ -19,6 +19,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Called as each task ends (progress bars, journals). */
   onSettled?: (r: LoadTaskResult<unknown>) => void;
+  /** For tests: the clock and the arrival timer (default performance.now and setTimeout). */
+  clock?: { now(): number; sleep(ms: number, signal: AbortSignal): Promise<void> };
 }
 
 export interface LoadTaskResult<T> {
@@ -132,6 +134,8 @@ export async function runWithLoad<T>(
   profile: LoadProfile,
   opts: LoadOptions = {},
 ): Promise<LoadRunResult<T>> {
+  const now = opts.clock ? () => opts.clock!.now() : () => performance.now();
+  const sleep = opts.clock ? (ms: number, sig: AbortSignal) => opts.clock!.sleep(ms, sig) : sleepUntil;
   const warmup = Math.min(Math.max(0, opts.warmup ?? 0), tasks.length);
   const controller = new AbortController();
   const onAbort = () => controller.abort(opts.signal?.reason);
@@ -151,14 +155,14 @@ export async function runWithLoad<T>(
       results[index] = skipped(index, isWarm, arrivalMs);
       return;
     }
-    const start = performance.now() - base;
+    const start = now() - base;
     let r: LoadTaskResult<T>;
     try {
       const value = await tasks[index]!(signal);
-      const end = performance.now() - base;
+      const end = now() - base;
       r = { index, warmup: isWarm, arrivalMs, startMs: start, endMs: end, queueMs: Math.max(0, start - arrivalMs), latencyMs: end - start, status: 'ok', value };
     } catch (error) {
-      const end = performance.now() - base;
+      const end = now() - base;
       r = { index, warmup: isWarm, arrivalMs, startMs: start, endMs: end, queueMs: Math.max(0, start - arrivalMs), latencyMs: end - start, status: 'error', error };
     } finally {
       slots.release();
@@ -169,9 +173,9 @@ export async function runWithLoad<T>(
 
   try {
     // Warm-up: one at a time, on its own clock.
-    const warmBase = performance.now();
+    const warmBase = now();
     const warmSlots = new Slots(1);
-    for (let i = 0; i < warmup; i++) await runOne(i, warmBase, performance.now() - warmBase, warmSlots, true);
+    for (let i = 0; i < warmup; i++) await runOne(i, warmBase, now() - warmBase, warmSlots, true);
 
     const measured = tasks.length - warmup;
     const limit =
@@ -180,15 +184,15 @@ export async function runWithLoad<T>(
           : profile.maxConcurrency !== undefined ? checkN(profile.maxConcurrency) : Infinity;
     const slots = new Slots(limit === Infinity ? Number.MAX_SAFE_INTEGER : limit);
     signal.addEventListener('abort', () => slots.drain(), { once: true });
-    const t0 = performance.now();
+    const t0 = now();
     const running: Promise<void>[] = [];
     if (profile.kind === 'rate') {
       const offsets = arrivalTimes(measured, profile.perSecond, profile.burstiness ?? 1, profile.seed);
       for (let k = 0; k < measured; k++) {
         const i = warmup + k;
         const due = offsets[k]!;
-        const wait = due - (performance.now() - t0);
-        if (wait > 0) await sleepUntil(wait, signal);
+        const wait = due - (now() - t0);
+        if (wait > 0) await sleep(wait, signal);
         if (signal.aborted) {
           results[i] = skipped(i, false, due);
           continue;
