@@ -9,6 +9,8 @@ import { performance } from 'node:perf_hooks';
 export interface ScriptChunk {
   /** ms to wait after the previous chunk (the first: after the request body arrived). */
   delayMs: number;
+  /** Hold this chunk until the promise settles (a test's gate: no timing involved). */
+  waitFor?: Promise<unknown>;
   reasoning?: string;
   content?: string;
 }
@@ -176,6 +178,7 @@ export abstract class ScriptedSseServer {
     let sent = 0;
     for (const c of script.chunks) {
       if (c.delayMs > 0) await new Promise((r) => setTimeout(r, c.delayMs));
+      if (c.waitFor) await c.waitFor.catch(() => {});
       if (f.resetAfterChunks !== undefined && sent >= f.resetAfterChunks) {
         res.socket?.destroy();
         return;
