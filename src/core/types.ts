@@ -196,7 +196,31 @@ export interface Runner {
   serverReport?(): Promise<ServerReport>;
   /** In-process runners: answer-letter log-probabilities, for suites with `scoring: likelihood`. */
   letterLogprobs?(req: LetterLogprobRequest): Promise<LetterLogprobs>;
+  /**
+   * Server runners: is the server still answering (its health endpoint, within the side-request timeout)?
+   * null when it is, otherwise why not. Asked after a request timed out or could not connect.
+   */
+  probe?(signal?: AbortSignal): Promise<string | null>;
+  /** Managed servers: how the server medeval started ended (after close), for the manifest. */
+  managedServer?(): ManagedServerEnd | null;
   close(): Promise<void>;
+}
+
+/** How a server medeval started and stopped ended (manifest.server.managed). */
+export interface ManagedServerEnd {
+  pid: number | null;
+  /**
+   * clean-exit: it exited 0 when asked to stop; stopped: it ended on SIGTERM (or exited non-zero when
+   * asked); aborted-on-sigterm: llama-server's known abort on SIGTERM (SIGABRT / 134), not a crash;
+   * killed-after-grace: it did not stop within stopGraceMs and was SIGKILLed; died-during-run: it ended
+   * before medeval asked it to stop.
+   */
+  ended: 'clean-exit' | 'stopped' | 'aborted-on-sigterm' | 'killed-after-grace' | 'died-during-run';
+  code: number | null;
+  signal: string | null;
+  description: string;
+  /** Whether the child was started to die with medeval (Linux: setpriv --pdeathsig KILL). */
+  diesWithParent: boolean;
 }
 
 export type AnswerStatus = 'answered' | 'unparseable' | 'truncated';
@@ -306,7 +330,7 @@ export interface RunManifest {
   /** Why a run stopped early (error rate, dead server), when it did. */
   stopReason?: string;
   /** What the server itself said about the run (server runners only). */
-  server?: ServerReport;
+  server?: ServerReport & { managed?: ManagedServerEnd };
 }
 
 /** Records a run left out; `records` lists at most the first 100 of `total`. */

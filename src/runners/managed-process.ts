@@ -2,10 +2,44 @@
 // endpoint answers 200 (503 while the model loads), keeps the tail of its log for error messages, and
 // stops it with SIGTERM, then SIGKILL after a grace period. Some llama-server builds abort on SIGTERM
 // ("terminate called without an active exception", SIGABRT): after a stop we asked for, that is not a crash.
+// On Linux the child is started through util-linux `setpriv --pdeathsig KILL`, so it dies with medeval
+// even when medeval itself is SIGKILLed (no exit hook runs then); elsewhere it would outlive a killed medeval.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
+import { delimiter, join } from 'node:path';
 import { InputError } from '../core/errors.js';
+import type { ManagedServerEnd } from '../core/types.js';
+
+/** Default timeout of a side request (/health, /props, /v1/models, /metrics, /tokenize). */
+export const SIDE_REQUEST_TIMEOUT_MS = 30_000;
+
+/** The executable `name` resolves to (a path, or the first match on PATH); null when there is none. */
+export function findExecutable(name: string, path = process.env.PATH ?? ''): string | null {
+  const candidates = name.includes('/') ? [name] : path.split(delimiter).filter(Boolean).map((d) => join(d, name));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      if (statSync(c).isFile()) return c;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * How to start `binary` so that it dies with this process: Linux `setpriv --pdeathsig KILL` (the kernel
+ * sends SIGKILL to the child when its parent dies, however the parent died). null where that is not
+ * available (other systems, no util-linux): then a SIGKILLed medeval leaves the server running.
+ */
+export function dieWithParentPrefix(): string[] | null {
+  if (process.platform !== 'linux') return null;
+  const setpriv = findExecutable('setpriv');
+  return setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : null;
+}
 
 /** A free TCP port on `host`, found by listening on port 0. */
 export async function findFreePort(host = '127.0.0.1'): Promise<number> {
@@ -37,6 +71,12 @@ export interface ManagedProcessOptions {
   /** For tests: the clock startupTimeoutMs is measured on, and each health poll's outcome (see waitForHealth). */
   now?: () => number;
   onHealthPoll?: (status: string) => void;
+  /** Timeout of each /health poll. Default 2 s. */
+  healthPollTimeoutMs?: number;
+  /** Make the child die with medeval where the system allows it (default true). */
+  dieWithParent?: boolean;
+  /** After health 200: checks that the server answering is the one started; throws (ServerStartError) if not. */
+  verify?: (p: ManagedProcess) => Promise<void>;
 }
 
 export class ServerStartError extends Error {
@@ -53,6 +93,8 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
   /** True when we asked it to stop (then SIGABRT / 134 is the known llama-server abort, not a crash). */
   requested: boolean;
+  /** How it ended, in one word (see ManagedServerEnd). */
+  ended: ManagedServerEnd['ended'];
   /** Said in words for reports. */
   description: string;
 }
@@ -73,6 +115,9 @@ export class ManagedProcess {
   private readonly tail: string[] = [];
   private readonly tailMax: number;
   private stopRequested = false;
+  private killedAfterGrace = false;
+  /** Started through setpriv --pdeathsig (dies with medeval). */
+  readonly diesWithParent: boolean;
   private exitInfo: ExitInfo | null = null;
   private readonly exited: Promise<ExitInfo>;
   private readonly name: string;
@@ -80,8 +125,12 @@ export class ManagedProcess {
   private constructor(private readonly opts: ManagedProcessOptions) {
     this.tailMax = opts.logTailLines ?? 40;
     this.name = opts.name ?? opts.binary;
+    // Through setpriv only when the binary exists: a missing binary must stay spawn's ENOENT (an input error).
+    const prefix = opts.dieWithParent !== false && findExecutable(opts.binary) ? dieWithParentPrefix() : null;
+    this.diesWithParent = prefix !== null;
+    const [cmd, ...args] = prefix ? [...prefix, opts.binary, ...opts.args] : [opts.binary, ...opts.args];
     // Own process group (detached), so SIGKILL reaches children too (vLLM's engine core).
-    this.child = spawn(opts.binary, opts.args, {
+    this.child = spawn(cmd!, args, {
       shell: false,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,13 +153,16 @@ export class ManagedProcess {
     live.delete(this);
     const requested = this.stopRequested;
     const aborted = signal === 'SIGABRT' || code === 134;
+    const ended: ExitInfo['ended'] = !requested ? 'died-during-run'
+      : this.killedAfterGrace ? 'killed-after-grace'
+        : aborted ? 'aborted-on-sigterm'
+          : code === 0 ? 'clean-exit' : 'stopped';
     const description = why
-      ?? (requested
-        ? aborted
-          ? 'stopped on request (it aborted on SIGTERM, which this llama-server build always does: not a crash)'
-          : `stopped on request (${signal ?? `exit code ${code}`})`
-        : `exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`);
-    this.exitInfo = { code, signal, requested, description };
+      ?? (ended === 'died-during-run' ? `exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`})`
+        : ended === 'killed-after-grace' ? `did not stop within ${this.opts.stopGraceMs ?? 15_000} ms of SIGTERM: killed (SIGKILL)`
+          : ended === 'aborted-on-sigterm' ? 'stopped on request (it aborted on SIGTERM, which this llama-server build always does: not a crash)'
+            : `stopped on request (${signal ?? `exit code ${code}`})`);
+    this.exitInfo = { code, signal, requested, ended, description };
     return this.exitInfo;
   }
 
@@ -149,11 +201,19 @@ export class ManagedProcess {
     return [...this.tail];
   }
 
+  /** How it ended, for the manifest (null while it runs). */
+  end(): ManagedServerEnd | null {
+    const x = this.exitInfo;
+    if (!x) return null;
+    return { pid: this.child.pid ?? null, ended: x.ended, code: x.code, signal: x.signal, description: x.description, diesWithParent: this.diesWithParent };
+  }
+
   /** Spawns and waits for health 200; throws ServerStartError (with the log tail) if it dies or times out. */
   static async start(opts: ManagedProcessOptions): Promise<ManagedProcess> {
     const p = new ManagedProcess(opts);
     try {
       await p.waitHealthy();
+      await opts.verify?.(p);
     } catch (e) {
       await p.stop();
       throw e;
@@ -170,7 +230,10 @@ export class ManagedProcess {
       return new ServerStartError(`${this.name} ${this.exitInfo.description} while starting`, this.logTail());
     };
     try {
-      await waitForHealth(this.opts.healthUrl, this.opts.startupTimeoutMs, { died, wake: this.exited, now: this.opts.now, onPoll: this.opts.onHealthPoll });
+      await waitForHealth(this.opts.healthUrl, this.opts.startupTimeoutMs, {
+        died, wake: this.exited, now: this.opts.now, onPoll: this.opts.onHealthPoll,
+        ...(this.opts.healthPollTimeoutMs ? { pollTimeoutMs: this.opts.healthPollTimeoutMs } : {}),
+      });
     } catch (e) {
       if (e instanceof HealthTimeoutError) {
         // Refused while our process runs: it is still starting (a slow machine, a large model), not gone.
@@ -191,9 +254,12 @@ export class ManagedProcess {
     if (this.exitInfo) return this.exitInfo;
     this.stopRequested = true;
     this.signal('SIGTERM');
+    // A frozen (SIGSTOPped) server only sees the SIGTERM once it runs again.
+    this.signal('SIGCONT');
     let timer: NodeJS.Timeout | undefined;
     const killed = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
+        this.killedAfterGrace = true;
         this.signalGroup('SIGKILL');
         resolve();
       }, this.opts.stopGraceMs ?? 15_000);
@@ -254,6 +320,8 @@ export async function waitForHealth(
     now?: () => number;
     /** Called after each poll with its outcome ("HTTP 503", "ECONNREFUSED", ...). */
     onPoll?: (status: string) => void;
+    /** Timeout of one poll (default 2 s). */
+    pollTimeoutMs?: number;
   } = {},
 ): Promise<void> {
   const now = opts.now ?? (() => performance.now());
@@ -269,7 +337,7 @@ export async function waitForHealth(
     const remaining = deadline - now();
     if (remaining <= 0) throw new HealthTimeoutError(`not healthy at ${url} within ${timeoutMs} ms (last: ${lastStatus})`, lastStatus);
     try {
-      const res = await fetch(url, { headers: opts.headers, signal: AbortSignal.timeout(Math.ceil(Math.max(1, Math.min(2000, remaining)))) });
+      const res = await fetch(url, { headers: opts.headers, signal: AbortSignal.timeout(Math.ceil(Math.max(1, Math.min(opts.pollTimeoutMs ?? 2000, remaining)))) });
       await res.arrayBuffer();
       if (res.status === 200) return;
       answeredOnce = true;
@@ -305,7 +373,7 @@ function withoutSecrets(text: string, headers: Record<string, string>): string {
   return out;
 }
 
-export async function getJson<T>(url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
+export async function getJson<T>(url: string, headers: Record<string, string> = {}, timeoutMs = SIDE_REQUEST_TIMEOUT_MS): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
@@ -317,7 +385,7 @@ export async function getJson<T>(url: string, headers: Record<string, string> = 
 }
 
 /** GET a text document (e.g. /metrics). */
-export async function getText(url: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ ok: true; value: string } | { ok: false; reason: string }> {
+export async function getText(url: string, headers: Record<string, string> = {}, timeoutMs = SIDE_REQUEST_TIMEOUT_MS): Promise<{ ok: true; value: string } | { ok: false; reason: string }> {
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
@@ -325,4 +393,124 @@ export async function getText(url: string, headers: Record<string, string> = {},
   } catch (e) {
     return { ok: false, reason: withoutSecrets((e as Error).message, headers) };
   }
+}
+
+/** Why a fetch failed, in a few words: a timeout says how long it waited. */
+function failureReason(e: unknown, timeoutMs: number): string {
+  const err = e as Error & { cause?: { code?: string } };
+  if (err.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
+  return err.cause?.code ?? err.message;
+}
+
+/**
+ * Is the server still answering? GET its health URL within `timeoutMs`: null when it answered (any
+ * status: a busy server that says 503 is alive), otherwise why not. A frozen (SIGSTOPped) or wedged
+ * server still accepts connections (the kernel does) but never answers: that is a timeout here.
+ */
+export async function probeHealth(url: string, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
+  try {
+    const res = await fetch(url, { headers, signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    return null;
+  } catch (e) {
+    if (signal?.aborted) return null; // we stopped asking; that says nothing about the server
+    return `${url} ${failureReason(e, timeoutMs)}`;
+  }
+}
+
+/** GET a JSON document over a new connection each time (so repeated reads can reach different listeners). */
+export function getJsonFresh<T>(url: string, headers: Record<string, string>, timeoutMs: number): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
+  return new Promise((resolve) => {
+    const req = httpGet(url, { headers: { ...headers, Connection: 'close' }, agent: false, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        if ((res.statusCode ?? 0) >= 400) return resolve({ ok: false, reason: withoutSecrets(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`, headers) });
+        try {
+          resolve({ ok: true, value: JSON.parse(text) as T });
+        } catch {
+          resolve({ ok: false, reason: `not JSON: ${JSON.stringify(text.slice(0, 100))}` });
+        }
+      });
+      res.on('error', (e) => resolve({ ok: false, reason: e.message }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.on('error', (e) => resolve({ ok: false, reason: withoutSecrets(e.message, headers) }));
+  });
+}
+
+/** `pid` and its descendants (from /proc/PID/task/TID/children). */
+function processTree(pid: number): number[] {
+  const out: number[] = [];
+  const todo = [pid];
+  while (todo.length && out.length < 1000) {
+    const p = todo.pop()!;
+    out.push(p);
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue;
+    }
+    for (const t of tasks) {
+      try {
+        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').trim().split(/\s+/)) if (c) todo.push(Number(c));
+      } catch {
+        // gone
+      }
+    }
+  }
+  return out;
+}
+
+/** Socket inodes open in `pids`. */
+function socketInodes(pids: number[]): Set<string> {
+  const inodes = new Set<string>();
+  for (const pid of pids) {
+    let fds: string[] = [];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return inodes;
+}
+
+/**
+ * Sockets listening on `port` (any address), from /proc/net/tcp and tcp6, split into those of `pid`'s
+ * process tree and the others. Another listener means another process shares the port: llama-server binds
+ * with SO_REUSEPORT, so a second server binds a port in use and the kernel splits connections between
+ * them. null where /proc is not readable (not Linux).
+ */
+export function listenersOnPort(port: number, pid: number): { ours: number; others: number } | null {
+  let found = false;
+  const listening: string[] = [];
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(f, 'utf8');
+    } catch {
+      continue;
+    }
+    found = true;
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      // local_address is HEXIP:HEXPORT; state 0A is LISTEN; column 10 is the socket's inode.
+      if (cols.length > 9 && cols[3] === '0A' && Number.parseInt(cols[1]!.split(':')[1] ?? '', 16) === port) listening.push(cols[9]!);
+    }
+  }
+  if (!found) return null;
+  const mine = socketInodes(processTree(pid));
+  const ours = listening.filter((i) => mine.has(i)).length;
+  return { ours, others: listening.length - ours };
 }
