@@ -16,7 +16,7 @@ import { datasetSpec, loadSuite, type LoadedSuite } from './suite.js';
 import { writeRunSummary } from './summary.js';
 import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport } from './types.js';
 import { ResponseCache } from './response-cache.js';
-import { RunHealth } from './run-health.js';
+import { NO_ANSWER_KINDS, RunHealth } from './run-health.js';
 import { runWithLoad, type LoadProfile } from './load-profile.js';
 import { MEDEVAL_VERSION } from './version.js';
 import { portablePath } from './portable-path.js';
@@ -244,10 +244,21 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         return null;
       });
     }
+    // After a request that got no answer (timeout, no connection), is the server there at all? A frozen
+    // or wedged server still accepts connections but answers nothing: the run stops instead of timing
+    // every remaining item out in turn.
+    const unanswered = new WeakMap<ItemResult, string>();
     for (const { item, sample } of todo) {
-      tasks.push((signal) => (likelihood
-        ? runLikelihoodItem(runner, item, sample, prompts.get(item.id)!, likelihood.prefix, dataset.name, signal)
-        : runItem(runner, cache, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, signal, constrain)));
+      tasks.push(async (signal) => {
+        const r = await (likelihood
+          ? runLikelihoodItem(runner, item, sample, prompts.get(item.id)!, likelihood.prefix, dataset.name, signal)
+          : runItem(runner, cache, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, signal, constrain));
+        if (r.error && NO_ANSWER_KINDS.has(r.error.kind) && runner.probe && !signal.aborted) {
+          const why = await runner.probe(signal);
+          if (why) unanswered.set(r, why);
+        }
+        return r;
+      });
     }
     const load = await runWithLoad(tasks, loadProfileOf(suite, seed), {
       warmup,
@@ -263,7 +274,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         folder.append(result);
         results.push(result);
         opts.onEvent?.({ type: 'item', done: results.length, total: dataset.items.length * samples, result });
-        const stop = manifest.stopReason ? null : health.record(result);
+        const stop = manifest.stopReason ? null : health.record(result, unanswered.get(result) ?? null);
         if (stop) {
           manifest.stopReason = stop;
           opts.onEvent?.({ type: 'stopped', reason: stop });
@@ -287,8 +298,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   } catch (e) {
     status = 'failed';
     manifest.status = status;
-    folder.writeManifest(manifest);
     await runner.close().catch(() => {});
+    recordManagedEnd(manifest, runner);
+    folder.writeManifest(manifest);
     throw e;
   }
 
@@ -300,6 +312,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   manifest.finishedAt = new Date().toISOString();
   manifest.status = status;
   await runner.close();
+  recordManagedEnd(manifest, runner);
   folder.writeManifest(manifest);
   writeRunSummary(folder, manifest, results);
   opts.onEvent?.({ type: 'finished', status, dir: folder.dir, errors: errorCount(results), records: results.length, total: dataset.items.length * samples });
@@ -309,6 +322,12 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 /** Records that ended in error (not scored). */
 export function errorCount(results: ItemResult[]): number {
   return results.reduce((n, r) => n + (r.error ? 1 : 0), 0);
+}
+
+/** How a server medeval started ended (clean exit, the known abort on SIGTERM, killed, died during the run). */
+function recordManagedEnd(manifest: RunManifest, runner: Runner): void {
+  const end = runner.managedServer?.();
+  if (end) manifest.server = { ...(manifest.server ?? { metrics: null }), managed: end };
 }
 
 /** The server's own figures; a /metrics that fails now is a note, never a failed run. */

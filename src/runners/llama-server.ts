@@ -11,7 +11,11 @@ import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
 import { metricsOverRun, type MetricsOverRun } from './server-metrics.js';
-import { findFreePort, getJson, getText, ManagedProcess, waitForHealth, HealthTimeoutError } from './managed-process.js';
+import {
+  checkServerIdentity, findFreePort, getJson, getText, ManagedProcess, probeHealth, serverNonce, ServerStartError, SIDE_REQUEST_TIMEOUT_MS,
+  waitForHealth, HealthTimeoutError,
+} from './managed-process.js';
+import type { ManagedServerEnd } from '../core/types.js';
 import { OpenAiServerSession, resolveApiKey, type ServerSessionOptions } from './openai-stream.js';
 
 const MIB = 1024 * 1024;
@@ -36,6 +40,11 @@ export const serverProfileFields = {
   /** How to read inline <think> text: auto, starts-in-reasoning (template prefills <think>), off. */
   inlineThink: z.enum(['auto', 'starts-in-reasoning', 'off']).default('auto'),
   requestTimeoutMs: z.number().int().positive().default(600_000),
+  /**
+   * Timeout of each side request (/health, /props, /v1/models, /metrics, /tokenize). A request that timed
+   * out is followed by a /health probe with this timeout: no answer means a hung server, and the run stops.
+   */
+  sideRequestTimeoutMs: z.number().int().positive().default(SIDE_REQUEST_TIMEOUT_MS),
   retries: z.number().int().min(0).max(20).default(3),
   startupTimeoutMs: z.number().int().positive().default(300_000),
   /** Grace period between SIGTERM and SIGKILL when stopping a managed server. */
@@ -57,7 +66,7 @@ export function checkServerProfile(p: { mode: string; baseUrl?: string; model?: 
     p.args.forEach((a, i) => {
       const flag = a.split('=')[0]!;
       if (ownsFlags.includes(flag)) {
-        ctx.addIssue({ code: 'custom', path: ['args', i], message: `${flag} is set by medeval in managed mode (model, host and a free port): remove it from args` });
+        ctx.addIssue({ code: 'custom', path: ['args', i], message: `${flag} is set by medeval in managed mode (model, host, a free port and a unique server name it checks after start): remove it from args` });
       }
     });
   }
@@ -73,7 +82,7 @@ export const llamaServerProfileSchema = z
     /** Tokenize each prompt first (/tokenize) to detect silent truncation. */
     truncationCheck: z.boolean().default(true),
   })
-  .superRefine((p, ctx) => checkServerProfile(p, ctx, ['-m', '--model', '--port', '--host']));
+  .superRefine((p, ctx) => checkServerProfile(p, ctx, ['-m', '--model', '--port', '--host', '-a', '--alias']));
 export type LlamaServerProfile = z.infer<typeof llamaServerProfileSchema>;
 
 export interface ServerRunnerOptions {
@@ -83,6 +92,8 @@ export interface ServerRunnerOptions {
   retrySleep?: ServerSessionOptions['retrySleep'];
   /** Sampler interval (<= 100 ms). */
   sampleIntervalMs?: number;
+  /** For tests: start a managed server on this port, not a free one (the race a free port can lose). */
+  port?: number;
 }
 
 /** Memory parts llama-server prints while loading (MiB in the log, bytes here). */
@@ -166,10 +177,13 @@ export class LlamaServerRunner implements Runner {
       } catch {
         throw new InputError(`model file not found: ${profile.model}`, { field: 'model' }, 'check the path in the runner profile');
       }
-      const port = await findFreePort(profile.host);
+      const port = opts.port ?? (await findFreePort(profile.host));
       baseUrl = `http://${profile.host}:${port}`;
-      const args = ['-m', profile.model!, '--host', profile.host, '--port', String(port), ...profile.args];
+      // A unique name, read back from /v1/models after start: the answering server is the one started.
+      const alias = serverNonce();
+      const args = ['-m', profile.model!, '--host', profile.host, '--port', String(port), '--alias', alias, ...profile.args];
       if (!args.includes('--metrics')) args.push('--metrics');
+      const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
       r.proc = await ManagedProcess.start({
         binary: profile.binary,
         args,
@@ -178,6 +192,12 @@ export class LlamaServerRunner implements Runner {
         stopGraceMs: profile.stopGraceMs,
         name: 'llama-server',
         onLogLine: (l) => parseLlamaServerLogLine(l, r.startup),
+        verify: async (p) => {
+          const problem = await checkServerIdentity({
+            name: 'llama-server', baseUrl, port, pid: p.pid, alias, headers, timeoutMs: profile.sideRequestTimeoutMs, modelPath: profile.model!,
+          });
+          if (problem) throw new ServerStartError(problem, []);
+        },
       });
     } else {
       baseUrl = profile.baseUrl!.replace(/\/+$/, '');
@@ -197,9 +217,10 @@ export class LlamaServerRunner implements Runner {
 
   private async connect(baseUrl: string, apiKey: string | null): Promise<void> {
     const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+    const side = this.profile.sideRequestTimeoutMs;
     const [props, models] = await Promise.all([
-      getJson<LlamaProps>(`${baseUrl}/props`, headers),
-      getJson<ModelsList>(`${baseUrl}/v1/models`, headers),
+      getJson<LlamaProps>(`${baseUrl}/props`, headers, side),
+      getJson<ModelsList>(`${baseUrl}/v1/models`, headers, side),
     ]);
     if (props.ok) this.props = props.value;
     if (models.ok) this.modelInfo = models.value.data?.[0] ?? null;
@@ -214,7 +235,7 @@ export class LlamaServerRunner implements Runner {
       ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
       ...(this.opts.retrySleep ? { retrySleep: this.opts.retrySleep } : {}),
     });
-    const metrics = await getText(`${baseUrl}/metrics`, headers);
+    const metrics = await getText(`${baseUrl}/metrics`, headers, side);
     if (metrics.ok) this.metricsBefore = parsePrometheusText(metrics.value);
     else this.metricsNote = `/metrics not available (${metrics.reason.split('\n')[0]}); start llama-server with --metrics`;
     const pid = this.proc?.pid ?? this.profile.pid;
@@ -314,7 +335,8 @@ export class LlamaServerRunner implements Runner {
             method: 'POST',
             headers: { 'Content-Type': 'application/json', ...this.session.authHeaders() },
             body: JSON.stringify({ content: m.content, add_special: false }),
-            ...(req.signal ? { signal: req.signal } : {}),
+            // Never waits for ever: a stalled /tokenize skips the check (a hung server is caught by probe()).
+            signal: sideSignal(this.profile.sideRequestTimeoutMs, req.signal),
           });
           if (!res.ok) return null;
           const body = (await res.json()) as { tokens?: unknown[] };
@@ -338,6 +360,7 @@ export class LlamaServerRunner implements Runner {
       beforeNote: this.metricsNote,
       url: `${this.session.baseUrl}/metrics`,
       headers: this.session.authHeaders(),
+      timeoutMs: this.profile.sideRequestTimeoutMs,
       figures: (before, after) => ({
         before: pickMetrics(before, LLAMA_METRICS),
         after: pickMetrics(after, LLAMA_METRICS),
@@ -405,6 +428,27 @@ export class LlamaServerRunner implements Runner {
   get stopped(): string | null {
     return this.stopDescription;
   }
+
+  /** A managed server that exited, or a server that does not answer /health within sideRequestTimeoutMs. */
+  async probe(signal?: AbortSignal): Promise<string | null> {
+    return probeServer('llama-server', this.proc, `${this.session.baseUrl}/health`, this.session.authHeaders(), this.profile.sideRequestTimeoutMs, signal);
+  }
+
+  managedServer(): ManagedServerEnd | null {
+    return this.proc?.end() ?? null;
+  }
+}
+
+/** The caller's signal, cut off after `timeoutMs`. */
+export function sideSignal(timeoutMs: number, signal?: AbortSignal): AbortSignal {
+  return signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+}
+
+/** Shared by the server runners: why the server is not answering, or null. */
+export async function probeServer(name: string, proc: ManagedProcess | null, healthUrl: string, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
+  if (proc?.exit) return `the managed ${name} ${proc.exit.description}`;
+  const why = await probeHealth(healthUrl, headers, timeoutMs, signal);
+  return why ? `${name} is not answering: ${why}` : null;
 }
 
 /** GBNF allowing exactly `prefix` then one letter (llama-server takes `grammar` in the request body). */

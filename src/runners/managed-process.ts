@@ -5,6 +5,7 @@
 // On Linux the child is started through util-linux `setpriv --pdeathsig KILL`, so it dies with medeval
 // even when medeval itself is SIGKILLed (no exit hook runs then); elsewhere it would outlive a killed medeval.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { accessSync, constants, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -513,4 +514,47 @@ export function listenersOnPort(port: number, pid: number): { ours: number; othe
   const mine = socketInodes(processTree(pid));
   const ours = listening.filter((i) => mine.has(i)).length;
   return { ours, others: listening.length - ours };
+}
+
+/** A name no other server has: given to a managed server (llama-server --alias, vLLM --served-model-name) and read back. */
+export function serverNonce(): string {
+  return `medeval-${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * Is the server answering at `baseUrl` the one medeval started? Its /v1/models must list `alias` on every
+ * one of `reads` fresh connections (two listeners on one port get connections in turn), its /props
+ * model_path (llama-server) must be the model it was given, and on Linux no other process may listen on
+ * the port. The problem in words, or null.
+ */
+export async function checkServerIdentity(o: {
+  name: string;
+  baseUrl: string;
+  port: number;
+  pid: number | undefined;
+  alias: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  reads?: number;
+  modelPath?: string;
+}): Promise<string | null> {
+  const other = (what: string) =>
+    `the server answering at ${o.baseUrl} is not the ${o.name} medeval started (pid ${o.pid ?? '?'}): ${what}. ` +
+    `Another server shares the port (llama-server binds with SO_REUSEPORT, so a second one binds a port in use and the kernel splits the connections); ` +
+    `stop the other server (\`ss -ltnp 'sport = :${o.port}'\` shows it) and run again`;
+  for (let i = 0; i < (o.reads ?? 4); i++) {
+    const models = await getJsonFresh<{ data?: Array<{ id?: string }> }>(`${o.baseUrl}/v1/models`, o.headers, o.timeoutMs);
+    if (!models.ok) return `${o.name} at ${o.baseUrl} did not answer /v1/models after start (${models.reason})`;
+    const ids = (models.value.data ?? []).map((m) => m.id);
+    if (!ids.includes(o.alias)) return other(`/v1/models lists ${JSON.stringify(ids)}, not the name medeval gave it (${o.alias})`);
+    if (o.modelPath !== undefined) {
+      const props = await getJsonFresh<{ model_path?: string }>(`${o.baseUrl}/props`, o.headers, o.timeoutMs);
+      if (props.ok && typeof props.value.model_path === 'string' && props.value.model_path !== o.modelPath) {
+        return other(`/props says it loaded ${props.value.model_path}, not ${o.modelPath}`);
+      }
+    }
+  }
+  const sockets = o.pid ? listenersOnPort(o.port, o.pid) : null;
+  if (sockets && sockets.others > 0) return other(`${sockets.others} other socket(s) listen on port ${o.port} besides the server's own ${sockets.ours}`);
+  return null;
 }

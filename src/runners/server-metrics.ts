@@ -12,10 +12,12 @@ export async function metricsOverRun(opts: {
   beforeNote: string;
   url: string;
   headers: Record<string, string>;
+  /** Timeout of the /metrics request (the profile's sideRequestTimeoutMs). */
+  timeoutMs?: number;
   figures: (before: PromScrape, after: PromScrape) => MetricsOverRun;
 }): Promise<Pick<ServerReport, 'metrics' | 'metricsNote'>> {
   if (!opts.before) return { metrics: null, metricsNote: opts.beforeNote || 'no /metrics before the run' };
-  const now = await getText(opts.url, opts.headers);
+  const now = await getText(opts.url, opts.headers, opts.timeoutMs);
   if (!now.ok) return { metrics: null, metricsNote: `/metrics not available after the run (${now.reason.split('\n')[0]})` };
   return { metrics: opts.figures(opts.before, parsePrometheusText(now.value)) };
 }

@@ -11,8 +11,11 @@ import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, histogramTotals, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
 import { metricsOverRun, type MetricsOverRun } from './server-metrics.js';
-import { checkServerProfile, serverProfileFields, type ServerRunnerOptions } from './llama-server.js';
-import { findFreePort, getJson, getText, HealthTimeoutError, ManagedProcess, waitForHealth } from './managed-process.js';
+import { checkServerProfile, probeServer, serverProfileFields, type ServerRunnerOptions } from './llama-server.js';
+import {
+  checkServerIdentity, findFreePort, getJson, getText, HealthTimeoutError, ManagedProcess, serverNonce, ServerStartError, waitForHealth,
+} from './managed-process.js';
+import type { ManagedServerEnd } from '../core/types.js';
 import { OpenAiServerSession, resolveApiKey } from './openai-stream.js';
 
 const GIB = 1024 ** 3;
@@ -96,16 +99,22 @@ export class VllmRunner implements Runner {
     const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
     let baseUrl: string;
     if (profile.mode === 'managed') {
-      const port = await findFreePort(profile.host);
+      const port = opts.port ?? (await findFreePort(profile.host));
       baseUrl = `http://${profile.host}:${port}`;
+      // One more served name, unique, read back from /v1/models after start (the first name stays the model's).
+      const alias = serverNonce();
       r.proc = await ManagedProcess.start({
         binary: profile.binary,
-        args: ['serve', profile.model!, '--host', profile.host, '--port', String(port), ...profile.args],
+        args: ['serve', profile.model!, '--host', profile.host, '--port', String(port), ...withServedName(profile.args, profile.model!, alias)],
         healthUrl: `${baseUrl}/health`,
         startupTimeoutMs: profile.startupTimeoutMs,
         stopGraceMs: profile.stopGraceMs,
         name: 'vllm',
         onLogLine: (l) => parseVllmLogLine(l, r.startup),
+        verify: async (p) => {
+          const problem = await checkServerIdentity({ name: 'vllm', baseUrl, port, pid: p.pid, alias, headers, timeoutMs: profile.sideRequestTimeoutMs });
+          if (problem) throw new ServerStartError(problem, []);
+        },
       });
     } else {
       baseUrl = profile.baseUrl!.replace(/\/+$/, '');
@@ -118,7 +127,7 @@ export class VllmRunner implements Runner {
         throw e;
       }
     }
-    const models = await getJson<VllmModels>(`${baseUrl}/v1/models`, headers);
+    const models = await getJson<VllmModels>(`${baseUrl}/v1/models`, headers, profile.sideRequestTimeoutMs);
     if (models.ok) r.modelInfo = models.value.data?.[0] ?? null;
     r.session = new OpenAiServerSession({
       baseUrl,
@@ -131,7 +140,7 @@ export class VllmRunner implements Runner {
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
       ...(opts.retrySleep ? { retrySleep: opts.retrySleep } : {}),
     });
-    const metrics = await getText(`${baseUrl}/metrics`, headers);
+    const metrics = await getText(`${baseUrl}/metrics`, headers, profile.sideRequestTimeoutMs);
     if (metrics.ok) r.metricsBefore = parsePrometheusText(metrics.value);
     else r.metricsNote = `/metrics not available (${metrics.reason.split('\n')[0]})`;
     const pid = r.proc?.pid ?? profile.pid;
@@ -201,6 +210,7 @@ export class VllmRunner implements Runner {
       beforeNote: this.metricsNote,
       url: `${this.session.baseUrl}/metrics`,
       headers: this.session.authHeaders(),
+      timeoutMs: this.profile.sideRequestTimeoutMs,
       figures: (before, after) => {
         const delta = counterDelta(before, after, VLLM_COUNTERS);
         for (const names of VLLM_HISTOGRAMS) {
@@ -265,6 +275,28 @@ export class VllmRunner implements Runner {
   get stopped(): string | null {
     return this.stopDescription;
   }
+
+  /** A managed server that exited, or a server that does not answer /health within sideRequestTimeoutMs. */
+  async probe(signal?: AbortSignal): Promise<string | null> {
+    return probeServer('vLLM', this.proc, `${this.session.baseUrl}/health`, this.session.authHeaders(), this.profile.sideRequestTimeoutMs, signal);
+  }
+
+  managedServer(): ManagedServerEnd | null {
+    return this.proc?.end() ?? null;
+  }
+}
+
+/**
+ * `args` with `alias` added to vLLM's --served-model-name (it takes several names; /v1/models lists each,
+ * the first one names the /metrics series): after the user's names, or after the model when none given.
+ */
+export function withServedName(args: string[], model: string, alias: string): string[] {
+  const i = args.findIndex((a) => a === '--served-model-name' || a.startsWith('--served-model-name='));
+  if (i < 0) return [...args, '--served-model-name', model, alias];
+  if (args[i]!.includes('=')) return [...args.slice(0, i), '--served-model-name', args[i]!.split('=').slice(1).join('='), alias, ...args.slice(i + 1)];
+  let end = i + 1;
+  while (end < args.length && !args[end]!.startsWith('-')) end++;
+  return [...args.slice(0, end), alias, ...args.slice(end)];
 }
 
 /** Bytes of *.safetensors in a local model folder; null for a hub id or a folder without them. */

@@ -3,7 +3,13 @@
 // prints the real start-up log lines (recorded from a real build), answers /health 503 "Loading model"
 // until "loaded", then 200, serves /props, /v1/models, /metrics and a short chat stream, and on SIGTERM
 // prints the real exit lines and ends with status 134 (the real build aborts on SIGTERM).
-// Test-only flags: --fake-exit-at-start MESSAGE (print it and exit 1), --fake-load-ms N|never (loading time).
+// Like the real one it answers /v1/models with the --alias it was given (the model path without one) and
+// logs every request ("srv  log_server_r: request: POST /v1/chat/completions 127.0.0.1 200").
+// Test-only flags: --fake-exit-at-start MESSAGE (print it and exit 1), --fake-load-ms N|never (loading time),
+// --fake-shared-port: when the port is taken, stay up without a socket. The real server binds with
+// SO_REUSEPORT and the kernel splits connections between the two servers; Node 20 cannot set SO_REUSEPORT,
+// so this stands for the case where every connection goes to the other server. --fake-ignore-sigterm: a
+// server that does not stop on SIGTERM (to see the SIGKILL after the grace period).
 import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +29,8 @@ const ctx = Number(opt('-c', '--ctx-size') ?? 2048);
 const slots = Number(opt('-np', '--parallel') ?? 4);
 const loadMs = opt('--fake-load-ms') === 'never' ? null : Number(opt('--fake-load-ms') ?? 30);
 const exitMsg = opt('--fake-exit-at-start');
+const alias = opt('-a', '--alias');
+const sharedPort = argv.includes('--fake-shared-port');
 
 const log = readFileSync(fileURLToPath(new URL('../fixtures/servers/llama-server-log.txt', import.meta.url)), 'utf8').split('\n');
 const untilLoaded = log.slice(0, log.findIndex((l) => l.startsWith('main: model loaded')) + 1);
@@ -51,6 +59,7 @@ const json = (res, status, body) => {
   res.end(text);
 };
 const server = createServer((req, res) => {
+  res.on('finish', () => say(`srv  log_server_r: request: ${req.method} ${(req.url ?? '/').split('?')[0]} ${req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '-'} ${res.statusCode}`));
   let raw = '';
   req.on('data', (d) => (raw += d));
   req.on('end', () => {
@@ -60,7 +69,7 @@ const server = createServer((req, res) => {
     }
     if (path === '/health') return json(res, 200, { status: 'ok' });
     if (path === '/props') return json(res, 200, { default_generation_settings: { n_ctx: ctx / slots }, total_slots: slots, model_path: model, build_info: 'b0-fake' });
-    if (path === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: model, object: 'model', owned_by: 'llamacpp', meta: { n_params: 292800, size: 1171200, n_ctx_train: 2048 } }] });
+    if (path === '/v1/models') return json(res, 200, { object: 'list', data: [{ id: alias ?? model, object: 'model', owned_by: 'llamacpp', meta: { n_params: 292800, size: 1171200, n_ctx_train: 2048 } }] });
     if (path === '/metrics') {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
       return res.end('# TYPE llamacpp:prompt_tokens_total counter\nllamacpp:prompt_tokens_total 0\n');
@@ -75,7 +84,7 @@ const server = createServer((req, res) => {
     json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
   });
 });
-server.listen(port, host, () => {
+const started = () => {
   say(`main: HTTP server is listening, hostname: ${host}, port: ${port}, http threads: 6`);
   for (const l of untilLoaded.slice(3)) {
     if (l.startsWith('main: HTTP server is listening')) continue;
@@ -86,12 +95,18 @@ server.listen(port, host, () => {
     loaded = true;
     say(`main: server is listening on http://${host}:${port} - starting the main loop`);
   }, loadMs);
-});
+};
+server.listen(port, host, started);
 server.on('error', (e) => {
+  if (sharedPort && e.code === 'EADDRINUSE') {
+    setInterval(() => {}, 1 << 30); // no socket keeps the process alive: stay up like a server
+    return started();
+  }
   say(`couldn't bind HTTP server socket, hostname: ${host}, port: ${port}: ${e.message}`);
   process.exit(1);
 });
-process.on('SIGTERM', () => {
+if (argv.includes('--fake-ignore-sigterm')) process.on('SIGTERM', () => say('srv    operator(): ignoring SIGTERM (test-only flag)'));
+else process.on('SIGTERM', () => {
   say('srv    operator(): operator(): cleaning up before exit...');
   say('terminate called without an active exception');
   process.exit(134);
