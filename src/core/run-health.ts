@@ -42,7 +42,8 @@ export class RunHealth {
     if (this.streak >= this.maxConnectionStreak) {
       const what = this.timeoutsInStreak === 0 ? `${this.streak} connection failures in a row`
         : `${this.streak} requests in a row got no answer (${this.timeoutsInStreak} timed out, ${this.streak - this.timeoutsInStreak} could not connect)`;
-      return `the server looks dead: ${what} (last: ${r.error.message})`;
+      const slow = this.timeoutsInStreak > 0 ? '; if it is only slow, raise requestTimeoutMs in the runner profile' : '';
+      return `the server looks dead: ${what} (last: ${r.error.message})${slow}`;
     }
     if (this.maxErrorRate !== undefined && this.requests >= MIN_REQUESTS_FOR_RATE && this.errors / this.requests > this.maxErrorRate) {
       return `error rate ${((100 * this.errors) / this.requests).toFixed(1)}% is above --max-error-rate ${(100 * this.maxErrorRate).toFixed(1)}% (${this.errors} of ${this.requests} requests failed)`;

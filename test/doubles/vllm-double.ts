@@ -12,10 +12,16 @@ export class VllmDouble extends ScriptedSseServer {
   reasoningField: 'reasoning_content' | 'reasoning' = 'reasoning_content';
   /** Serve the deprecated metric names (vllm:gpu_cache_usage_perc, time_per_output_token). */
   deprecatedMetrics = false;
+  /**
+   * A frozen (SIGSTOPped) server: connections are still accepted (the kernel does that) but no request,
+   * /health included, is ever answered.
+   */
+  frozen = false;
   private seq = 0;
   private generated = 0;
 
   protected async route(method: string, path: string, raw: string, receivedAt: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.frozen) return;
     if (path === '/health') {
       res.writeHead(200);
       return void res.end();

@@ -39,6 +39,13 @@ export function registerDemo(program: Command): void {
         });
         const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { seed: 1234 });
         printReportSummary(model, o.out);
+        // The demo never claims a result it does not have: items in error make it exit 1 (it always starts fresh).
+        for (const [role, out] of Object.entries(runs.outcomes)) {
+          if (out && out.status !== 'finished') {
+            process.stderr.write(`medeval: demo ${role} run ${out.status}: ${out.errors} of ${runs.total} records ended in error (not scored)\n`);
+            process.exitCode = 1;
+          }
+        }
       });
       process.stderr.write(`\n${DISCLAIMER}\ndemo wall time: ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     });
