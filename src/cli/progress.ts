@@ -59,6 +59,9 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
         }
         break;
       }
+      case 'notice':
+        log(`[${label}] ${e.text}`);
+        break;
       case 'stopped':
         bar?.stop();
         bar = null;

@@ -3,7 +3,7 @@
 // wrong answer; an interrupted run keeps what it has and can be resumed.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadDataset, skippedRecords, type LoadedDataset } from '../datasets/index.js';
@@ -12,6 +12,7 @@ import { createRunner, type RunnerProfile } from '../runners/registry.js';
 import { extractAnswer } from '../scoring/extract.js';
 import { InputError } from './errors.js';
 import { RunFolder } from './run-folder.js';
+import { itemIdsHash } from '../report/journal-check.js';
 import { datasetSpec, loadSuite, type LoadedSuite } from './suite.js';
 import { writeRunSummary } from './summary.js';
 import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport } from './types.js';
@@ -52,6 +53,7 @@ export type RunEvent =
   | { type: 'warmup'; done: number; total: number }
   | { type: 'item'; done: number; total: number; result: ItemResult }
   | { type: 'stopped'; reason: string }
+  | { type: 'notice'; text: string }
   /** `errors`: records that ended in error (not scored; `--resume` re-runs exactly those) of `records` written, of `total` asked. */
   | { type: 'finished'; status: RunManifest['status']; dir: string; errors: number; records: number; total: number };
 
@@ -121,7 +123,11 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const folder = new RunFolder(opts.out);
   let done: ItemResult[] = [];
   let prev: RunManifest | null = null;
-  if (opts.resume) {
+  const folderExisted = existsSync(folder.dir);
+  if (opts.resume && folder.notStarted()) {
+    // Killed (or failed) while connecting or loading the model, before any manifest: nothing to keep.
+    opts.onEvent?.({ type: 'notice', text: `--resume: ${folder.dir} holds no started run (no manifest.json yet); starting the run from the beginning` });
+  } else if (opts.resume) {
     prev = folder.readManifest();
     if (prev.configHash !== configHash) {
       throw new InputError('cannot resume: the suite, prompts, runner profile, sampling, samples or seed changed since this run started',
@@ -158,26 +164,39 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 
   if (prev && todo.length === 0) {
     // Nothing left to run: do not load the model (its load alone would overwrite the peak memory).
-    // Every record is answered now (errors were re-queued above), whatever the last session ended as.
+    // Every record is in and answered (errors are never in `done`), so the run is finished, whatever
+    // the manifest says: a run killed after its last record but before its final manifest ends here.
+    const finished: RunManifest = { ...prev, status: 'finished', finishedAt: prev.status === 'finished' ? prev.finishedAt : new Date().toISOString() };
     if (prev.status !== 'finished') {
-      prev.status = 'finished';
-      delete prev.stopReason;
-      folder.writeManifest(prev);
+      delete finished.stopReason;
+      // The killed session never wrote its duration: reports fall back to the journal's first start to last end.
+      delete finished.durationMs;
+      opts.onEvent?.({ type: 'notice', text: `all ${done.length} records were already in the journal (the run was stopped before its final manifest, status "${prev.status}"); finishing it without loading the model` });
+      folder.writeManifest(finished);
     }
-    writeRunSummary(folder, prev, done);
-    opts.onEvent?.({ type: 'finished', status: prev.status, dir: folder.dir, errors: 0, records: done.length, total: done.length });
-    return { dir: folder.dir, manifest: prev, results: done };
+    writeRunSummary(folder, finished, done);
+    opts.onEvent?.({ type: 'finished', status: finished.status, dir: folder.dir, errors: 0, records: done.length, total: done.length });
+    return { dir: folder.dir, manifest: finished, results: done };
   }
 
   // 3. The model (likelihood scoring is checked first: it needs an in-process runner).
-  checkLikelihoodSettings(suite, samples, opts.runner.profile.kind);
   const t0 = performance.now();
-  const runner = opts.runnerInstance ?? (await createRunner(opts.runner.profile));
-  if (suite.scoring === 'likelihood' && !runner.letterLogprobs) {
-    await runner.close().catch(() => {});
-    throw likelihoodRunnerError(runner.kind);
+  let runner: Runner;
+  let model: Awaited<ReturnType<Runner['describe']>>;
+  try {
+    checkLikelihoodSettings(suite, samples, opts.runner.profile.kind);
+    runner = opts.runnerInstance ?? (await createRunner(opts.runner.profile));
+    if (suite.scoring === 'likelihood' && !runner.letterLogprobs) {
+      await runner.close().catch(() => {});
+      throw likelihoodRunnerError(runner.kind);
+    }
+    model = await runner.describe();
+  } catch (e) {
+    // A start that fails before its manifest leaves no empty run folder behind (a kill here leaves
+    // one, which --resume starts from the beginning).
+    if (!folderExisted) folder.removeIfNotStarted();
+    throw e;
   }
-  const model = await runner.describe();
   opts.onEvent?.({ type: 'loaded', label: model.label, loadMs: performance.now() - t0 });
 
   const manifest: RunManifest = {
@@ -193,6 +212,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       datasetFiles: dataset.files.map((f) => portablePath(f)),
       datasetHash: dataset.sha256,
       items: dataset.items.length,
+      datasetItems: dataset.valid,
+      itemIdsSha256: itemIdsHash(dataset.items.map((i) => i.id)),
       smokeTest: suite.smokeTest,
       answerConstraint: suite.answerConstraint,
       ...(suite.scoring === 'likelihood' ? { scoring: 'likelihood' as const } : {}),

@@ -297,7 +297,12 @@ export interface RunManifest {
     dataset: string;
     datasetFiles: string[];
     datasetHash: string;
+    /** Questions the run was started on (the valid items, cut to --limit). */
     items: number;
+    /** Valid questions in the dataset before --limit (absent in runs made before it was recorded). */
+    datasetItems?: number;
+    /** sha256 of the sorted question ids (journal-check.ts): `report` checks the journal against it. */
+    itemIdsSha256?: string;
     /** A smoke-test suite (e.g. the bundled sample set): its numbers are never a benchmark. */
     smokeTest?: boolean;
     /** "letter" when replies were constrained to "Answer: <letter>" by a grammar. */

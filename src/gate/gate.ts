@@ -12,6 +12,10 @@
 //   We test "is there a real drop at all" and let the threshold say how big a drop matters. Requiring
 //   proof that the drop exceeds the threshold (upper bound < -threshold) would wave most real
 //   regressions through on suites of a few hundred questions.
+// - completeness: FAIL when the current run did not finish (interrupted, failed, incomplete, running)
+//   or scored fewer of the baseline's questions than --min-coverage (default: all), unless
+//   --allow-partial (then a WARN): a run killed at 10 of 60 questions is no evidence about the other 50.
+// - journal: FAIL when either run's journal disagrees with its manifest (journal-check.ts), always.
 // - error rate: FAIL when more than --max-error-rate of the current run's requests failed (unscored),
 //   because accuracy over the survivors is then not trustworthy.
 // - latency / memory (optional): the same shape as accuracy for latency (point increase over the
@@ -23,6 +27,7 @@ import { buildReport, DEFAULT_SEED } from '../report/build.js';
 import { pValue } from '../report/format.js';
 import { LATENCY_METRICS, MEMORY_PARTS, type LatencyMetric, type MemoryPartName, type PairComparison, type ReportModel } from '../report/model.js';
 import type { LoadedRun } from '../report/run-folder.js';
+import { checkJournal } from '../report/journal-check.js';
 import { DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { wilsonInterval } from '../stats/proportion.js';
 import { newcombeDifference, twoProportionP } from './unpaired.js';
@@ -55,12 +60,16 @@ export interface GateOptions {
   pairing?: 'auto' | Pairing;
   /** Treat WARN (over the threshold but not significant) as FAIL: strict gating on the point estimate. */
   failOnWarn?: boolean;
+  /** Smallest share of the baseline's questions the current run must have scored, 0..1. Default 1 (all). */
+  minCoverage?: number;
+  /** Let an unfinished current run, or one below minCoverage, pass with a WARN instead of failing. */
+  allowPartial?: boolean;
 }
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 
 export interface GateCheck {
-  id: 'accuracy' | 'error-rate' | 'latency' | 'memory';
+  id: 'accuracy' | 'error-rate' | 'latency' | 'memory' | 'run-status' | 'coverage' | 'journal';
   name: string;
   status: CheckStatus;
   /** Accuracy: change current - baseline in points; error rate: percent; latency/memory: increase in percent. */
@@ -78,6 +87,8 @@ export interface GateCheck {
   /** The figures compared, in their natural unit (accuracy as a fraction, ms, bytes, error rate). */
   baselineValue: number | null;
   currentValue: number | null;
+  /** What was found, in words, for checks that are not a number (run status, journal). */
+  detail?: string;
   reason: string;
 }
 
@@ -133,6 +144,8 @@ export interface GateResult {
     maxMemoryIncreasePercent: number | null;
     memoryPart: MemoryPartName;
     failOnWarn: boolean;
+    minCoverage: number;
+    allowPartial: boolean;
   };
   warnings: string[];
 }
@@ -165,6 +178,9 @@ export function evaluateGate(opts: GateOptions): GateResult {
       ? pairedAccuracyCheck(cmp, multiSample, settings)
       : unpairedAccuracyCheck(baseline, current, baseSide, currSide, settings),
     errorRateCheck(currSide, settings),
+    runStatusCheck(currSide, settings),
+    coverageCheck(baseline, current, settings),
+    journalCheck(baseline, current),
   ];
   if (settings.maxLatencyIncreasePercent !== null) checks.push(latencyCheck(cmp, settings.latencyMetric, settings.maxLatencyIncreasePercent, settings.confidence));
   if (settings.maxMemoryIncreasePercent !== null) checks.push(memoryCheck(cmp, settings.memoryPart, settings.maxMemoryIncreasePercent));
@@ -213,6 +229,8 @@ function resolveSettings(o: GateOptions): Settings {
     bad('--max-drop', o.maxAccuracyDropPoints, 'a drop in percentage points between 0 and 100 (2 = two points)');
   }
   const maxErrorRate = o.maxErrorRate ?? DEFAULT_MAX_ERROR_RATE;
+  const minCoverage = o.minCoverage ?? 1;
+  if (!(minCoverage >= 0 && minCoverage <= 1)) bad('--min-coverage', minCoverage, "a share of the baseline's questions between 0 and 1 (1 = all, 0.9 = 90%)");
   if (!(maxErrorRate >= 0 && maxErrorRate <= 1)) bad('--max-error-rate', maxErrorRate, 'a share between 0 and 1 (0.05 = 5%)');
   for (const [field, v] of [['--max-latency-increase', o.maxLatencyIncreasePercent], ['--max-memory-increase', o.maxMemoryIncreasePercent]] as const) {
     if (v !== undefined && !(Number.isFinite(v) && v >= 0)) bad(field, v, 'a non-negative percentage (10 = 10%)');
@@ -234,6 +252,8 @@ function resolveSettings(o: GateOptions): Settings {
     maxMemoryIncreasePercent: o.maxMemoryIncreasePercent ?? null,
     memoryPart,
     failOnWarn: o.failOnWarn ?? false,
+    minCoverage,
+    allowPartial: o.allowPartial ?? false,
   };
 }
 
@@ -408,6 +428,50 @@ function errorRateCheck(c: GateRunSide, s: Settings): GateCheck {
   };
 }
 
+const PARTIAL_HINT = 'finish it with `medeval run ... --resume`, or pass --allow-partial to gate on what it has';
+
+/** A current run that did not finish says nothing about the questions it did not reach. */
+function runStatusCheck(c: GateRunSide, s: Settings): GateCheck {
+  const base = { id: 'run-status' as const, name: 'run finished (current run)', measured: null, unit: 'percent' as const, interval: null, p: null, test: null, significant: null,
+    threshold: 0, baselineValue: null, currentValue: null, detail: c.status };
+  if (c.status === 'finished') return { ...base, status: 'pass', reason: 'the current run finished' };
+  const what = `the current run's status is "${c.status}", not "finished"`;
+  return s.allowPartial
+    ? { ...base, status: 'warn', reason: `${what}; allowed by --allow-partial` }
+    : { ...base, status: 'fail', reason: `${what}: ${PARTIAL_HINT}` };
+}
+
+/** Share of the baseline's questions the current run scored (errors do not count as covered). */
+function coverageCheck(baseline: LoadedRun, current: LoadedRun, s: Settings): GateCheck {
+  const baseIds = new Set(baseline.results.map((r) => r.itemId));
+  const scored = new Set(current.results.filter((r) => r.correct !== null && r.error == null).map((r) => r.itemId));
+  let covered = 0;
+  for (const id of baseIds) if (scored.has(id)) covered++;
+  const share = baseIds.size ? covered / baseIds.size : 0;
+  const detail = `${covered} of ${baseIds.size} baseline questions`;
+  const base = { id: 'coverage' as const, name: "baseline questions covered (current run)", measured: points(share), unit: 'percent' as const, interval: null, p: null, test: null,
+    significant: null, threshold: points(s.minCoverage), baselineValue: baseIds.size, currentValue: covered, detail };
+  const what = `the current run scored ${detail} (${fmt(points(share))}%)`;
+  if (share + EPS >= s.minCoverage) return { ...base, status: 'pass', reason: `${what}, at least the required ${fmt(points(s.minCoverage))}%` };
+  const short = `${what}, fewer than the required ${fmt(points(s.minCoverage))}% (--min-coverage): the other ${baseIds.size - covered} question(s) are not compared`;
+  return s.allowPartial
+    ? { ...base, status: 'warn', reason: `${short}; allowed by --allow-partial` }
+    : { ...base, status: 'fail', reason: `${short}; ${PARTIAL_HINT}, or lower --min-coverage` };
+}
+
+/** A journal that disagrees with its manifest (edited, damaged, forged) is never gated on. */
+function journalCheck(baseline: LoadedRun, current: LoadedRun): GateCheck {
+  const problemsOf = (run: LoadedRun) => run.journalProblems ?? checkJournal(run.manifest, run.results).problems;
+  const problems = [
+    ...problemsOf(baseline).map((p) => `baseline: ${p}`),
+    ...problemsOf(current).map((p) => `current: ${p}`),
+  ];
+  const base = { id: 'journal' as const, name: 'journals match their manifests', measured: null, unit: 'percent' as const, interval: null, p: null, test: null, significant: null,
+    threshold: 0, baselineValue: null, currentValue: null, detail: problems.length ? `${plural(problems.length, 'problem')}` : 'consistent' };
+  if (!problems.length) return { ...base, status: 'pass', reason: 'both journals agree with their manifests (record counts, status, question ids, correctness recomputed from gold and answer)' };
+  return { ...base, status: 'fail', reason: `a run folder does not match its manifest, so its figures cannot be trusted (not lifted by --allow-partial): ${problems.join('; ')}` };
+}
+
 function latencyCheck(cmp: PairComparison, metric: LatencyMetric, threshold: number, confidence: number): GateCheck {
   const name = `latency (mean ${metric.replace(/Ms$/, '')})`;
   const lat = cmp.latency.find((l) => l.metric === metric);
@@ -479,6 +543,10 @@ export function gateRules(s: Settings): string[] {
   if (s.maxMemoryIncreasePercent !== null) {
     rules.push(`Memory: FAIL when ${s.memoryPart} rose more than ${fmt(s.maxMemoryIncreasePercent)}% (one measurement per run, no interval).`);
   }
+  rules.push(s.allowPartial
+    ? `Completeness: a current run that did not finish, or scored fewer than ${fmt(points(s.minCoverage))}% of the baseline's questions, is a WARN (--allow-partial).`
+    : `Completeness: FAIL when the current run did not finish (status other than "finished") or scored fewer than ${fmt(points(s.minCoverage))}% of the baseline's questions (--min-coverage); --allow-partial makes these a WARN.`);
+  rules.push('Journal: FAIL when either run\'s results.jsonl disagrees with its manifest (records missing or extra, a "finished" status on a partial journal, question ids not the run\'s, a "correct" flag that disagrees with the gold letter and answer).');
   rules.push('A gate that was asked for but cannot be measured FAILS.');
   if (s.failOnWarn) rules.push('--fail-on-warn: every WARN counts as a FAIL (gating on the point estimate alone).');
   return rules;

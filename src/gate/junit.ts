@@ -44,10 +44,10 @@ export function renderGateJUnit(r: GateResult): string {
   for (const c of r.checks) {
     const detail = [
       c.reason,
-      `measured: ${c.measured === null ? 'not measurable' : `${c.measured.toFixed(3)} ${c.unit}`}`,
+      c.detail !== undefined && c.measured === null ? `found: ${c.detail}` : `measured: ${c.measured === null ? 'not measurable' : `${c.measured.toFixed(3)} ${c.unit}`}${c.detail ? ` (${c.detail})` : ''}`,
       c.interval ? `interval (${Math.round(c.interval.confidence * 100)}%, ${c.interval.method}): [${c.interval.lower.toFixed(3)}, ${c.interval.upper.toFixed(3)}] ${c.unit}` : null,
       c.p !== null ? `p: ${c.p} (${c.test})` : null,
-      `threshold: ${c.threshold} ${c.unit}`,
+      c.detail !== undefined && c.measured === null ? null : `threshold: ${c.threshold} ${c.unit}`,
     ].filter((x): x is string => x !== null).join('\n');
     lines.push(`    <testcase ${attr('classname', 'medeval.gate')} ${attr('name', c.name)} time="0">`);
     if (checkFails(c, r.settings.failOnWarn)) {

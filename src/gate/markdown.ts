@@ -20,6 +20,8 @@ function cell(text: string): string {
 const signed = (x: number, digits = 1) => (x > 0 ? '+' : '') + x.toFixed(digits);
 
 function measured(c: GateCheck): string {
+  if (c.id === 'run-status' || c.id === 'journal') return cell(c.detail ?? '');
+  if (c.id === 'coverage') return `${c.measured!.toFixed(1)}% (${cell(c.detail ?? '')})`;
   if (c.measured === null) return 'not measurable';
   switch (c.id) {
     case 'accuracy':
@@ -31,6 +33,7 @@ function measured(c: GateCheck): string {
     case 'memory':
       return `${signed(c.measured)}% (${(c.baselineValue! / 1e9).toFixed(3)} → ${(c.currentValue! / 1e9).toFixed(3)} GB)`;
   }
+  return '';
 }
 
 function interval(c: GateCheck): string {
@@ -45,12 +48,18 @@ function pCell(c: GateCheck): string {
   return c.p < 0.001 ? '<0.001' : Number(c.p.toPrecision(3)).toString();
 }
 
-function allowed(c: GateCheck): string {
+function allowed(c: GateCheck, r: GateResult): string {
   switch (c.id) {
     case 'accuracy':
       return `drop ≤ ${c.threshold.toFixed(1)} pts`;
     case 'error-rate':
       return `≤ ${c.threshold.toFixed(1)}%`;
+    case 'coverage':
+      return `≥ ${c.threshold.toFixed(1)}%`;
+    case 'run-status':
+      return r.settings.allowPartial ? 'any (--allow-partial)' : 'finished';
+    case 'journal':
+      return 'no mismatch';
     default:
       return `increase ≤ ${c.threshold.toFixed(1)}%`;
   }
@@ -78,7 +87,7 @@ export function renderGateMarkdown(r: GateResult): string {
     '',
     `| Check | Result | Measured (current vs baseline) | ${conf}% interval | p | Allowed |`,
     '|---|---|---|---|---|---|',
-    ...r.checks.map((c) => `| ${cell(c.name)} | ${STATUS[c.status]} | ${measured(c)} | ${interval(c)} | ${pCell(c)} | ${allowed(c)} |`),
+    ...r.checks.map((c) => `| ${cell(c.name)} | ${STATUS[c.status]} | ${measured(c)} | ${interval(c)} | ${pCell(c)} | ${allowed(c, r)} |`),
     '',
     ...r.checks.map((c) => `- **${cell(c.name)}** (${c.status}): ${cell(c.reason)}`),
     '',

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, InputErrors } from '../core/errors.js';
 import type { ItemResult, RunManifest } from '../core/types.js';
+import { checkJournal, type JournalCoverage } from './journal-check.js';
 
 export interface LoadedRun {
   /** The folder as given, or null for runs built in memory (tests, benchmarks). */
@@ -16,6 +17,9 @@ export interface LoadedRun {
   /** One record per (itemId, sample), in first-seen order. */
   results: ItemResult[];
   warnings: string[];
+  /** Where the journal disagrees with its manifest (journal-check.ts); set by readRunFolder. */
+  journalProblems?: string[];
+  coverage?: JournalCoverage;
 }
 
 const nullableNumber = z.number().nullable();
@@ -37,6 +41,8 @@ const manifestSchema = z.looseObject({
     skipped: z
       .object({ total: z.number().int().nonnegative(), records: z.array(z.object({ place: z.string(), reason: z.string() })) })
       .optional(),
+    datasetItems: z.number().int().nonnegative().optional(),
+    itemIdsSha256: z.string().optional(),
   }),
   runner: z.looseObject({ kind: z.string(), profileFile: z.string().nullable() }),
   model: z.looseObject({
@@ -190,7 +196,9 @@ export function readRunFolder(dir: string): LoadedRun {
   }
   const manifest = parseManifest(manifestData, manifestFile);
   const resultsFile = join(dir, 'results.jsonl');
-  const { results, warnings } = parseResults(readText(resultsFile, 'the results journal'), resultsFile);
-  if (manifest.status !== 'finished') warnings.push(`${manifestFile}: run status is "${manifest.status}"; figures cover the ${results.length} record(s) written so far`);
-  return { dir, manifest, results, warnings };
+  const { results: records, warnings } = parseResults(readText(resultsFile, 'the results journal'), resultsFile);
+  const check = checkJournal(manifest, records);
+  warnings.push(...check.problems.map((p) => `${resultsFile}: does not match its manifest: ${p}`));
+  warnings.push(...check.coverageNotes);
+  return { dir, manifest, results: check.results, warnings, journalProblems: check.problems, coverage: check.coverage };
 }

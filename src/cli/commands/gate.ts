@@ -21,6 +21,8 @@ export function registerGate(program: Command): void {
     .option('--max-memory-increase <pct>', 'also gate memory: largest tolerated increase of --memory-part, in percent', numberOption)
     .addOption(new Option('--memory-part <part>', 'memory part for --max-memory-increase').choices([...MEMORY_PARTS]).default('weights'))
     .addOption(new Option('--pairing <mode>', 'auto: paired when both runs answered the same questions').choices(['auto', 'paired', 'unpaired']).default('auto'))
+    .option('--min-coverage <share>', "smallest share of the baseline's questions the current run must have scored (1 = all, 0.9 = 90%)", numberOption, 1)
+    .option('--allow-partial', 'let an unfinished current run, or one below --min-coverage, pass with a warning instead of failing')
     .option('--fail-on-warn', 'also fail when a drop is over the threshold but not significant (strict: gates on the point estimate)')
     .option('--confidence <level>', 'confidence of the intervals; significance level = 1 - confidence', numberOption, 0.95)
     .option('--seed <n>', 'bootstrap seed (the same runs and seed give the same result)', intOption)
@@ -42,6 +44,8 @@ export function registerGate(program: Command): void {
         confidence: o.confidence,
         seed: o.seed,
         failOnWarn: o.failOnWarn,
+        minCoverage: o.minCoverage,
+        allowPartial: o.allowPartial,
       });
       const markdown = renderGateMarkdown(result);
       process.stdout.write(markdown);
