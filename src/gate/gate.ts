@@ -178,12 +178,11 @@ export function evaluateGate(opts: GateOptions): GateResult {
       ? pairedAccuracyCheck(cmp, multiSample, settings)
       : unpairedAccuracyCheck(baseline, current, baseSide, currSide, settings),
     errorRateCheck(currSide, settings),
-    runStatusCheck(currSide, settings),
-    coverageCheck(baseline, current, settings),
-    journalCheck(baseline, current),
   ];
   if (settings.maxLatencyIncreasePercent !== null) checks.push(latencyCheck(cmp, settings.latencyMetric, settings.maxLatencyIncreasePercent, settings.confidence));
   if (settings.maxMemoryIncreasePercent !== null) checks.push(memoryCheck(cmp, settings.memoryPart, settings.maxMemoryIncreasePercent));
+  // Whether the runs can be gated on at all comes last, so the figures above keep their places.
+  checks.push(runStatusCheck(currSide, settings), coverageCheck(baseline, current, settings), journalCheck(baseline, current));
 
   const warnings = gateWarnings(report, baseSide, settings.maxErrorRate, pairing, cmp);
   const failed = (c: GateCheck) => checkFails(c, settings.failOnWarn);

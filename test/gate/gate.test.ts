@@ -162,7 +162,10 @@ describe('error rate, latency and memory gates', () => {
     expect(err.reason).toContain('20 of 200 requests failed (10.0%), more than the allowed 5.0%');
     expect(r.checks[0]!.status).toBe('pass'); // accuracy itself is unchanged on the scored questions
     expect(r.verdict).toBe('fail');
-    const lenient = gate({ label: 'base', outcomes: BASE_200 }, { label: 'curr', outcomes: curr }, { maxErrorRate: 0.2 });
+    // The failed questions are not covered either: a lenient error rate alone does not pass the gate.
+    expect(gate({ label: 'base', outcomes: BASE_200 }, { label: 'curr', outcomes: curr }, { maxErrorRate: 0.2 }).checks.find((c) => c.id === 'coverage'))
+      .toMatchObject({ status: 'fail', measured: 90, detail: '180 of 200 baseline questions' });
+    const lenient = gate({ label: 'base', outcomes: BASE_200 }, { label: 'curr', outcomes: curr }, { maxErrorRate: 0.2, allowPartial: true });
     expect(lenient.verdict).toBe('pass');
   });
 

@@ -47,7 +47,10 @@ export function writeRun(root: string, spec: RunSpec, over: Partial<RunManifest>
   const dir = join(root, spec.label);
   mkdirSync(dir, { recursive: true });
   const weights = spec.weightsBytes === undefined ? 4_683_073_536 : spec.weightsBytes;
+  const base = manifest(spec.label);
   const m = manifest(spec.label, {
+    // As `medeval run` writes it: the manifest names as many questions as the journal holds.
+    suite: { ...base.suite, items: (spec.sampleOutcomes ?? spec.outcomes).length },
     memory: memoryReport(weights, 6e9),
     samples: spec.sampleOutcomes ? Math.max(...spec.sampleOutcomes.map((s) => s.length)) : 1,
     ...over,
