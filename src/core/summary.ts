@@ -2,6 +2,7 @@
 // run's summary and any later report built from the same folder always agree.
 import { buildReport } from '../report/build.js';
 import { errorKindsText } from '../report/markdown.js';
+import { checkJournal } from '../report/journal-check.js';
 import type { AccuracyCell, RunReport } from '../report/model.js';
 import type { RunFolder } from './run-folder.js';
 import type { ItemResult, RunManifest } from './types.js';
@@ -13,7 +14,9 @@ export interface RunSummary {
 }
 
 export function buildRunSummary(dir: string, manifest: RunManifest, results: ItemResult[]): RunSummary {
-  const model = buildReport({ runs: [{ dir, manifest, results, warnings: [] }], generatedAt: null, includeItems: false });
+  // A run that covers fewer questions than its suite (stopped early, --limit) says so in its summary.
+  const warnings = checkJournal(manifest, results).coverageNotes;
+  const model = buildReport({ runs: [{ dir, manifest, results, warnings }], generatedAt: null, includeItems: false });
   return { schemaVersion: 'medeval.summary/1', run: model.runs[0]!, notes: model.notes.map((n) => n.text) };
 }
 

@@ -111,3 +111,45 @@ describe.runIf(wired)('medeval gate (spawned)', () => {
     expect(bad.stderr).toContain('not a run folder');
   });
 });
+
+describe('medeval gate on a partial current run (issue 10 item 8)', () => {
+  const setup = () => {
+    const root = tempRoot();
+    const base = firstRight(60, 30);
+    const baseline = writeRun(root, { label: 'base', outcomes: base });
+    const suite = (items: number, datasetItems = 60) => ({ name: 'fixture', file: null, dataset: 'fixture', datasetFiles: ['fixture.jsonl'], datasetHash: 'abc123', items, datasetItems });
+    // Killed with kill -9 at 10 of 60 questions: the manifest still says "running".
+    const killed = writeRun(root, { label: 'killed', outcomes: base.slice(0, 10) }, { status: 'running', suite: suite(60) });
+    // A `--limit 6` run: finished, on 6 of the 60 questions.
+    const limited = writeRun(root, { label: 'limited', outcomes: base.slice(0, 6) }, { suite: suite(6) });
+    return { baseline, killed, limited };
+  };
+
+  it('fails a run killed at 10 of 60 questions, and a --limit 6 run, saying why; --allow-partial lets them pass with a warning', async () => {
+    const r = setup();
+    const killed = await gateCli(['--baseline', r.baseline, '--current', r.killed, '--max-drop', '2']);
+    expect(killed.code).toBe(1);
+    expect(killed.stderr).toContain('the current run\'s status is "running", not "finished"');
+    expect(killed.stderr).toContain('the current run scored 10 of 60 baseline questions (16.7%), fewer than the required 100.0%');
+    expect(killed.stdout).toContain('run finished (current run) | ❌ fail');
+    const limited = await gateCli(['--baseline', r.baseline, '--current', r.limited, '--max-drop', '2']);
+    expect(limited.code).toBe(1);
+    expect(limited.stderr).toContain('the current run scored 6 of 60 baseline questions (10.0%)');
+    expect(limited.stdout).toContain('the run covers 6 of the 60 valid questions in its dataset (--limit)');
+    const lenient = await gateCli(['--baseline', r.baseline, '--current', r.limited, '--max-drop', '2', '--allow-partial']);
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toContain('PASS (with warnings)');
+    expect((await gateCli(['--baseline', r.baseline, '--current', r.killed, '--max-drop', '2', '--allow-partial'])).code).toBe(0);
+  });
+
+  it('--min-coverage sets how much of the baseline is enough; a bad share is bad input', async () => {
+    const r = setup();
+    expect((await gateCli(['--baseline', r.baseline, '--current', r.limited, '--max-drop', '2', '--min-coverage', '0.1'])).code).toBe(0);
+    expect((await gateCli(['--baseline', r.baseline, '--current', r.limited, '--max-drop', '2', '--min-coverage', '0.11'])).code).toBe(1);
+    // The killed run stays failed on its status whatever the coverage asked.
+    expect((await gateCli(['--baseline', r.baseline, '--current', r.killed, '--max-drop', '2', '--min-coverage', '0'])).code).toBe(1);
+    const bad = await gateCli(['--baseline', r.baseline, '--current', r.limited, '--max-drop', '2', '--min-coverage', '1.5']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--min-coverage');
+  });
+});
