@@ -69,6 +69,14 @@ describe('runSuite with the in-process llama.cpp runner', () => {
     await expect(runSuite({ suite: writeSuite(dir), runner, out, limit: 2, cacheDir: false })).rejects.toThrow(/already holds a run/);
     await expect(runSuite({ suite: writeSuite(dir), runner, out, limit: 2, seed: 99, resume: true, cacheDir: false }))
       .rejects.toThrow(InputError);
+    // The manifest is validated on resume with the schema `report` uses, naming the field.
+    const file = join(out, 'manifest.json');
+    const m = JSON.parse(readFileSync(file, 'utf8'));
+    writeFileSync(file, JSON.stringify({ ...m, samples: 'two', status: 'done' }));
+    const refused = await runSuite({ suite: writeSuite(dir), runner, out, limit: 2, resume: true, cacheDir: false }).catch((e: Error) => e);
+    expect(refused).toBeInstanceOf(InputError);
+    expect(String(refused)).toMatch(/manifest\.json field "samples"/);
+    expect(String(refused)).toMatch(/field "status"/);
   });
 
   it('serves greedy repeats of a run from the response cache and marks them cached', async () => {
