@@ -19,7 +19,6 @@ const WARMUP = 1;
 
 /** The double, able to hold one kind of request (no answer at all) and tell the test it came. */
 class HoldingDouble extends LlamaServerDouble {
-  completions = 0;
   hold: ((path: string) => boolean) | null = null;
   readonly held = new EventEmitter();
   protected override async route(method: string, path: string, raw: string, receivedAt: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -27,7 +26,6 @@ class HoldingDouble extends LlamaServerDouble {
       this.held.emit('held', path);
       return; // the socket stays open until the client dies
     }
-    if (path === '/v1/chat/completions') this.completions++;
     return super.route(method, path, raw, receivedAt, req, res);
   }
 }
@@ -53,14 +51,17 @@ function start(args: string[]): { child: ReturnType<typeof spawn>; exited: Promi
 /** Runs the child until the double holds a request matching `hold`, then kill -9. */
 async function killWhenHeld(args: string[], hold: (path: string) => boolean): Promise<Exit> {
   server.hold = hold;
-  const heldNow = once(server.held, 'held');
-  const { child, exited } = start(args);
-  await Promise.race([heldNow, exited.then((e) => Promise.reject(new Error(`child ended before the moment: ${e.code} ${e.stderr}`)))]);
-  child.kill('SIGKILL');
-  const e = await exited;
-  server.hold = null;
-  expect(e.signal).toBe('SIGKILL');
-  return e;
+  try {
+    const heldNow = once(server.held, 'held');
+    const { child, exited } = start(args);
+    await Promise.race([heldNow, exited.then((e) => Promise.reject(new Error(`child ended before the moment: ${e.code} ${e.stderr}`)))]);
+    child.kill('SIGKILL');
+    const e = await exited;
+    expect(e.signal).toBe('SIGKILL');
+    return e;
+  } finally {
+    server.hold = null;
+  }
 }
 
 function setup() {
@@ -74,6 +75,8 @@ function setup() {
 }
 
 const lines = (out: string) => readFileSync(join(out, 'results.jsonl'), 'utf8');
+/** Records on disk now (the child appends each one before it sends the next request). */
+const onDisk = (out: string) => (existsSync(join(out, 'results.jsonl')) ? lines(out).split('\n').filter(Boolean).length : 0);
 const records = (out: string) => lines(out).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as { itemId: string; sample: number });
 const manifestOf = (out: string) => JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { status: string; suite: { items: number } };
 
@@ -103,9 +106,8 @@ describe('kill -9, then --resume', () => {
 
   it('mid-run: --resume runs only what is missing', async () => {
     const { out, args } = setup();
-    const before = server.completions;
-    // Hold the 4th item's request: warm-up and 3 items answered, so 3 records.
-    await killWhenHeld(args(), (p) => p === '/v1/chat/completions' && server.completions - before === WARMUP + 3);
+    // Hold the request sent after the 3rd record: 3 records on disk.
+    await killWhenHeld(args(), (p) => p === '/v1/chat/completions' && onDisk(out) === 3);
     expect(records(out)).toHaveLength(3);
     expect(manifestOf(out).status).toBe('running');
     const resumed = await start(args('--resume')).exited;
@@ -116,9 +118,8 @@ describe('kill -9, then --resume', () => {
 
   it('after the last record, before the final manifest: --resume finishes it without loading the model, exit 0', async () => {
     const { out, args } = setup();
-    const before = server.completions;
     // The closing /metrics read comes after the last record and before the final manifest.
-    await killWhenHeld(args(), (p) => p === '/metrics' && server.completions - before === WARMUP + LIMIT);
+    await killWhenHeld(args(), (p) => p === '/metrics' && onDisk(out) === LIMIT);
     expect(records(out)).toHaveLength(LIMIT);
     expect(manifestOf(out).status).toBe('running');
     const requests = server.requests.length;
@@ -132,8 +133,7 @@ describe('kill -9, then --resume', () => {
   it('torn last line: a complete record without its newline gets one, half a record is cut; report reads both', async () => {
     for (const tear of ['newline', 'half'] as const) {
       const { out, args } = setup();
-      const before = server.completions;
-      await killWhenHeld(args(), (p) => p === '/v1/chat/completions' && server.completions - before === WARMUP + 4);
+      await killWhenHeld(args(), (p) => p === '/v1/chat/completions' && onDisk(out) === 4);
       const text = lines(out);
       expect(text.split('\n').filter(Boolean)).toHaveLength(4);
       // What a write cut short leaves: the last record without its newline, or only part of it.
