@@ -56,7 +56,7 @@ describe.skipIf(!hasChromium)('report.html in chromium', () => {
     await page.goto(pathToFileURL(file).href);
     // A failure here is reported by the tests below (as a problem), not as an opaque hook error.
     await page
-      .waitForSelector('html[data-charts-drawn]', { timeout: 15_000 })
+      .waitForSelector('html[data-charts-drawn]', { timeout: 300_000 }) // a hang, not a slow machine
       .catch((e: Error) => problems.push(`the page script never finished drawing: ${e.message.split('\n')[0]}`));
   });
 

@@ -20,7 +20,7 @@ const SEED = 1234;
 /** Picked so that the ~10% of faulted requests include every fault kind (asserted below). */
 const FAULT_SEED = 11;
 const RETRY_AFTER_S = 7; // above any backoff of 3 retries (500 ms doubling: at most 4 s), so 429 waits are recognisable
-const REQUEST_TIMEOUT_MS = 1500; // a hang costs this much; a normal answer takes a few ms
+const REQUEST_TIMEOUT_MS = 5000; // a hang costs this much; a normal answer takes a few ms (under 200 ms with the machine starved), so it never races this
 
 const doubles: LlamaServerDouble[] = [];
 async function startDouble(): Promise<LlamaServerDouble> {
