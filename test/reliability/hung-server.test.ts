@@ -23,7 +23,8 @@ describe('a frozen vLLM', () => {
     const suite = writeSampleSuite(dir, { limit: 12 });
     const file = join(dir, 'vllm.yaml');
     writeFileSync(file, ['kind: vllm', 'label: frozen-vllm', 'mode: attached', `baseUrl: ${server.baseUrl}`,
-      'requestTimeoutMs: 800', 'sideRequestTimeoutMs: 300', 'retries: 0', ''].join('\n'));
+      // 20x the slowest answer or side request seen with the machine starved: only the freeze can reach them.
+      'requestTimeoutMs: 4000', 'sideRequestTimeoutMs: 2000', 'retries: 0', ''].join('\n'));
     const runner = await loadRunnerProfile(file);
     const t: { frozenAt?: number } = {};
     const run = await runSuite({
@@ -37,10 +38,10 @@ describe('a frozen vLLM', () => {
     });
     const stoppedAfter = performance.now() - t.frozenAt!;
     expect(run.manifest.status).toBe('failed');
-    expect(run.manifest.stopReason).toMatch(/^the server stopped answering: a request timed out .*, then vLLM is not answering: .*\/health no answer within 300 ms$/);
+    expect(run.manifest.stopReason).toMatch(/^the server stopped answering: a request timed out .*, then vLLM is not answering: .*\/health no answer within 2000 ms$/);
     const journal = readJournal(run.dir);
     expect(journal.slice(0, 3).every((r) => !r.error)).toBe(true);
     expect(journal.slice(3).map((r) => r.error?.kind)).toEqual(['timeout']);
-    console.log(`[hung-vllm] frozen to run stopped: ${Math.round(stoppedAfter)} ms (requestTimeoutMs 800, sideRequestTimeoutMs 300, retries 0)`);
+    console.log(`[hung-vllm] frozen to run stopped: ${Math.round(stoppedAfter)} ms (requestTimeoutMs 4000, sideRequestTimeoutMs 2000, retries 0)`);
   });
 });
