@@ -35,6 +35,7 @@ export interface ChildRunOutcome {
   status: RunManifest['status'];
   errors: number;
   records: number;
+  stopReason?: string;
 }
 
 /** The child's manifest status and journal counts; null when it wrote none. */
@@ -54,7 +55,7 @@ function readOutcome(dir: string): ChildRunOutcome | null {
         // a torn last line: the child's resume repairs it
       }
     }
-    return { status: manifest.status, errors, records };
+    return { status: manifest.status, errors, records, ...(manifest.stopReason ? { stopReason: manifest.stopReason } : {}) };
   } catch {
     return null;
   }
@@ -85,7 +86,11 @@ export function runInChild(a: ChildRunArgs, signal?: AbortSignal): Promise<Child
       if (code === 0) resolve(outcome ?? { status: 'finished', errors: 0, records: 0 });
       else if (code === 1 && outcome?.status === 'incomplete' && !signal?.aborted) resolve(outcome);
       else if (code === 2) reject(new InputError(`medeval run for ${a.runner} refused its input (see the message above)`));
-      else reject(new Error(`medeval run for ${a.runner} ended with ${sig ?? `exit code ${code}`}`));
+      else {
+        const said = outcome && outcome.status !== 'finished' ? ` (run ${outcome.status}${outcome.stopReason ? `: ${outcome.stopReason}` : ''})` : '';
+        reject(new Error(`medeval run for ${a.runner} ended with ${sig ?? `exit code ${code}`}${said}; its records are kept in ${a.out}: ` +
+          'once the cause is fixed, the same compare command (without --fresh) resumes it'));
+      }
     });
   });
 }
