@@ -35,7 +35,7 @@ beforeAll(async () => {
   interrupted = join(root, 'interrupted');
   const stop = new AbortController();
   await runSuite({ suite, runner, out: interrupted, cacheDir: false, signal: stop.signal, onEvent: (e) => { if (e.type === 'item' && e.done === 40) stop.abort(); } });
-}, 180_000);
+});
 afterAll(async () => server?.stop());
 
 type Record_ = { itemId: string; correct: boolean | null; extracted: { letter: string | null } };
