@@ -12,25 +12,40 @@ export function numberOption(value: string): number {
   return n;
 }
 
+/** How long a stop may take after Ctrl-C or SIGTERM before medeval exits anyway (MEDEVAL_STOP_GRACE_MS). */
+export function stopGraceMs(): number {
+  const v = Number(process.env.MEDEVAL_STOP_GRACE_MS);
+  return Number.isFinite(v) && v >= 0 ? v : 1500;
+}
+
 /**
- * Ctrl-C stops sending new work and lets the run write what it has (journal, summary);
- * a second Ctrl-C exits at once.
+ * Ctrl-C or SIGTERM stops the run at once: requests in flight are abandoned (run again on --resume),
+ * the journal keeps every finished item, the manifest says "interrupted". Whatever is still busy after
+ * stopGraceMs() (a model still loading, a server slow to stop), medeval exits then anyway, so a stop
+ * always takes effect within about 2 s; managed servers are killed on exit. A second signal exits at once.
  */
 export async function withSigint<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let presses = 0;
-  const onSigint = () => {
+  const onSignal = (sig: NodeJS.Signals) => {
     presses++;
-    if (presses > 1) process.exit(130);
-    process.stderr.write('\nmedeval: stopping after the current request; results so far are kept (Ctrl-C again to quit now)\n');
-    controller.abort(new Error('interrupted by the user'));
+    const code = sig === 'SIGTERM' ? 143 : 130;
+    if (presses > 1) process.exit(code);
+    process.stderr.write(`\nmedeval: ${sig === 'SIGTERM' ? 'SIGTERM' : 'interrupted'}: stopping now; finished items are kept (Ctrl-C again to quit at once)\n`);
+    controller.abort(new Error(`interrupted by ${sig}`));
+    const grace = stopGraceMs();
+    // unref: a stop that finishes in time exits normally, with its own status and exit code.
+    setTimeout(() => {
+      process.stderr.write(`medeval: still stopping after ${grace} ms: exiting now (the journal has every finished item; --resume continues)\n`);
+      process.exit(code);
+    }, grace).unref();
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     return await fn(controller.signal);
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

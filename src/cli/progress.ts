@@ -1,6 +1,7 @@
 // Progress for `medeval run`: a bar with ETA on a terminal, plain lines otherwise (CI logs, pipes).
 import cliProgress from 'cli-progress';
 import type { RunEvent } from '../core/run.js';
+import { contextSetting } from '../core/plan-budget.js';
 
 export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): {
   onEvent: (e: RunEvent) => void;
@@ -32,6 +33,18 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
       case 'loaded':
         log(`[${label}] model ${e.label} loaded in ${(e.loadMs / 1000).toFixed(1)} s`);
         break;
+      case 'planned': {
+        const p = e.summary;
+        const where = `${contextSetting(e.runnerKind)}${e.runnerFile ? ` (${e.runnerFile})` : ''}`;
+        if (p.capped > 0) {
+          log(`[${label}] maxTokens ${p.requested} (suite or --max-tokens) does not fit the context of ${p.contextSize} tokens, ${where}: ` +
+            `${p.capped} of ${p.counted} prompt(s) capped to ${p.minBudget === p.maxBudget ? p.minBudget : `${p.minBudget}-${p.maxBudget}`} tokens; ` +
+            'an answer still going at the limit counts as truncated');
+        }
+        if (p.tooLong > 0) log(`[${label}] ${p.tooLong} prompt(s) alone fill the context of ${p.contextSize} tokens, ${where}: not sent, recorded as errors (prompt-too-long)`);
+        if (p.unknown > 0 && p.counted > 0) log(`[${label}] ${p.unknown} prompt(s) could not be counted: their budget stays ${p.requested}; answers the engine cut are still flagged`);
+        break;
+      }
       case 'warmup':
         if (e.done === e.total) log(`[${label}] warm-up: ${e.total} request(s) done (excluded from figures)`);
         break;

@@ -23,6 +23,7 @@ import { MEDEVAL_VERSION } from './version.js';
 import { portablePath } from './portable-path.js';
 import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import { checkLikelihoodSettings, likelihoodRunnerError, runLikelihoodItem } from './run-likelihood.js';
+import { planPrompts, type PlanSummary, type PromptPlan } from './plan-budget.js';
 
 export interface RunOptions {
   suite: string | LoadedSuite;
@@ -50,6 +51,8 @@ export interface RunOptions {
 export type RunEvent =
   | { type: 'validated'; dataset: LoadedDataset; items: number; todo: number; resumed: number }
   | { type: 'loaded'; label: string; loadMs: number }
+  /** The planning step: prompts counted and budgets capped to the runner's context (before any measured request). */
+  | { type: 'planned'; summary: PlanSummary; runnerKind: string; runnerFile: string | null }
   | { type: 'warmup'; done: number; total: number }
   | { type: 'item'; done: number; total: number; result: ItemResult }
   | { type: 'stopped'; reason: string }
@@ -246,6 +249,10 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   try {
     // 4. Warm-up requests (first calls pay for page faults, allocation, compilation) run first, one at a
     //    time, and are thrown away. 5. Then the measured items under the suite's load profile.
+    // 3b. Planning (before the measured clock): each prompt counted once, its budget capped to the context.
+    const plans = likelihood ? new Map<string, PromptPlan>()
+      : await planTodo(runner, model.contextSize ?? null, todo.map((t) => prompts.get(t.item.id)!.prompt), sampling.maxTokens, stopper.signal,
+        (summary) => opts.onEvent?.({ type: 'planned', summary, runnerKind: runner.kind, runnerFile: opts.runner.file }));
     const warmItem = dataset.items[0]!;
     const warmup = todo.length > 0 ? suite.load.warmup : 0;
     const tasks: Array<(signal: AbortSignal) => Promise<ItemResult | null>> = [];
@@ -273,7 +280,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       tasks.push(async (signal) => {
         const r = await (likelihood
           ? runLikelihoodItem(runner, item, sample, prompts.get(item.id)!, likelihood.prefix, dataset.name, signal)
-          : runItem(runner, cache, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, signal, constrain));
+          : runItem(runner, cache, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, signal, constrain, plans.get(prompts.get(item.id)!.prompt)));
         if (r.error && NO_ANSWER_KINDS.has(r.error.kind) && runner.probe && !signal.aborted) {
           const why = await runner.probe(signal);
           if (why) unanswered.set(r, why);
@@ -291,7 +298,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         const result = t.value as ItemResult;
         // An aborted request is not a result: it is run again on --resume.
         if (result.error?.kind === 'aborted') return;
-        if (result.timings) result.timings.queueMs = t.queueMs;
+        // Waiting for a client slot, plus any wait inside the task before the request was sent.
+        if (result.timings) result.timings.queueMs = t.queueMs + (result.timings.queueMs ?? 0);
         folder.append(result);
         results.push(result);
         opts.onEvent?.({ type: 'item', done: results.length, total: dataset.items.length * samples, result });
@@ -325,6 +333,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     throw e;
   }
 
+  // A stopped run says so before the slower parts (server figures, stopping a server), in case the process
+  // is made to exit before they end (Ctrl-C's grace period).
+  if (status !== 'finished') folder.writeManifest({ ...manifest, status, durationMs: (prev?.durationMs ?? 0) + measuredMs });
   manifest.memory = mergeMemory(prev?.memory, await runner.memory());
   if (runner.serverReport) manifest.server = await serverReportOf(runner, Boolean(prev));
   opts.signal?.removeEventListener('abort', onUserAbort);
@@ -349,6 +360,15 @@ export function errorCount(results: ItemResult[]): number {
 function recordManagedEnd(manifest: RunManifest, runner: Runner): void {
   const end = runner.managedServer?.();
   if (end) manifest.server = { ...(manifest.server ?? { metrics: null }), managed: end };
+}
+
+/** Counts the prompts still to run (once each) and caps their budgets; reports what it did. */
+async function planTodo(runner: Runner, contextSize: number | null, prompts: string[], maxTokens: number, signal: AbortSignal,
+  onPlanned: (s: PlanSummary) => void): Promise<Map<string, PromptPlan>> {
+  if (prompts.length === 0) return new Map();
+  const { plans, summary } = await planPrompts(runner, contextSize, prompts, maxTokens, { signal });
+  onPlanned(summary);
+  return plans;
 }
 
 /** The server's own figures; a /metrics that fails now is a note, never a failed run. */
@@ -393,14 +413,23 @@ async function runItem(
   dataset: string,
   signal: AbortSignal | undefined,
   constrain: boolean,
+  plan: PromptPlan | undefined,
 ): Promise<ItemResult> {
-  const base = itemBase(item, sample, rendered, dataset);
+  const taskStart = performance.now();
+  const base = { ...itemBase(item, sample, rendered, dataset), ...(plan ? { budget: plan.budget } : {}) };
+  // The prompt alone fills the context: nothing is sent (the engine would cut or shift it), never scored.
+  if (plan?.tooLong) return { ...base, ...emptyOutcome(), error: { kind: 'prompt-too-long', message: plan.tooLong } };
+  let sentAt: number | null = null;
   try {
     const req: GenerateRequest = {
       messages: [{ role: 'user', content: rendered.prompt }],
-      sampling: { ...sampling, seed: itemSeed(seed, item.id, sample) },
+      sampling: { ...sampling, seed: itemSeed(seed, item.id, sample), ...(plan ? { maxTokens: plan.budget.maxTokens } : {}) },
       signal,
       ...(constrain ? { constrain: { letters: Object.keys(item.options), prefix: 'Answer: ' } } : {}),
+      ...(plan ? { promptTokens: plan.budget.promptTokens } : {}),
+      onStart: (t0) => {
+        sentAt ??= t0;
+      },
     };
     const useCache = cache !== null && ResponseCache.cacheable(req, sample);
     const hit = useCache ? cache.get(req) : null;
@@ -420,7 +449,8 @@ async function runItem(
       outputTokens: gen.outputTokens,
       tokenSource: gen.tokenSource,
       finishReason: gen.finishReason,
-      timings: gen.timings,
+      // The wait inside this task before the runner's clock started counts as queueing (the run adds the slot wait).
+      timings: { ...gen.timings, queueMs: sentAt !== null ? Math.max(0, sentAt - taskStart) : 0 },
       rssBytes: process.memoryUsage().rss,
       ...(hit ? { cached: true } : {}),
       ...(!hit && gen.retries ? { retries: gen.retries } : {}),

@@ -75,6 +75,14 @@ export interface GenerateRequest {
    * HELM's one-token multiple choice. Runners that cannot constrain throw an InputError.
    */
   constrain?: { letters: string[]; prefix: string };
+  /**
+   * The prompt's token count from the run's planning step (Runner.countPromptTokens), so a runner can tell
+   * after the fact whether the engine cut or shifted it. null: planned, count unknown (do not count again
+   * on the measured path); undefined: not planned (the runner may count before its clock starts).
+   */
+  promptTokens?: number | null;
+  /** Called with performance.now() when the runner's clock starts (the request is sent): the wait before it is queueMs. */
+  onStart?: (t0: number) => void;
 }
 
 /**
@@ -194,6 +202,12 @@ export interface Runner {
   memory(): Promise<MemoryReport>;
   /** Server runners: the server's own figures for the run, read once at its end. */
   serverReport?(): Promise<ServerReport>;
+  /**
+   * Tokens the engine will see for this prompt (chat template and special tokens included), counted once per
+   * prompt in the run's planning step, before any measured request; null when it cannot be had. The run caps
+   * each item's generation budget to describe().contextSize minus this count.
+   */
+  countPromptTokens?(messages: ChatMessage[], signal?: AbortSignal): Promise<number | null>;
   /** In-process runners: answer-letter log-probabilities, for suites with `scoring: likelihood`. */
   letterLogprobs?(req: LetterLogprobRequest): Promise<LetterLogprobs>;
   /**
@@ -235,6 +249,7 @@ export interface ExtractedAnswer {
 }
 
 export interface ItemError {
+  /** e.g. timeout, http-5xx, prompt-too-long (the prompt alone fills the context), context-shift (the engine cut or shifted it). */
   kind: string;
   message: string;
   retries?: number;
@@ -275,8 +290,23 @@ export interface ItemResult {
   cached?: boolean;
   /** Failed attempts retried before this answer came (server runners); failures carry error.retries. */
   retries?: number;
+  /**
+   * The generation budget this item really had: the suite's maxTokens capped to the runner's context minus
+   * the prompt's tokens (planning step), with the figures it came from (null: not known).
+   */
+  budget?: ItemBudget;
   /** Likelihood scoring: natural-log probability of each option letter after the prompt (not renormalised). */
   letterLogprobs?: Record<string, number>;
+}
+
+export interface ItemBudget {
+  /** max_tokens sent for this item. */
+  maxTokens: number;
+  /** The suite's (or --max-tokens) value before capping. */
+  requested: number;
+  promptTokens: number | null;
+  /** Usable context per request (llama.cpp context or slot, vLLM max_model_len, ONNX max positions). */
+  contextSize: number | null;
 }
 
 /**

@@ -1,11 +1,17 @@
 // llama.cpp in process through node-llama-cpp: the default runner, needing no server, GPU or network.
 // One model, one context, one sequence; every item starts from an empty history so items are independent.
+// Context policy: node-llama-cpp shifts the context when it fills (the sequence erases its first tokens,
+// the chat session cuts the history), which would score answers to questions the model no longer saw, and
+// its history compression can hold the main thread for minutes. Here nothing is ever shifted: the budget is
+// capped to what fits (contextSize - prompt tokens - 1), a prompt that alone fills the context is refused
+// (kind prompt-too-long), and if the engine still runs out of room the item fails (kind context-shift).
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import type {
+  ChatMessage,
   FinishReason,
   GenerateRequest,
   Generation,
@@ -117,7 +123,8 @@ export class LlamaEmbeddedRunner implements Runner {
       threads: { ideal: profile.threads, min: profile.threads },
       ...(profile.batchSize ? { batchSize: profile.batchSize } : {}),
     });
-    const sequence = context.getSequence();
+    // Never erase context tokens to make room: stop the generation with an error instead (see the top).
+    const sequence = context.getSequence({ contextShift: { strategy: () => { throw new ContextFullError(context.contextSize); } } });
     return new LlamaEmbeddedRunner(profile, summary, model, context, sequence, performance.now() - t0);
   }
 
@@ -146,21 +153,64 @@ export class LlamaEmbeddedRunner implements Runner {
     return this.profile.chatWrapper;
   }
 
-  async generate(req: GenerateRequest): Promise<Generation> {
+  /** A chat session on the one sequence, with the profile's chat wrapper. */
+  private async newSession(system: string | undefined, onContextShift?: () => void) {
     const { LlamaChatSession, DeepSeekChatWrapper, GeneralChatWrapper } = await import('node-llama-cpp');
-    const user = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n\n');
-    const system = req.messages.find((m) => m.role === 'system')?.content;
-    // Items must not see each other: start every generation from an empty context.
-    await this.sequence.clearHistory();
     const chatWrapper =
       this.profile.chatWrapper === 'deepseek' ? new DeepSeekChatWrapper()
         : this.profile.chatWrapper === 'general' ? new GeneralChatWrapper()
           : 'auto';
-    const session = new LlamaChatSession({
+    return new LlamaChatSession({
       contextSequence: this.sequence,
       autoDisposeSequence: false,
       chatWrapper,
       ...(system ? { systemPrompt: system } : {}),
+      ...(onContextShift ? {
+        contextShift: {
+          strategy: () => {
+            onContextShift();
+            // An empty history fits, so node-llama-cpp does not fall back to its own (slow) strategy; the
+            // abort that onContextShift sent ends the generation before anything is evaluated on it.
+            return { chatHistory: [], metadata: null };
+          },
+        },
+      } : {}),
+    });
+  }
+
+  /** Tokens of the chat-templated prompt up to the model's turn, exactly as generate() loads it. */
+  async countPromptTokens(messages: ChatMessage[]): Promise<number> {
+    const { user, system } = splitMessages(messages);
+    const session = await this.newSession(system);
+    try {
+      // The session's history starts with its system prompt (node-llama-cpp's default one when none is given).
+      const { contextText } = session.chatWrapper.generateContextState({
+        chatHistory: [...session.getChatHistory(), { type: 'user', text: user }, { type: 'model', response: [] }],
+      });
+      return contextText.tokenize(this.model.tokenizer).length;
+    } finally {
+      session.dispose({ disposeSequence: false });
+    }
+  }
+
+  async generate(req: GenerateRequest): Promise<Generation> {
+    const { user, system } = splitMessages(req.messages);
+    const contextSize = this.context.contextSize;
+    // The budget that fits: never more than the context minus the prompt minus the one cell llama.cpp keeps
+    // free (the planning step has usually capped it already; this holds for direct callers too).
+    const promptTokens = req.promptTokens ?? (await this.countPromptTokens(req.messages));
+    const room = contextSize - promptTokens - 1;
+    if (room < 1) throw promptTooLong(promptTokens, contextSize);
+    const maxTokens = Math.min(req.sampling.maxTokens, room);
+    // Items must not see each other: start every generation from an empty context.
+    await this.sequence.clearHistory();
+    // The chat session's own context shift (history compression) must never run either: if it is asked
+    // to, the item stops here with an error rather than answering a cut question.
+    const shift = new AbortController();
+    let shiftAsked = false;
+    const session = await this.newSession(system, () => {
+      shiftAsked = true;
+      shift.abort(new ContextFullError(contextSize));
     });
     const timer = new StreamTimer();
     const splitter = new InlineThinkSplitter(false);
@@ -177,10 +227,12 @@ export class LlamaEmbeddedRunner implements Runner {
     };
     const s = req.sampling;
     const grammar = req.constrain ? await this.grammarFor(req.constrain) : undefined;
+    const signal = req.signal ? AbortSignal.any([req.signal, shift.signal]) : shift.signal;
     timer.start();
+    req.onStart?.(performance.now());
     try {
       const res = await session.promptWithMeta(user, {
-        maxTokens: s.maxTokens,
+        maxTokens,
         temperature: s.temperature,
         topP: s.topP,
         ...(s.topK !== undefined ? { topK: s.topK } : {}),
@@ -188,7 +240,8 @@ export class LlamaEmbeddedRunner implements Runner {
         ...(s.seed !== undefined ? { seed: s.seed } : {}),
         ...(s.stop?.length ? { customStopTriggers: s.stop } : {}),
         ...(grammar ? { grammar } : {}),
-        ...(req.signal ? { signal: req.signal, stopOnAbortSignal: true } : {}),
+        signal,
+        stopOnAbortSignal: true,
         onResponseChunk: (chunk) => {
           const at = performance.now();
           outputTokens += chunk.tokens.length;
@@ -212,22 +265,25 @@ export class LlamaEmbeddedRunner implements Runner {
           if (part.answer) timer.chunk('answer', part.answer, at);
         },
       });
+      if (shiftAsked) throw new ContextFullError(contextSize);
       const rest = splitter.flush();
       reasoning += rest.reasoning;
       const finishReason: FinishReason =
         res.stopReason === 'maxTokens' ? 'length' : res.stopReason === 'abort' ? 'abort' : 'stop';
       // A thought segment still open at a normal stop was closed by the wrapper; at the budget it stays open.
       if (finishReason !== 'length') closeThought();
-      const promptTokens = this.sequence.contextTokens.length - outputTokens;
       return {
         rawText,
         reasoning: sawReasoning || splitter.inReasoning ? reasoning : null,
-        promptTokens: promptTokens > 0 ? promptTokens : null,
+        promptTokens,
         outputTokens,
         tokenSource: 'engine',
         finishReason,
         timings: timer.finish(outputTokens),
       };
+    } catch (e) {
+      if (shiftAsked || e instanceof ContextFullError) throw new ContextFullError(contextSize, promptTokens, outputTokens);
+      throw e;
     } finally {
       session.dispose({ disposeSequence: false });
       this.sampler.sample();
@@ -247,8 +303,7 @@ export class LlamaEmbeddedRunner implements Runner {
     const startedAtEpochMs = Date.now();
     const t0 = performance.now();
     await this.sequence.clearHistory();
-    const user = req.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n\n');
-    const system = req.messages.find((m) => m.role === 'system')?.content;
+    const { user, system } = splitMessages(req.messages);
     // The same chat wrapper generate() uses, asked for the text up to the assistant's prefix.
     const session = new LlamaChatSession({
       contextSequence: this.sequence,
@@ -344,6 +399,30 @@ export class LlamaEmbeddedRunner implements Runner {
     this.sampler.stop();
     await this.context.dispose();
     await this.model.dispose();
+  }
+}
+
+/** The user turns joined (DeepSeek-R1 style: every instruction in one user turn) and the system prompt. */
+function splitMessages(messages: ChatMessage[]): { user: string; system: string | undefined } {
+  return {
+    user: messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n\n'),
+    system: messages.find((m) => m.role === 'system')?.content,
+  };
+}
+
+/** An item whose prompt alone fills the context: not sent, not scored, not retried. */
+export function promptTooLong(promptTokens: number, contextSize: number): Error {
+  return Object.assign(new Error(`the prompt takes ${promptTokens} tokens and the context holds ${contextSize} (one kept free): no room to generate; ` +
+    'raise contextSize in the runner profile or shorten the prompt'), { kind: 'prompt-too-long' });
+}
+
+/** The engine ran out of context during generation and would have shifted it: the item is not scored. */
+export class ContextFullError extends Error {
+  readonly kind = 'context-shift';
+  constructor(contextSize: number, promptTokens?: number, generated?: number) {
+    super(`the context of ${contextSize} tokens filled${promptTokens !== undefined ? ` (prompt ${promptTokens} + ${generated ?? 0} generated)` : ''} and llama.cpp would have shifted it, ` +
+      'dropping the start of the prompt: not scored; raise contextSize in the runner profile or lower maxTokens');
+    this.name = 'ContextFullError';
   }
 }
 

@@ -1,12 +1,17 @@
 // llama.cpp's llama-server as a Runner, attached to a running server (baseUrl) or managed (medeval starts
 // `llama-server -m MODEL --host H --port P --metrics ...args` itself and stops it at the end).
 // Latency comes from the shared streaming core; memory from /v1/models (weights), the start-up log (KV
-// cache, compute buffers) and the server's process tree (/proc, nvidia-smi). A prompt longer than a slot's
-// context is silently truncated by llama-server with a 200 answer: every generation is checked and flagged.
+// cache, compute buffers) and the server's process tree (/proc, nvidia-smi).
+// Context policy: by default llama-server shifts the context when prompt + generation pass the slot (n_keep
+// = 1: the question is thrown away) and silently truncates a prompt longer than the slot, answering 200.
+// So: a managed server gets --no-context-shift; every prompt is counted in the run's planning step
+// (/apply-template + /tokenize, off the measured path) and its budget capped to the slot; and each answer
+// is checked after the fact (prompt below its known length, or prompt + generated past the slot): such an
+// item is an error (prompt-truncated / context-shift), never scored.
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
-import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, ServerReport } from '../core/types.js';
+import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, ServerReport } from '../core/types.js';
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
@@ -16,7 +21,8 @@ import {
   waitForHealth, HealthTimeoutError,
 } from './managed-process.js';
 import type { ManagedServerEnd } from '../core/types.js';
-import { OpenAiServerSession, resolveApiKey, type ServerSessionOptions } from './openai-stream.js';
+import { messagesAsPrompt, OpenAiServerSession, resolveApiKey, type ServerSessionOptions } from './openai-stream.js';
+import { postJsonOnce } from './side-request.js';
 
 const MIB = 1024 * 1024;
 
@@ -79,7 +85,10 @@ export const llamaServerProfileSchema = z
     binary: z.string().min(1).default('llama-server'),
     /** false sends cache_prompt: false, so no request reuses another's prompt prefix (TTFT without cache). */
     cachePrompt: z.boolean().default(true),
-    /** Tokenize each prompt first (/tokenize) to detect silent truncation. */
+    /**
+     * Count each prompt's tokens in the planning step (/apply-template + /tokenize, before the measured
+     * requests) to cap its budget to the slot and detect truncation; false: only the after-the-fact check.
+     */
     truncationCheck: z.boolean().default(true),
   })
   .superRefine((p, ctx) => checkServerProfile(p, ctx, ['-m', '--model', '--port', '--host', '-a', '--alias']));
@@ -162,6 +171,8 @@ export class LlamaServerRunner implements Runner {
   private proc: ManagedProcess | null = null;
   private session!: OpenAiServerSession;
   private readonly tokenCounts = new Map<string, number>();
+  /** Whether /apply-template answered (exact counts); false: counts are the messages' tokens, a lower bound. */
+  private exactCounts: boolean | null = null;
   private truncatedGenerations = 0;
   private stopDescription: string | null = null;
 
@@ -183,6 +194,8 @@ export class LlamaServerRunner implements Runner {
       const alias = serverNonce();
       const args = ['-m', profile.model!, '--host', profile.host, '--port', String(port), '--alias', alias, ...profile.args];
       if (!args.includes('--metrics')) args.push('--metrics');
+      // A shifted context answers a question the model no longer sees: off, unless the profile asks for it.
+      if (!args.includes('--context-shift') && !args.includes('--no-context-shift')) args.push('--no-context-shift');
       const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
       r.proc = await ManagedProcess.start({
         binary: profile.binary,
@@ -305,52 +318,90 @@ export class LlamaServerRunner implements Runner {
   async generate(req: GenerateRequest): Promise<Generation> {
     const extraBody: Record<string, unknown> = { cache_prompt: this.profile.cachePrompt };
     if (req.constrain) extraBody.grammar = letterGrammar(req.constrain);
-    // A lower bound of the prompt's tokens, counted before the clock starts (chat templates only add).
-    const minPromptTokens = this.profile.truncationCheck ? await this.countPromptTokens(req) : null;
-    const out = await this.session.generate(req, extraBody);
+    // The run's planning step counted the prompt; a direct caller's prompt is counted here, before the clock.
+    const known = req.promptTokens !== undefined ? req.promptTokens
+      : this.profile.truncationCheck ? await this.countPromptTokens(req.messages, req.signal) : null;
+    const slot = this.slotContext;
+    let sampling = req.sampling;
+    if (known !== null && slot !== null) {
+      const room = slot - known - 1;
+      if (room < 1) {
+        throw contextError('prompt-too-long', `the prompt takes ${known}${this.exactCounts === false ? ' or more' : ''} tokens and a slot of this llama-server holds ${slot} (-c divided by -np): ` +
+          'no room to generate, and the server would cut the prompt; raise -c (or lower -np) or shorten the prompt');
+      }
+      if (sampling.maxTokens > room) sampling = { ...sampling, maxTokens: room };
+    }
+    let out;
+    try {
+      out = await this.session.generate({ ...req, sampling }, extraBody, req.onStart ? { onStart: onFirst(req.onStart) } : {});
+    } catch (e) {
+      // With --no-context-shift the server refuses a prompt that fills the slot (an in-stream error).
+      const m = (e as Error).message ?? '';
+      if (/exceeds the available context size/i.test(m)) {
+        throw contextError('prompt-too-long', `${m} (slot context ${slot ?? '?'}; raise -c or lower -np)`, (e as { retries?: number }).retries);
+      }
+      throw e;
+    }
     const g = out.generation;
     const engine = { ...(g.timings.engine ?? {}) };
-    const slot = this.slotContext;
-    const seen = out.usage?.prompt_tokens ?? g.promptTokens;
-    const truncated =
-      minPromptTokens !== null &&
-      ((seen !== null && seen < minPromptTokens) || (slot !== null && minPromptTokens > slot));
-    if (truncated) {
-      engine.promptTruncated = 1;
-      engine.promptTokensAtLeast = minPromptTokens!;
-      if (slot !== null) engine.nCtxSlot = slot;
+    // usage.prompt_tokens is the whole prompt; timings.prompt_n only its uncached part when the cache is on.
+    const seen = out.usage?.prompt_tokens ?? (this.profile.cachePrompt && out.timings?.cache_n === undefined ? null : g.promptTokens);
+    const predicted = out.usage?.completion_tokens ?? out.timings?.predicted_n ?? null;
+    if (known !== null && seen !== null && seen < known) {
       this.truncatedGenerations++;
+      throw contextError('prompt-truncated', `llama-server cut the prompt to ${seen} of its ${known}${this.exactCounts === false ? '+' : ''} tokens to fit its slot of ${slot ?? '?'}: ` +
+        'the answer is to a question it did not see in full; not scored; raise -c (or lower -np)');
     }
+    if (slot !== null && seen !== null && predicted !== null && seen + predicted >= slot) {
+      this.truncatedGenerations++;
+      throw contextError('context-shift', `prompt ${seen} + generated ${predicted} tokens reached the slot context of ${slot}: llama-server shifted the context ` +
+        '(dropping the start of the prompt, the question) and went on; not scored; start it with --no-context-shift, or raise -c / lower maxTokens');
+    }
+    if (known !== null) engine.promptTokensPlanned = known;
     return { ...g, timings: { ...g.timings, ...(Object.keys(engine).length ? { engine } : {}) } };
   }
 
-  /** Sum of the tokens of each message's text (/tokenize, no special tokens); null when it cannot be had. */
-  private async countPromptTokens(req: GenerateRequest): Promise<number | null> {
-    let total = 0;
-    for (const m of req.messages) {
-      let n = this.tokenCounts.get(m.content);
-      if (n === undefined) {
-        try {
-          const res = await fetch(`${this.session.baseUrl}/tokenize`, {
-            method: 'POST',
-            headers: { 'Content-Type': 'application/json', ...this.session.authHeaders() },
-            body: JSON.stringify({ content: m.content, add_special: false }),
-            // Never waits for ever: a stalled /tokenize skips the check (a hung server is caught by probe()).
-            signal: sideSignal(this.profile.sideRequestTimeoutMs, req.signal),
-          });
-          if (!res.ok) return null;
-          const body = (await res.json()) as { tokens?: unknown[] };
-          if (!Array.isArray(body.tokens)) return null;
-          n = body.tokens.length;
-        } catch {
-          return null; // no /tokenize: the check is skipped, not the item
+  /**
+   * Tokens the server will see for this prompt: its chat template applied (/apply-template) and tokenised
+   * with special tokens (/tokenize add_special), as the chat endpoint does. A server without /apply-template
+   * gives the messages' own tokens, a lower bound. Each on a connection closed after the answer, cached per
+   * prompt; null when it cannot be had (the after-the-fact check still runs).
+   */
+  async countPromptTokens(messages: ChatMessage[], signal?: AbortSignal): Promise<number | null> {
+    if (!this.profile.truncationCheck) return null;
+    const key = JSON.stringify(messages);
+    const cached = this.tokenCounts.get(key);
+    if (cached !== undefined) return cached;
+    const base = this.session.baseUrl;
+    const opts = { headers: this.session.authHeaders(), timeoutMs: this.profile.sideRequestTimeoutMs, ...(signal ? { signal } : {}) };
+    const tokenize = async (content: string, addSpecial: boolean): Promise<number | null> => {
+      const r = await postJsonOnce<{ tokens?: unknown[] }>(`${base}/tokenize`, { content, add_special: addSpecial }, opts);
+      return r.ok && Array.isArray(r.value.tokens) ? r.value.tokens.length : null;
+    };
+    let n: number | null = null;
+    if (this.profile.api === 'completions') {
+      n = await tokenize(messagesAsPrompt(messages), true);
+      this.exactCounts ??= true;
+    } else {
+      const t = this.exactCounts === false ? null : await postJsonOnce<{ prompt?: unknown }>(`${base}/apply-template`, { messages }, opts);
+      if (t?.ok && typeof t.value.prompt === 'string') {
+        n = await tokenize(t.value.prompt, true);
+        if (n !== null) this.exactCounts = true;
+      } else if (t === null || (!t.ok && (t.status === 404 || t.status === 501))) {
+        this.exactCounts = false;
+        let sum = 0;
+        for (const m of messages) {
+          const k = await tokenize(m.content, false);
+          if (k === null) return null;
+          sum += k;
         }
-        if (this.tokenCounts.size > 2000) this.tokenCounts.clear();
-        this.tokenCounts.set(m.content, n);
+        n = sum;
       }
-      total += n;
     }
-    return total;
+    if (n === null) return null;
+    if (this.tokenCounts.size > 5000) this.tokenCounts.clear();
+    this.tokenCounts.set(key, n);
+    return n;
   }
 
   /** /metrics before the run, now, and the counters' difference, or why not (llama-server needs --metrics). */
@@ -449,6 +500,20 @@ export async function probeServer(name: string, proc: ManagedProcess | null, hea
   if (proc?.exit) return `the managed ${name} ${proc.exit.description}`;
   const why = await probeHealth(healthUrl, headers, timeoutMs, signal);
   return why ? `${name} is not answering: ${why}` : null;
+}
+
+/** An item the context could not hold: the run records it as an error of this kind, never scores it. */
+function contextError(kind: 'prompt-too-long' | 'prompt-truncated' | 'context-shift', message: string, retries?: number): Error {
+  return Object.assign(new Error(message), { kind, ...(retries !== undefined ? { retries } : {}) });
+}
+
+/** Calls `f` on the first call only (the first attempt's start; retries do not move it). */
+function onFirst(f: (t0: number) => void): (t0: number) => void {
+  let called = false;
+  return (t0) => {
+    if (!called) f(t0);
+    called = true;
+  };
 }
 
 /** GBNF allowing exactly `prefix` then one letter (llama-server takes `grammar` in the request body). */

@@ -184,6 +184,11 @@ export class OnnxRunner implements Runner {
     return { text, ids, startsInReasoning, prefill: startsInReasoning ? text.slice(open) : '' };
   }
 
+  /** Tokens of the prompt as generate() encodes it (chat template included), for the run's planning step. */
+  async countPromptTokens(messages: ChatMessage[]): Promise<number> {
+    return this.encodePrompt(messages).ids.length;
+  }
+
   async generate(req: GenerateRequest): Promise<Generation> {
     const s = req.sampling;
     // Constrained: the reply is exactly prefix + letter, all of it answer (no reasoning, even after a
@@ -192,7 +197,7 @@ export class OnnxRunner implements Runner {
     const prompt = this.encodePrompt(req.messages);
     const startsInReasoning = prompt.startsInReasoning && constraint === null;
     if (this.maxContext !== null && prompt.ids.length >= this.maxContext) {
-      throw new Error(`prompt of ${prompt.ids.length} tokens does not fit the model's context of ${this.maxContext} tokens`);
+      throw Object.assign(new Error(`prompt of ${prompt.ids.length} tokens does not fit the model's context of ${this.maxContext} tokens (max_position_embeddings)`), { kind: 'prompt-too-long' });
     }
     const seed = s.seed ?? Math.floor(Math.random() * 2 ** 31);
     const rand = seededRng(seed);
@@ -209,6 +214,7 @@ export class OnnxRunner implements Runner {
     let prefillMs = 0;
 
     timer.start();
+    req.onStart?.(performance.now());
     try {
       for (let step = 0; step < s.maxTokens; step++) {
         if (req.signal?.aborted) {

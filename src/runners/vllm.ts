@@ -3,10 +3,12 @@
 // runs a reasoning parser (`--reasoning-parser deepseek_r1`: delta.reasoning_content, newer delta.reasoning).
 // vLLM pre-allocates --gpu-memory-utilization of the GPU whatever the model, so device totals do not
 // compare models: the weights figure comes from "Model loading took X GiB" in its start-up log.
+// Context: vLLM refuses (400) a request whose prompt + max_tokens pass max_model_len, so every prompt is
+// counted in the run's planning step (its /tokenize, chat template applied) and its budget capped to fit.
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, ServerReport } from '../core/types.js';
+import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, ServerReport } from '../core/types.js';
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, histogramTotals, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
@@ -16,7 +18,8 @@ import {
   checkServerIdentity, findFreePort, getJson, getText, HealthTimeoutError, ManagedProcess, serverNonce, ServerStartError, waitForHealth,
 } from './managed-process.js';
 import type { ManagedServerEnd } from '../core/types.js';
-import { OpenAiServerSession, resolveApiKey } from './openai-stream.js';
+import { messagesAsPrompt, OpenAiServerSession, resolveApiKey } from './openai-stream.js';
+import { postJsonOnce } from './side-request.js';
 
 const GIB = 1024 ** 3;
 
@@ -90,6 +93,7 @@ export class VllmRunner implements Runner {
   private proc: ManagedProcess | null = null;
   private session!: OpenAiServerSession;
   private stopDescription: string | null = null;
+  private readonly tokenCounts = new Map<string, number>();
 
   private constructor(readonly profile: VllmProfile, private readonly opts: ServerRunnerOptions) {}
 
@@ -200,7 +204,43 @@ export class VllmRunner implements Runner {
       if (this.profile.constrainField === 'guided_choice') extraBody.guided_choice = choices;
       else extraBody.structured_outputs = { choice: choices };
     }
-    return (await this.session.generate(req, extraBody)).generation;
+    // Counted by the run's planning step; vLLM itself refuses (400) what does not fit, so direct callers need no count.
+    const known = req.promptTokens ?? null;
+    const limit = this.modelInfo?.max_model_len ?? null;
+    let sampling = req.sampling;
+    if (known !== null && limit !== null) {
+      const room = limit - known - 1;
+      if (room < 1) {
+        throw Object.assign(new Error(`the prompt takes ${known} tokens and this vLLM serves at most ${limit} (max_model_len): no room to generate; ` +
+          'raise --max-model-len or shorten the prompt'), { kind: 'prompt-too-long' });
+      }
+      if (sampling.maxTokens > room) sampling = { ...sampling, maxTokens: room };
+    }
+    try {
+      let first = true;
+      const onStart = req.onStart ? (t0: number) => { if (first) req.onStart!(t0); first = false; } : undefined;
+      return (await this.session.generate({ ...req, sampling }, extraBody, onStart ? { onStart } : {})).generation;
+    } catch (e) {
+      const m = (e as Error).message ?? '';
+      if (/maximum context length/i.test(m)) throw Object.assign(new Error(m), { kind: 'prompt-too-long', retries: (e as { retries?: number }).retries ?? 0 });
+      throw e;
+    }
+  }
+
+  /** Prompt tokens as vLLM counts them (POST /tokenize, chat template applied), once per prompt; null when not available. */
+  async countPromptTokens(messages: ChatMessage[], signal?: AbortSignal): Promise<number | null> {
+    const key = JSON.stringify(messages);
+    const cached = this.tokenCounts.get(key);
+    if (cached !== undefined) return cached;
+    const body = this.profile.api === 'chat'
+      ? { model: this.session.model, messages, add_generation_prompt: true }
+      : { model: this.session.model, prompt: messagesAsPrompt(messages) };
+    const r = await postJsonOnce<{ count?: unknown }>(`${this.session.baseUrl}/tokenize`, body,
+      { headers: this.session.authHeaders(), timeoutMs: this.profile.sideRequestTimeoutMs, ...(signal ? { signal } : {}) });
+    if (!r.ok || typeof r.value.count !== 'number') return null;
+    if (this.tokenCounts.size > 5000) this.tokenCounts.clear();
+    this.tokenCounts.set(key, r.value.count);
+    return r.value.count;
   }
 
   /** /metrics before the run and now: gauges, counter differences, histogram sums/counts (current or deprecated names). */
