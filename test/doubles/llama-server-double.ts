@@ -2,10 +2,15 @@
 // (test/fixtures/servers/): no role chunk, reasoning in delta.reasoning_content, usage and timings on the
 // final chunk, "data: [DONE]", 503 {"error":{...,"type":"unavailable_error"}} while loading, /props,
 // /v1/models, /metrics, /tokenize, 500 for malformed bodies, and silent prompt truncation to fit a slot.
+// Context as the real server handles it: /apply-template and /tokenize (add_special adds BOS, <|...|> are
+// special tokens) count what the chat endpoint sees; past the slot (prompt + generation > n_ctx) the
+// context is shifted and the answer goes on (the default), or, as with --no-context-shift
+// (`contextShift = false`), a prompt that fills the slot gets the in-stream "exceeds the available context
+// size" error and a generation stops at the slot's end (finish_reason length).
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { doubleTokens, ScriptedSseServer, type SendRecord } from './scripted-sse.js';
+import { doubleTokens, ScriptedSseServer, type Script, type SendRecord } from './scripted-sse.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/servers/', import.meta.url));
 const PROPS = JSON.parse(readFileSync(FIX + 'llama-props.json', 'utf8')) as Record<string, unknown>;
@@ -15,7 +20,24 @@ const METRICS = readFileSync(FIX + 'llama-metrics-after.txt', 'utf8');
 /** Tokens a chat template adds around the messages (the double's stand-in for <|im_start|>... ). */
 export const TEMPLATE_TOKENS = 6;
 
+/** The double's chat template (ChatML, as the recorded stories260K server's). */
+export function doubleTemplate(messages: Array<{ role: string; content: string }>): string {
+  return messages.map((m) => `<|im_start|>${m.role}\n${m.content}<|im_end|>\n`).join('') + '<|im_start|>assistant\n';
+}
+
+/** Tokens of a text with <|...|> as single special tokens (parse_special), plus BOS when asked. */
+export function doubleSpecialTokens(text: string, addBos: boolean): number {
+  const specials = text.match(/<\|[^|>]*\|>/g) ?? [];
+  return (addBos ? 1 : 0) + specials.length + doubleTokens(text.replace(/<\|[^|>]*\|>/g, ' ')).length;
+}
+
 export class LlamaServerDouble extends ScriptedSseServer {
+  /** The real default: shift the context when prompt + generation pass the slot; false: --no-context-shift. */
+  contextShift = true;
+  /** Context shifts performed (the real server logs "slot context shift, n_keep = 1, ..."). */
+  contextShifts = 0;
+  /** Serves POST /apply-template (false: an older build without it, 404). */
+  applyTemplate = true;
   /** /health answers 503 "Loading model" this many times before 200. */
   loadingHealthChecks = 0;
   nCtxSlot = 512;
@@ -53,8 +75,13 @@ export class LlamaServerDouble extends ScriptedSseServer {
       return void res.end(this.metricsText());
     }
     if (path === '/tokenize' && method === 'POST') {
-      const body = JSON.parse(raw) as { content: string };
-      return this.json(res, 200, { tokens: doubleTokens(body.content).map((_, i) => 100 + i) });
+      const body = JSON.parse(raw) as { content: string; add_special?: boolean };
+      const n = doubleSpecialTokens(body.content, body.add_special === true);
+      return this.json(res, 200, { tokens: Array.from({ length: n }, (_, i) => 100 + i) });
+    }
+    if (path === '/apply-template' && method === 'POST' && this.applyTemplate) {
+      const body = JSON.parse(raw) as { messages: Array<{ role: string; content: string }> };
+      return this.json(res, 200, { prompt: doubleTemplate(body.messages) });
     }
     if ((path === '/v1/chat/completions' || path === '/v1/completions') && method === 'POST') {
       let body: Record<string, unknown>;
@@ -70,11 +97,16 @@ export class LlamaServerDouble extends ScriptedSseServer {
       if (chat && !Array.isArray(body.messages)) {
         return this.json(res, 500, { error: { code: 500, message: "[json.exception.out_of_range.403] key 'messages' not found", type: 'server_error' } });
       }
-      const text = chat ? (body.messages as Array<{ content: string }>).map((m) => m.content).join('\n') : String(body.prompt ?? '');
-      const fullPrompt = doubleTokens(text).length + (chat ? TEMPLATE_TOKENS : 1);
-      // Silent truncation, like the real build: keep about the last part of the prompt, answer 200.
-      const promptTokens = fullPrompt > this.nCtxSlot ? this.nCtxSlot - 55 : fullPrompt;
-      const script = this.script(body);
+      const fullPrompt = chat ? doubleSpecialTokens(doubleTemplate(body.messages as Array<{ role: string; content: string }>), true)
+        : doubleTokens(String(body.prompt ?? '')).length + 1;
+      const ctx = this.contextOutcome(fullPrompt, body, this.script(body));
+      if (ctx.refuse) {
+        const f = { streamErrorAfterChunks: 0, message: 'the request exceeds the available context size. try increasing the context size or enable context shift' };
+        await this.playStream(res, { path, body, headers: req.headers, receivedAt, textSentAt: [], kinds: [] }, { chunks: [{ delayMs: 0, content: '' }] },
+          { chunk: () => ({}), final: () => [] }, f);
+        return;
+      }
+      const { promptTokens, script } = ctx;
       const completion = script.completionTokens ?? script.chunks.length;
       const id = `chatcmpl-double${++this.seq}`;
       const rec: SendRecord = { path, body, headers: req.headers, receivedAt, textSentAt: [], kinds: [] };
@@ -100,6 +132,29 @@ export class LlamaServerDouble extends ScriptedSseServer {
       return;
     }
     this.json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
+  }
+
+  /**
+   * What the slot does with a prompt of `fullPrompt` tokens and the scripted answer: silent truncation of a
+   * prompt past the slot (kept: its last part, 200), a context shift when prompt + generation pass it, or
+   * with contextShift false a refusal (prompt fills the slot) or a stop at the slot's end.
+   */
+  private contextOutcome(fullPrompt: number, body: Record<string, unknown>, script: Script): { refuse: true } | { refuse: false; promptTokens: number; script: Script } {
+    const slot = this.nCtxSlot;
+    if (fullPrompt >= slot) {
+      if (!this.contextShift) return { refuse: true };
+      return { refuse: false, promptTokens: slot - 55, script };
+    }
+    const scripted = script.completionTokens ?? script.chunks.length;
+    const generated = typeof body.max_tokens === 'number' ? Math.min(scripted, body.max_tokens) : scripted;
+    if (fullPrompt + generated < slot) return { refuse: false, promptTokens: fullPrompt, script };
+    if (this.contextShift) {
+      this.contextShifts++;
+      return { refuse: false, promptTokens: fullPrompt, script };
+    }
+    // No shift: generation stops when the slot is full.
+    const room = slot - fullPrompt;
+    return { refuse: false, promptTokens: fullPrompt, script: { ...script, chunks: script.chunks.slice(0, room), completionTokens: room, finishReason: 'length' } };
   }
 
   /** The recorded /metrics text with its counters advanced by what this double served. */

@@ -53,17 +53,16 @@ describe('llama-server runner (attached)', () => {
     expect(g.rawText).toBe('Answer: C');
     expect(g.reasoning).toBeNull();
     expect(g.timings.engine).toMatchObject({ prompt_n: g.promptTokens, predicted_n: 2, prompt_ms: 8.011, cache_n: 0 });
-    expect(g.timings.engine?.promptTruncated).toBeUndefined();
     expect(g.timings.ttftMs).not.toBeNull();
   });
 
-  it('flags a prompt the server silently truncated to fit its slot', async () => {
+  it('a prompt longer than its slot is refused before it is sent (the server would truncate it silently)', async () => {
     server.script = () => ({ chunks: [{ delayMs: 0, content: 'x' }] });
     const long = Array.from({ length: 900 }, (_, i) => `word${i}`).join(' ');
-    const g = await runner.generate({ messages: [{ role: 'user', content: long }], sampling });
-    expect(g.promptTokens).toBeLessThan(900);
-    expect(g.timings.engine).toMatchObject({ promptTruncated: 1, promptTokensAtLeast: 900, nCtxSlot: 512 });
-    expect(runner.truncation.flagged).toBe(1);
+    const before = server.records.length;
+    const err = await runner.generate({ messages: [{ role: 'user', content: long }], sampling }).catch((e: Error) => e);
+    expect(err).toMatchObject({ kind: 'prompt-too-long' });
+    expect(server.records.length).toBe(before);
   });
 
   it('asks for a grammar when replies are constrained to a letter', async () => {

@@ -65,12 +65,29 @@ describe('vLLM runner (attached)', () => {
     expect(server.records[0]!.body.structured_outputs).toEqual({ choice: ['Answer: A', 'Answer: B'] });
   });
 
-  it('an over-long prompt is a 400 error, not retried', async () => {
+  it("an over-long prompt is vLLM's 400, kept as prompt-too-long (not retried)", async () => {
     server.maxModelLen = 50;
     const err = await runner.generate({ messages: [{ role: 'user', content: 'word '.repeat(100) }], sampling }).catch((e) => e);
     server.maxModelLen = 32768;
-    expect(err).toMatchObject({ kind: 'http-4xx', status: 400, retries: 0 });
+    expect(err).toMatchObject({ kind: 'prompt-too-long', retries: 0 });
     expect(err.message).toMatch(/maximum context length/);
+  });
+
+  it('a planned prompt count caps max_tokens to max_model_len, and one that alone fills it is not sent', async () => {
+    // The runner read max_model_len (32768) from /v1/models when it attached.
+    try {
+      server.records.length = 0;
+      server.script = () => ({ chunks: [{ delayMs: 0, content: 'Answer: A' }] });
+      await runner.generate({ messages: [{ role: 'user', content: 'q' }], sampling: { ...sampling, maxTokens: 32768 }, promptTokens: 9 });
+      expect(server.records[0]!.body.max_tokens).toBe(32768 - 9 - 1);
+      const before = server.requests.length;
+      const err = await runner.generate({ messages: [{ role: 'user', content: 'q' }], sampling, promptTokens: 32768 }).catch((e) => e);
+      expect(err).toMatchObject({ kind: 'prompt-too-long' });
+      expect(err.message).toMatch(/max_model_len.*--max-model-len/);
+      expect(server.requests.length).toBe(before);
+    } finally {
+      server.maxModelLen = 32768;
+    }
   });
 
   it('reads /metrics under current or deprecated names', async () => {
