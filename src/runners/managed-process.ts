@@ -398,9 +398,9 @@ export async function getText(url: string, headers: Record<string, string> = {},
 
 /** Why a fetch failed, in a few words: a timeout says how long it waited. */
 function failureReason(e: unknown, timeoutMs: number): string {
-  const err = e as Error & { cause?: { code?: string } };
+  const err = e as Error & { code?: string; cause?: { code?: string } };
   if (err.name === 'TimeoutError') return `no answer within ${timeoutMs} ms`;
-  return err.cause?.code ?? err.message;
+  return err.cause?.code ?? err.code ?? err.message;
 }
 
 /**
@@ -408,15 +408,30 @@ function failureReason(e: unknown, timeoutMs: number): string {
  * status: a busy server that says 503 is alive), otherwise why not. A frozen (SIGSTOPped) or wedged
  * server still accepts connections (the kernel does) but never answers: that is a timeout here.
  */
-export async function probeHealth(url: string, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
-  try {
-    const res = await fetch(url, { headers, signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs) });
-    await res.arrayBuffer();
-    return null;
-  } catch (e) {
-    if (signal?.aborted) return null; // we stopped asking; that says nothing about the server
-    return `${url} ${failureReason(e, timeoutMs)}`;
-  }
+export function probeHealth(url: string, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
+  // A fresh connection, closed after the answer: a pooled keep-alive socket the server already dropped
+  // would fail for its own reasons (and an idle one holds one of llama-server's few HTTP threads).
+  return new Promise((resolve) => {
+    let done = false;
+    const finish = (why: string | null) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      req.destroy();
+      resolve(why);
+    };
+    const req = httpGet(url, { headers: { ...headers, Connection: 'close' }, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => finish(null));
+      res.on('error', () => finish(null)); // it answered: alive
+    });
+    req.on('error', (e) => finish(`${url} ${failureReason(e, timeoutMs)}`));
+    const timer = setTimeout(() => finish(`${url} no answer within ${timeoutMs} ms`), timeoutMs);
+    const onAbort = () => finish(null); // we stopped asking; that says nothing about the server
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 /** GET a JSON document over a new connection each time (so repeated reads can reach different listeners). */
