@@ -253,7 +253,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     const plans = likelihood ? new Map<string, PromptPlan>()
       : await planTodo(runner, model.contextSize ?? null, todo.map((t) => prompts.get(t.item.id)!.prompt), sampling.maxTokens, stopper.signal,
         (summary) => opts.onEvent?.({ type: 'planned', summary, runnerKind: runner.kind, runnerFile: opts.runner.file }));
-    const warmItem = dataset.items[0]!;
+    // The warm-up must fit the context too: the first item whose prompt does (planned), else the first.
+    const warmItem = dataset.items.find((it) => !plans.get(prompts.get(it.id)!.prompt)?.tooLong) ?? dataset.items[0]!;
     const warmup = todo.length > 0 ? suite.load.warmup : 0;
     const tasks: Array<(signal: AbortSignal) => Promise<ItemResult | null>> = [];
     for (let w = 0; w < warmup; w++) {
