@@ -17,7 +17,7 @@ const MODEL = join(dir, 'tiny.gguf');
 writeFileSync(MODEL, Buffer.alloc(4096, 1));
 const noGpu = { nvidiaSmi: new NvidiaSmi(null) };
 const profile = (extra: Record<string, unknown> = {}) =>
-  llamaServerProfileSchema.parse({ kind: 'llama-server', label: 'managed', mode: 'managed', binary: FAKE, model: MODEL, args: ['-c', '2048', '-np', '4'], startupTimeoutMs: 20_000, ...extra });
+  llamaServerProfileSchema.parse({ kind: 'llama-server', label: 'managed', mode: 'managed', binary: FAKE, model: MODEL, args: ['-c', '2048', '-np', '4'], startupTimeoutMs: 120_000, ...extra });
 
 const alive = (pid: number) => {
   try {
