@@ -102,13 +102,14 @@ describe('managed llama-server (stand-in executable)', () => {
 
   it('a process that never opens its port: the timeout says it is running, not gone', async () => {
     const port = await findFreePort();
-    let refused = 0;
+    const polls: string[] = [];
     const err = await ManagedProcess.start({
       binary: process.execPath, args: ['-e', 'setInterval(() => {}, 1000)'],
       healthUrl: `http://127.0.0.1:${port}/health`, startupTimeoutMs: 20_000, name: 'llama-server',
-      onHealthPoll: (s) => void (s === 'ECONNREFUSED' && refused++),
-      now: () => (refused >= 2 ? 20_000 : 0),
+      onHealthPoll: (s) => void polls.push(s),
+      now: () => (polls.length >= 2 ? 20_000 : 0),
     }).catch((e) => e);
+    expect(polls).toEqual(['ECONNREFUSED', 'ECONNREFUSED']);
     expect(err).toBeInstanceOf(ServerStartError);
     expect(err.message).toMatch(/within 20000 ms \(last: ECONNREFUSED\); the process is running but has not opened its port yet/);
   });
