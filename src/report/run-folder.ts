@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, InputErrors } from '../core/errors.js';
 import type { ItemResult, RunManifest } from '../core/types.js';
-import { checkJournal, type JournalCoverage } from './journal-check.js';
+import { checkJournal } from './journal-check.js';
 
 export interface LoadedRun {
   /** The folder as given, or null for runs built in memory (tests, benchmarks). */
@@ -19,7 +19,6 @@ export interface LoadedRun {
   warnings: string[];
   /** Where the journal disagrees with its manifest (journal-check.ts); set by readRunFolder. */
   journalProblems?: string[];
-  coverage?: JournalCoverage;
 }
 
 const nullableNumber = z.number().nullable();
@@ -200,5 +199,5 @@ export function readRunFolder(dir: string): LoadedRun {
   const check = checkJournal(manifest, records);
   warnings.push(...check.problems.map((p) => `${resultsFile}: does not match its manifest: ${p}`));
   warnings.push(...check.coverageNotes);
-  return { dir, manifest, results: check.results, warnings, journalProblems: check.problems, coverage: check.coverage };
+  return { dir, manifest, results: check.results, warnings, journalProblems: check.problems };
 }
