@@ -7,10 +7,15 @@
 // context is shifted and the answer goes on (the default), or, as with --no-context-shift
 // (`contextShift = false`), a prompt that fills the slot gets the in-stream "exceeds the available context
 // size" error and a generation stops at the slot's end (finish_reason length).
+// Connection handling and errors as the real server's: the TCP connection is closed after every streamed
+// response although the headers say `Keep-Alive: timeout=5, max=100` (non-streamed answers keep it open);
+// in-stream failures come as an SSE `error:` field, then `data: [DONE]`, status 200; with `kvCacheCells`
+// set, concurrent requests share a KV cache of that size and a request that finds no room gets the real
+// build's "KV cache is full" in-stream error.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { doubleTokens, ScriptedSseServer, type Script, type SendRecord } from './scripted-sse.js';
+import { doubleTokens, ScriptedSseServer, type Failure, type Script, type SendRecord, type StreamFault } from './scripted-sse.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/servers/', import.meta.url));
 const PROPS = JSON.parse(readFileSync(FIX + 'llama-props.json', 'utf8')) as Record<string, unknown>;
@@ -19,6 +24,17 @@ const METRICS = readFileSync(FIX + 'llama-metrics-after.txt', 'utf8');
 
 /** Tokens a chat template adds around the messages (the double's stand-in for <|im_start|>... ). */
 export const TEMPLATE_TOKENS = 6;
+
+/** What this build sends in the stream for a prompt past the slot context with `--no-context-shift`. */
+export const CONTEXT_EXCEEDED: Failure = {
+  streamErrorAfterChunks: 0, code: 400, type: 'invalid_request_error',
+  message: 'the request exceeds the available context size. try increasing the context size or enable context shift',
+};
+/** What it sends to every request in a batch that found no free KV cells ("KV cache is full" in its log). */
+export const KV_CACHE_FULL: Failure = {
+  streamErrorAfterChunks: 0, code: 500, type: 'server_error',
+  message: 'Input prompt is too big compared to KV size. Please try increasing KV size.',
+};
 
 /** The double's chat template (ChatML, as the recorded stories260K server's). */
 export function doubleTemplate(messages: Array<{ role: string; content: string }>): string {
@@ -44,6 +60,13 @@ export class LlamaServerDouble extends ScriptedSseServer {
   slots = 4;
   metricsEnabled = true;
   created = 1795534944;
+  /** KV cells shared by all slots (null: never full). Each stream holds prompt + completion cells until it ends. */
+  kvCacheCells: number | null = null;
+  /** Requests refused with KV_CACHE_FULL by the kvCacheCells mode. */
+  kvFullRefusals = 0;
+  private kvInUse = 0;
+  override closeAfterStream = true;
+  override streamErrorField: 'data' | 'error' = 'error';
   private seq = 0;
   /** What the served requests add to the recorded counters (/metrics moves as the real server's does). */
   private served = { promptTokens: 0, promptMs: 0, predicted: 0, predictedMs: 0 };
@@ -101,9 +124,8 @@ export class LlamaServerDouble extends ScriptedSseServer {
         : doubleTokens(String(body.prompt ?? '')).length + 1;
       const ctx = this.contextOutcome(fullPrompt, body, this.script(body));
       if (ctx.refuse) {
-        const f = { streamErrorAfterChunks: 0, message: 'the request exceeds the available context size. try increasing the context size or enable context shift' };
         await this.playStream(res, { path, body, headers: req.headers, receivedAt, textSentAt: [], kinds: [] }, { chunks: [{ delayMs: 0, content: '' }] },
-          { chunk: () => ({}), final: () => [] }, f);
+          { chunk: () => ({}), final: () => [] }, CONTEXT_EXCEEDED as StreamFault);
         return;
       }
       const { promptTokens, script } = ctx;
@@ -121,14 +143,31 @@ export class LlamaServerDouble extends ScriptedSseServer {
       this.served.predicted += completion;
       this.served.predictedMs += timings.predicted_ms;
       const finish = script.finishReason ?? 'length';
-      await this.playStream(res, rec, script, {
-        chunk: (kind, t) => chat
-          ? { choices: [{ finish_reason: null, index: 0, delta: kind === 'reasoning' ? { reasoning_content: t } : { content: t } }], ...meta, object: 'chat.completion.chunk' }
-          : { choices: [{ text: t, index: 0, logprobs: null, finish_reason: null }], ...meta, object: 'text_completion' },
-        final: () => [chat
-          ? { choices: [{ finish_reason: finish, index: 0, delta: {} }], ...meta, object: 'chat.completion.chunk', usage, timings }
-          : { choices: [{ text: '', index: 0, logprobs: null, finish_reason: finish }], ...meta, object: 'text_completion', usage, timings }],
-      }, typeof failure === 'object' ? failure : undefined);
+      let fault = typeof failure === 'object' ? failure : undefined;
+      // The kvCacheCells mode: a stream holds prompt + completion cells until it ends; no room, no answer.
+      const cells = promptTokens + completion;
+      let reserved = false;
+      if (this.kvCacheCells !== null && !fault) {
+        if (this.kvInUse + cells > this.kvCacheCells) {
+          this.kvFullRefusals++;
+          fault = KV_CACHE_FULL as StreamFault;
+        } else {
+          this.kvInUse += cells;
+          reserved = true;
+        }
+      }
+      try {
+        await this.playStream(res, rec, script, {
+          chunk: (kind, t) => chat
+            ? { choices: [{ finish_reason: null, index: 0, delta: kind === 'reasoning' ? { reasoning_content: t } : { content: t } }], ...meta, object: 'chat.completion.chunk' }
+            : { choices: [{ text: t, index: 0, logprobs: null, finish_reason: null }], ...meta, object: 'text_completion' },
+          final: () => [chat
+            ? { choices: [{ finish_reason: finish, index: 0, delta: {} }], ...meta, object: 'chat.completion.chunk', usage, timings }
+            : { choices: [{ text: '', index: 0, logprobs: null, finish_reason: finish }], ...meta, object: 'text_completion', usage, timings }],
+        }, fault);
+      } finally {
+        if (reserved) this.kvInUse -= cells;
+      }
       return;
     }
     this.json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });

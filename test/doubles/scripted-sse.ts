@@ -2,7 +2,7 @@
 // chunks with known delays and records, on the same monotonic clock as the client (same process), when
 // each chunk was actually written. Tests compare the client's measurements with these send times.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -46,8 +46,11 @@ export type Failure =
   | { hangAfterChunks: number }
   /** After N chunks, a data line whose JSON is cut off, then the stream ends normally. */
   | { malformedAfterChunks: number }
-  /** After N chunks, an {"error":{...}} data line (how servers report a failure mid-stream), then the end. */
-  | { streamErrorAfterChunks: number; message?: string };
+  /**
+   * After N chunks, an in-stream error (HTTP status stays 200): {"error":{code, message, type}} sent in
+   * the double's own way (`streamErrorField`: a `data:` line, or llama-server's `error:` field).
+   */
+  | { streamErrorAfterChunks: number; message?: string; code?: number; type?: string };
 
 /** A failure that starts once the stream is under way (200 and some chunks already sent). */
 export interface StreamFault {
@@ -56,12 +59,17 @@ export interface StreamFault {
   malformedAfterChunks?: number;
   streamErrorAfterChunks?: number;
   message?: string;
+  /** The in-stream error's code and type (default 500 server_error). */
+  code?: number;
+  type?: string;
 }
 
 /** The paths llama-server answers without an API key (its `public_endpoints`). */
 const PUBLIC_PATHS = new Set(['/health', '/v1/health', '/models', '/v1/models']);
 
 export abstract class ScriptedSseServer {
+  /** 'stream-end' (SendRecord) once a streamed response is fully written: tests wait on it. */
+  readonly events = new EventEmitter();
   readonly records: SendRecord[] = [];
   readonly requests: Array<{ method: string; path: string; headers: IncomingMessage['headers'] }> = [];
   failures: Failure[] = [];
@@ -77,6 +85,20 @@ export abstract class ScriptedSseServer {
   requireApiKey: string | null = null;
   /** A careless server or proxy: error messages quote the request's Authorization header. */
   echoAuthorization = false;
+  /**
+   * Close the TCP connection once a streamed response is written, without saying so in its headers
+   * (llama-server does this after every stream while sending `Keep-Alive: timeout=5, max=100`).
+   * Non-streamed answers keep the connection open either way.
+   */
+  closeAfterStream = false;
+  /**
+   * How an in-stream error is sent: as a `data: {"error":...}` line ending the body (vLLM, proxies), or as
+   * llama-server's SSE `error:` field followed by `data: [DONE]`.
+   */
+  streamErrorField: 'data' | 'error' = 'data';
+  /** Connections the double accepted, and how many of them it closed itself after a stream. */
+  connections = 0;
+  closedAfterStream = 0;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -89,6 +111,7 @@ export abstract class ScriptedSseServer {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.server.keepAliveTimeout = 5000;
     this.server.on('connection', (s) => {
+      this.connections++;
       this.sockets.add(s);
       s.on('close', () => this.sockets.delete(s));
     });
@@ -175,6 +198,12 @@ export abstract class ScriptedSseServer {
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Transfer-Encoding': 'chunked', ...this.streamHeaders() });
     this.records.push(rec);
     for (const h of frames.head?.() ?? []) res.write(`data: ${JSON.stringify(h)}\n\n`);
+    if (f.streamErrorAfterChunks === 0) {
+      // Refused before any token (context exceeded, KV cache full): the error is the whole stream.
+      this.streamError(res, { code: f.code ?? 500, message: f.message ?? 'injected error mid-stream', type: f.type ?? 'server_error' });
+      this.events.emit('stream-end', rec);
+      return;
+    }
     let sent = 0;
     for (const c of script.chunks) {
       if (c.delayMs > 0) await new Promise((r) => setTimeout(r, c.delayMs));
@@ -187,13 +216,12 @@ export abstract class ScriptedSseServer {
       if (f.malformedAfterChunks !== undefined && sent >= f.malformedAfterChunks) {
         // A data line cut inside a JSON string, as a broken proxy or a crashed writer leaves it.
         res.write(`data: ${JSON.stringify(frames.chunk('answer', 'Answer: A')).slice(0, 40)}\n\n`);
-        res.end('data: [DONE]\n\n');
+        this.endStream(res, 'data: [DONE]\n\n');
         return;
       }
       if (f.streamErrorAfterChunks !== undefined && sent >= f.streamErrorAfterChunks) {
-        const message = this.withEcho(res, JSON.stringify({ error: { code: 500, message: f.message ?? 'injected error mid-stream', type: 'server_error' } }));
-        res.write(`data: ${message}\n\n`);
-        res.end();
+        this.streamError(res, { code: f.code ?? 500, message: f.message ?? 'injected error mid-stream', type: f.type ?? 'server_error' });
+        this.events.emit('stream-end', rec);
         return;
       }
       if (this.pings) res.write(': ping\n\n');
@@ -207,7 +235,31 @@ export abstract class ScriptedSseServer {
     }
     rec.finalSentAt = performance.now();
     for (const f of frames.final()) res.write(`data: ${JSON.stringify(f)}\n\n`);
-    res.end('data: [DONE]\n\n');
+    this.endStream(res, 'data: [DONE]\n\n');
+    this.events.emit('stream-end', rec);
+  }
+
+  /** Sends an in-stream error (status 200 already sent) the way this double's server does, and ends. */
+  protected streamError(res: ServerResponse, error: { code: number; message: string; type: string }): void {
+    const text = this.withEcho(res, JSON.stringify({ error }));
+    if (this.streamErrorField === 'error') {
+      // llama-server: `error: {"code":...,"message":...,"type":...}` (the object itself), then [DONE].
+      res.write(`error: ${JSON.stringify((JSON.parse(text) as { error: unknown }).error)}\n\n`);
+      this.endStream(res, 'data: [DONE]\n\n');
+    } else {
+      res.write(`data: ${text}\n\n`);
+      this.endStream(res);
+    }
+  }
+
+  /** Ends a streamed body; with `closeAfterStream`, closes the connection once the bytes are handed to the kernel. */
+  protected endStream(res: ServerResponse, last?: string): void {
+    const socket = res.socket; // detached from `res` once the response has finished
+    res.end(last, () => {
+      if (!this.closeAfterStream || !socket || socket.destroyed) return;
+      this.closedAfterStream++;
+      socket.destroy();
+    });
   }
 
   protected streamHeaders(): Record<string, string> {
