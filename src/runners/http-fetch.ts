@@ -5,9 +5,19 @@
 // still builds, sends and checks every request and turns errors into its typed errors; only the
 // socket work is done here. Anything this adapter does not handle (a Request object, a streamed or
 // form body, a redirect to follow) goes to the global fetch unchanged.
+//
+// Kept-alive sockets a server closes: llama-server closes the connection after every streamed response
+// while still sending `Keep-Alive: timeout=5, max=100`. Its FIN often arrives just after the response
+// ended, so the next request goes out on a dead socket and fails at once (ECONNRESET / socket hang up).
+// Three rules keep that away from the run's retries and figures: a pooled socket the server closes is
+// destroyed at once (out of the pool); an origin seen closing a socket after a stream gets no socket kept
+// after its streams any more; and a request that fails on a reused socket before any byte of its answer
+// came is sent again at once on a fresh connection (the server never started on it: not a retry, no wait).
 import http from 'node:http';
 import https from 'node:https';
-import type { Readable } from 'node:stream';
+import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Duplex, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
 function abortError(signal: AbortSignal): unknown {
@@ -106,11 +116,92 @@ function withoutBodyHeaders(h: RequestInit['headers']): Record<string, string> {
   return out;
 }
 
+/** What the pool knows of one socket. */
+interface SocketState {
+  origin: string;
+  /** The last response it carried was streamed (chunked or close-delimited, no Content-Length). */
+  streamed: boolean;
+  /** In the agent's free pool since (performance.now()), or null while carrying a request. */
+  freeSince: number | null;
+  /** The idle time the server announced (Keep-Alive: timeout=N), ms. */
+  keepAliveMs: number | null;
+}
+
+export interface HttpFetchOptions {
+  /** Called when a request that failed on a reused socket before any answer byte is sent again on a fresh connection. */
+  onResend?: (info: { url: string; code: string }) => void;
+}
+
+/** Errors of a request written to a socket the server had already closed. */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+/** Without an announced keep-alive time, a close sooner than this after a stream counts as "closes after streams". */
+const UNANNOUNCED_CLOSE_MS = 1000;
+
+function keepAliveHintMs(header: string | string[] | undefined): number | null {
+  const m = /timeout=(\d+)/i.exec(String(header ?? ''));
+  return m ? Number(m[1]) * 1000 : null;
+}
+
+/**
+ * A keep-alive pool that drops sockets the server closes and learns which origins close after streams.
+ * `keepSocketAlive` / `reuseSocket` are the agent's documented hooks for what it keeps and hands out.
+ */
+class SocketPool {
+  readonly closesAfterStream = new Set<string>();
+  private readonly states = new WeakMap<Duplex, SocketState>();
+
+  constructor(readonly http: http.Agent, readonly https: https.Agent) {
+    for (const agent of [http, https]) {
+      const keep = agent.keepSocketAlive.bind(agent) as (socket: Duplex) => boolean;
+      agent.keepSocketAlive = ((socket: Duplex) => {
+        const st = this.states.get(socket);
+        // The server is known to close after a stream: keeping this socket would only hand out a dead one.
+        if (st?.streamed && this.closesAfterStream.has(st.origin)) return false;
+        if (!keep(socket)) return false;
+        if (st) st.freeSince = performance.now();
+        return true;
+      }) as typeof agent.keepSocketAlive;
+      const reuse = agent.reuseSocket.bind(agent);
+      agent.reuseSocket = (socket, req) => {
+        const st = this.states.get(socket);
+        if (st) st.freeSince = null;
+        reuse(socket, req);
+      };
+    }
+  }
+
+  /** Starts tracking a socket the first time a request gets it. */
+  track(socket: Socket, origin: string): void {
+    if (this.states.has(socket)) return;
+    const st: SocketState = { origin, streamed: false, freeSince: null, keepAliveMs: null };
+    this.states.set(socket, st);
+    socket.on('end', () => {
+      // The server closed it. Idle in the pool: out of it now (the agent only skips destroyed sockets).
+      if (st.freeSince === null) return;
+      if (st.streamed && performance.now() - st.freeSince < (st.keepAliveMs ?? UNANNOUNCED_CLOSE_MS)) this.closesAfterStream.add(origin);
+      socket.destroy();
+    });
+  }
+
+  /** Records what the socket's current response is like. */
+  responded(socket: Socket, res: http.IncomingMessage): void {
+    const st = this.states.get(socket);
+    if (!st) return;
+    st.streamed = res.headers['content-length'] === undefined;
+    st.keepAliveMs = keepAliveHintMs(res.headers['keep-alive']);
+  }
+
+  /** A request failed on this reused socket before any answer: if it had carried a stream, the origin closes after streams. */
+  failedAfterReuse(socket: Socket | null): void {
+    const st = socket ? this.states.get(socket) : undefined;
+    if (st?.streamed) this.closesAfterStream.add(st.origin);
+  }
+}
+
 /** A `fetch` for string/URL inputs with string or byte bodies over node:http(s); others use global fetch. */
-export function createHttpFetch(): typeof fetch {
+export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
   // Keep-alive, sockets per host unlimited (as undici's pool for HTTP/1.1): the load profile caps concurrency.
-  const httpAgent = new http.Agent({ keepAlive: true });
-  const httpsAgent = new https.Agent({ keepAlive: true });
+  const pool = new SocketPool(new http.Agent({ keepAlive: true }), new https.Agent({ keepAlive: true }));
 
   const httpFetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => {
     const body = init.body;
@@ -119,7 +210,8 @@ export function createHttpFetch(): typeof fetch {
     return send(typeof input === 'string' ? new URL(input) : input, init, 0);
   };
 
-  const send = (url: URL, init: RequestInit, redirects: number): Promise<Response> => {
+  /** `fresh`: a one-off connection (a resend after a dead kept-alive socket), never a pooled one. */
+  const send = (url: URL, init: RequestInit, redirects: number, fresh = false): Promise<Response> => {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return fetch(url, init);
     const body = init.body as string | Uint8Array | null | undefined;
     const signal = init.signal;
@@ -130,8 +222,9 @@ export function createHttpFetch(): typeof fetch {
       headers['accept-encoding'] ??= 'identity';
       if (body != null && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(body));
       const mod = url.protocol === 'https:' ? https : http;
+      const origin = `${url.protocol}//${url.host}`;
       const req = mod.request({
-        agent: url.protocol === 'https:' ? httpsAgent : httpAgent,
+        agent: fresh ? false : url.protocol === 'https:' ? pool.https : pool.http,
         protocol: url.protocol,
         hostname: url.hostname.replace(/^\[|\]$/g, ''),
         port: url.port || undefined,
@@ -140,6 +233,14 @@ export function createHttpFetch(): typeof fetch {
         headers,
       });
       let settled = false;
+      // Whether any byte of the answer came on this socket (then the server did start on the request).
+      let answerBytes = false;
+      let socket: Socket | null = null;
+      req.once('socket', (s: Socket) => {
+        socket = s;
+        if (!fresh) pool.track(s, origin);
+        s.once('data', () => (answerBytes = true));
+      });
       const onAbort = () => {
         if (settled) return;
         settled = true;
@@ -151,6 +252,14 @@ export function createHttpFetch(): typeof fetch {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        if (!fresh && req.reusedSocket && !answerBytes && STALE_SOCKET_CODES.has(code)) {
+          // Written to a socket the server had closed: it never saw the request. Again, now, on a new connection.
+          pool.failedAfterReuse(socket);
+          options.onResend?.({ url: url.href, code });
+          resolve(send(url, init, redirects, true));
+          return;
+        }
         // The shape undici gives, so error handling (the SDK's and ours) reads both alike.
         reject(new TypeError('fetch failed', { cause: e }));
       });
@@ -161,6 +270,7 @@ export function createHttpFetch(): typeof fetch {
         }
         settled = true;
         signal?.removeEventListener('abort', onAbort);
+        if (socket && !fresh) pool.responded(socket, res);
         const status = res.statusCode ?? 0;
         if (REDIRECT_STATUS.has(status) && (init.redirect ?? 'follow') === 'follow' && res.headers.location) {
           // Follow it as fetch does: 303, and 301/302 after a POST, become a GET without a body.

@@ -2,7 +2,8 @@
 // Stand-in executable for llama-server in managed-mode tests: takes -m/--model, --host, --port, -c, -np,
 // prints the real start-up log lines (recorded from a real build), answers /health 503 "Loading model"
 // until "loaded", then 200, serves /props, /v1/models, /metrics and a short chat stream, and on SIGTERM
-// prints the real exit lines and ends with status 134 (the real build aborts on SIGTERM).
+// prints the real exit lines and ends with status 134 (the real build aborts on SIGTERM). Like the real
+// build it closes the connection after each streamed answer although it sends Keep-Alive.
 // Like the real one it answers /v1/models with the --alias it was given (the model path without one) and
 // logs every request ("srv  log_server_r: request: POST /v1/chat/completions 127.0.0.1 200").
 // Test-only flags: --fake-exit-at-start MESSAGE (print it and exit 1), --fake-load-ms N|never (loading time),
@@ -75,11 +76,13 @@ const server = createServer((req, res) => {
       return res.end('# TYPE llamacpp:prompt_tokens_total counter\nllamacpp:prompt_tokens_total 0\n');
     }
     if (path === '/v1/chat/completions') {
-      res.writeHead(200, { 'Content-Type': 'text/event-stream', Server: 'llama.cpp' });
+      // As the real build: Keep-Alive announced, yet the connection is closed once the stream is written.
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', Server: 'llama.cpp', 'Keep-Alive': 'timeout=5, max=100' });
+      const socket = res.socket;
       const base = { created: 1, id: 'chatcmpl-fake', model: 'gpt-3.5-turbo', object: 'chat.completion.chunk' };
       for (const t of ['Answer', ': A']) res.write(`data: ${JSON.stringify({ choices: [{ finish_reason: null, index: 0, delta: { content: t } }], ...base })}\n\n`);
       res.write(`data: ${JSON.stringify({ choices: [{ finish_reason: 'stop', index: 0, delta: {} }], ...base, usage: { completion_tokens: 2, prompt_tokens: 9, total_tokens: 11 }, timings: { prompt_n: 9, prompt_ms: 1, predicted_n: 2, predicted_ms: 1 } })}\n\n`);
-      return res.end('data: [DONE]\n\n');
+      return res.end('data: [DONE]\n\n', () => socket?.destroy());
     }
     json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
   });

@@ -241,3 +241,109 @@ describe('http-fetch', () => {
     expect(e.cause.message).toMatch(/more than 20 redirects/);
   });
 });
+
+/**
+ * A server that behaves as llama-server does with connections: `Keep-Alive: timeout=5, max=100` on every
+ * answer, but the TCP connection closed once a streamed (chunked) answer is written; JSON answers
+ * (Content-Length) keep it open.
+ */
+async function closesAfterStreams(): Promise<{ base: string; server: http.Server; stats: { connections: number; requests: number } }> {
+  const stats = { connections: 0, requests: 0 };
+  const { base, server } = await serve((req, res) => {
+    stats.requests++;
+    if (req.url === '/json') {
+      res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': '2', 'Keep-Alive': 'timeout=5, max=100' });
+      res.end('{}');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Transfer-Encoding': 'chunked', 'Keep-Alive': 'timeout=5, max=100' });
+    res.write('data: 1\n\n');
+    const socket = res.socket!;
+    res.end('data: [DONE]\n\n', () => socket.destroy());
+  });
+  server.on('connection', () => stats.connections++);
+  return { base, server, stats };
+}
+
+describe('http-fetch with servers that close kept-alive connections', () => {
+  it('a server closing after every stream: every request answered, sequentially and 4 at a time', async () => {
+    const { base, stats } = await closesAfterStreams();
+    let resends = 0;
+    const f = createHttpFetch({ onResend: () => resends++ });
+    const one = async () => expect(await (await f(`${base}/s`, { method: 'POST', body: '{}' })).text()).toBe('data: 1\n\ndata: [DONE]\n\n');
+    for (let i = 0; i < 30; i++) await one();
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      for (let i = 0; i < 10; i++) await one();
+    }));
+    // Once seen closing after a stream, the origin gets no socket kept after its streams: at most the
+    // first reuse failed (and was sent again), none after that.
+    expect(resends).toBeLessThanOrEqual(1);
+    // A resent request had never reached the server: it saw each request exactly once.
+    expect(stats.requests).toBe(70);
+    // Its JSON answers still share one connection.
+    const before = stats.connections;
+    for (let i = 0; i < 3; i++) expect(await (await f(`${base}/json`, {})).text()).toBe('{}');
+    expect(stats.connections - before).toBe(1);
+  });
+
+  it('a request that fails on a reused socket before any answer byte goes again at once on a fresh connection', async () => {
+    const perSocket = new Map<unknown, number>();
+    let connections = 0;
+    const { base, server } = await serve((req, res) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      // The second request on a kept-alive connection: closed unanswered (a server closing an idle socket
+      // just as the client reuses it).
+      if (n === 2) return void req.socket.destroy();
+      res.writeHead(200, { 'Content-Length': '2' });
+      res.end('ok');
+    });
+    server.on('connection', () => connections++);
+    const resent: string[] = [];
+    const f = createHttpFetch({ onResend: (i) => resent.push(i.code) });
+    expect(await (await f(`${base}/a`, { method: 'POST', body: 'x' })).text()).toBe('ok');
+    expect(await (await f(`${base}/b`, { method: 'POST', body: 'x' })).text()).toBe('ok');
+    expect(resent).toEqual(['ECONNRESET']);
+    expect(connections).toBe(2);
+  });
+
+  it('a fresh connection that fails, or a reused one that failed after answer bytes came, is not sent again', async () => {
+    let requests = 0;
+    const perSocket = new Map<unknown, number>();
+    const { base } = await serve((req, res) => {
+      requests++;
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (req.url === '/fresh-reset') return void req.socket.destroy();
+      if (n === 2) {
+        // Part of a status line, then the connection cut: the server had started answering.
+        req.socket.write('HTTP/1.1 200 OK\r\n', () => req.socket.destroy());
+        return;
+      }
+      res.writeHead(200, { 'Content-Length': '2' });
+      res.end('ok');
+    });
+    let resends = 0;
+    const f = createHttpFetch({ onResend: () => resends++ });
+    const fresh = (await rejection(f(`${base}/fresh-reset`, {}))) as TypeError;
+    expect(fresh.message).toBe('fetch failed');
+    expect(requests).toBe(1);
+    expect(await (await f(`${base}/ok`, {})).text()).toBe('ok');
+    const partial = (await rejection(f(`${base}/partial`, {}))) as TypeError;
+    expect(partial).toBeInstanceOf(TypeError);
+    expect(requests).toBe(3);
+    expect(resends).toBe(0);
+  });
+
+  it('a server that keeps its connections after streams still gets them reused', async () => {
+    let connections = 0;
+    const { server, base } = await serve((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Keep-Alive': 'timeout=5' });
+      res.end('data: 1\n\n');
+    });
+    server.on('connection', () => connections++);
+    const f = createHttpFetch();
+    for (let i = 0; i < 5; i++) expect(await (await f(`${base}/s`, {})).text()).toBe('data: 1\n\n');
+    expect(connections).toBe(1);
+  });
+});
