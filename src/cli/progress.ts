@@ -73,6 +73,9 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
         break;
       }
       case 'notice':
+        // A line of its own (a long wait must not look like a hang); the bar comes back with the next item.
+        bar?.stop();
+        bar = null;
         log(`[${label}] ${e.text}`);
         break;
       case 'stopped':

@@ -200,6 +200,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     if (!folderExisted) folder.removeIfNotStarted();
     throw e;
   }
+  // The runner's own notices (a wait before a retry) reach the terminal as run notices.
+  runner.setNoticeListener?.((notice) => opts.onEvent?.({ type: 'notice', text: notice.text }));
   opts.onEvent?.({ type: 'loaded', label: model.label, loadMs: performance.now() - t0 });
 
   const manifest: RunManifest = {

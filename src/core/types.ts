@@ -194,6 +194,14 @@ export interface ModelDescription {
   extra?: Record<string, unknown>;
 }
 
+/** Something a runner tells the user while it works (not an error): e.g. that it waits before a retry. */
+export interface RunnerNotice {
+  kind: 'retry-wait';
+  /** One line for the terminal, secrets already redacted: "waiting 60 s before retry 2/3: HTTP 429 ...". */
+  text: string;
+  delayMs: number;
+}
+
 /** A model behind one interface, wherever it runs. */
 export interface Runner {
   readonly kind: string;
@@ -217,6 +225,8 @@ export interface Runner {
   probe?(signal?: AbortSignal): Promise<string | null>;
   /** Managed servers: how the server medeval started ended (after close), for the manifest. */
   managedServer?(): ManagedServerEnd | null;
+  /** Runners that can make the user wait (retries) say so through this listener. */
+  setNoticeListener?(listener: (notice: RunnerNotice) => void): void;
   close(): Promise<void>;
 }
 

@@ -11,7 +11,7 @@
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
-import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, ServerReport } from '../core/types.js';
+import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
@@ -52,6 +52,8 @@ export const serverProfileFields = {
    */
   sideRequestTimeoutMs: z.number().int().positive().default(SIDE_REQUEST_TIMEOUT_MS),
   retries: z.number().int().min(0).max(20).default(3),
+  /** Longest wait a server's Retry-After may impose before a retry (longer asks are capped, and said so). */
+  maxRetryAfterMs: z.number().int().min(0).default(60_000),
   startupTimeoutMs: z.number().int().positive().default(300_000),
   /** Grace period between SIGTERM and SIGKILL when stopping a managed server. */
   stopGraceMs: z.number().int().positive().default(15_000),
@@ -245,6 +247,7 @@ export class LlamaServerRunner implements Runner {
       inlineThink: this.profile.inlineThink,
       retries: this.profile.retries,
       requestTimeoutMs: this.profile.requestTimeoutMs,
+      maxRetryAfterMs: this.profile.maxRetryAfterMs,
       ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
       ...(this.opts.retrySleep ? { retrySleep: this.opts.retrySleep } : {}),
     });
@@ -259,6 +262,10 @@ export class LlamaServerRunner implements Runner {
       });
       this.sampler.start();
     }
+  }
+
+  setNoticeListener(listener: (notice: RunnerNotice) => void): void {
+    this.session.onNotice = listener;
   }
 
   get baseUrl(): string {

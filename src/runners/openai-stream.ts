@@ -6,13 +6,13 @@
 // mean the same for every runner. Reasoning comes from `delta.reasoning_content` (llama.cpp, older vLLM),
 // `delta.reasoning` (newer vLLM) or inline `<think>` text.
 import { SseEventReader } from './sse.js';
-import OpenAI, { APIError } from 'openai';
+import OpenAI from 'openai';
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../core/errors.js';
-import type { ChatMessage, FinishReason, GenerateRequest, Generation, SamplingParams, TokenCountSource } from '../core/types.js';
+import type { ChatMessage, FinishReason, GenerateRequest, Generation, RunnerNotice, SamplingParams, TokenCountSource } from '../core/types.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
 import { createHttpFetch } from './http-fetch.js';
-import { RequestError, withRetry, type RetryOptions } from './retry.js';
+import { inStreamError, RequestError, withRetry, type RetryOptions } from './retry.js';
 
 export type ApiKind = 'chat' | 'completions';
 /** How to read `<think>` in answer text: auto-detect, the template prefilled `<think>` (R1 distills), or never. */
@@ -182,8 +182,11 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
       }
       // One timestamp per network read: every event in these bytes arrived now, however long parsing takes.
       const at = performance.now();
-      for (const data of sse.push(read.value)) {
+      for (const event of sse.push(read.value)) {
         if (done) continue;
+        // llama-server's SSE `error:` field: the server's own message and code, classified in retry.ts.
+        if (event.field === 'error') throw inStreamError(event.value);
+        const data = event.value;
         if (data.startsWith('[DONE]')) {
           done = true;
           continue;
@@ -196,8 +199,8 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
           timings?: LlamaTimings;
           error?: unknown;
         };
-        // An error object in the stream ({"error": ...} as a data line), typed as the SDK types it.
-        if (chunk.error) throw new APIError(undefined, chunk.error as object, undefined, response.headers);
+        // An error object in the stream ({"error": ...} as a data line: vLLM, proxies).
+        if (chunk.error) throw inStreamError(chunk.error);
         const choice = chunk.choices?.[0];
         if (choice) {
           let reasoning = '';
@@ -344,6 +347,8 @@ export interface ServerSessionOptions {
   inlineThink: InlineThinkMode;
   retries: number;
   requestTimeoutMs: number;
+  /** Cap on a server's Retry-After (default 60 s). */
+  maxRetryAfterMs?: number;
   fetch?: typeof fetch;
   /** For tests: a retry sleep that records instead of waiting. */
   retrySleep?: RetryOptions['sleep'];
@@ -353,6 +358,8 @@ export interface ServerSessionOptions {
 export class OpenAiServerSession {
   readonly client: OpenAI;
   readonly baseUrl: string;
+  /** Told before every retry wait ("waiting 60 s before retry 2/3: ..."): the run shows it on the terminal. */
+  onNotice: ((notice: RunnerNotice) => void) | null = null;
 
   constructor(private readonly opts: ServerSessionOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -391,6 +398,8 @@ export class OpenAiServerSession {
       {
         retries: this.opts.retries,
         timeoutMs: this.opts.requestTimeoutMs,
+        ...(this.opts.maxRetryAfterMs !== undefined ? { maxRetryAfterMs: this.opts.maxRetryAfterMs } : {}),
+        onRetry: (_err, _n, delayMs, text) => this.onNotice?.({ kind: 'retry-wait', text, delayMs }),
         ...(req.signal ? { signal: req.signal } : {}),
         ...(this.opts.retrySleep ? { sleep: this.opts.retrySleep } : {}),
         redact: this.opts.apiKey ? [this.opts.apiKey] : [],

@@ -1,8 +1,10 @@
-// Resilience for HTTP runners: a timeout per attempt (not retried: a slow server stays slow), retries with exponential backoff and full jitter on
-// 429 (honouring Retry-After), 5xx and connection errors, none on 4xx input errors, and an error that says
-// what went wrong (`kind`) and how often it was retried, so the run loop records an error, never an answer.
-// llama-server answers 500 for malformed bodies, so 5xx retries are capped separately and a 500 whose
-// message is a JSON parse error is not retried at all.
+// Resilience for HTTP runners: a timeout per attempt, retries with exponential backoff and full jitter on
+// what may pass on another try (429 honouring Retry-After up to a cap, 5xx, connection errors, a stall past
+// the timeout, a broken, empty or cut-short stream, a capacity error in the stream), none on input errors
+// (4xx, an input error in the stream, a malformed body), and an error that says what went wrong (`kind`)
+// and how often it was retried, so the run loop records an error, never an answer. llama-server answers 500
+// for malformed bodies, so 5xx retries are capped separately and a 500 whose message is a JSON parse error
+// is not retried at all. Every wait is announced (onRetry's notice) so a long one is never silent.
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 
 export type RequestErrorKind =
@@ -11,7 +13,12 @@ export type RequestErrorKind =
   | 'http-429'
   | 'http-4xx'
   | 'connection'
+  /** No usable answer in a 200: broken or cut stream, no chunk, no finish_reason, a server error in the stream. */
   | 'bad-response'
+  /** The server refused this request inside its stream (code 4xx, invalid_request_error: e.g. context exceeded). */
+  | 'input'
+  /** The server had no room for it just then (in the stream: KV cache full, 503, unavailable, busy). */
+  | 'capacity'
   | 'aborted';
 
 /** The error every HTTP runner throws. The run loop reads `kind` and `retries` (ItemError). */
@@ -33,7 +40,7 @@ export class RequestError extends Error {
 }
 
 export interface RetryOptions {
-  /** Most retries after the first attempt (429, connection errors, 503). Default 3. */
+  /** Most retries after the first attempt (429, connection, 503, timeouts, bad streams, capacity). Default 3. */
   retries?: number;
   /** Most retries for 500/502/504 (a server bug or a bad body on llama-server). Default 1. */
   serverErrorRetries?: number;
@@ -42,12 +49,14 @@ export interface RetryOptions {
   /** First backoff; doubles each retry, full jitter. Default 500 ms. */
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Longest wait a server's Retry-After may ask for (a longer one is capped, and said so). Default 60 s. */
+  maxRetryAfterMs?: number;
   signal?: AbortSignal;
   /** Injected for tests (records the waits instead of waiting); must reject when the signal aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
-  /** Called before each retry, for logs. */
-  onRetry?: (err: RequestError, attempt: number, delayMs: number) => void;
+  /** Called before each retry's wait; `notice` says when and why, for the terminal (already redacted). */
+  onRetry?: (err: RequestError, attempt: number, delayMs: number, notice: string) => void;
   /** Strings to scrub from error messages (API keys). */
   redact?: string[];
 }
@@ -76,9 +85,46 @@ function looksLikeBadBody(message: string): boolean {
   return /json\.exception|parse error|key '.*' not found/i.test(message);
 }
 
+/** Capacity failures a server reports in a stream: waiting for other requests to finish helps. */
+const CAPACITY_MESSAGE = /KV cache is full|compared to KV size|no free (slot|space)|\bunavailable\b|\bbusy\b|overloaded|try again later/i;
+const INPUT_TYPE = /invalid_request|exceed_context|not_found|authentication|permission/i;
+const INPUT_MESSAGE = /exceeds the available context size|maximum context length/i;
+
+/**
+ * The RequestError for an error a server sent inside a 200 stream: llama-server's SSE `error:` field
+ * (`{"code":400,"message":...,"type":"invalid_request_error"}`) or a `data: {"error":{...}}` line. The
+ * server's own message is kept. Input errors (code 4xx, invalid_request_error, context exceeded) will fail
+ * the same way again; capacity errors (KV cache full, 503, unavailable, busy) may pass once others finish.
+ */
+export function inStreamError(raw: unknown): RequestError {
+  let obj: unknown = raw;
+  if (typeof raw === 'string') {
+    try {
+      obj = JSON.parse(raw);
+    } catch {
+      obj = { message: raw.slice(0, 500) };
+    }
+  }
+  if (obj && typeof obj === 'object' && 'error' in obj && obj.error && typeof obj.error === 'object') obj = obj.error;
+  const e = (obj && typeof obj === 'object' ? obj : { message: String(obj) }) as { code?: unknown; message?: unknown; type?: unknown };
+  const code = typeof e.code === 'number' ? e.code : typeof e.code === 'string' && /^\d{3}$/.test(e.code) ? Number(e.code) : undefined;
+  const type = typeof e.type === 'string' ? e.type : undefined;
+  const message = typeof e.message === 'string' ? e.message : JSON.stringify(obj).slice(0, 500);
+  const detail = [code !== undefined ? `code ${code}` : '', type ?? ''].filter(Boolean).join(', ');
+  const text = `the server reported an error in the stream${detail ? ` (${detail})` : ''}: ${message}`;
+  const input = (code !== undefined && code >= 400 && code < 500 && code !== 429) || INPUT_TYPE.test(type ?? '') || INPUT_MESSAGE.test(message);
+  if (input) return new RequestError('input', text);
+  if (code === 429 || code === 503 || /unavailable|overloaded|rate_limit/i.test(type ?? '') || CAPACITY_MESSAGE.test(message)) return new RequestError('capacity', text);
+  return new RequestError('bad-response', text);
+}
+
 /** Turns anything a request can throw into a RequestError. */
 export function classifyError(e: unknown, ctx: { timedOut: boolean; aborted: boolean; redact?: string[] }): RequestError {
-  if (e instanceof RequestError) return e;
+  if (e instanceof RequestError) {
+    // Messages the runner built may quote the server (which may quote the request's key).
+    if (ctx.redact?.length) e.message = redactText(e.message, ctx.redact);
+    return e;
+  }
   const msg = redactText(e instanceof Error ? e.message : String(e), ctx.redact);
   if (ctx.timedOut) return new RequestError('timeout', `request timed out: ${msg}`, { cause: e });
   if (ctx.aborted || e instanceof APIUserAbortError || (e instanceof Error && e.name === 'AbortError')) {
@@ -115,14 +161,39 @@ function retryable(err: RequestError, serverErrors: number, opts: Required<Pick<
   switch (err.kind) {
     case 'http-429':
     case 'connection':
+    case 'capacity': // KV cache full, busy: room comes back as other requests finish
+    case 'timeout': // a stall: the next attempt may not stall
       return true;
+    case 'bad-response': // a broken, empty or cut-short stream, an error in it: transient unless the body is at fault
+      return !looksLikeBadBody(err.message);
     case 'http-5xx':
       if (err.status === 503) return true; // loading / overloaded: waiting helps
       if (looksLikeBadBody(err.message)) return false;
       return serverErrors < opts.serverErrorRetries;
     default:
-      return false; // 4xx, bad responses, aborts: the same request fails the same way
+      return false; // 4xx, input errors in the stream, aborts: the same request fails the same way
   }
+}
+
+function seconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s >= 10 || Number.isInteger(s) ? Math.round(s) : s.toFixed(1)} s`;
+}
+
+/** One terminal line: control characters (a server's message may hold any) become spaces. */
+function oneLine(text: string, max = 200): string {
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** "waiting 60 s before retry 2/3: HTTP 429 Retry-After 3600 s capped to 60 s" */
+export function describeWait(err: RequestError, retryNo: number, retries: number, delayMs: number, cappedFromMs?: number): string {
+  let why = err.status !== undefined ? `HTTP ${err.status}` : oneLine(err.message);
+  if (err.status !== undefined && err.status !== 429) why += `: ${oneLine(err.message.replace(/^HTTP \d+:\s*/, ''), 160)}`;
+  if (err.retryAfterMs !== undefined) {
+    why += cappedFromMs !== undefined ? ` Retry-After ${seconds(cappedFromMs)} capped to ${seconds(delayMs)}` : ` Retry-After ${seconds(err.retryAfterMs)}`;
+  }
+  return `waiting ${seconds(delayMs)} before retry ${retryNo}/${retries}: ${why}`;
 }
 
 const defaultSleep = (ms: number, signal?: AbortSignal) =>
@@ -149,6 +220,7 @@ export async function withRetry<T>(attempt: (signal: AbortSignal, attemptNo: num
   const timeoutMs = opts.timeoutMs ?? 600_000;
   const base = opts.baseDelayMs ?? 500;
   const maxDelay = opts.maxDelayMs ?? 30_000;
+  const maxRetryAfter = opts.maxRetryAfterMs ?? 60_000;
   const sleep = opts.sleep ?? defaultSleep;
   const random = opts.random ?? Math.random;
   let made = 0;
@@ -176,9 +248,12 @@ export async function withRetry<T>(attempt: (signal: AbortSignal, attemptNo: num
     if (made >= retries || !retryable(err, serverErrors, { serverErrorRetries })) throw err;
     if (err.kind === 'http-5xx' && err.status !== 503) serverErrors++;
     const backoff = Math.min(maxDelay, base * 2 ** made) * random();
-    // The server's Retry-After is a floor: never come back sooner than asked.
-    const delay = err.retryAfterMs !== undefined ? Math.max(err.retryAfterMs, backoff) : backoff;
-    opts.onRetry?.(err, n + 1, delay);
+    // The server's Retry-After is a floor (never come back sooner than asked) up to the cap: a server
+    // asking for an hour would otherwise hold the run in silence.
+    const capped = err.retryAfterMs !== undefined && err.retryAfterMs > maxRetryAfter;
+    const asked = err.retryAfterMs === undefined ? undefined : Math.min(err.retryAfterMs, maxRetryAfter);
+    const delay = asked !== undefined ? Math.max(asked, backoff) : backoff;
+    opts.onRetry?.(err, made + 1, delay, describeWait(err, made + 1, retries, delay, capped ? err.retryAfterMs : undefined));
     try {
       await sleep(delay, opts.signal);
     } catch {

@@ -8,7 +8,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, ServerReport } from '../core/types.js';
+import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, histogramTotals, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
@@ -141,6 +141,7 @@ export class VllmRunner implements Runner {
       inlineThink: profile.inlineThink,
       retries: profile.retries,
       requestTimeoutMs: profile.requestTimeoutMs,
+      maxRetryAfterMs: profile.maxRetryAfterMs,
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
       ...(opts.retrySleep ? { retrySleep: opts.retrySleep } : {}),
     });
@@ -156,6 +157,10 @@ export class VllmRunner implements Runner {
       r.sampler.start();
     }
     return r;
+  }
+
+  setNoticeListener(listener: (notice: RunnerNotice) => void): void {
+    this.session.onNotice = listener;
   }
 
   get baseUrl(): string {

@@ -46,6 +46,8 @@ export type Failure =
   | { hangAfterChunks: number }
   /** After N chunks, a data line whose JSON is cut off, then the stream ends normally. */
   | { malformedAfterChunks: number }
+  /** After N chunks the body ends cleanly: no finish_reason, no [DONE] (a writer that stopped early). */
+  | { endAfterChunks: number }
   /**
    * After N chunks, an in-stream error (HTTP status stays 200): {"error":{code, message, type}} sent in
    * the double's own way (`streamErrorField`: a `data:` line, or llama-server's `error:` field).
@@ -57,6 +59,7 @@ export interface StreamFault {
   resetAfterChunks?: number;
   hangAfterChunks?: number;
   malformedAfterChunks?: number;
+  endAfterChunks?: number;
   streamErrorAfterChunks?: number;
   message?: string;
   /** The in-stream error's code and type (default 500 server_error). */
@@ -68,7 +71,7 @@ export interface StreamFault {
 const PUBLIC_PATHS = new Set(['/health', '/v1/health', '/models', '/v1/models']);
 
 export abstract class ScriptedSseServer {
-  /** 'stream-end' (SendRecord) once a streamed response is fully written: tests wait on it. */
+  /** 'stream-start' (SendRecord) when a stream's 200 is sent, 'stream-end' once it is fully written: tests wait on them. */
   readonly events = new EventEmitter();
   readonly records: SendRecord[] = [];
   readonly requests: Array<{ method: string; path: string; headers: IncomingMessage['headers'] }> = [];
@@ -197,6 +200,7 @@ export abstract class ScriptedSseServer {
     const f: StreamFault = typeof fault === 'number' ? { resetAfterChunks: fault } : (fault ?? {});
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Transfer-Encoding': 'chunked', ...this.streamHeaders() });
     this.records.push(rec);
+    this.events.emit('stream-start', rec);
     for (const h of frames.head?.() ?? []) res.write(`data: ${JSON.stringify(h)}\n\n`);
     if (f.streamErrorAfterChunks === 0) {
       // Refused before any token (context exceeded, KV cache full): the error is the whole stream.
@@ -217,6 +221,11 @@ export abstract class ScriptedSseServer {
         // A data line cut inside a JSON string, as a broken proxy or a crashed writer leaves it.
         res.write(`data: ${JSON.stringify(frames.chunk('answer', 'Answer: A')).slice(0, 40)}\n\n`);
         this.endStream(res, 'data: [DONE]\n\n');
+        return;
+      }
+      if (f.endAfterChunks !== undefined && sent >= f.endAfterChunks) {
+        this.endStream(res);
+        this.events.emit('stream-end', rec);
         return;
       }
       if (f.streamErrorAfterChunks !== undefined && sent >= f.streamErrorAfterChunks) {

@@ -1,6 +1,6 @@
-// A stream whose data line is broken JSON is a bad response: it is not retried (the same request would
-// most likely break the same way) and it must never count as a connection failure, which feeds the
-// "server looks dead" stop. (When the SDK's iterator parsed the stream, its SyntaxError "Unterminated
+// A stream whose data line is broken JSON is a bad response: retried within `retries` like other
+// transient failures (issue 10 item 7; it used to end the item at once), and it must never count as a
+// connection failure, which feeds the "server looks dead" stop. (When the SDK's iterator parsed the stream, its SyntaxError "Unterminated
 // string in JSON" matched retry.ts's /terminated/ connection pattern: retried, and counted as a dead server.)
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OpenAiServerSession } from '../../src/runners/openai-stream.js';
@@ -33,9 +33,10 @@ describe('a malformed SSE data line', () => {
     expect(err!.kind).not.toBe('aborted');
   });
 
-  it('is a bad-response, not retried and not a connection failure', async () => {
+  it('is a bad-response, retried within the retries, and not a connection failure', async () => {
     const { err, requests } = await attempt();
     expect(err!.kind).toBe('bad-response');
-    expect(requests).toBe(1);
+    expect((err as { retries?: number }).retries).toBe(3);
+    expect(requests).toBe(4);
   });
 });

@@ -1,5 +1,6 @@
-// Retries against the double: 429 with Retry-After, 500s (capped; malformed-body 500s not retried),
-// connection resets, 400 never retried, an aborted signal stops retrying, timeouts are errors.
+// Retries against the double: 429 with Retry-After (capped), 500s (capped; malformed-body 500s not retried),
+// connection resets, 400 never retried, an aborted signal stops retrying, stalls past the timeout and
+// broken, empty or cut-short streams retried within `retries`, every wait announced.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenAiServerSession } from '../../src/runners/openai-stream.js';
 import { parseRetryAfter, RequestError } from '../../src/runners/retry.js';
@@ -94,11 +95,58 @@ describe('retries against the llama-server double', () => {
     expect(generations()).toBe(1);
   });
 
-  it('a stream slower than the timeout is a timeout error, not retried', async () => {
-    server.script = () => ({ chunks: [{ delayMs: 0, content: 'a' }, { delayMs: 400, content: 'b' }] });
-    const err = (await session({ requestTimeoutMs: 100 }).generate(req, {}).catch((e) => e)) as RequestError;
-    expect(err).toMatchObject({ kind: 'timeout', retries: 0 });
-    expect(generations()).toBe(1);
+  // Issue 10 item 7 changed this: a stall past the timeout was not retried (one stall ended the item).
+  it('a stall past the timeout is retried; a server that always stalls ends as a timeout after the retries', async () => {
+    server.failures.push({ hang: true }, { hangAfterChunks: 1 });
+    server.script = () => ({ chunks: [{ delayMs: 0, content: 'a' }, { delayMs: 0, content: 'b' }] });
+    const out = await session({ requestTimeoutMs: 1500 }).generate(req, {});
+    expect(out.generation.rawText).toBe('ab');
+    expect(out.generation.retries).toBe(2);
+    server.failures.push({ hang: true }, { hang: true });
+    const err = (await session({ requestTimeoutMs: 1500, retries: 1 }).generate(req, {}).catch((e) => e)) as RequestError;
+    expect(err).toMatchObject({ kind: 'timeout', retries: 1 });
+  });
+
+  it('a malformed SSE line, an empty 200 and a stream cut before finish_reason are retried, then answered', async () => {
+    server.failures.push(
+      { malformedAfterChunks: 1 },
+      { status: 200, body: '', headers: { 'Content-Type': 'text/event-stream' } },
+      { endAfterChunks: 1 },
+    );
+    server.script = () => ({ chunks: [{ delayMs: 0, content: 'Answer' }, { delayMs: 0, content: ': C' }], finishReason: 'stop' });
+    const out = await session().generate(req, {});
+    expect(out.generation.rawText).toBe('Answer: C');
+    expect(out.generation.retries).toBe(3);
+    expect(generations()).toBe(4);
+    expect(waits).toHaveLength(3);
+  });
+
+  it('Retry-After is capped (60 s by default, maxRetryAfterMs otherwise), and each wait is announced with its reason', async () => {
+    const notices: string[] = [];
+    server.failures.push({ status: 429, headers: { 'Retry-After': '3600' } }, { status: 503, headers: { 'Retry-After': '3600' } });
+    const s = session();
+    s.onNotice = (n) => notices.push(n.text);
+    expect((await s.generate(req, {})).generation.retries).toBe(2);
+    expect(waits).toEqual([60_000, 60_000]);
+    expect(notices).toEqual([
+      'waiting 60 s before retry 1/3: HTTP 429 Retry-After 3600 s capped to 60 s',
+      expect.stringMatching(/^waiting 60 s before retry 2\/3: HTTP 503: .* Retry-After 3600 s capped to 60 s$/),
+    ]);
+
+    waits = [];
+    server.failures.push({ status: 429, headers: { 'Retry-After': '3600' } });
+    const capped = session({ maxRetryAfterMs: 5000 });
+    const told: string[] = [];
+    capped.onNotice = (n) => told.push(n.text);
+    await capped.generate(req, {});
+    expect(waits).toEqual([5000]);
+    expect(told).toEqual(['waiting 5 s before retry 1/3: HTTP 429 Retry-After 3600 s capped to 5 s']);
+    // A Retry-After under the cap is honoured as it is.
+    waits = [];
+    server.failures.push({ status: 429, headers: { 'Retry-After': '2' } });
+    await capped.generate(req, {});
+    expect(waits[0]).toBeGreaterThanOrEqual(2000);
+    expect(waits[0]).toBeLessThan(5000);
   });
 });
 

@@ -6,9 +6,10 @@ import { SseEventReader } from '../../src/runners/sse.js';
 
 const enc = new TextEncoder();
 
+/** The data of every event (the `error` field is checked on its own below). */
 function readAll(parts: Uint8Array[]): string[] {
   const r = new SseEventReader();
-  return parts.flatMap((p) => r.push(p));
+  return parts.flatMap((p) => r.push(p)).map((e) => (e.field === 'data' ? e.value : `error:${e.value}`));
 }
 
 /** Cuts bytes at the given offsets (sorted, deduplicated, within range). */
@@ -56,7 +57,20 @@ describe('SseEventReader', () => {
   it('returns events as soon as their blank line has arrived, not later', () => {
     const r = new SseEventReader();
     expect(r.push(enc.encode('data: a\n'))).toEqual([]);
-    expect(r.push(enc.encode('\ndata: b'))).toEqual(['a']);
-    expect(r.push(enc.encode('\n\n'))).toEqual(['b']);
+    expect(r.push(enc.encode('\ndata: b'))).toEqual([{ field: 'data', value: 'a' }]);
+    expect(r.push(enc.encode('\n\n'))).toEqual([{ field: 'data', value: 'b' }]);
+  });
+
+  it("surfaces llama-server's `error:` field as an error event (the bytes a real build sends), split anywhere", () => {
+    const error = '{"code":400,"message":"the request exceeds the available context size. try increasing the context size or enable context shift","type":"invalid_request_error"}';
+    const body = enc.encode(`error: ${error}\n\ndata: [DONE]\n\n`);
+    fc.assert(
+      fc.property(fc.array(fc.nat(), { maxLength: 8 }), (at) => {
+        const r = new SseEventReader();
+        expect(cut(body, at).flatMap((p) => r.push(p))).toEqual([{ field: 'error', value: error }, { field: 'data', value: '[DONE]' }]);
+      }),
+    );
+    // An event holding both fields is the error.
+    expect(new SseEventReader().push(enc.encode('data: {"choices":[]}\nerror: boom\n\n'))).toEqual([{ field: 'error', value: 'boom' }]);
   });
 });
