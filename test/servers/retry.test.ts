@@ -99,11 +99,11 @@ describe('retries against the llama-server double', () => {
   it('a stall past the timeout is retried; a server that always stalls ends as a timeout after the retries', async () => {
     server.failures.push({ hang: true }, { hangAfterChunks: 1 });
     server.script = () => ({ chunks: [{ delayMs: 0, content: 'a' }, { delayMs: 0, content: 'b' }] });
-    const out = await session({ requestTimeoutMs: 1500 }).generate(req, {});
+    const out = await session({ requestTimeoutMs: 3000 }).generate(req, {});
     expect(out.generation.rawText).toBe('ab');
     expect(out.generation.retries).toBe(2);
     server.failures.push({ hang: true }, { hang: true });
-    const err = (await session({ requestTimeoutMs: 1500, retries: 1 }).generate(req, {}).catch((e) => e)) as RequestError;
+    const err = (await session({ requestTimeoutMs: 3000, retries: 1 }).generate(req, {}).catch((e) => e)) as RequestError;
     expect(err).toMatchObject({ kind: 'timeout', retries: 1 });
   });
 
