@@ -204,6 +204,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   runner.setNoticeListener?.((notice) => opts.onEvent?.({ type: 'notice', text: notice.text }));
   opts.onEvent?.({ type: 'loaded', label: model.label, loadMs: performance.now() - t0 });
 
+  const runIds = new Set([...dataset.items.map((i) => i.id), ...done.map((r) => r.itemId)]);
   const manifest: RunManifest = {
     schema: 1,
     medevalVersion: MEDEVAL_VERSION,
@@ -216,9 +217,11 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       dataset: dataset.name,
       datasetFiles: dataset.files.map((f) => portablePath(f)),
       datasetHash: dataset.sha256,
-      items: dataset.items.length,
+      // The questions in the journal once this session ends: a resume with a smaller --limit keeps the
+      // records it already had, and the journal check (report, gate) counts them.
+      items: runIds.size,
       datasetItems: dataset.valid,
-      itemIdsSha256: itemIdsHash(dataset.items.map((i) => i.id)),
+      itemIdsSha256: itemIdsHash(runIds),
       smokeTest: suite.smokeTest,
       answerConstraint: suite.answerConstraint,
       ...(suite.scoring === 'likelihood' ? { scoring: 'likelihood' as const } : {}),

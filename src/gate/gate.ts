@@ -434,7 +434,7 @@ function runStatusCheck(c: GateRunSide, s: Settings): GateCheck {
   const base = { id: 'run-status' as const, name: 'run finished (current run)', measured: null, unit: 'percent' as const, interval: null, p: null, test: null, significant: null,
     threshold: 0, baselineValue: null, currentValue: null, detail: c.status };
   if (c.status === 'finished') return { ...base, status: 'pass', reason: 'the current run finished' };
-  const what = `the current run's status is "${c.status}", not "finished"`;
+  const what = `the current run's status is "${c.status}", not "finished"${c.status === 'running' ? ' (it was killed, or is still going)' : ''}`;
   return s.allowPartial
     ? { ...base, status: 'warn', reason: `${what}; allowed by --allow-partial` }
     : { ...base, status: 'fail', reason: `${what}: ${PARTIAL_HINT}` };
