@@ -251,6 +251,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const constrain = suite.answerConstraint === 'letter';
   const likelihood = suite.scoring === 'likelihood' ? { prefix: suite.likelihoodPrefix } : null;
   let measuredMs = 0;
+  let serverGone = false;
   try {
     // 4. Warm-up requests (first calls pay for page faults, allocation, compilation) run first, one at a
     //    time, and are thrown away. 5. Then the measured items under the suite's load profile.
@@ -310,6 +311,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         results.push(result);
         opts.onEvent?.({ type: 'item', done: results.length, total: dataset.items.length * samples, result });
         const stop = manifest.stopReason ? null : health.record(result, unanswered.get(result) ?? null);
+        if (stop && result.error && NO_ANSWER_KINDS.has(result.error.kind)) serverGone = true;
         if (stop) {
           manifest.stopReason = stop;
           opts.onEvent?.({ type: 'stopped', reason: stop });
@@ -343,7 +345,10 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   // is made to exit before they end (Ctrl-C's grace period).
   if (status !== 'finished') folder.writeManifest({ ...manifest, status, durationMs: (prev?.durationMs ?? 0) + measuredMs });
   manifest.memory = mergeMemory(prev?.memory, await runner.memory());
-  if (runner.serverReport) manifest.server = await serverReportOf(runner, Boolean(prev));
+  // A server that stopped answering is not asked for its /metrics again (one more timeout, nothing to learn).
+  if (runner.serverReport) {
+    manifest.server = serverGone ? { metrics: null, metricsNote: 'not read after the run: the server had stopped answering' } : await serverReportOf(runner, Boolean(prev));
+  }
   opts.signal?.removeEventListener('abort', onUserAbort);
   // A resumed run's duration adds up its sessions (model loading and warm-up excluded in each).
   manifest.durationMs = (prev?.durationMs ?? 0) + measuredMs;

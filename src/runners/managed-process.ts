@@ -154,7 +154,10 @@ export class ManagedProcess {
     live.delete(this);
     const requested = this.stopRequested;
     const aborted = signal === 'SIGABRT' || code === 134;
-    const ended: ExitInfo['ended'] = !requested ? 'died-during-run'
+    // A SIGKILL medeval never sent (it sends SIGTERM, SIGKILL only after the grace period): the process was
+    // killed by something else, and may have been gone before the stop was asked (the exit event lags).
+    const killedElsewhere = signal === 'SIGKILL' && !this.killedAfterGrace;
+    const ended: ExitInfo['ended'] = !requested || killedElsewhere ? 'died-during-run'
       : this.killedAfterGrace ? 'killed-after-grace'
         : aborted ? 'aborted-on-sigterm'
           : code === 0 ? 'clean-exit' : 'stopped';

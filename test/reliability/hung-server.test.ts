@@ -42,6 +42,8 @@ describe('a frozen vLLM', () => {
     const journal = readJournal(run.dir);
     expect(journal.slice(0, 3).every((r) => !r.error)).toBe(true);
     expect(journal.slice(3).map((r) => r.error?.kind)).toEqual(['timeout']);
+    // Not asked again for its /metrics after the stop (that would only cost one more timeout).
+    expect(run.manifest.server).toMatchObject({ metrics: null, metricsNote: 'not read after the run: the server had stopped answering' });
     console.log(`[hung-vllm] frozen to run stopped: ${Math.round(stoppedAfter)} ms (requestTimeoutMs 4000, sideRequestTimeoutMs 2000, retries 0)`);
   });
 });
