@@ -1,6 +1,7 @@
 // What `medeval compare`, `report` and `demo` print on the terminal: the side-by-side table and the claims.
 import { describeSlo } from '../metrics/goodput.js';
 import type { ReportModel } from '../report/model.js';
+import { printerFor } from './terminal.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(d)}%`);
 const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} pp`;
@@ -68,6 +69,6 @@ export function comparisonLine(model: ReportModel): string {
 
 export function printReportSummary(model: ReportModel, outDir: string, out: NodeJS.WriteStream = process.stdout): void {
   const warn = model.notes.filter((n) => n.kind === 'warning').map((n) => `! ${n.text}`);
-  out.write(['', sideBySide(model), '', comparisonLine(model), '', claimsTable(model), '', ...warn, '',
+  printerFor(out)(['', sideBySide(model), '', comparisonLine(model), '', claimsTable(model), '', ...warn, '',
     `reports written to ${outDir}/ (report.html, report.md, report.json, results.csv, summary.csv, table.tex, charts/)`, ''].join('\n'));
 }

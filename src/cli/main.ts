@@ -10,6 +10,7 @@ import { registerReport } from './commands/report.js';
 import { registerSchema } from './commands/schema.js';
 import { registerRun } from './commands/run.js';
 import { describeError, EXIT_BAD_INPUT, exitCodeFor } from './exit.js';
+import { guardOutput, printErr } from './terminal.js';
 
 export function buildProgram(): Command {
   const program = new Command('medeval')
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[] = process.argv): Promise<number> {
+  guardOutput();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -37,7 +39,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       // --help and --version end here with exit code 0; usage errors are bad input.
       return e.exitCode === 0 ? 0 : EXIT_BAD_INPUT;
     }
-    process.stderr.write(`medeval: ${describeError(e)}\n`);
+    printErr(`medeval: ${describeError(e)}\n`);
     return exitCodeFor(e);
   }
 }

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { printErr } from './terminal.js';
 
 export function intOption(value: string): number {
   const n = Number(value);
@@ -31,12 +32,12 @@ export async function withSigint<T>(fn: (signal: AbortSignal) => Promise<T>): Pr
     presses++;
     const code = sig === 'SIGTERM' ? 143 : 130;
     if (presses > 1) process.exit(code);
-    process.stderr.write(`\nmedeval: ${sig === 'SIGTERM' ? 'SIGTERM' : 'interrupted'}: stopping now; finished items are kept (Ctrl-C again to quit at once)\n`);
+    printErr(`\nmedeval: ${sig === 'SIGTERM' ? 'SIGTERM' : 'interrupted'}: stopping now; finished items are kept (Ctrl-C again to quit at once)\n`);
     controller.abort(new Error(`interrupted by ${sig}`));
     const grace = stopGraceMs();
     // unref: a stop that finishes in time exits normally, with its own status and exit code.
     setTimeout(() => {
-      process.stderr.write(`medeval: still stopping after ${grace} ms: exiting now (the journal has every finished item; --resume continues)\n`);
+      printErr(`medeval: still stopping after ${grace} ms: exiting now (the journal has every finished item; --resume continues)\n`);
       process.exit(code);
     }, grace).unref();
   };

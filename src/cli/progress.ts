@@ -2,6 +2,7 @@
 import cliProgress from 'cli-progress';
 import type { RunEvent } from '../core/run.js';
 import { contextSetting } from '../core/plan-budget.js';
+import { printerFor, terminalSafe } from './terminal.js';
 
 export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): {
   onEvent: (e: RunEvent) => void;
@@ -14,7 +15,8 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
   let errors = 0;
   let lastPlain = 0;
   const started = Date.now();
-  const log = (s: string) => stream.write(s + '\n');
+  const print = printerFor(stream);
+  const log = (s: string) => print(s + '\n');
 
   const onEvent = (e: RunEvent) => {
     switch (e.type) {
@@ -58,7 +60,7 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
         if (tty) {
           if (!bar) {
             bar = new cliProgress.SingleBar({
-              format: `[${label}] {bar} {value}/{total} | ETA {eta_formatted} | acc {acc}% | errors {errors}`,
+              format: `[${terminalSafe(label)}] {bar} {value}/{total} | ETA {eta_formatted} | acc {acc}% | errors {errors}`,
               stream,
               hideCursor: true,
             }, cliProgress.Presets.shades_classic);

@@ -4,8 +4,9 @@
 // must be a new, independent request [promptfoo#5947], so it is never served from here.
 // A cached result keeps its original timings but is flagged `cached`, and latency figures leave it out.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { writeRedacted } from './redact.js';
 import type { GenerateRequest, Generation, ModelDescription } from './types.js';
 
 export interface CacheIdentity {
@@ -51,7 +52,7 @@ export class ResponseCache {
     const file = this.file(req);
     mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(gen));
+    writeRedacted(tmp, JSON.stringify(gen));
     renameSync(tmp, file);
   }
 }

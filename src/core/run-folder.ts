@@ -1,10 +1,11 @@
 // The run folder on disk: manifest.json, results.jsonl (append-only journal), summary.json/md.
 // Records are appended one line at a time with a synchronous write, so a run killed at any moment
 // (kill -9 included) loses at most the line being written, which `readJournal` repairs.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, truncateSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseManifest, parseResults } from '../report/run-folder.js';
 import { InputError } from './errors.js';
+import { appendRedacted, writeRedacted } from './redact.js';
 import type { ItemResult, RunManifest } from './types.js';
 
 export const MANIFEST = 'manifest.json';
@@ -49,7 +50,7 @@ export class RunFolder {
   /** Write a file whole via rename, so a reader never sees half of it. */
   writeAtomic(name: string, text: string): void {
     const tmp = this.path(`.${name}.tmp`);
-    writeFileSync(tmp, text);
+    writeRedacted(tmp, text);
     renameSync(tmp, this.path(name));
   }
 
@@ -71,7 +72,7 @@ export class RunFolder {
   }
 
   append(result: ItemResult): void {
-    appendFileSync(this.path(RESULTS), JSON.stringify(result) + '\n');
+    appendRedacted(this.path(RESULTS), JSON.stringify(result) + '\n');
   }
 
   /**

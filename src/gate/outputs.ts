@@ -1,8 +1,9 @@
 // Where a gate result goes besides stdout: the GitHub Actions job summary (appended, as GitHub asks:
 // other steps write to the same file), a JUnit XML file and a JSON file.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { appendRedacted, writeRedacted } from '../core/redact.js';
 import type { GateResult } from './gate.js';
 import { renderGateJUnit } from './junit.js';
 
@@ -11,7 +12,7 @@ export function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = pro
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return null;
   try {
-    appendFileSync(file, markdown.endsWith('\n') ? markdown : markdown + '\n');
+    appendRedacted(file, markdown.endsWith('\n') ? markdown : markdown + '\n');
   } catch (e) {
     throw new InputError(`cannot append the job summary: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file, field: 'GITHUB_STEP_SUMMARY' });
   }
@@ -21,7 +22,7 @@ export function appendStepSummary(markdown: string, env: NodeJS.ProcessEnv = pro
 function writeOut(file: string, text: string, what: string): void {
   try {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
+    writeRedacted(file, text);
   } catch (e) {
     throw new InputError(`cannot write the ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file });
   }

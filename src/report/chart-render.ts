@@ -3,7 +3,8 @@
 // The SVG comes from Skia's SVG canvas with text converted to paths, so it looks the same without
 // the fonts installed.
 
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeRedactedAsync } from '../core/redact.js';
 import { join } from 'node:path';
 import { createCanvas, SvgExportFlag } from '@napi-rs/canvas';
 import { Chart, registerables, type ChartConfiguration, type ChartItem } from 'chart.js';
@@ -77,7 +78,7 @@ export async function renderCharts(model: ReportModel, outDir: string, options: 
   for (const spec of reportCharts(model)) {
     for (const format of formats) {
       const file = join(outDir, `${spec.id}.${format}`);
-      await writeFile(file, await renderChart(spec, { format, pixelRatio: options.pixelRatio }));
+      await writeRedactedAsync(file, await renderChart(spec, { format, pixelRatio: options.pixelRatio }));
       written.push(file);
     }
   }

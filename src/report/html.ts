@@ -3,7 +3,8 @@
 // charts are drawn in the browser by Chart.js from the same chart specs as the PNG/SVG files.
 
 import { errorKindsText } from './markdown.js';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { writeRedactedAsync } from '../core/redact.js';
 import { dirname } from 'node:path';
 import { CHART_FONT_FAMILY, intervalLabel, reportCharts, unionKeys, type ChartSpec } from './charts.js';
 import { nats } from './format.js';
@@ -456,6 +457,6 @@ export function renderHtml(model: ReportModel): string {
 /** Writes report.html (creating its folder); returns the path. */
 export async function writeHtml(model: ReportModel, file: string): Promise<string> {
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, renderHtml(model), 'utf8');
+  await writeRedactedAsync(file, renderHtml(model));
   return file;
 }

@@ -1,7 +1,8 @@
 // Writes the report files from the model, and the one-call entry point the CLI uses
 // (`medeval report DIR...`, `medeval compare`): run folders in, report files out. Never calls a model.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeRedacted } from '../core/redact.js';
 import { buildReport, type BuildOptions } from './build.js';
 import type { ClaimSpec } from './claims.js';
 import { renderResultsCsv, renderSummaryCsv } from './csv.js';
@@ -32,7 +33,7 @@ export const REPORT_FILES: Record<ReportFormat, string[]> = {
 
 function writeAtomic(file: string, content: string | Uint8Array): void {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, content);
+  writeRedacted(tmp, content);
   renameSync(tmp, file);
 }
 

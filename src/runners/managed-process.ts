@@ -12,6 +12,7 @@ import { get as httpGet } from 'node:http';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import type { ManagedServerEnd } from '../core/types.js';
 
 /** Default timeout of a side request (/health, /props, /v1/models, /metrics, /tokenize). */
@@ -381,7 +382,7 @@ export async function getJson<T>(url: string, headers: Record<string, string> = 
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
-    if (!res.ok) return { ok: false, reason: withoutSecrets(`HTTP ${res.status}: ${text.slice(0, 200)}`, headers) };
+    if (!res.ok) return { ok: false, reason: withoutSecrets(`HTTP ${res.status}: ${redact(text).slice(0, 200)}`, headers) };
     return { ok: true, value: JSON.parse(text) as T };
   } catch (e) {
     return { ok: false, reason: withoutSecrets((e as Error).message, headers) };
@@ -393,7 +394,7 @@ export async function getText(url: string, headers: Record<string, string> = {},
   try {
     const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     const text = await res.text();
-    return res.ok ? { ok: true, value: text } : { ok: false, reason: withoutSecrets(`HTTP ${res.status}: ${text.slice(0, 200)}`, headers) };
+    return res.ok ? { ok: true, value: text } : { ok: false, reason: withoutSecrets(`HTTP ${res.status}: ${redact(text).slice(0, 200)}`, headers) };
   } catch (e) {
     return { ok: false, reason: withoutSecrets((e as Error).message, headers) };
   }
@@ -445,7 +446,7 @@ export function getJsonFresh<T>(url: string, headers: Record<string, string>, ti
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
       res.on('end', () => {
-        if ((res.statusCode ?? 0) >= 400) return resolve({ ok: false, reason: withoutSecrets(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`, headers) });
+        if ((res.statusCode ?? 0) >= 400) return resolve({ ok: false, reason: withoutSecrets(`HTTP ${res.statusCode}: ${redact(text).slice(0, 200)}`, headers) });
         try {
           resolve({ ok: true, value: JSON.parse(text) as T });
         } catch {

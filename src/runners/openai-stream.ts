@@ -9,6 +9,7 @@ import { SseEventReader } from './sse.js';
 import OpenAI from 'openai';
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../core/errors.js';
+import { redact, registerSecret } from '../core/redact.js';
 import type { ChatMessage, FinishReason, GenerateRequest, Generation, RunnerNotice, SamplingParams, TokenCountSource } from '../core/types.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
 import { createHttpFetch } from './http-fetch.js';
@@ -26,6 +27,8 @@ export function resolveApiKey(envName: string | undefined, field = 'apiKeyEnv'):
     throw new InputError(`environment variable ${envName} (named by ${field}) is not set or empty`, { field },
       `export ${envName}=... before running, or remove ${field} for a server without a key`);
   }
+  // From here on every stored or printed text has it cut out (src/core/redact.ts).
+  registerSecret(v);
   return v;
 }
 
@@ -61,7 +64,7 @@ function keepErrorBodies(base: typeof fetch): typeof fetch {
       const parsed: unknown = JSON.parse(text);
       if (parsed && typeof parsed === 'object' && !('error' in parsed)) body = JSON.stringify({ error: parsed });
     } catch {
-      if (text.trim()) body = JSON.stringify({ error: { message: text.trim().slice(0, 500) } });
+      if (text.trim()) body = JSON.stringify({ error: { message: redact(text.trim()).slice(0, 500) } });
     }
     const headers = new Headers(res.headers);
     headers.delete('content-length');
@@ -118,7 +121,7 @@ function parseEventData(data: string): unknown {
   try {
     return JSON.parse(data);
   } catch {
-    throw new RequestError('bad-response', `a stream event is not JSON: ${JSON.stringify(data.slice(0, 200))}`);
+    throw new RequestError('bad-response', `a stream event is not JSON: ${JSON.stringify(redact(data).slice(0, 200))}`);
   }
 }
 

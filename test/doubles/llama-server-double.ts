@@ -89,13 +89,16 @@ export class LlamaServerDouble extends ScriptedSseServer {
     }
     if (path === '/props') {
       const dgs = { ...(PROPS.default_generation_settings as object), n_ctx: this.nCtxSlot };
-      return this.json(res, 200, { ...PROPS, default_generation_settings: dgs, total_slots: this.slots });
+      const leak = this.leakAuthorization && req.headers.authorization ? { model_path: `/models/${req.headers.authorization}.gguf`, build_info: req.headers.authorization } : {};
+      return this.json(res, 200, { ...PROPS, default_generation_settings: dgs, total_slots: this.slots, ...leak });
     }
     if (path === '/v1/models' || path === '/models') return this.json(res, 200, MODELS);
     if (path === '/metrics') {
       if (!this.metricsEnabled) return this.json(res, 501, { error: { code: 501, message: 'This server does not support metrics endpoint. Start it with `--metrics`', type: 'not_supported_error' } });
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
-      return void res.end(this.metricsText());
+      const auth = this.leakAuthorization ? req.headers.authorization : undefined;
+      const leak = auth ? `# HELP double_request_auth ${auth}\n# TYPE double_request_auth gauge\ndouble_request_auth{authorization="${auth}"} 1\n` : '';
+      return void res.end(this.metricsText() + leak);
     }
     if (path === '/tokenize' && method === 'POST') {
       const body = JSON.parse(raw) as { content: string; add_special?: boolean };

@@ -102,6 +102,11 @@ export abstract class ScriptedSseServer {
   /** Connections the double accepted, and how many of them it closed itself after a stream. */
   connections = 0;
   closedAfterStream = 0;
+  /**
+   * A server that leaks the request's Authorization header everywhere it can: error bodies (as
+   * echoAuthorization), a response header, a malformed SSE line, and (in subclasses) /props and /metrics.
+   */
+  leakAuthorization = false;
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   port = 0;
@@ -139,6 +144,7 @@ export abstract class ScriptedSseServer {
     for await (const c of req) chunks.push(c as Buffer);
     const receivedAt = performance.now();
     const raw = Buffer.concat(chunks).toString('utf8');
+    if (this.leakAuthorization && req.headers.authorization) res.setHeader('X-Request-Authorization', req.headers.authorization);
     if (this.requireApiKey !== null && !PUBLIC_PATHS.has(path) && req.headers.authorization !== `Bearer ${this.requireApiKey}`) {
       // llama-server's answer to a missing or wrong key.
       return this.json(res, 401, { error: { code: 401, message: 'Invalid API Key', type: 'authentication_error' } });
@@ -177,7 +183,7 @@ export abstract class ScriptedSseServer {
   /** With `echoAuthorization`, an error body's message gains the request's Authorization header. */
   private withEcho(res: ServerResponse, text: string): string {
     const auth = res.req?.headers.authorization;
-    if (!this.echoAuthorization || !auth) return text;
+    if (!(this.echoAuthorization || this.leakAuthorization) || !auth) return text;
     try {
       const parsed = JSON.parse(text) as { error?: { message?: string }; message?: string; detail?: string };
       if (parsed.error && typeof parsed.error === 'object') parsed.error.message = `${parsed.error.message ?? ''} (request had Authorization: ${auth})`;
@@ -219,7 +225,9 @@ export abstract class ScriptedSseServer {
       if (f.hangAfterChunks !== undefined && sent >= f.hangAfterChunks) return; // left open, never ended
       if (f.malformedAfterChunks !== undefined && sent >= f.malformedAfterChunks) {
         // A data line cut inside a JSON string, as a broken proxy or a crashed writer leaves it.
-        res.write(`data: ${JSON.stringify(frames.chunk('answer', 'Answer: A')).slice(0, 40)}\n\n`);
+        const auth = this.leakAuthorization ? res.req?.headers.authorization : undefined;
+        const cut = auth ? `{"error":{"message":"bad token ${auth}` : JSON.stringify(frames.chunk('answer', 'Answer: A')).slice(0, 40);
+        res.write(`data: ${cut}\n\n`);
         this.endStream(res, 'data: [DONE]\n\n');
         return;
       }

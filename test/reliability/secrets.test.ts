@@ -40,6 +40,12 @@ function leaks(files: string[], extra: Record<string, string> = {}): string[] {
   return found;
 }
 
+/** How many times the key's random part appears in the files and texts (the canary count). */
+function occurrences(files: string[], texts: Record<string, string> = {}): number {
+  const count = (text: string) => text.split(CORE).length - 1;
+  return files.reduce((sum, f) => sum + count(readFileSync(f).toString('latin1')), 0) + Object.values(texts).reduce((sum, t) => sum + count(t), 0);
+}
+
 async function cliRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'src/cli/bin.ts', ...args], {
@@ -133,5 +139,65 @@ describe('the API key never leaves the environment variable', () => {
     const out = join(dir, 'run');
     await runSuite({ suite, runner: await loadRunnerProfile(profileFile), out, cacheDir: false });
     expect(leaks(filesUnder(out))).toEqual([]);
+  });
+
+  // The canary: one key, and a server that hands it back through every channel it has. Each channel
+  // reaches medeval (asserted below), and the key must be in none of the files written by run, report
+  // and gate, nor on the CLI's stdout or stderr.
+  it('a server that echoes the key everywhere: errors, headers, /props, /metrics, malformed SSE, the answer text', async () => {
+    server.leakAuthorization = true;
+    const plays: Array<Failure | 'answer-with-key' | null> = [
+      { status: 401, body: JSON.stringify({ error: { code: 401, message: 'Invalid API Key', type: 'authentication_error' } }) },
+      { status: 500 },
+      { streamErrorAfterChunks: 1, message: 'slot failed' },
+      { malformedAfterChunks: 1 },
+      'answer-with-key',
+      null,
+    ];
+    let n = 0;
+    let play: (typeof plays)[number] = null;
+    server.failureFor = () => {
+      play = plays[n++ % plays.length]!;
+      return play === null || play === 'answer-with-key' ? null : play;
+    };
+    server.script = (body) => (play === 'answer-with-key'
+      ? { chunks: [{ delayMs: 0, content: `Answer: B (the key you sent is Bearer ${KEY})` }], finishReason: 'stop' }
+      : answerScript(body));
+
+    const dir = tempDir('medeval-secret-canary-');
+    const suite = writeSampleSuite(dir, { limit: 12 });
+    const profileFile = writeServerProfile(dir, server.baseUrl, { apiKeyEnv: ENV, retries: 0 });
+    const out = join(dir, 'run');
+    const outcome = await runSuite({ suite, runner: await loadRunnerProfile(profileFile), out, cacheDir: join(dir, 'cache') });
+    expect(outcome.results.length).toBe(12);
+    const stored = readJournal(out);
+    const messages = stored.filter((r) => r.error).map((r) => r.error!.message);
+    // Every channel really carried the key to medeval, and what it stored shows where it was cut out.
+    expect(messages.some((m) => m.includes('not JSON') && m.includes('[redacted]'))).toBe(true);
+    expect(messages.some((m) => m.startsWith('HTTP 401') && m.includes('[redacted]'))).toBe(true);
+    expect(messages.some((m) => m.startsWith('HTTP 500') && m.includes('[redacted]'))).toBe(true);
+    expect(messages.some((m) => m.includes('slot failed') && m.includes('[redacted]'))).toBe(true);
+    const keyAnswers = stored.filter((r) => JSON.stringify(r).includes('the key you sent is'));
+    expect(keyAnswers.length).toBeGreaterThan(0);
+    expect(keyAnswers.every((r) => JSON.stringify(r).includes('[redacted]'))).toBe(true);
+    expect(server.requests.some((r) => r.path === '/props')).toBe(true);
+    expect(server.requests.some((r) => r.path === '/metrics')).toBe(true);
+    await publishReport([out], join(dir, 'report'));
+
+    const cli = await cliRun(['run', '-s', suite, '-r', profileFile, '-o', join(dir, 'cli-run'), '--cache-dir', join(dir, 'cli-cache')]);
+    expect(readJournal(join(dir, 'cli-run')).length).toBe(12);
+    const report = await cliRun(['report', out, join(dir, 'cli-run'), '-o', join(dir, 'cli-report'), '--no-charts']);
+    expect(report.code, report.stderr).toBe(0);
+    const gate = await cliRun(['gate', '--baseline', out, '--current', join(dir, 'cli-run'), '--max-drop', '100',
+      '--json', join(dir, 'gate', 'gate.json'), '--junit', join(dir, 'gate', 'junit.xml')]);
+    expect(gate.stdout.length).toBeGreaterThan(0);
+
+    const files = filesUnder(dir);
+    expect(files.length).toBeGreaterThan(30);
+    const canary = occurrences(files, {
+      'run stdout': cli.stdout, 'run stderr': cli.stderr, 'report stdout': report.stdout, 'report stderr': report.stderr,
+      'gate stdout': gate.stdout, 'gate stderr': gate.stderr,
+    });
+    expect(canary, leaks(files, { 'run stderr': cli.stderr }).join('\n')).toBe(0);
   });
 });

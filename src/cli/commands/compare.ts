@@ -18,6 +18,7 @@ function compareCommand(o: Record<string, unknown>): string {
   if (o.skipInvalid) words.push('--skip-invalid');
   return shellLine(words);
 }
+import { printErr } from '../terminal.js';
 
 export function registerCompare(program: Command): void {
   program
@@ -55,7 +56,7 @@ export function registerCompare(program: Command): void {
         const runs = await runComparison({
           suite, baseline, compressed, out: o.out, order: o.order ?? exp?.order, chunk: o.chunk ?? exp?.chunk,
           limit: o.limit, seed, samples: o.samples, maxTokens: o.maxTokens, skipInvalid: o.skipInvalid, fresh: o.fresh,
-          signal, log: (l) => process.stderr.write(l + '\n'),
+          signal, log: (l) => printErr(l + '\n'),
         });
         const claims = o.claims ? undefined : exp?.claims;
         const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { claimsFile: o.claims, claims, seed, ...(goodput ? { goodput } : {}) });
@@ -64,7 +65,7 @@ export function registerCompare(program: Command): void {
         const again = { command: compareCommand(o), what: 'running the same compare again (without --fresh: it resumes both run folders)' };
         for (const [role, out] of Object.entries(runs.outcomes)) {
           if (!out || out.status === 'finished') continue;
-          for (const l of runOutcomeLines(role, { status: out.status, errors: out.errors, records: out.records, total: runs.total }, again)) process.stderr.write(l + '\n');
+          for (const l of runOutcomeLines(role, { status: out.status, errors: out.errors, records: out.records, total: runs.total }, again)) printErr(l + '\n');
           process.exitCode = 1;
         }
       });

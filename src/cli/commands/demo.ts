@@ -6,6 +6,7 @@ import { ensureTinyModels } from '../../models/make-models.js';
 import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption, withSigint } from '../options.js';
+import { printErr } from '../terminal.js';
 
 const DISCLAIMER = [
   'medeval demo: two TINY RANDOM llama models made by medeval (F32 "baseline", Q4_0 "compressed"),',
@@ -21,10 +22,10 @@ export function registerDemo(program: Command): void {
     .option('-o, --out <dir>', 'report folder', join(PACKAGE_ROOT, 'reports', 'demo'))
     .option('-n, --limit <n>', 'only the first N sample questions', intOption)
     .action(async (o) => {
-      process.stderr.write(`${DISCLAIMER}\n\n`);
+      printErr(`${DISCLAIMER}\n\n`);
       const t0 = Date.now();
       const models = await ensureTinyModels({ dir: join(PACKAGE_ROOT, 'models', 'demo'), preset: 'demo', formats: ['F32', 'Q4_0'], seed: 42 });
-      for (const m of models) process.stderr.write(`model ${m.file}: ${m.format}, ${(m.bytes / 1e6).toFixed(1)} MB\n`);
+      for (const m of models) printErr(`model ${m.file}: ${m.format}, ${(m.bytes / 1e6).toFixed(1)} MB\n`);
       await withSigint(async (signal) => {
         const runs = await runComparison({
           suite: join(PACKAGE_ROOT, 'suites', 'demo.yaml'),
@@ -35,7 +36,7 @@ export function registerDemo(program: Command): void {
           seed: 1234,
           fresh: true,
           signal,
-          log: (l) => process.stderr.write(l + '\n'),
+          log: (l) => printErr(l + '\n'),
         });
         const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { seed: 1234 });
         printReportSummary(model, o.out);
@@ -47,6 +48,6 @@ export function registerDemo(program: Command): void {
           }
         }
       });
-      process.stderr.write(`\n${DISCLAIMER}\ndemo wall time: ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+      printErr(`\n${DISCLAIMER}\ndemo wall time: ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
     });
 }

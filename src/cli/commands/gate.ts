@@ -7,6 +7,7 @@ import { appendStepSummary, writeGateJson, writeGateJUnit } from '../../gate/out
 import { LATENCY_METRICS, MEMORY_PARTS } from '../../report/model.js';
 import { readRunFolder } from '../../report/run-folder.js';
 import { intOption, numberOption } from '../options.js';
+import { printErr, printOut } from '../terminal.js';
 
 export function registerGate(program: Command): void {
   program
@@ -48,11 +49,11 @@ export function registerGate(program: Command): void {
         allowPartial: o.allowPartial,
       });
       const markdown = renderGateMarkdown(result);
-      process.stdout.write(markdown);
+      printOut(markdown);
       appendStepSummary(markdown);
       if (o.junit) writeGateJUnit(result, o.junit);
       if (o.json) writeGateJson(result, o.json);
-      process.stderr.write(`medeval gate: ${result.summary}\n`);
+      printErr(`medeval gate: ${result.summary}\n`);
       // Exit 1 without an error trace: the summary above already says why.
       if (result.verdict === 'fail') process.exitCode = 1;
     });

@@ -4,6 +4,7 @@ import { makeTinyModel, MODEL_PRESETS } from '../../models/make-models.js';
 import { ensureTinyOnnxModel } from '../../models/onnx-tiny.js';
 import { InputError } from '../../core/errors.js';
 import { intOption } from '../options.js';
+import { printOut } from '../terminal.js';
 
 const FORMATS = ['F32', 'F16', 'Q8_0', 'Q4_0'] as const;
 
@@ -23,11 +24,11 @@ export function registerMakeModel(program: Command): void {
     .action(async (o) => {
       if (o.onnx) {
         const r = await ensureTinyOnnxModel({ dir: o.out, seed: o.seed });
-        for (const v of r.variants) process.stdout.write(`${v.file}: ${v.name}, ${(v.bytes / 1e3).toFixed(0)} kB of weights\n`);
+        for (const v of r.variants) printOut(`${v.file}: ${v.name}, ${(v.bytes / 1e3).toFixed(0)} kB of weights\n`);
         return;
       }
       if (!(o.preset in MODEL_PRESETS)) throw new InputError(`unknown preset ${o.preset}`, { field: '--preset' }, `use one of ${Object.keys(MODEL_PRESETS).join(', ')}`);
       const r = await makeTinyModel({ preset: o.preset, format: o.format, seed: o.seed, outFile: o.out });
-      process.stdout.write(`${r.file}: ${r.format}, ${r.parameters.toLocaleString('en-US')} parameters, ${(r.bytes / 1e6).toFixed(2)} MB\n`);
+      printOut(`${r.file}: ${r.format}, ${r.parameters.toLocaleString('en-US')} parameters, ${(r.bytes / 1e6).toFixed(2)} MB\n`);
     });
 }

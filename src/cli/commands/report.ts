@@ -3,6 +3,7 @@ import { parseSlo } from '../../metrics/goodput.js';
 import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption } from '../options.js';
+import { printErr } from '../terminal.js';
 
 export function registerReport(program: Command): void {
   program
@@ -20,6 +21,6 @@ export function registerReport(program: Command): void {
       const goodput = o.goodput === undefined ? undefined : parseSlo(o.goodput);
       const { model } = await publishReport(runs, o.out, { claimsFile: o.claims, seed: o.seed, charts: o.charts, html: o.html, ...(goodput ? { goodput } : {}) });
       printReportSummary(model, o.out);
-      process.stderr.write(`report built in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+      printErr(`report built in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     });
 }

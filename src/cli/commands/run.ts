@@ -19,6 +19,7 @@ function resumeCommand(o: Record<string, unknown>, out: string): string {
   if (o.maxErrorRate !== undefined) words.push('--max-error-rate', String(o.maxErrorRate));
   return shellLine([...words, '--resume']);
 }
+import { printErr, printOut } from '../terminal.js';
 
 export function registerRun(program: Command): void {
   program
@@ -60,14 +61,14 @@ export function registerRun(program: Command): void {
             progress.onEvent(e);
           },
         });
-        process.stdout.write(`${dir}/summary.md\n`);
+        printOut(`${dir}/summary.md\n`);
         const counts = { status: manifest.status, errors: errorCount(results), records: results.length, total: asked, ...(manifest.stopReason ? { stopReason: manifest.stopReason } : {}) };
-        for (const l of runOutcomeLines(runner.profile.label, counts, { command: resumeCommand(o, dir), what: 'resuming' })) process.stderr.write(l + '\n');
+        for (const l of runOutcomeLines(runner.profile.label, counts, { command: resumeCommand(o, dir), what: 'resuming' })) printErr(l + '\n');
         if (manifest.status !== 'finished') process.exitCode = 1;
       }).catch((e) => {
         // A run that crashed after its folder was made (e.g. the warm-up request failed) can be resumed too.
         if (!(e instanceof InputError) && existsSync(join(out, 'manifest.json'))) {
-          process.stderr.write(`medeval: ${runner.profile.label}: run failed; once the cause below is fixed, resume it: ${resumeCommand(o, out)}\n`);
+          printErr(`medeval: ${runner.profile.label}: run failed; once the cause below is fixed, resume it: ${resumeCommand(o, out)}\n`);
         }
         throw e;
       });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { isAbsolute, join, relative } from 'node:path';
+import { printOut } from '../terminal.js';
 import { CONFIG_SCHEMAS, writeConfigSchemas, yamlSchemaHint } from '../../core/json-schema.js';
 
 /** `medeval schema [--out DIR]`: JSON Schemas of runner profiles, suites and experiments, for editors. */
@@ -10,12 +11,12 @@ export function registerSchema(program: Command): void {
     .option('-o, --out <dir>', 'folder to write the schema files into', 'schemas')
     .action((o: { out: string }) => {
       const written = writeConfigSchemas(o.out);
-      for (const path of written) process.stdout.write(`${path}\n`);
+      for (const path of written) printOut(`${path}\n`);
       // The schema path is relative to the YAML file: shown here for a file in runners/ or suites/.
-      process.stdout.write('\nPut the matching line at the top of a YAML file in runners/ or suites/:\n');
+      printOut('\nPut the matching line at the top of a YAML file in runners/ or suites/:\n');
       for (const c of CONFIG_SCHEMAS) {
         const target = join(o.out, c.file);
-        process.stdout.write(`  ${yamlSchemaHint(isAbsolute(target) ? target : relative('runners', target))}\n`);
+        printOut(`  ${yamlSchemaHint(isAbsolute(target) ? target : relative('runners', target))}\n`);
       }
     });
 }
