@@ -1,5 +1,8 @@
 // Streams a JSONL file one line at a time, so a large split never has to sit in memory as text.
+// A pretty-printed JSON array saved as .jsonl (a common export mistake) is recognised and read as the
+// array it is, with a warning, instead of one "not valid JSON" per physical line.
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { InputError } from '../core/errors.js';
 
@@ -9,11 +12,34 @@ export type JsonlLine =
 
 const BOM = '\uFEFF';
 
+/** Warnings about how a file was read, per file, until loadDataset collects them (takeReadWarnings). */
+const readWarnings = new Map<string, string[]>();
+
+/** The warnings noted while reading `file` (and forgets them). */
+export function takeReadWarnings(file: string): string[] {
+  const w = readWarnings.get(file) ?? [];
+  readWarnings.delete(file);
+  return w;
+}
+
+function warn(file: string, message: string): void {
+  readWarnings.set(file, [...(readWarnings.get(file) ?? []), message]);
+}
+
 /**
  * Yields every non-blank line of `file` parsed as JSON, or a parse error naming file:line.
  * Line numbers are 1-based physical lines; CRLF endings and a leading UTF-8 BOM are accepted.
+ * A file that is one JSON array yields its elements, each with the line it starts on.
  */
 export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
+  const first = await firstLine(file);
+  if (first && first.text.trimStart().startsWith('[')) {
+    const array = await readAsArray(file, first);
+    if (array) {
+      yield* array;
+      return;
+    }
+  }
   const input = createReadStream(file, { encoding: 'utf8' });
   const lines = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
@@ -37,4 +63,93 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
     lines.close();
     input.destroy();
   }
+}
+
+async function firstLine(file: string): Promise<{ line: number; text: string } | undefined> {
+  const input = createReadStream(file, { encoding: 'utf8' });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let line = 0;
+  try {
+    for await (let text of lines) {
+      line++;
+      if (line === 1) text = text.replace(/^\uFEFF/, '');
+      if (text.trim() !== '') return { line, text };
+    }
+    return undefined;
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+}
+
+/**
+ * The whole file as one JSON array: its elements with their start lines, plus a warning. Null when
+ * it is not (JSON Lines whose records happen to be arrays); a single error when the array is broken.
+ */
+async function readAsArray(file: string, first: { line: number; text: string }): Promise<JsonlLine[] | null> {
+  const text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    if (isJson(first.text)) return null; // a first line that is a whole record: JSON Lines after all
+    const detail = err instanceof Error ? err.message : String(err);
+    const at = /at position (\d+)/.exec(detail);
+    const line = at ? lineAt(text, Number(at[1])) : first.line;
+    return [{
+      kind: 'error', line,
+      error: new InputError(`this is a JSON array, not JSON Lines, and it is not valid JSON (${detail})`, { file, line },
+        'fix the JSON, or convert it to one record per line, e.g. jq -c \'.[]\' in.json > out.jsonl'),
+    }];
+  }
+  if (!Array.isArray(value)) return null;
+  const starts = elementLines(text);
+  warn(file, `${file} is a JSON array, not JSON Lines (one record per line): read it as an array of ${value.length} records; ` +
+    `convert it with jq -c '.[]' ${file} > records.jsonl to silence this`);
+  return value.map((v, i) => ({ kind: 'value', line: starts[i] ?? first.line, value: v }));
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function lineAt(text: string, index: number): number {
+  let line = 1;
+  for (let i = 0; i < index && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/** The 1-based line on which each top-level element of a JSON array text starts. */
+function elementLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let expectValue = false;
+  for (const c of text) {
+    if (c === '\n') line++;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === '\\') escaped = true;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (depth === 1 && expectValue && !/\s/.test(c) && c !== ']') {
+      lines.push(line);
+      expectValue = false;
+    }
+    if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      depth++;
+      if (depth === 1) expectValue = true;
+    } else if (c === ']' || c === '}') depth--;
+    else if (c === ',' && depth === 1) expectValue = true;
+  }
+  return lines;
 }

@@ -1,8 +1,11 @@
 // loadDataset: one entry point for every format; 'auto' looks at the file to pick the loader.
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { InputError } from '../core/errors.js';
+import { invalidUtf8Lines, invalidUtf8Warning } from './encoding.js';
+import { readJsonl, takeReadWarnings } from './jsonl.js';
 import { loadMedmcqa } from './medmcqa.js';
 import { loadMedqa } from './medqa.js';
 import { loadMmlu } from './mmlu.js';
@@ -31,7 +34,11 @@ export async function loadDataset(spec: DatasetSpec): Promise<LoadedDataset> {
   if (!loader) {
     throw new InputError(`unknown dataset format ${JSON.stringify(format)}`, { field: 'format' }, `use one of auto, ${DATASET_FORMATS.join(', ')}`);
   }
-  return loader({ ...spec, format });
+  // Only MMLU reads a folder (of CSV files); the others need the file itself.
+  if (format !== 'mmlu') await mustBeFile(spec.path, 'path');
+  if (spec.groundTruthPath) await mustBeFile(spec.groundTruthPath, 'groundTruthPath');
+  const loaded = await loader({ ...spec, format });
+  return { ...loaded, warnings: [...(await readingWarnings(loaded.files)), ...loaded.warnings] };
 }
 
 async function mustExist(path: string, field: string): Promise<void> {
@@ -42,15 +49,40 @@ async function mustExist(path: string, field: string): Promise<void> {
   }
 }
 
+async function mustBeFile(path: string, field: string): Promise<void> {
+  if (!(await stat(path)).isDirectory()) return;
+  const inside = (await readdir(path)).filter((f) => /\.(jsonl|json)$/i.test(f)).sort();
+  throw new InputError('is a folder, not a dataset file', { file: path, field },
+    inside.length ? `point ${field} at a file in it, e.g. ${join(path, inside[0]!)}` : 'point it at the dataset file (.jsonl or .json)');
+}
+
+/** How the files were read: invalid UTF-8 (file:line), a JSON array given as JSON Lines. */
+async function readingWarnings(files: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const file of files) {
+    out.push(...takeReadWarnings(file));
+    const bad = await invalidUtf8Lines(file);
+    if (bad.length) out.push(invalidUtf8Warning(file, bad));
+  }
+  return [...new Set(out)];
+}
+
 /** The format, from the file extension (.csv / a folder: MMLU) or from the first record's fields. */
-export async function detectFormat(path: string): Promise<DatasetFormat> {
+export async function detectFormat(path: string, given?: { line: number; text: string }): Promise<DatasetFormat> {
   if ((await stat(path)).isDirectory() || path.toLowerCase().endsWith('.csv')) return 'mmlu';
-  const first = await firstNonBlankLine(path);
+  const first = given ?? (await firstNonBlankLine(path));
   if (first === undefined) throw new InputError('no records (the file is empty)', { file: path });
   let record: unknown;
   try {
     record = JSON.parse(first.text);
+    if (Array.isArray(record)) record = record[0];
   } catch {
+    // A pretty-printed JSON array: its first element decides.
+    if (first.text.trim().startsWith('[')) {
+      const element = await firstArrayElement(path);
+      if (!element) throw new InputError('no records (the file is an empty JSON array)', { file: path });
+      return detectFormat(path, element);
+    }
     // An indented JSON document (ori_pqal.json) opens with a lone "{".
     if (first.text.trim() === '{') return 'pubmedqa';
     throw new InputError('cannot detect the format: the first record is not JSON', { file: path, line: first.line }, 'set dataset.format in the suite (medqa, medmcqa, pubmedqa or mmlu)');
@@ -67,6 +99,15 @@ export async function detectFormat(path: string): Promise<DatasetFormat> {
     { file: path, line: first.line },
     `set dataset.format in the suite (${DATASET_FORMATS.join(', ')})`,
   );
+}
+
+/** The first element of a file that is one JSON array, as a one-line record (undefined if it is not one). */
+async function firstArrayElement(file: string): Promise<{ line: number; text: string } | undefined> {
+  for await (const entry of readJsonl(file)) {
+    if (entry.kind === 'error') throw entry.error;
+    return { line: entry.line, text: JSON.stringify(entry.value) };
+  }
+  return undefined;
 }
 
 async function firstNonBlankLine(file: string): Promise<{ line: number; text: string } | undefined> {

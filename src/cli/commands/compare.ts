@@ -19,6 +19,7 @@ function compareCommand(o: Record<string, unknown>): string {
   return shellLine(words);
 }
 import { printErr } from '../terminal.js';
+import { checkOutDir } from '../out-path.js';
 
 export function registerCompare(program: Command): void {
   program
@@ -41,6 +42,7 @@ export function registerCompare(program: Command): void {
     .option('--fresh', 'delete existing run folders under --out first (otherwise they are resumed)')
     .option('--skip-invalid', 'skip invalid dataset lines instead of refusing to start')
     .action(async (o) => {
+      checkOutDir(o.out, 'compare');
       const exp = o.experiment ? await loadExperiment(o.experiment) : null;
       const suite = o.suite ?? exp?.suite;
       const baseline = o.baseline ?? exp?.baseline;

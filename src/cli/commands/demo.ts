@@ -7,6 +7,7 @@ import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption, withSigint } from '../options.js';
 import { printErr } from '../terminal.js';
+import { checkOutDir } from '../out-path.js';
 
 const DISCLAIMER = [
   'medeval demo: two TINY RANDOM llama models made by medeval (F32 "baseline", Q4_0 "compressed"),',
@@ -22,6 +23,7 @@ export function registerDemo(program: Command): void {
     .option('-o, --out <dir>', 'report folder', join(PACKAGE_ROOT, 'reports', 'demo'))
     .option('-n, --limit <n>', 'only the first N sample questions', intOption)
     .action(async (o) => {
+      checkOutDir(o.out, 'compare');
       printErr(`${DISCLAIMER}\n\n`);
       const t0 = Date.now();
       const models = await ensureTinyModels({ dir: join(PACKAGE_ROOT, 'models', 'demo'), preset: 'demo', formats: ['F32', 'Q4_0'], seed: 42 });

@@ -8,6 +8,7 @@ import { LATENCY_METRICS, MEMORY_PARTS } from '../../report/model.js';
 import { readRunFolder } from '../../report/run-folder.js';
 import { intOption, numberOption } from '../options.js';
 import { printErr, printOut } from '../terminal.js';
+import { checkOutFile } from '../out-path.js';
 
 export function registerGate(program: Command): void {
   program
@@ -30,6 +31,8 @@ export function registerGate(program: Command): void {
     .option('--junit <file>', 'also write JUnit XML (one test case per check)')
     .option('--json <file>', 'also write the full result as JSON')
     .action((o) => {
+      checkOutFile(o.junit, '--junit', 'gate/junit.xml');
+      checkOutFile(o.json, '--json', 'gate/gate.json');
       const baseline = readRunFolder(o.baseline);
       const current = readRunFolder(o.current);
       const result = evaluateGate({

@@ -5,6 +5,7 @@ import { ensureTinyOnnxModel } from '../../models/onnx-tiny.js';
 import { InputError } from '../../core/errors.js';
 import { intOption } from '../options.js';
 import { printOut } from '../terminal.js';
+import { checkOutDir, checkOutFile } from '../out-path.js';
 
 const FORMATS = ['F32', 'F16', 'Q8_0', 'Q4_0'] as const;
 
@@ -22,6 +23,8 @@ export function registerMakeModel(program: Command): void {
     .option('--onnx', 'write the tiny ONNX decoder model folder instead (fp32, fp16, q8, q4 variants + tokenizer) for the onnx runner')
     .requiredOption('-o, --out <path>', 'the .gguf file to write (with --onnx: the model folder)')
     .action(async (o) => {
+      if (o.onnx) checkOutDir(o.out, 'onnx-model');
+      else checkOutFile(o.out, '--out', 'models/tiny.gguf');
       if (o.onnx) {
         const r = await ensureTinyOnnxModel({ dir: o.out, seed: o.seed });
         for (const v of r.variants) printOut(`${v.file}: ${v.name}, ${(v.bytes / 1e3).toFixed(0)} kB of weights\n`);

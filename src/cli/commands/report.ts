@@ -4,6 +4,7 @@ import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption } from '../options.js';
 import { printErr } from '../terminal.js';
+import { checkOutDir } from '../out-path.js';
 
 export function registerReport(program: Command): void {
   program
@@ -17,6 +18,7 @@ export function registerReport(program: Command): void {
     .option('--no-charts', 'skip the PNG/SVG charts')
     .option('--no-html', 'skip report.html')
     .action(async (runs: string[], o) => {
+      checkOutDir(o.out, 'report');
       const t0 = Date.now();
       const goodput = o.goodput === undefined ? undefined : parseSlo(o.goodput);
       const { model } = await publishReport(runs, o.out, { claimsFile: o.claims, seed: o.seed, charts: o.charts, html: o.html, ...(goodput ? { goodput } : {}) });

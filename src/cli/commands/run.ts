@@ -20,6 +20,7 @@ function resumeCommand(o: Record<string, unknown>, out: string): string {
   return shellLine([...words, '--resume']);
 }
 import { printErr, printOut } from '../terminal.js';
+import { checkOutDir } from '../out-path.js';
 
 export function registerRun(program: Command): void {
   program
@@ -38,6 +39,7 @@ export function registerRun(program: Command): void {
     .option('--cache-dir <dir>', 'response cache folder', '.cache/responses')
     .option('--max-error-rate <fraction>', 'stop the run when more than this share of requests failed (e.g. 0.1)', numberOption)
     .action(async (o) => {
+      checkOutDir(o.out, 'run');
       const runner = await loadRunnerProfile(o.runner);
       const out = o.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}-${runner.profile.label}`;
       const progress = progressReporter(runner.profile.label);

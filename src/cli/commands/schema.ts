@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { isAbsolute, join, relative } from 'node:path';
 import { printOut } from '../terminal.js';
 import { CONFIG_SCHEMAS, writeConfigSchemas, yamlSchemaHint } from '../../core/json-schema.js';
+import { checkOutDir } from '../out-path.js';
 
 /** `medeval schema [--out DIR]`: JSON Schemas of runner profiles, suites and experiments, for editors. */
 export function registerSchema(program: Command): void {
@@ -10,6 +11,7 @@ export function registerSchema(program: Command): void {
     .description('write JSON Schemas of runner profiles, suites and experiment files (editor completion and checks)')
     .option('-o, --out <dir>', 'folder to write the schema files into', 'schemas')
     .action((o: { out: string }) => {
+      checkOutDir(o.out, 'schemas');
       const written = writeConfigSchemas(o.out);
       for (const path of written) printOut(`${path}\n`);
       // The schema path is relative to the YAML file: shown here for a file in runners/ or suites/.
