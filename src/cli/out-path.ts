@@ -52,12 +52,13 @@ export function isReportFolder(dir: string): boolean {
   return typeof r?.schemaVersion === 'string' && r.schemaVersion.startsWith(`${prefix}/`);
 }
 
-/** A compare folder before its reports exist: runs/ holding run folders (or only empty ones, from a failed start). */
+/** A compare folder before its reports exist: runs/ holding run folders (or the leftovers of a failed start). */
 export function isCompareFolder(dir: string): boolean {
   const runs = join(dir, 'runs');
   if (!isDir(runs)) return false;
   const entries = readdirSync(runs).map((e) => join(runs, e));
-  return entries.length > 0 && entries.every((e) => isDir(e) && (isRunFolder(e) || readdirSync(e).length === 0));
+  // A run that died before its manifest leaves an empty folder, or only a hidden temporary file.
+  return entries.length > 0 && entries.every((e) => isDir(e) && (isRunFolder(e) || readdirSync(e).every((f) => f.startsWith('.'))));
 }
 
 function isDir(path: string): boolean {
