@@ -6,7 +6,8 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { InputError } from '../../src/core/errors.js';
 import { checkOutDir, checkOutFile } from '../../src/cli/out-path.js';
 import { progressReporter } from '../../src/cli/progress.js';
@@ -27,6 +28,28 @@ function userFolder(): { dir: string; snapshot: () => Record<string, string> } {
   writeFileSync(join(dir, 'summary.md'), '# my own summary\n');
   writeFileSync(join(dir, 'summary.json'), '{"mine": true}\n');
   return { dir, snapshot: () => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')])) };
+}
+
+/**
+ * The CLI in this process (main(), as bin.ts calls it) with stdout/stderr captured: the refusals need no
+ * model and no process start, so most cases run here; the ones that matter most run as real processes.
+ */
+async function inProcess(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  const saved = { exitCode: process.exitCode, env: Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]])) };
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((c: unknown) => ((stdout += String(c)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((c: unknown) => ((stderr += String(c)), true));
+  Object.assign(process.env, env);
+  try {
+    const status = await main(['node', 'medeval', ...args]);
+    return { status, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    for (const [k, v] of Object.entries(saved.env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    process.exitCode = saved.exitCode;
+  }
 }
 
 const refusal = (f: () => unknown): InputError => {
@@ -57,9 +80,9 @@ describe('--out paths (CLI)', () => {
     expect(empty.status).toBe(2);
     expect(empty.stderr).toContain('an empty path would write into the current folder');
     expect(readdirSync(dir).sort()).toEqual(['suite.yaml', 'tiny-f32.yaml']);
-  });
+  }, 180_000); // real processes: slow on a loaded 2-core machine, never timed
 
-  it('report refuses /, the home folder and a file, exit 2; a file on the way is named', () => {
+  it('report refuses /, the home folder and a file, exit 2; a file on the way is named', async () => {
     const home = tempDir('medeval-home-');
     writeFileSync(join(home, '.bashrc'), '# mine\n');
     // A run folder that does not exist: were the check late, the command would fail on it instead.
@@ -67,54 +90,54 @@ describe('--out paths (CLI)', () => {
     const root = medeval(['report', missing, '--out', '/'], { HOME: home });
     expect(root.status).toBe(2);
     expect(root.stderr).toContain('is the root of the file system');
-    const homeOut = medeval(['report', missing, '--out', home], { HOME: home });
+    const homeOut = await inProcess(['report', missing, '--out', home], { HOME: home });
     expect(homeOut.status).toBe(2);
     expect(homeOut.stderr).toContain('is your home folder');
 
     const file = join(home, 'report.txt');
     writeFileSync(file, 'mine\n');
-    const onFile = medeval(['report', STORED_RUN, '--out', file, '--no-charts', '--no-html']);
+    const onFile = await inProcess(['report', STORED_RUN, '--out', file, '--no-charts', '--no-html']);
     expect(onFile.status, onFile.stderr).toBe(2);
     expect(onFile.stderr).toContain('is a file, not a folder');
     expect(onFile.stderr).not.toMatch(/EEXIST|ENOTDIR/);
-    const under = medeval(['report', STORED_RUN, '--out', join(file, 'sub'), '--no-charts', '--no-html']);
+    const under = await inProcess(['report', STORED_RUN, '--out', join(file, 'sub'), '--no-charts', '--no-html']);
     expect(under.status).toBe(2);
     expect(under.stderr).toContain('is a file, so');
     expect(under.stderr).not.toMatch(/EEXIST|ENOTDIR/);
     expect(readFileSync(file, 'utf8')).toBe('mine\n');
-  });
+  }, 180_000); // real processes: slow on a loaded 2-core machine, never timed
 
-  it('compare, schema, make-model and gate check their output paths the same way', () => {
+  it('compare, schema, make-model and gate check their output paths the same way', async () => {
     const user = userFolder();
     const before = user.snapshot();
     const dir = tempDir();
     const runner = writeRunnerProfile(dir, '/nonexistent.gguf');
-    const cmp = medeval(['compare', '--suite', writeSuite(dir), '--baseline', runner, '--compressed', runner, '--out', user.dir]);
+    const cmp = await inProcess(['compare', '--suite', writeSuite(dir), '--baseline', runner, '--compressed', runner, '--out', user.dir]);
     expect(cmp.status).toBe(2);
     expect(cmp.stderr).toContain('not a medeval compare folder');
-    const schema = medeval(['schema', '--out', user.dir]);
+    const schema = await inProcess(['schema', '--out', user.dir]);
     expect(schema.status).toBe(2);
-    const model = medeval(['make-model', '--out', user.dir]);
+    const model = await inProcess(['make-model', '--out', user.dir]);
     expect(model.status).toBe(2);
     expect(model.stderr).toContain('is a folder, not a file');
-    const gate = medeval(['gate', '--baseline', STORED_RUN, '--current', STORED_RUN, '--max-drop', '2', '--json', user.dir]);
+    const gate = await inProcess(['gate', '--baseline', STORED_RUN, '--current', STORED_RUN, '--max-drop', '2', '--json', user.dir]);
     expect(gate.status).toBe(2);
     expect(gate.stderr).toContain('field "--json"');
     expect(user.snapshot()).toEqual(before);
   });
 
-  it('report writes again into its own report folder and into a compare folder', () => {
+  it('report writes again into its own report folder and into a compare folder', async () => {
     const dir = tempDir();
     const out = join(dir, 'report');
     for (let i = 0; i < 2; i++) {
-      const r = medeval(['report', STORED_RUN, '--out', out, '--no-charts', '--no-html']);
+      const r = await inProcess(['report', STORED_RUN, '--out', out, '--no-charts', '--no-html']);
       expect(r.status, r.stderr).toBe(0);
     }
     expect(existsSync(join(out, 'report.json'))).toBe(true);
     // A compare folder before its reports exist: runs/ with run folders in it.
     const cmp = join(dir, 'cmp');
     cpSync(STORED_RUN, join(cmp, 'runs', 'baseline-demo-f32'), { recursive: true });
-    const r = medeval(['report', join(cmp, 'runs', 'baseline-demo-f32'), '--out', cmp, '--no-charts', '--no-html']);
+    const r = await inProcess(['report', join(cmp, 'runs', 'baseline-demo-f32'), '--out', cmp, '--no-charts', '--no-html']);
     expect(r.status, r.stderr).toBe(0);
   });
 });
@@ -184,7 +207,7 @@ describe('a dataset path that is a folder (CLI)', () => {
     expect(r.stderr).toContain(`${folder} field "path": is a folder, not a dataset file`);
     expect(r.stderr).toContain(`hint: point path at a file in it, e.g. ${join(folder, 'test.jsonl')}`);
     expect(r.stderr).not.toContain('EISDIR');
-  });
+  }, 180_000); // real processes: slow on a loaded 2-core machine, never timed
 });
 
 describe('control characters on the terminal', () => {
@@ -203,7 +226,7 @@ describe('control characters on the terminal', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('\\x1b[2J\\x1b[31mB');
     expect(r.stderr).not.toContain(ESC);
-  });
+  }, 180_000); // real processes: slow on a loaded 2-core machine, never timed
 
   it('progress lines escape what a dataset or a model put in warnings and stop reasons', () => {
     const stream = new PassThrough() as unknown as NodeJS.WriteStream;
