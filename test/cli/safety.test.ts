@@ -80,7 +80,7 @@ describe('--out paths (CLI)', () => {
     expect(empty.status).toBe(2);
     expect(empty.stderr).toContain('an empty path would write into the current folder');
     expect(readdirSync(dir).sort()).toEqual(['suite.yaml', 'tiny-f32.yaml']);
-  }, 180_000); // real processes: slow on a loaded 2-core machine, never timed
+  });
 
   it('report refuses /, the home folder and a file, exit 2; a file on the way is named', async () => {
     const home = tempDir('medeval-home-');
@@ -105,7 +105,7 @@ describe('--out paths (CLI)', () => {
     expect(under.stderr).toContain('is a file, so');
     expect(under.stderr).not.toMatch(/EEXIST|ENOTDIR/);
     expect(readFileSync(file, 'utf8')).toBe('mine\n');
-  }, 180_000); // real processes: slow on a loaded 2-core machine, never timed
+  });
 
   it('compare, schema, make-model and gate check their output paths the same way', async () => {
     const user = userFolder();
@@ -207,7 +207,7 @@ describe('a dataset path that is a folder (CLI)', () => {
     expect(r.stderr).toContain(`${folder} field "path": is a folder, not a dataset file`);
     expect(r.stderr).toContain(`hint: point path at a file in it, e.g. ${join(folder, 'test.jsonl')}`);
     expect(r.stderr).not.toContain('EISDIR');
-  }, 180_000); // real processes: slow on a loaded 2-core machine, never timed
+  });
 });
 
 describe('control characters on the terminal', () => {
@@ -226,7 +226,7 @@ describe('control characters on the terminal', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('\\x1b[2J\\x1b[31mB');
     expect(r.stderr).not.toContain(ESC);
-  }, 180_000); // real processes: slow on a loaded 2-core machine, never timed
+  });
 
   it('progress lines escape what a dataset or a model put in warnings and stop reasons', () => {
     const stream = new PassThrough() as unknown as NodeJS.WriteStream;
