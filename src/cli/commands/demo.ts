@@ -45,7 +45,7 @@ export function registerDemo(program: Command): void {
         // The demo never claims a result it does not have: items in error make it exit 1 (it always starts fresh).
         for (const [role, out] of Object.entries(runs.outcomes)) {
           if (out && out.status !== 'finished') {
-            process.stderr.write(`medeval: demo ${role} run ${out.status}: ${out.errors} of ${runs.total} records ended in error (not scored)\n`);
+            printErr(`medeval: demo ${role} run ${out.status}: ${out.errors} of ${runs.total} records ended in error (not scored)\n`);
             process.exitCode = 1;
           }
         }
