@@ -497,11 +497,6 @@ export class LlamaServerRunner implements Runner {
   }
 }
 
-/** The caller's signal, cut off after `timeoutMs`. */
-export function sideSignal(timeoutMs: number, signal?: AbortSignal): AbortSignal {
-  return signal ? AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-}
-
 /** Shared by the server runners: why the server is not answering, or null. */
 export async function probeServer(name: string, proc: ManagedProcess | null, healthUrl: string, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
   if (proc?.exit) return `the managed ${name} ${proc.exit.description}`;
