@@ -422,7 +422,7 @@ function errorRateCheck(c: GateRunSide, s: Settings): GateCheck {
     interval,
     currentValue: c.errorRate,
     reason: tooMany
-      ? `${what}, more than the allowed ${fmt(threshold)}%: accuracy over the answers that did come back is not trustworthy (failures are rarely random); fix the server or re-run with --retry-errors`
+      ? `${what}, more than the allowed ${fmt(threshold)}%: accuracy over the answers that did come back is not trustworthy (failures are rarely random); fix the server, then medeval run ... --resume re-runs exactly the failed requests`
       : `${what}, within the allowed ${fmt(threshold)}%`,
   };
 }
