@@ -14,6 +14,7 @@ import { delimiter, join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import type { ManagedServerEnd } from '../core/types.js';
+import { requestOnce } from './side-request.js';
 
 /** Default timeout of a side request (/health, /props, /v1/models, /metrics, /tokenize). */
 export const SIDE_REQUEST_TIMEOUT_MS = 30_000;
@@ -378,12 +379,13 @@ function withoutSecrets(text: string, headers: Record<string, string>): string {
   return out;
 }
 
+// Side requests go over a connection of their own, closed after the answer: a pooled keep-alive socket
+// would hold one of llama-server's few HTTP threads for as long as it idles (item 6 of issue 10).
 export async function getJson<T>(url: string, headers: Record<string, string> = {}, timeoutMs = SIDE_REQUEST_TIMEOUT_MS): Promise<{ ok: true; value: T } | { ok: false; reason: string }> {
+  const r = await requestOnce(url, { headers, timeoutMs });
+  if (!r.ok) return { ok: false, reason: withoutSecrets(redact(r.reason), headers) };
   try {
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.text();
-    if (!res.ok) return { ok: false, reason: withoutSecrets(`HTTP ${res.status}: ${redact(text).slice(0, 200)}`, headers) };
-    return { ok: true, value: JSON.parse(text) as T };
+    return { ok: true, value: JSON.parse(r.value) as T };
   } catch (e) {
     return { ok: false, reason: withoutSecrets((e as Error).message, headers) };
   }
@@ -391,13 +393,8 @@ export async function getJson<T>(url: string, headers: Record<string, string> = 
 
 /** GET a text document (e.g. /metrics). */
 export async function getText(url: string, headers: Record<string, string> = {}, timeoutMs = SIDE_REQUEST_TIMEOUT_MS): Promise<{ ok: true; value: string } | { ok: false; reason: string }> {
-  try {
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(timeoutMs) });
-    const text = await res.text();
-    return res.ok ? { ok: true, value: text } : { ok: false, reason: withoutSecrets(`HTTP ${res.status}: ${redact(text).slice(0, 200)}`, headers) };
-  } catch (e) {
-    return { ok: false, reason: withoutSecrets((e as Error).message, headers) };
-  }
+  const r = await requestOnce(url, { headers, timeoutMs });
+  return r.ok ? r : { ok: false, reason: withoutSecrets(redact(r.reason), headers) };
 }
 
 /** Why a fetch failed, in a few words: a timeout says how long it waited. */

@@ -1,5 +1,5 @@
-// One JSON request on a fresh connection, closed after the answer, with a timeout: for the planning step's
-// prompt counts (/apply-template, /tokenize). llama-server gives every open connection one of its few HTTP
+// Side requests (the planning step's /apply-template and /tokenize, /props, /v1/models, /metrics) each on a
+// fresh connection, closed after the answer, with a timeout. llama-server gives every open connection one of its few HTTP
 // threads (max(np + 2, cores - 1)) for as long as it stays open, idle keep-alive included, so a counting
 // request that left its socket open would hold a thread the measured streams need.
 import { request as httpRequest } from 'node:http';
@@ -12,24 +12,36 @@ export function postJsonOnce<T>(
   body: unknown,
   opts: { headers?: Record<string, string>; timeoutMs?: number; signal?: AbortSignal } = {},
 ): Promise<SideResult<T>> {
+  return requestOnce(url, { ...opts, method: 'POST', body: JSON.stringify(body) }).then((r) => {
+    if (!r.ok) return r;
+    try {
+      return { ok: true, value: JSON.parse(r.value) as T };
+    } catch {
+      return { ok: false, reason: `not JSON: ${r.value.slice(0, 200)}` };
+    }
+  });
+}
+
+/** One request on a connection of its own (closed after the answer); the body as text, or why not. */
+export function requestOnce(
+  url: string,
+  opts: { method?: 'GET' | 'POST'; body?: string; headers?: Record<string, string>; timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<SideResult<string>> {
   const u = new URL(url);
-  const payload = JSON.stringify(body);
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
+  const headers: Record<string, string | number> = { ...opts.headers, Connection: 'close' };
+  if (opts.body !== undefined) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(opts.body) });
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (r: SideResult<T>) => {
+    const finish = (r: SideResult<string>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       resolve(r);
     };
-    const req = send(u, {
-      method: 'POST',
-      agent: false,
-      headers: { ...opts.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload), Connection: 'close' },
-    }, (res) => {
+    const req = send(u, { method: opts.method ?? 'GET', agent: false, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', (e) => finish({ ok: false, reason: e.message }));
@@ -37,11 +49,7 @@ export function postJsonOnce<T>(
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 300) return finish({ ok: false, status, reason: `HTTP ${status}: ${text.slice(0, 200)}` });
-        try {
-          finish({ ok: true, value: JSON.parse(text) as T });
-        } catch {
-          finish({ ok: false, status, reason: `not JSON: ${text.slice(0, 200)}` });
-        }
+        finish({ ok: true, value: text });
       });
     });
     const timer = setTimeout(() => {
@@ -52,9 +60,9 @@ export function postJsonOnce<T>(
       req.destroy();
       finish({ ok: false, reason: 'aborted' });
     };
+    req.on('error', (e: NodeJS.ErrnoException) => finish({ ok: false, reason: e.code ?? e.message }));
     if (opts.signal?.aborted) return onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (e) => finish({ ok: false, reason: e.message }));
-    req.end(payload);
+    req.end(opts.body);
   });
 }

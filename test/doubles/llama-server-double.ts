@@ -13,6 +13,9 @@
 // set, concurrent requests share a KV cache of that size and a request that finds no room gets the real
 // build's "KV cache is full" in-stream error.
 import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { doubleTokens, ScriptedSseServer, type Failure, type Script, type SendRecord, type StreamFault } from './scripted-sse.js';
@@ -54,6 +57,26 @@ export class LlamaServerDouble extends ScriptedSseServer {
   contextShifts = 0;
   /** Serves POST /apply-template (false: an older build without it, 404). */
   applyTemplate = true;
+  /**
+   * HTTP threads, as cpp-httplib's pool (the real server: max(np + 2, cores - 1)): each open connection holds
+   * one for as long as it is open, idle keep-alive included; a connection beyond them waits, unread, until
+   * one closes. null: no limit. Set before start().
+   */
+  httpThreads: number | null = null;
+  /** Connections that had to wait for a thread, and when each wait began (performance.now()). */
+  readonly threadWaits: number[] = [];
+  /** At most `slots` generations at a time; the others wait for a slot inside the server, holding their thread. */
+  enforceSlots = false;
+  /** timings.prompt_ms / predicted_ms as the double really spent them (slot start to first chunk, to the end). */
+  realTimings = false;
+  /** When each request arrived, by path, on the client's clock (same process). */
+  readonly arrivals: Array<{ path: string; at: number }> = [];
+  private front: TcpServer | null = null;
+  private readonly frontSockets = new Set<Socket>();
+  private threadsInUse = 0;
+  private readonly waiting: Socket[] = [];
+  private slotsInUse = 0;
+  private readonly slotWaiters: Array<() => void> = [];
   /** /health answers 503 "Loading model" this many times before 200. */
   loadingHealthChecks = 0;
   nCtxSlot = 512;
@@ -79,7 +102,79 @@ export class LlamaServerDouble extends ScriptedSseServer {
     this.json(res, 503, { error: { code: 503, message: 'Loading model', type: 'unavailable_error' } });
   }
 
+  override async start(): Promise<this> {
+    await super.start();
+    if (this.httpThreads === null) return this;
+    // A TCP front that gives each connection a "thread" and pipes it to the HTTP server behind it.
+    const inner = this.port;
+    const front = createTcpServer((socket) => {
+      this.frontSockets.add(socket);
+      socket.on('close', () => this.frontSockets.delete(socket));
+      socket.on('error', () => {});
+      if (this.threadsInUse < this.httpThreads!) this.serveOn(socket, inner);
+      else {
+        this.threadWaits.push(performance.now());
+        socket.pause();
+        this.waiting.push(socket);
+      }
+    });
+    front.listen(0, '127.0.0.1');
+    await once(front, 'listening');
+    this.front = front;
+    this.port = (front.address() as { port: number }).port;
+    return this;
+  }
+
+  private serveOn(socket: Socket, inner: number): void {
+    this.threadsInUse++;
+    const up = connect(inner, '127.0.0.1');
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      socket.destroy();
+      up.destroy();
+      this.threadsInUse--;
+      let next: Socket | undefined;
+      while ((next = this.waiting.shift()) && next.destroyed);
+      if (next) {
+        next.resume();
+        this.serveOn(next, inner);
+      }
+    };
+    up.on('error', release);
+    socket.on('error', release);
+    up.on('close', release);
+    socket.on('close', release);
+    socket.pipe(up);
+    up.pipe(socket);
+  }
+
+  override async stop(): Promise<void> {
+    if (this.front) {
+      for (const s of this.frontSockets) s.destroy();
+      this.front.close();
+      this.front = null;
+    }
+    await super.stop();
+  }
+
+  private async takeSlot(): Promise<void> {
+    if (this.slotsInUse < this.slots) {
+      this.slotsInUse++;
+      return;
+    }
+    await new Promise<void>((r) => this.slotWaiters.push(r));
+  }
+
+  private freeSlot(): void {
+    const next = this.slotWaiters.shift();
+    if (next) next();
+    else this.slotsInUse--;
+  }
+
   protected async route(method: string, path: string, raw: string, receivedAt: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.arrivals.push({ path, at: receivedAt });
     if (path === '/health' || path === '/v1/health') {
       if (this.loadingHealthChecks > 0) {
         this.loadingHealthChecks--;
@@ -159,21 +254,38 @@ export class LlamaServerDouble extends ScriptedSseServer {
           reserved = true;
         }
       }
+      if (this.enforceSlots) await this.takeSlot();
+      const slotStart = performance.now();
       try {
         await this.playStream(res, rec, script, {
           chunk: (kind, t) => chat
             ? { choices: [{ finish_reason: null, index: 0, delta: kind === 'reasoning' ? { reasoning_content: t } : { content: t } }], ...meta, object: 'chat.completion.chunk' }
             : { choices: [{ text: t, index: 0, logprobs: null, finish_reason: null }], ...meta, object: 'text_completion' },
-          final: () => [chat
-            ? { choices: [{ finish_reason: finish, index: 0, delta: {} }], ...meta, object: 'chat.completion.chunk', usage, timings }
-            : { choices: [{ text: '', index: 0, logprobs: null, finish_reason: finish }], ...meta, object: 'text_completion', usage, timings }],
+          final: () => {
+            if (this.realTimings) this.realiseTimings(timings, rec, slotStart);
+            return [chat
+              ? { choices: [{ finish_reason: finish, index: 0, delta: {} }], ...meta, object: 'chat.completion.chunk', usage, timings }
+              : { choices: [{ text: '', index: 0, logprobs: null, finish_reason: finish }], ...meta, object: 'text_completion', usage, timings }];
+          },
         }, fault);
       } finally {
         if (reserved) this.kvInUse -= cells;
+        if (this.enforceSlots) this.freeSlot();
       }
       return;
     }
     this.json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
+  }
+
+  /** The engine's figures as this double spent them: prompt = slot start to first token, predicted = the rest. */
+  private realiseTimings(t: { prompt_ms: number; predicted_ms: number }, rec: SendRecord, slotStart: number): void {
+    const first = rec.textSentAt[0] ?? rec.finalSentAt ?? slotStart;
+    const promptMs = Math.max(0, first - slotStart);
+    const predictedMs = Math.max(0, (rec.finalSentAt ?? first) - first);
+    this.served.promptMs += promptMs - t.prompt_ms;
+    this.served.predictedMs += predictedMs - t.predicted_ms;
+    t.prompt_ms = Number(promptMs.toFixed(3));
+    t.predicted_ms = Number(predictedMs.toFixed(3));
   }
 
   /**
