@@ -2,6 +2,7 @@
 import { describeSlo } from '../metrics/goodput.js';
 import type { ReportModel } from '../report/model.js';
 import { printerFor } from './terminal.js';
+import { toleranceText, VERDICT_DEFINITIONS } from '../report/claims.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(d)}%`);
 const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} pp`;
@@ -48,10 +49,13 @@ export function claimsTable(model: ReportModel): string {
     // A claim prints in its own unit (older reports have none: a fraction).
     const f = c.unit === 'ms' ? ms : c.unit === 'bytes' ? mb : pct;
     const m = c.measured ? `${f(c.measured.estimate)} (${f(c.measured.lower)} to ${f(c.measured.upper)})` : 'n/a';
-    rows.push([c.id, f(c.claimed), m, c.verdict]);
+    const tol = c.tolerance ? ` ${(c.unit ?? 'fraction') === 'fraction' ? toleranceText(c.tolerance) : `± ${f(c.tolerance)}`}` : '';
+    rows.push([c.id, `${f(c.claimed)}${tol}`, m, c.verdict]);
+    for (const p of c.parts ?? []) rows.push([`  ${p.part}`, '', p.measured ? pct(p.measured.estimate) : 'n/a', p.verdict]);
   }
   const reasons = model.claims.map((c) => `  ${c.id}: ${c.definition}\n    -> ${c.reason}`).join('\n');
-  return `${table(rows)}\n${reasons}`;
+  const defs = VERDICT_DEFINITIONS.map(([v, d]) => `  ${v}: ${d}`).join('\n');
+  return `${table(rows)}\n${reasons}\nverdicts (the band is claim ± tolerance; a percentage claim's tolerance is in percentage points):\n${defs}`;
 }
 
 export function comparisonLine(model: ReportModel): string {

@@ -162,6 +162,11 @@ export interface MemoryFigure {
 export interface MemoryReport {
   /** Bytes of the model's tensors (files on disk). */
   weights: MemoryFigure;
+  /**
+   * The model buffers the engine says it allocated for the weights (llama.cpp's "model buffer size" lines,
+   * all buffers: e.g. CPU_Mapped + CPU_AARCH64 when Q4_0 is repacked on x86): can exceed the file.
+   */
+  residentWeights?: MemoryFigure;
   /** Current resident memory of the process that holds the model. */
   processRss: MemoryFigure;
   /** Peak resident memory of that process since it started. */

@@ -8,7 +8,9 @@ import { percentileSorted, summarize } from '../stats/descriptive.js';
 import { mcnemar } from '../stats/mcnemar.js';
 import { countFlips, pairedAccuracyDifference, pairedRetention } from '../stats/paired.js';
 import { latencyReductionPaired, latencyReductionUnpaired, relativeReduction, type WeightedSamples } from '../stats/reduction.js';
-import { checkClaims, type ClaimSpec } from './claims.js';
+import { checkClaims, isTinyOrSmokeRun, VERDICT_DEFINITIONS, type ClaimSpec } from './claims.js';
+
+export { isTinyOrSmokeRun };
 import {
   LATENCY_METRICS,
   MEMORY_PARTS,
@@ -577,12 +579,6 @@ function accuracyMemoryPoint(r: RunReport): AccuracyMemoryPoint {
   };
 }
 
-/** A smoke-test suite or a tiny random model: numbers that test the pipeline, not the paper. */
-export function isTinyOrSmokeRun(m: RunManifest): boolean {
-  const extra = m.model.extra ?? {};
-  const name = `${String(extra.modelName ?? '')} ${m.model.modelPath ?? ''}`;
-  return m.suite.smokeTest === true || extra.tinyRandom === true || /medeval-tiny|tiny-llama|tiny[-_]random/i.test(name);
-}
 
 export const DEFINITIONS: string[] = [
   'Accuracy = correct / scored answers. Unparseable and truncated answers are scored wrong and counted apart; failed requests are not scored (shown as errors). Interval: 95% Wilson score interval.',
@@ -590,8 +586,8 @@ export const DEFINITIONS: string[] = [
   'Paired comparison on questions scored in both runs: flips (right->wrong, wrong->right), McNemar exact two-sided binomial test on the discordant pairs (mid-p and continuity-corrected chi-square shown too), accuracy difference and retention (compressed/baseline) with paired percentile bootstrap intervals over questions.',
   'Latency (client clock, ms): TTFT = first chunk with any text (reasoning included); TTFO = first answer chunk after reasoning; E2EL = start to last text chunk; TPOT = (E2EL - TTFT)/(output tokens - 1) when output tokens > 1 (vLLM definition; guidellm calls this ITL); ITL = gaps between chunks pooled over requests. Percentiles: linear interpolation (numpy default); std with ddof=0.',
   'Latency reduction = 1 - mean(compressed)/mean(baseline), 95% percentile bootstrap over requests: paired when both runs answered the same (item, sample) requests, otherwise resampled within each run. Failed requests, warm-up requests and results served from the response cache are excluded from every latency figure.',
-  'Memory is reported in parts: weights (tensor bytes), context (KV cache from settings), process peak (peak RSS / VmHWM), process RSS at the end, GPU per-process peak, device-wide GPU (context only). Reduction = 1 - compressed/baseline per part; one measurement per run, so no interval.',
-  'Claim verdicts: with interval [lo, hi], claim c and tolerance t, an "at least" claim is supported if lo >= c - t, not supported if hi < c - t, inconclusive otherwise (the interval straddles the threshold); "not measurable" when a needed figure is missing.',
+  'Memory is reported in parts: weights (tensor bytes of the model file), resident weights (the model buffers the engine states it allocated, which can exceed the file when weights are repacked), context (KV cache from settings), process peak (peak RSS / VmHWM), process RSS at the end, GPU per-process peak, device-wide GPU (context only). Reduction = 1 - compressed/baseline per part; one measurement per run, so no interval.',
+  `Claim verdicts, with the 95% interval [lo, hi], the claim c and the tolerance t in percentage points (the band c ± t): ${VERDICT_DEFINITIONS.map(([v, d]) => `"${v}": ${d}`).join('; ')}. A memory claim is judged on each measured part (weights file, resident weights, KV cache, peak process memory, ...) on its own; the claim's verdict is the part its claim file names.`,
 ];
 
 function buildNotes(loaded: LoadedRun[], runs: RunReport[], pairs: Array<[number, number]>): ReportNote[] {

@@ -1,18 +1,20 @@
 // A paper's claims and how each is checked against a baseline-vs-compressed comparison.
 //
-// Verdict rule (one rule for every claim; documented in docs/report-schema.md). Let [lo, hi] be the
-// measured 95% interval, c the claimed value and t the tolerance (a practical-equivalence margin
-// stated next to the claim):
-//   at-least  threshold c - t:  supported if lo >= c - t; not supported if hi < c - t; else inconclusive
-//   at-most   threshold c + t:  supported if hi <= c + t; not supported if lo > c + t; else inconclusive
-//   equal     band [c-t, c+t]:  supported if [lo, hi] lies inside the band; not supported if the two do
-//                               not overlap; else inconclusive
-// "inconclusive" means the interval straddles the threshold: more items (or repeats) are needed.
-// "not measurable" means a figure the claim needs is missing (no memory report, latency not measured
-// at batch size 1, a run on another dataset); the reason says which.
+// Verdict rule (one rule for every claim; documented in docs/report-schema.md and printed next to every
+// claims table). Let [lo, hi] be the measured 95% interval, c the claimed value and t the tolerance (a
+// practical-equivalence margin in percentage points stated next to the claim), and B = [c - t, c + t]:
+//   reproduced      [lo, hi] lies within B
+//   exceeded        [lo, hi] lies wholly beyond B on the side the claim calls better (above for
+//                   at-least, below for at-most): better than claimed by more than the tolerance
+//   not reproduced  [lo, hi] lies wholly beyond B on the other side (an equal claim: either side)
+//   inconclusive    [lo, hi] overlaps an edge of B: more items or repeats are needed
+//   not measurable  a figure the claim needs is missing (the reason says which)
+// A smoke test (a smoke-test suite or a tiny random model on either side) gets no verdict at all:
+// "smoke test: no evidence", with what the rule alone would say kept beside it.
 import { z } from 'zod';
 import { readYamlFile } from '../core/yaml-config.js';
-import type { ClaimCheck, ClaimDirection, Interval, LatencyMetric, MemoryPartName, PairComparison, RunReport, Verdict } from './model.js';
+import type { RunManifest } from '../core/types.js';
+import type { ClaimCheck, ClaimDirection, ClaimPartCheck, Interval, LatencyMetric, MemoryPartName, PairComparison, RunReport, Verdict } from './model.js';
 import { LATENCY_METRICS, MEMORY_PARTS } from './model.js';
 
 const percent = z.number().min(-1000).max(1000);
@@ -83,20 +85,37 @@ export const PAPER_CLAIMS: ClaimSpec[] = parseClaims([
   },
 ]);
 
+/** What each verdict word means, printed next to every claims table (report.md, report.html, table.tex). */
+export const VERDICT_DEFINITIONS: Array<[Verdict, string]> = [
+  ['reproduced', 'the whole 95% interval lies within claim ± tolerance'],
+  ['exceeded', 'the whole interval lies beyond claim ± tolerance on the side the claim calls better (above an "at least" claim, below an "at most" claim): the paper\'s figure is not reproduced, the measurement is better'],
+  ['not reproduced', 'the whole interval lies beyond claim ± tolerance on the other side (for an "equal" claim: on either side)'],
+  ['inconclusive', 'the interval overlaps an edge of claim ± tolerance: more items or repeats are needed to tell'],
+  ['not measurable', 'a figure the claim needs is missing; the reason says which'],
+  ['smoke test: no evidence', 'a run of the pair is a smoke test (smoke-test suite or tiny random model): its numbers check the pipeline and are no evidence for or against the claim; what the rule alone would say is kept beside it'],
+];
+
+/** The tolerance in words: "± 2 points" (percentage points of the claimed percentage). */
+export function toleranceText(tolerance: number): string {
+  return `± ${(Math.round(tolerance * 1000) / 10).toFixed(1)} points`;
+}
+
 export function verdictRule(direction: ClaimDirection, claimed: number, tolerance: number): string {
   const f = (x: number) => `${round(x * 100)}%`;
+  const band = `${f(claimed - tolerance)}..${f(claimed + tolerance)} (claim ${f(claimed)} ${toleranceText(tolerance)})`;
+  const above = `wholly above ${f(claimed + tolerance)}`, below = `wholly below ${f(claimed - tolerance)}`;
   if (direction === 'at-least') {
-    return `supported if the 95% interval's lower bound >= ${f(claimed - tolerance)} (claim ${f(claimed)} minus ${round(tolerance * 100)} points); not supported if its upper bound < ${f(claimed - tolerance)}; inconclusive otherwise`;
+    return `reproduced if the 95% interval lies within ${band}; exceeded if it lies ${above}; not reproduced if it lies ${below}; inconclusive otherwise`;
   }
   if (direction === 'at-most') {
-    return `supported if the 95% interval's upper bound <= ${f(claimed + tolerance)} (claim ${f(claimed)} plus ${round(tolerance * 100)} points); not supported if its lower bound > ${f(claimed + tolerance)}; inconclusive otherwise`;
+    return `reproduced if the 95% interval lies within ${band}; exceeded if it lies ${below}; not reproduced if it lies ${above}; inconclusive otherwise`;
   }
-  return `supported if the 95% interval lies within ${f(claimed - tolerance)}..${f(claimed + tolerance)}; not supported if it lies wholly outside; inconclusive otherwise`;
+  return `reproduced if the 95% interval lies within ${band}; not reproduced if it lies wholly outside; inconclusive otherwise`;
 }
 
 /** Apply the verdict rule to an interval (fractions). */
 export function decideVerdict(measured: Interval, claimed: number, tolerance: number, direction: ClaimDirection): { verdict: Verdict; reason: string } {
-  // Compare at 12 decimals so a value exactly on the threshold is not lost to the rounding of c - t.
+  // Compare at 12 decimals so a value exactly on an edge is not lost to the rounding of c ± t.
   const r12 = (x: number) => Math.round(x * 1e12) / 1e12;
   const lo = r12(measured.lower), hi = r12(measured.upper);
   const f = (x: number) => `${round(x * 100)}%`;
@@ -104,22 +123,21 @@ export function decideVerdict(measured: Interval, claimed: number, tolerance: nu
   if (!Number.isFinite(measured.lower) || !Number.isFinite(measured.upper)) {
     return { verdict: 'not measurable', reason: 'the interval could not be computed (too few samples)' };
   }
-  if (direction === 'at-least') {
-    const t = r12(claimed - tolerance);
-    if (lo >= t) return { verdict: 'supported', reason: `measured ${ci}: the whole interval is at or above ${f(t)}` };
-    if (hi < t) return { verdict: 'not supported', reason: `measured ${ci}: the whole interval is below ${f(t)}` };
-    return { verdict: 'inconclusive', reason: `measured ${ci} straddles ${f(t)}: more items or repeats are needed` };
-  }
-  if (direction === 'at-most') {
-    const t = r12(claimed + tolerance);
-    if (hi <= t) return { verdict: 'supported', reason: `measured ${ci}: the whole interval is at or below ${f(t)}` };
-    if (lo > t) return { verdict: 'not supported', reason: `measured ${ci}: the whole interval is above ${f(t)}` };
-    return { verdict: 'inconclusive', reason: `measured ${ci} straddles ${f(t)}: more items or repeats are needed` };
-  }
   const a = r12(claimed - tolerance), b = r12(claimed + tolerance);
-  if (lo >= a && hi <= b) return { verdict: 'supported', reason: `measured ${ci} lies within ${f(a)}..${f(b)}` };
-  if (hi < a || lo > b) return { verdict: 'not supported', reason: `measured ${ci} lies outside ${f(a)}..${f(b)}` };
-  return { verdict: 'inconclusive', reason: `measured ${ci} overlaps the edge of ${f(a)}..${f(b)}: more items or repeats are needed` };
+  const band = `${f(a)}..${f(b)}`;
+  if (lo >= a && hi <= b) return { verdict: 'reproduced', reason: `measured ${ci} lies within ${band}` };
+  const times = claimed !== 0 ? ` (${round(measured.estimate / claimed)}x the claim)` : '';
+  if (lo > b) {
+    return direction === 'at-least'
+      ? { verdict: 'exceeded', reason: `measured ${ci} lies wholly above ${band}${times}: better than claimed, but not the paper's figure` }
+      : { verdict: 'not reproduced', reason: `measured ${ci} lies wholly above ${band}` };
+  }
+  if (hi < a) {
+    return direction === 'at-most'
+      ? { verdict: 'exceeded', reason: `measured ${ci} lies wholly below ${band}: better than claimed, but not the paper's figure` }
+      : { verdict: 'not reproduced', reason: `measured ${ci} lies wholly below ${band}` };
+  }
+  return { verdict: 'inconclusive', reason: `measured ${ci} overlaps an edge of ${band}: more items or repeats are needed` };
 }
 
 export interface ClaimContext {
@@ -128,10 +146,31 @@ export interface ClaimContext {
   compressed: RunReport | null;
 }
 
+/** A smoke-test suite or a tiny random model: numbers that test the pipeline, not the paper. */
+export function isTinyOrSmokeRun(m: { suite: Pick<RunManifest['suite'], 'smokeTest'>; model: Pick<RunManifest['model'], 'extra' | 'modelPath'> }): boolean {
+  const extra = m.model.extra ?? {};
+  const name = `${String(extra.modelName ?? '')} ${m.model.modelPath ?? ''}`;
+  return m.suite.smokeTest === true || extra.tinyRandom === true || /medeval-tiny|tiny-llama|tiny[-_]random/i.test(name);
+}
+
 /** Check every claim against one comparison (the first baseline/compressed pair of the report). */
 export function checkClaims(specs: readonly ClaimSpec[], ctx: ClaimContext): ClaimCheck[] {
-  return specs.map((spec) => checkClaim(spec, ctx));
+  const smoke = [ctx.baseline, ctx.compressed].filter((r): r is RunReport => r !== null && isTinyOrSmokeRun(r));
+  const why = smoke.length
+    ? `smoke test (${smoke.map((r) => `run "${r.id}": ${r.suite.smokeTest ? `smoke-test suite "${r.suite.name}"` : 'tiny random model'}`).join('; ')}): no evidence about the claim`
+    : null;
+  return specs.map((spec) => {
+    const c = checkClaim(spec, ctx);
+    return why ? asSmokeTest(c, why) : c;
+  });
 }
+
+/** A smoke test's claim row: no verdict; what the rule alone would say is kept in ruleOutcome and the reason. */
+function asSmokeTest(c: ClaimCheck, why: string): ClaimCheck {
+  const parts = c.parts?.map((p) => ({ ...p, verdict: SMOKE, ruleOutcome: p.verdict, reason: `the rule alone: ${p.verdict}; ${p.reason}` }));
+  return { ...c, verdict: SMOKE, ruleOutcome: c.verdict, reason: `${why}; the rule alone would say "${c.verdict}": ${c.reason}`, ...(parts ? { parts } : {}) };
+}
+const SMOKE = 'smoke test: no evidence' as const;
 
 const LATENCY_NAMES: Record<LatencyMetric, string> = {
   ttftMs: 'time to first token (TTFT)',
@@ -139,6 +178,18 @@ const LATENCY_NAMES: Record<LatencyMetric, string> = {
   tpotMs: 'time per output token (TPOT)',
   itlMs: 'inter-token latency (ITL)',
   e2eMs: 'end-to-end latency (E2EL)',
+};
+
+/** Memory parts a memory claim is judged on, each on its own; device-wide GPU memory counts other processes. */
+const JUDGED_MEMORY_PARTS: readonly MemoryPartName[] = MEMORY_PARTS.filter((p) => p !== 'gpuDevice');
+export const MEMORY_PART_NAMES: Record<MemoryPartName, string> = {
+  weights: 'weights file (tensor bytes on disk)',
+  residentWeights: 'resident weights (model buffers the engine allocated)',
+  context: 'KV cache / context',
+  processPeak: 'peak process memory',
+  processRss: 'process memory at the end',
+  gpuProcessPeak: 'peak GPU memory of the process',
+  gpuDevice: 'device-wide GPU memory',
 };
 
 function checkClaim(spec: ClaimSpec, ctx: ClaimContext): ClaimCheck {
@@ -156,11 +207,11 @@ function checkClaim(spec: ClaimSpec, ctx: ClaimContext): ClaimCheck {
     baseline: ctx.baseline?.id ?? null,
     compressed: ctx.compressed?.id ?? null,
   };
-  const notMeasurable = (definition: string, reason: string, supporting: ClaimCheck['supporting'] = []): ClaimCheck => ({
-    ...base, definition, measured: null, verdict: 'not measurable', reason, supporting,
+  const notMeasurable = (definition: string, reason: string, supporting: ClaimCheck['supporting'] = [], extra: Partial<ClaimCheck> = {}): ClaimCheck => ({
+    ...base, definition, measured: null, verdict: 'not measurable', reason, supporting, ...extra,
   });
-  const judged = (definition: string, measured: Interval, supporting: ClaimCheck['supporting']): ClaimCheck => ({
-    ...base, definition, measured, ...decideVerdict(measured, claimed, tolerance, spec.direction), supporting,
+  const judged = (definition: string, measured: Interval, supporting: ClaimCheck['supporting'], extra: Partial<ClaimCheck> = {}): ClaimCheck => ({
+    ...base, definition, measured, ...decideVerdict(measured, claimed, tolerance, spec.direction), supporting, ...extra,
   });
 
   if (spec.metric === 'accuracy') {
@@ -185,18 +236,28 @@ function checkClaim(spec: ClaimSpec, ctx: ClaimContext): ClaimCheck {
   }
 
   if (spec.metric === 'memory-reduction') {
-    const definition = `memory reduction of the ${spec.part} part: 1 - compressed/baseline bytes ` +
-      '(one measurement per run: the interval is the point); every other part shown beside it';
+    const definition = `memory reduction, 1 - compressed/baseline bytes, judged on each measured part on its own ` +
+      `(one measurement per run: the interval is the point); the verdict shown for the claim is the ${MEMORY_PART_NAMES[spec.part]} part's, ` +
+      'as the claim file names it; every part\'s verdict is listed under it';
     const cmp = ctx.comparison;
     if (!cmp) return notMeasurable(definition, 'no baseline/compressed comparison in this report');
-    const supporting: ClaimCheck['supporting'] = cmp.memory
-      .filter((m) => m.part !== spec.part)
-      .map((m) => ({ label: `${m.part} reduction`, value: m.reduction, unit: 'fraction' as const }));
-    const part = cmp.memory.find((m) => m.part === spec.part);
-    if (!part || part.reduction === null) {
-      return notMeasurable(definition, `${spec.part} memory is not available for ${part?.baselineBytes == null ? 'the baseline' : 'the compressed model'}${part?.note ? ` (${part.note})` : ''}`, supporting);
+    const parts: ClaimPartCheck[] = JUDGED_MEMORY_PARTS.map((name) => {
+      const m = cmp.memory.find((x) => x.part === name);
+      const label = MEMORY_PART_NAMES[name];
+      const common = { part: name, label, baselineBytes: m?.baselineBytes ?? null, compressedBytes: m?.compressedBytes ?? null };
+      if (!m || m.reduction === null) {
+        const side = m?.baselineBytes == null ? 'the baseline' : 'the compressed model';
+        return { ...common, measured: null, verdict: 'not measurable' as const, reason: `not available for ${side}${m?.note ? ` (${m.note})` : ''}` };
+      }
+      const measured: Interval = { estimate: m.reduction, lower: m.reduction, upper: m.reduction, confidence: 1, method: 'exact' };
+      return { ...common, measured, ...decideVerdict(measured, claimed, tolerance, spec.direction) };
+    });
+    const basis = `${spec.part}: ${MEMORY_PART_NAMES[spec.part]}`;
+    const main = parts.find((p) => p.part === spec.part);
+    if (!main || main.measured === null) {
+      return notMeasurable(definition, `${spec.part} memory is ${main?.reason ?? 'not available'}`, [], { parts, basis });
     }
-    return judged(definition, { estimate: part.reduction, lower: part.reduction, upper: part.reduction, confidence: 1, method: 'exact' }, supporting);
+    return judged(definition, main.measured, [], { parts, basis });
   }
 
   const metricName = LATENCY_NAMES[spec.latency];

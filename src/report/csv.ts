@@ -44,7 +44,7 @@ export function renderSummaryCsv(model: ReportModel): string {
     'accuracy', 'accuracy_lower', 'accuracy_upper', 'accuracy_method', 'unparseable', 'truncated', 'errors',
     'e2e_mean_ms', 'e2e_p50_ms', 'e2e_p90_ms', 'e2e_p99_ms', 'ttft_mean_ms', 'ttft_p50_ms', 'ttfo_mean_ms', 'tpot_mean_ms', 'itl_mean_ms',
     'requests_per_s', 'output_tokens_per_s', 'batch_size_one', 'goodput_good', 'goodput_share', 'goodput_per_s',
-    'weights_bytes', 'context_bytes', 'process_peak_bytes', 'process_rss_bytes', 'gpu_process_peak_bytes', 'gpu_device_bytes',
+    'weights_bytes', 'context_bytes', 'process_peak_bytes', 'process_rss_bytes', 'gpu_process_peak_bytes', 'gpu_device_bytes', 'resident_weights_bytes',
   ];
   const parts = [csvLine(header)];
   for (const r of model.runs) {
@@ -56,7 +56,7 @@ export function renderSummaryCsv(model: ReportModel): string {
       o.accuracy?.estimate, o.accuracy?.lower, o.accuracy?.upper, o.accuracy?.method, o.unparseable, o.truncated, o.errors,
       l.e2eMs?.mean, l.e2eMs?.p50, l.e2eMs?.p90, l.e2eMs?.p99, l.ttftMs?.mean, l.ttftMs?.p50, l.ttfoMs?.mean, l.tpotMs?.mean, l.itlMs?.mean,
       l.requestThroughputPerS, l.outputTokenThroughputPerS, l.batchSizeOne, l.goodput?.good, l.goodput?.share?.estimate, l.goodput?.perS,
-      mem('weights'), mem('context'), mem('processPeak'), mem('processRss'), mem('gpuProcessPeak'), mem('gpuDevice'),
+      mem('weights'), mem('context'), mem('processPeak'), mem('processRss'), mem('gpuProcessPeak'), mem('gpuDevice'), mem('residentWeights'),
     ]));
   }
   return parts.join('');

@@ -21,6 +21,13 @@ export function gb(bytes: number | null | undefined, digits = 2): string {
   return bytes === null || bytes === undefined || !Number.isFinite(bytes) ? 'n/a' : (bytes / 1e9).toFixed(digits);
 }
 
+/** Bytes in binary units that fit the size ("14.66 MiB"), for figures too small for GB. */
+export function bytesText(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return 'n/a';
+  for (const [name, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (Math.abs(n) >= size) return `${(n / size).toFixed(2)} ${name}`;
+  return `${n} B`;
+}
+
 /** p-values: 3 significant digits, "<0.001" below that. */
 export function pValue(p: number | null | undefined): string {
   if (p === null || p === undefined || !Number.isFinite(p)) return 'n/a';

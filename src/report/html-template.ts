@@ -41,10 +41,17 @@ table.claims th:nth-child(4) { width: 9%; }
 table.claims th:nth-child(5) { width: 33%; }
 caption { text-align: left; font-weight: 600; padding: 4px 0; caption-side: top; }
 .badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-weight: 700; font-size: 12.5px; white-space: nowrap; border: 1.5px solid currentColor; }
-.badge.supported { color: #0b6b2f; background: #e3f5e9; }
-.badge.not-supported { color: #a3171b; background: #fbe5e5; }
+.badge.reproduced { color: #0b6b2f; background: #e3f5e9; }
+.badge.exceeded { color: #1f4e99; background: #e4ecfa; }
+.badge.not-reproduced { color: #a3171b; background: #fbe5e5; }
 .badge.inconclusive { color: #8a5a00; background: #fff2d6; }
 .badge.not-measurable { color: #4a4a4f; background: #ececef; }
+/* A smoke test: no colour at all, so it cannot be read as a result. */
+.badge.no-evidence { color: #4a4a4f; background: transparent; border-style: dashed; font-weight: 600; }
+tr.claim-part td { padding-top: 2px; padding-bottom: 2px; }
+tr.claim-part td:first-child { padding-left: 1.6em; }
+dl.verdicts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 6px 0 14px; }
+dl.verdicts dd { margin: 0; }
 .small { font-size: 12.5px; color: var(--muted); }
 .na { color: var(--muted); font-style: italic; }
 .flip-down { color: #a3171b; }

@@ -8,6 +8,7 @@ import { writeRedactedAsync } from '../core/redact.js';
 import { dirname } from 'node:path';
 import { CHART_FONT_FAMILY, intervalLabel, reportCharts, unionKeys, type ChartSpec } from './charts.js';
 import { nats } from './format.js';
+import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
 import { escapeHtml as esc, jsonForScript } from './html-escape.js';
 import { pageHtml } from './html-template.js';
 import type {
@@ -87,10 +88,13 @@ function supportingValue(s: ClaimCheck['supporting'][number]): string {
 // ---- sections ------------------------------------------------------------------------------------
 
 const VERDICT_CLASS: Record<Verdict, string> = {
-  supported: 'supported',
-  'not supported': 'not-supported',
+  reproduced: 'reproduced',
+  exceeded: 'exceeded',
+  'not reproduced': 'not-reproduced',
   inconclusive: 'inconclusive',
   'not measurable': 'not-measurable',
+  // No colour: a smoke test's numbers are no evidence either way.
+  'smoke test: no evidence': 'no-evidence',
 };
 
 function badge(verdict: Verdict): string {
@@ -103,23 +107,38 @@ function claimsSection(model: ReportModel): string {
   if (model.claims.length === 0) return section('claims', 'Claims', '<p class="muted">No claims were checked (no claims file given).</p>');
   const rows = model.claims
     .map((c) => {
-      const claimed = `${DIRECTION_WORDS[c.direction] ?? esc(c.direction)} ${claimValue(c, c.claimed)}${c.tolerance ? ` <span class="small ci">±&nbsp;${claimValue(c, c.tolerance)}</span>` : ''}`;
+      // The tolerance is a two-sided band in percentage points around a percentage claim.
+      const tol = c.tolerance ? ` <span class="small ci">${(c.unit ?? 'fraction') === 'fraction' ? esc(toleranceText(c.tolerance)).replace(/ /g, '&nbsp;') : `±&nbsp;${claimValue(c, c.tolerance)}`}</span>` : '';
+      const claimed = `${DIRECTION_WORDS[c.direction] ?? esc(c.direction)} ${claimValue(c, c.claimed)}${tol}`;
       const measured = c.measured ? interval(c.measured, (v) => claimValue(c, v)) : NA;
       const supporting = c.supporting.length
         ? `<ul class="small">${c.supporting.map((s) => `<li>${esc(s.label)}: ${supportingValue(s)}</li>`).join('')}</ul>`
         : '';
       const pair = c.baseline || c.compressed ? `<div class="small">${esc(c.baseline ?? '—')} → ${esc(c.compressed ?? '—')}</div>` : '';
-      return `<tr>
+      const basis = c.basis ? `<div class="small">verdict on ${esc(c.basis)}</div>` : '';
+      const main = `<tr>
 <td><strong>${esc(c.statement)}</strong><div class="small">Measured as: ${esc(c.definition)}</div>${pair}</td>
 <td class="num">${claimed}</td>
 <td class="num">${measured}</td>
-<td>${badge(c.verdict)}</td>
+<td>${badge(c.verdict)}${basis}</td>
 <td>${esc(c.reason)}<div class="small">Rule: ${esc(c.rule)}</div>${supporting}</td>
 </tr>`;
+      // A memory claim: every part judged on its own, one row each under the claim.
+      const parts = (c.parts ?? []).map((p) => `<tr class="claim-part">
+<td>↳ ${esc(p.label)}</td>
+<td class="num small">${bytes(p.baselineBytes)} → ${bytes(p.compressedBytes)}</td>
+<td class="num">${p.measured ? interval(p.measured, (v) => pct(v)) : NA}</td>
+<td>${badge(p.verdict)}</td>
+<td class="small">${esc(p.reason)}</td>
+</tr>`).join('\n');
+      return parts ? `${main}\n${parts}` : main;
     })
     .join('\n');
   const head = '<tr><th>Claim</th><th class="num">Claimed</th><th class="num">Measured [interval]</th><th>Verdict</th><th>Why</th></tr>';
-  return section('claims', 'Claims', `<table class="claims"><thead>${head}</thead><tbody>${rows}</tbody></table>`);
+  const defs = `<dl class="verdicts small">${VERDICT_DEFINITIONS.map(([v, d]) => `<dt>${badge(v)}</dt><dd>${esc(d)}</dd>`).join('')}</dl>`;
+  return section('claims', 'Claims', `<table class="claims"><thead>${head}</thead><tbody>${rows}</tbody></table>
+<p class="small">Verdicts: the same rule for every claim; the band is claim ± tolerance, a percentage claim&#39;s tolerance in percentage points.</p>
+${defs}`);
 }
 
 function accuracyOverallTable(runs: RunReport[]): string {
@@ -205,6 +224,7 @@ function flipsTable(pair: PairComparison): string {
 const METRIC_NAMES: Record<LatencyMetric, string> = { e2eMs: 'E2EL', ttftMs: 'TTFT', ttfoMs: 'TTFO', tpotMs: 'TPOT', itlMs: 'ITL' };
 const PART_NAMES: Record<MemoryPartName, string> = {
   weights: 'Weights (model files)',
+  residentWeights: 'Resident weights (engine model buffers)',
   context: 'Context / KV cache (configured)',
   processPeak: 'Peak process memory (RSS)',
   processRss: 'Process memory at end (RSS)',

@@ -2,6 +2,7 @@
 // that came from a dataset, a model or a label goes through escapeLatex.
 import { gb, ms, pct, pValue } from './format.js';
 import type { ClaimCheck, Interval, LatencyMetric, ReportModel } from './model.js';
+import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
 
 const LATEX_SPECIALS: Record<string, string> = {
   '\\': '\\textbackslash{}',
@@ -101,11 +102,15 @@ export function renderLatex(model: ReportModel): string {
   }
 
   if (model.claims.length) {
-    // Every verdict carries its definition and rule right under it.
+    // Every verdict carries its definition and rule right under it; a memory claim one row per part.
+    const claimed = (c: ClaimCheck) => `${inUnit(c.claimed, c.unit ?? 'fraction')}${c.tolerance ? ` ${(c.unit ?? 'fraction') === 'fraction' ? escapeLatex(toleranceText(c.tolerance)) : `$\\pm$ ${inUnit(c.tolerance, c.unit ?? 'fraction')}`}` : ''}`;
     const rows = model.claims.flatMap((c) => [
-      [escapeLatex(c.statement), inUnit(c.claimed, c.unit ?? 'fraction'), intervalInUnit(c.measured, c.unit ?? 'fraction'), escapeLatex(c.verdict)],
+      [escapeLatex(c.statement), claimed(c), intervalInUnit(c.measured, c.unit ?? 'fraction'), escapeLatex(c.verdict)],
+      ...(c.parts ?? []).map((part) => [`\\quad ${escapeLatex(part.label)}`, '', intervalInUnit(part.measured, 'fraction'), escapeLatex(part.verdict)]),
       [`\\multicolumn{4}{p{0.95\\linewidth}}{\\footnotesize Measured as ${escapeLatex(c.definition)}. Rule: ${escapeLatex(c.rule)}. ${escapeLatex(c.reason)}.}`],
     ]);
+    const defs = VERDICT_DEFINITIONS.map(([v, d]) => `\\textit{${escapeLatex(v)}}: ${escapeLatex(d)}`).join('; ');
+    rows.push([`\\multicolumn{4}{p{0.95\\linewidth}}{\\footnotesize Verdicts (the band is claim $\\pm$ tolerance, a percentage claim's tolerance in percentage points): ${defs}.}`]);
     out.push(tabular('The paper\'s claims checked against the measurements (95\\% intervals).', 'tab:medeval-claims', 'p{0.45\\linewidth}rrl',
       ['Claim', 'Claimed', 'Measured', 'Verdict'], rows));
   }

@@ -1,9 +1,10 @@
 // report.md: for a README or a PR comment. Order: claims (with the definition beside every verdict),
 // accuracy, paired comparison, latency, memory, flips, notes. Everything that came from a dataset or a
 // model goes through escapeMarkdown, so a "|" or a newline cannot break a table.
-import { gb, ms, nats, pct, pctInterval, pValue } from './format.js';
+import { bytesText, gb, ms, nats, pct, pctInterval, pValue } from './format.js';
 import type { ClaimCheck, Distribution, FlippedItem, Interval, ReportModel, RunReport } from './model.js';
 import type { ServerFigure } from './server-view.js';
+import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
 
 /**
  * Escape text for a Markdown table cell or inline text (GitHub-flavoured): one line; the characters that
@@ -22,10 +23,13 @@ function table(header: string[], rows: string[][]): string {
 }
 
 const VERDICT_MARK: Record<ClaimCheck['verdict'], string> = {
-  supported: 'supported',
-  'not supported': '**not supported**',
+  reproduced: '**reproduced**',
+  exceeded: '**exceeded**',
+  'not reproduced': '**not reproduced**',
   inconclusive: 'inconclusive',
   'not measurable': 'not measurable',
+  // Not a verdict: the numbers of a smoke test are no evidence either way.
+  'smoke test: no evidence': 'smoke test: no evidence',
 };
 
 type Unit = ClaimCheck['supporting'][number]['unit'];
@@ -52,17 +56,32 @@ export function supportingValue(s: ClaimCheck['supporting'][number]): string {
   return s.interval ? formatInterval(s.interval, s.unit) : formatValue(s.value, s.unit);
 }
 
+const DIRECTION_WORDS: Record<ClaimCheck['direction'], string> = { 'at-least': 'at least', 'at-most': 'at most', equal: 'equal to' };
+
+/** "at least 64.7% ± 2.0 points": the claim with its band (percentage points for a percentage claim). */
+function claimedText(c: ClaimCheck): string {
+  const unit = c.unit ?? 'fraction';
+  const tol = c.tolerance ? ` ${unit === 'fraction' ? toleranceText(c.tolerance) : `± ${formatValue(c.tolerance, unit)}`}` : '';
+  return `${DIRECTION_WORDS[c.direction] ?? escapeMarkdown(c.direction)} ${formatValue(c.claimed, unit)}${tol}`;
+}
+
 function claimsSection(model: ReportModel): string[] {
   if (!model.claims.length) return [];
-  const rows = model.claims.map((c) => [
-    escapeMarkdown(c.statement),
-    formatValue(c.claimed, c.unit ?? 'fraction'),
-    formatInterval(c.measured, c.unit ?? 'fraction'),
-    VERDICT_MARK[c.verdict],
-    escapeMarkdown(c.reason),
-  ]);
+  const rows: string[][] = [];
+  for (const c of model.claims) {
+    const unit = c.unit ?? 'fraction';
+    rows.push([escapeMarkdown(c.statement), claimedText(c), formatInterval(c.measured, unit),
+      `${VERDICT_MARK[c.verdict] ?? escapeMarkdown(c.verdict)}${c.basis ? ` (${escapeMarkdown(c.basis.split(':')[0]!)})` : ''}`, escapeMarkdown(c.reason)]);
+    // A memory claim: every part judged on its own, one row each under the claim.
+    for (const p of c.parts ?? []) {
+      rows.push([`↳ ${escapeMarkdown(p.label)}`, '', formatInterval(p.measured, 'fraction'), VERDICT_MARK[p.verdict] ?? escapeMarkdown(p.verdict),
+        escapeMarkdown(`${bytesPair(p.baselineBytes, p.compressedBytes)}${p.reason}`)]);
+    }
+  }
   const out = ['## Claims', '', table(['Claim', 'Claimed', 'Measured (95% CI)', 'Verdict', 'Why'], rows), ''];
-  out.push('How each claim is measured:', '');
+  out.push('Verdicts (the same rule for every claim; the band is claim ± tolerance, a percentage claim\'s tolerance in percentage points):', '');
+  for (const [v, d] of VERDICT_DEFINITIONS) out.push(`- **${escapeMarkdown(v)}**: ${escapeMarkdown(d)}.`);
+  out.push('', 'How each claim is measured:', '');
   for (const c of model.claims) {
     out.push(`- **${escapeMarkdown(c.id)}**: ${escapeMarkdown(c.definition)}. Rule: ${escapeMarkdown(c.rule)}.`);
     const extra = c.supporting.map((s) => `${escapeMarkdown(s.label)} ${supportingValue(s)}`).join('; ');
@@ -70,6 +89,10 @@ function claimsSection(model: ReportModel): string[] {
   }
   out.push('');
   return out;
+}
+
+function bytesPair(b: number | null, c: number | null): string {
+  return b === null && c === null ? '' : `${bytesText(b)} → ${bytesText(c)}: `;
 }
 
 function accuracySection(model: ReportModel): string[] {

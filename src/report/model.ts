@@ -1,7 +1,7 @@
 // The report model: one versioned, JSON-serialisable view of one or more run folders (and the
 // baseline-vs-compressed comparisons between them). Every renderer (JSON, Markdown, CSV, LaTeX, HTML,
 // charts) reads only this model, so they cannot disagree. Changes are additive only within
-// "medeval.report/1"; documented in docs/report-schema.md.
+// "medeval.report/2"; documented in docs/report-schema.md.
 import type { McNemar } from '../stats/mcnemar.js';
 import type { Summary } from '../stats/descriptive.js';
 import type { FinishReason, MemoryFigure, ModelDescription, QuestionType, RunManifest, SamplingParams } from '../core/types.js';
@@ -9,7 +9,7 @@ import type { Slo } from '../metrics/goodput.js';
 import type { InFlightTimeline } from '../metrics/in-flight.js';
 import type { ServerView } from './server-view.js';
 
-export const REPORT_SCHEMA_VERSION = 'medeval.report/1' as const;
+export const REPORT_SCHEMA_VERSION = 'medeval.report/2' as const;
 
 /** A point estimate with an interval. Proportions and ratios are fractions (0.921, not 92.1). */
 export interface Interval {
@@ -127,8 +127,9 @@ export interface Goodput {
   perS: number | null;
 }
 
-export type MemoryPartName = 'weights' | 'context' | 'processPeak' | 'processRss' | 'gpuProcessPeak' | 'gpuDevice';
-export const MEMORY_PARTS: readonly MemoryPartName[] = ['weights', 'context', 'processPeak', 'processRss', 'gpuProcessPeak', 'gpuDevice'];
+/** weights: tensor bytes of the model file(s); residentWeights: the model buffers the engine says it allocated (can exceed the file: repacking). */
+export type MemoryPartName = 'weights' | 'residentWeights' | 'context' | 'processPeak' | 'processRss' | 'gpuProcessPeak' | 'gpuDevice';
+export const MEMORY_PARTS: readonly MemoryPartName[] = ['weights', 'residentWeights', 'context', 'processPeak', 'processRss', 'gpuProcessPeak', 'gpuDevice'];
 
 export interface MemoryPart extends MemoryFigure {
   part: MemoryPartName;
@@ -285,7 +286,24 @@ export interface LetterDistributionComparison {
   compressedLetterMass: number;
 }
 
-export type Verdict = 'supported' | 'not supported' | 'inconclusive' | 'not measurable';
+/** Verdict words and their rule: src/report/claims.ts (VERDICT_DEFINITIONS), docs/report-schema.md. */
+export type Verdict = 'reproduced' | 'exceeded' | 'not reproduced' | 'inconclusive' | 'not measurable' | 'smoke test: no evidence';
+export const VERDICTS: readonly Verdict[] = ['reproduced', 'exceeded', 'not reproduced', 'inconclusive', 'not measurable', 'smoke test: no evidence'];
+
+/** One memory part of a memory claim, judged on its own. */
+export interface ClaimPartCheck {
+  part: MemoryPartName;
+  /** "weights file (tensor bytes on disk)", "peak process memory", ... */
+  label: string;
+  baselineBytes: number | null;
+  compressedBytes: number | null;
+  /** 1 - compressed/baseline as an exact interval; null when either side is missing. */
+  measured: Interval | null;
+  verdict: Verdict;
+  reason: string;
+  /** Smoke tests only: what the rule alone would say. */
+  ruleOutcome?: Verdict;
+}
 export type ClaimDirection = 'at-least' | 'at-most' | 'equal';
 
 export interface ClaimCheck {
@@ -304,6 +322,12 @@ export interface ClaimCheck {
   verdict: Verdict;
   /** One line: why this verdict. */
   reason: string;
+  /** Smoke tests only (verdict "smoke test: no evidence"): what the rule alone would say on these numbers. */
+  ruleOutcome?: Verdict;
+  /** Memory claims: which part the verdict above is (e.g. "weights: weights file (tensor bytes on disk)"). */
+  basis?: string;
+  /** Memory claims: every measured part judged on its own by the same rule. */
+  parts?: ClaimPartCheck[];
   /**
    * The unit of `claimed`, `tolerance` and `measured`: renderers format by it (a fraction prints as a
    * percentage). Always set by this version; absent in older reports (read as "fraction").

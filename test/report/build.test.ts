@@ -19,7 +19,7 @@ describe('buildReport on the fixture pair (numbers designed in make-fixtures.ts)
   const cmp = model.comparisons[0]!;
 
   it('per-run accuracy with Wilson intervals and counts', () => {
-    expect(model.schemaVersion).toBe('medeval.report/1');
+    expect(model.schemaVersion).toBe('medeval.report/2');
     expect(base!.accuracy.overall).toMatchObject({ items: 20, scored: 20, correct: 15, wrong: 3, unparseable: 1, truncated: 1, errors: 0 });
     expect(base!.accuracy.overall.accuracy).toMatchObject({ ...wilsonInterval(15, 20), method: 'wilson', confidence: 0.95 });
     expect(comp!.accuracy.overall).toMatchObject({ items: 20, scored: 19, correct: 13, wrong: 5, unparseable: 0, truncated: 1, errors: 1 });
@@ -232,7 +232,7 @@ describe('claim units: set by the claims builder, used by the renderers instead 
   it('Markdown formats claimed and measured figures by unit; a claim without a unit (older report) is a fraction', () => {
     const md = renderMarkdown(withClaims([msClaim, { ...model.claims[0]!, unit: undefined }]));
     const line = md.split('\n').find((l) => l.includes('TTFT at most'))!;
-    expect(line).toContain('| 0.8 ms | 0.8 ms [0.5 ms, 0.9 ms] |');
-    expect(md.split('\n').find((l) => l.includes('92.1% accuracy on USMLE'))).toMatch(/\| 92\.1% \| 68\.4% \[/);
+    expect(line).toContain('| at least 0.8 ms ± 0.1 ms | 0.8 ms [0.5 ms, 0.9 ms] |');
+    expect(md.split('\n').find((l) => l.includes('92.1% accuracy on USMLE'))).toMatch(/\| at least 92\.1% ± 2\.0 points \| 68\.4% \[/);
   });
 });

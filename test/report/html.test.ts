@@ -65,9 +65,15 @@ describe('renderHtml', () => {
   });
 
   it('shows the claims with verdict badges, the flips, and a canvas per chart', () => {
-    for (const verdict of ['supported', 'not-supported', 'inconclusive', 'not-measurable']) {
+    for (const verdict of ['reproduced', 'exceeded', 'not-reproduced', 'inconclusive', 'not-measurable']) {
       expect(html).toContain(`<span class="badge ${verdict}">`);
     }
+    // The tolerance is a two-sided band in points, and every verdict word is defined next to the table.
+    expect(html).toContain('at least 92.1% <span class="small ci">±&nbsp;2.0&nbsp;points</span>');
+    expect(html).not.toContain('±&nbsp;2.0%');
+    expect(html).toMatch(/<dl class="verdicts small"><dt><span class="badge reproduced">reproduced<\/span><\/dt><dd>the whole 95% interval lies within claim ± tolerance<\/dd>/);
+    // A memory claim shows each part's own verdict under it.
+    expect(html).toMatch(/<tr class="claim-part">\n<td>↳ weights file \(tensor bytes on disk\)<\/td>[\s\S]*?<span class="badge exceeded">exceeded<\/span>/);
     expect(html).toContain('Flipped questions (6 right → wrong, 3 wrong → right)');
     expect(html).toContain('<td class="id">medqa-test-0008</td><td><span class="na">n/a</span></td><td>step2&amp;3</td>');
     // The question excerpt (hostile here) is escaped in the cell and in its tooltip attribute.

@@ -128,10 +128,10 @@ describe('renderers on hostile labels and item ids', () => {
     for (const line of body) {
       // strip the commands we emit ourselves, then no raw special may remain
       const stripped = line
-        .replace(/\$\\to\$|\$p\$/g, '')
+        .replace(/\$\\to\$|\$p\$|\$\\pm\$/g, '')
         .replace(/\\(textbackslash|textasciitilde|textasciicircum|textbar|textless|textgreater)\{\}/g, '')
         .replace(/\\[&%$#_{}]/g, '')
-        .replace(/\\(begin|end|caption|label|centering|toprule|midrule|bottomrule|multicolumn|footnotesize|linewidth|to)\b/g, '')
+        .replace(/\\(begin|end|caption|label|centering|toprule|midrule|bottomrule|multicolumn|footnotesize|linewidth|to|quad|textit)\b/g, '')
         .replace(/ & /g, ' ')
         .replace(/\\\\$/, '')
         .replace(/\{[^{}]*\}/g, '')
@@ -173,15 +173,16 @@ describe('claims in their own unit', () => {
       id: 'ttft',
       statement: 'TTFT under 250 ms',
       claimed: 250,
+      tolerance: 5,
       unit: 'ms',
       measured: { estimate: 212.5, lower: 200.25, upper: 230.75, confidence: 0.95, method: 'bootstrap' },
     };
     const model = { ...base, claims: [msClaim] };
-    expect(renderMarkdown(model)).toContain('| 250.0 ms | 212.5 ms [200.3 ms, 230.8 ms] |');
+    expect(renderMarkdown(model)).toContain('| at least 250.0 ms ± 5.0 ms | 212.5 ms [200.3 ms, 230.8 ms] |');
     const tex = renderLatex(model);
-    expect(tex).toContain('TTFT under 250 ms & 250.0 ms & 212.5 ms [200.3 ms, 230.8 ms] &');
+    expect(tex).toContain('TTFT under 250 ms & 250.0 ms $\\pm$ 5.0 ms & 212.5 ms [200.3 ms, 230.8 ms] &');
     expect(tex).not.toContain('25000.0\\%');
     expect(renderHtml(model)).toContain('213&nbsp;ms <span class="small ci">[200&nbsp;ms, 231&nbsp;ms]</span>');
-    expect(claimsTable(model)).toMatch(/ttft\s+250 ms\s+213 ms \(200 ms to 231 ms\)/);
+    expect(claimsTable(model)).toMatch(/ttft\s+250 ms ± 5\.0 ms\s+213 ms \(200 ms to 231 ms\)/);
   });
 });
