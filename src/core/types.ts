@@ -124,7 +124,7 @@ export interface GenerationTimings {
   e2eMs: number;
   /** Gaps between consecutive token chunks. */
   itlMs: number[];
-  /** (e2e - ttft) / (outputTokens - 1); null when outputTokens <= 1. */
+  /** (e2e - ttft) / (N - 1), N = output tokens that streamed text (a server's stop token left out); null when N <= 1. */
   tpotMs: number | null;
   /** Time waiting for a client-side slot before the request started (not part of latency). */
   queueMs?: number;

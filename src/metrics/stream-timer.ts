@@ -5,7 +5,9 @@
 //   TTFO  time to the first non-blank answer text after reasoning (== TTFT without reasoning)
 //   ITL   gaps between consecutive text chunks (a chunk may carry several tokens)
 //   E2EL  start to the last text chunk (not to a usage chunk or [DONE])
-//   TPOT  (E2EL - TTFT) / (outputTokens - 1), only when outputTokens > 1
+//   TPOT  (E2EL - TTFT) / (N - 1), only when N > 1, where N is the output tokens whose text streamed:
+//         the engine's count less the tokens it counts but sends no text for (the stop token of a
+//         server's `completion_tokens` / `predicted_n`), since E2EL ends at the last text chunk
 import { performance } from 'node:perf_hooks';
 import type { GenerationTimings } from '../core/types.js';
 
@@ -50,10 +52,15 @@ export class StreamTimer {
     return this.now() - this.t0;
   }
 
-  finish(outputTokens: number | null, extra: { queueMs?: number; engine?: Record<string, number> } = {}): GenerationTimings {
+  /**
+   * `silentTokens`: tokens inside `outputTokens` that sent no text (a server's stop token): they are
+   * generated after the last text chunk, so they are outside E2EL - TTFT and out of TPOT's count too.
+   */
+  finish(outputTokens: number | null, extra: { queueMs?: number; engine?: Record<string, number>; silentTokens?: number } = {}): GenerationTimings {
     const ttft = this.firstText === null ? null : this.firstText - this.t0;
     const e2e = (this.last ?? this.now()) - this.t0;
-    const tpot = ttft !== null && outputTokens !== null && outputTokens > 1 ? (e2e - ttft) / (outputTokens - 1) : null;
+    const timed = outputTokens === null ? null : outputTokens - (extra.silentTokens ?? 0);
+    const tpot = ttft !== null && timed !== null && timed > 1 ? (e2e - ttft) / (timed - 1) : null;
     return {
       startedAtEpochMs: this.startedAtEpochMs,
       ttftMs: ttft,

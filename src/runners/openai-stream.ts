@@ -250,7 +250,9 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
   timer.start();
   for (const p of split.parts) timer.chunk(p.kind, p.text, p.at);
   const engine = engineFigures(usage, timings);
-  const t = timer.finish(tokens, Object.keys(engine).length ? { engine } : {});
+  // The server counts the token that ended the answer (EOS, the grammar's end) but sends no text for it.
+  const silentTokens = finish === 'stop' && outputTokens !== null && tokenSource !== 'chunks' ? 1 : 0;
+  const t = timer.finish(tokens, { ...(Object.keys(engine).length ? { engine } : {}), silentTokens });
   t.startedAtEpochMs = startedAtEpochMs;
 
   const finishReason: FinishReason = finish === 'length' ? 'length' : 'stop';

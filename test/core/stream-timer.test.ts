@@ -26,6 +26,21 @@ describe('StreamTimer', () => {
     expect(t.tpotMs).toBeCloseTo((55 - 20) / 4, 10);
   });
 
+  it('leaves tokens that sent no text (a server\'s stop token) out of TPOT: E2EL ends at the last text chunk', () => {
+    const c = fakeClock();
+    const timer = new StreamTimer(c.now);
+    timer.start();
+    for (const at of [1010, 1020, 1030]) timer.chunk('answer', 'x', at);
+    // 3 text tokens and the stop token: 20 ms over 2 gaps is 10 ms per token, not 20/3
+    expect(timer.finish(4, { silentTokens: 1 }).tpotMs).toBe(10);
+    expect(timer.finish(3).tpotMs).toBe(10);
+    // a 2-token answer whose second token was the stop: one text token, no TPOT
+    const two = new StreamTimer(c.now);
+    two.start();
+    two.chunk('answer', 'A', 1010);
+    expect(two.finish(2, { silentTokens: 1 }).tpotMs).toBeNull();
+  });
+
   it('reports no TTFT (null, never 0) when no text came, and no TPOT for a single token', () => {
     const c = fakeClock();
     const timer = new StreamTimer(c.now);

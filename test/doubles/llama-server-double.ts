@@ -227,7 +227,9 @@ export class LlamaServerDouble extends ScriptedSseServer {
         return;
       }
       const { promptTokens, script } = ctx;
-      const completion = script.completionTokens ?? script.chunks.length;
+      const finish = script.finishReason ?? 'length';
+      // Like the real server: the stop token is counted in completion_tokens / predicted_n but sends no text.
+      const completion = script.completionTokens ?? script.chunks.length + (finish === 'stop' ? 1 : 0);
       const id = `chatcmpl-double${++this.seq}`;
       const rec: SendRecord = { path, body, headers: req.headers, receivedAt, textSentAt: [], kinds: [] };
       const meta = { created: this.created, id, model: 'gpt-3.5-turbo', system_fingerprint: 'b0-unknown' };
@@ -240,7 +242,6 @@ export class LlamaServerDouble extends ScriptedSseServer {
       this.served.promptMs += timings.prompt_ms;
       this.served.predicted += completion;
       this.served.predictedMs += timings.predicted_ms;
-      const finish = script.finishReason ?? 'length';
       let fault = typeof failure === 'object' ? failure : undefined;
       // The kvCacheCells mode: a stream holds prompt + completion cells until it ends; no room, no answer.
       const cells = promptTokens + completion;

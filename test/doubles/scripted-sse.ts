@@ -18,7 +18,7 @@ export interface ScriptChunk {
 export interface Script {
   chunks: ScriptChunk[];
   finishReason?: 'stop' | 'length';
-  /** Overrides for usage; defaults count chunks. */
+  /** Overrides for usage; defaults count chunks, plus the stop token when finishReason is stop (as the real servers do). */
   completionTokens?: number;
   promptTokens?: number;
 }

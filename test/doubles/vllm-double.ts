@@ -52,12 +52,13 @@ export class VllmDouble extends ScriptedSseServer {
         return this.json(res, 400, { object: 'error', message: `This model's maximum context length is ${this.maxModelLen} tokens. However, you requested ${promptTokens} tokens in the messages.`, type: 'BadRequestError', param: null, code: 400 });
       }
       const script = this.script(body);
-      const completion = script.completionTokens ?? script.chunks.length;
+      const finish = script.finishReason ?? 'stop';
+      // Like vLLM: the EOS token is counted in completion_tokens; its chunk carries no text.
+      const completion = script.completionTokens ?? script.chunks.length + (finish === 'stop' ? 1 : 0);
       this.generated += completion;
       const id = `chatcmpl-${++this.seq}`;
       const meta = { id, object: chat ? 'chat.completion.chunk' : 'text_completion', created: 1795534944, model: this.modelId };
       const rec: SendRecord = { path, body, headers: req.headers, receivedAt, textSentAt: [], kinds: [] };
-      const finish = script.finishReason ?? 'stop';
       await this.playStream(res, rec, script, {
         head: () => (chat ? [{ ...meta, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] }] : []),
         chunk: (kind, t) => chat

@@ -52,7 +52,8 @@ describe('llama-server runner (attached)', () => {
     expect(rec.headers.authorization).toBeUndefined();
     expect(g.rawText).toBe('Answer: C');
     expect(g.reasoning).toBeNull();
-    expect(g.timings.engine).toMatchObject({ prompt_n: g.promptTokens, predicted_n: 2, prompt_ms: 8.011, cache_n: 0 });
+    // predicted_n counts the stop token too, as the real server does.
+    expect(g.timings.engine).toMatchObject({ prompt_n: g.promptTokens, predicted_n: 3, prompt_ms: 8.011, cache_n: 0 });
     expect(g.timings.ttftMs).not.toBeNull();
   });
 

@@ -118,8 +118,9 @@ async function measure(server: ScriptedSseServer, concurrency: number) {
     expect(out.generation.reasoning).toBe('Thinking.');
     expect(out.generation.rawText).toBe('<think>Thinking.</think>Answer: B');
     expect(out.generation.tokenSource).toBe('server-usage');
-    expect(out.generation.outputTokens).toBe(5);
-    // TPOT is (E2EL - TTFT) / (tokens - 1) by the shared definition.
+    // 5 text chunks and the stop token the server counts but sends no text for.
+    expect(out.generation.outputTokens).toBe(6);
+    // TPOT is (E2EL - TTFT) / (tokens that streamed text - 1) by the shared definition: 5 text tokens.
     expect(t.tpotMs).toBeCloseTo((t.e2eMs - t.ttftMs!) / 4, 9);
   });
   server.records.length = 0;
@@ -152,5 +153,38 @@ describe.each([
     const all = { ttft: e.ttft, ttfo: e.ttfo, itl: e.itl, e2e: e.e2e };
     const line = Object.entries(all).map(([k, v]) => `${k} p90=${p90(v).toFixed(3)} max=${worst(v).toFixed(3)}`).join('  ');
     console.log(`[timing] ${_name} c=${c}: |measured - sent| ms  ${line}`);
+  });
+});
+
+// The real servers count the stop token in completion_tokens / predicted_n but send no text for it: TPOT
+// over (E2EL - TTFT) must divide by the tokens that streamed, or short answers look 25% faster per token.
+describe.each([
+  ['llama-server', () => new LlamaServerDouble()],
+  ['vllm', () => new VllmDouble()],
+] as const)('%s double: TPOT counts the tokens that streamed text', (_name, make) => {
+  let server: ScriptedSseServer;
+  beforeAll(async () => {
+    server = make();
+    await server.start();
+  });
+  afterAll(() => server.stop());
+
+  const chunks: ScriptChunk[] = [{ delayMs: 1, content: 'Answer' }, { delayMs: 5, content: ': ' }, { delayMs: 5, content: 'C' }];
+  const session = () => new OpenAiServerSession({
+    baseUrl: server.baseUrl, apiKey: null, model: 'm', api: 'chat', inlineThink: 'auto', retries: 0, requestTimeoutMs: 10_000,
+  });
+
+  it.each([
+    // finish "stop": 3 text chunks + the stop token = 4 counted; TPOT over 3
+    ['stop', undefined, 4],
+    // finish "length": every counted token streamed text
+    ['length', 3, 3],
+  ] as const)('finish %s', async (finishReason, completionTokens, counted) => {
+    server.script = () => ({ chunks, finishReason, ...(completionTokens ? { completionTokens } : {}) });
+    const out = await session().generate(request(0), {});
+    const t = out.generation.timings;
+    expect(out.generation.outputTokens).toBe(counted);
+    expect(t.e2eMs).toBeGreaterThan(t.ttftMs!); // the ratio below would be vacuous otherwise
+    expect(t.tpotMs).toBeCloseTo((t.e2eMs - t.ttftMs!) / 2, 9);
   });
 });
