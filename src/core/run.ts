@@ -24,6 +24,7 @@ import { portablePath } from './portable-path.js';
 import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import { checkLikelihoodSettings, likelihoodRunnerError, runLikelihoodItem } from './run-likelihood.js';
 import { planPrompts, type PlanSummary, type PromptPlan } from './plan-budget.js';
+import { warmupPrompt } from './warmup.js';
 
 export interface RunOptions {
   suite: string | LoadedSuite;
@@ -254,18 +255,24 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   let serverGone = false;
   try {
     // 4. Warm-up requests (first calls pay for page faults, allocation, compilation) run first, one at a
-    //    time, and are thrown away. 5. Then the measured items under the suite's load profile.
+    //    time, and are thrown away; their prompt shares no prefix with any measured one (warmup.ts), so a
+    //    prompt cache cannot flatter the first item. 5. Then the measured items under the suite's load profile.
     // 3b. Planning (before the measured clock): each prompt counted once, its budget capped to the context.
     const plans = likelihood ? new Map<string, PromptPlan>()
       : await planTodo(runner, model.contextSize ?? null, todo.map((t) => prompts.get(t.item.id)!.prompt), sampling.maxTokens, stopper.signal,
         (summary) => opts.onEvent?.({ type: 'planned', summary, runnerKind: runner.kind, runnerFile: opts.runner.file }));
-    // The warm-up must fit the context too: the first item whose prompt does (planned), else the first.
+    // The warm-up must fit the context too: its letters come from the first item whose prompt does (planned),
+    // its length from the prompts that fit.
     const warmItem = dataset.items.find((it) => !plans.get(prompts.get(it.id)!.prompt)?.tooLong) ?? dataset.items[0]!;
     const warmup = todo.length > 0 ? suite.load.warmup : 0;
+    const todoPrompts = todo.map(({ item }) => prompts.get(item.id)!.prompt);
+    const warmText = warmupPrompt(todoPrompts, todoPrompts.filter((p) => !plans.get(p)?.tooLong));
+    // The server's "before" figures (/metrics) are read once the warm-up is over, so they cover measured requests only.
+    if (warmup === 0) await runner.afterWarmup?.();
     const tasks: Array<(signal: AbortSignal) => Promise<ItemResult | null>> = [];
     for (let w = 0; w < warmup; w++) {
       tasks.push(async (signal) => {
-        const messages = [{ role: 'user' as const, content: prompts.get(warmItem.id)!.prompt }];
+        const messages = [{ role: 'user' as const, content: warmText }];
         if (likelihood) await runner.letterLogprobs!({ messages, prefix: likelihood.prefix, letters: Object.keys(warmItem.options), signal });
         else {
           await runner.generate({
@@ -275,6 +282,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
             ...(constrain ? { constrain: { letters: Object.keys(warmItem.options), prefix: 'Answer: ' } } : {}),
           });
         }
+        if (w === warmup - 1) await runner.afterWarmup?.();
         opts.onEvent?.({ type: 'warmup', done: w + 1, total: warmup });
         return null;
       });

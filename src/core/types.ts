@@ -221,6 +221,8 @@ export interface Runner {
    * each item's generation budget to describe().contextSize minus this count.
    */
   countPromptTokens?(messages: ChatMessage[], signal?: AbortSignal): Promise<number | null>;
+  /** Called by the run loop once the warm-up is over (or at once without one): server runners read their "before" /metrics here. Never throws. */
+  afterWarmup?(): Promise<void>;
   /** In-process runners: answer-letter log-probabilities, for suites with `scoring: likelihood`. */
   letterLogprobs?(req: LetterLogprobRequest): Promise<LetterLogprobs>;
   /**

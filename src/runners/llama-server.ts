@@ -15,7 +15,7 @@ import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryRepo
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
-import { metricsOverRun, type MetricsOverRun } from './server-metrics.js';
+import { metricsOverRun, rescrapeAfterWarmup, type MetricsOverRun } from './server-metrics.js';
 import {
   checkServerIdentity, findFreePort, getJson, getText, ManagedProcess, probeHealth, serverNonce, ServerStartError, SIDE_REQUEST_TIMEOUT_MS,
   waitForHealth, HealthTimeoutError,
@@ -167,6 +167,8 @@ export class LlamaServerRunner implements Runner {
   private readonly startup = emptyStartupMemory();
   private metricsBefore: PromScrape | null = null;
   private metricsNote = '';
+  /** Set when the after-warm-up scrape failed: the /metrics differences then include the warm-up. */
+  private metricsWarmupNote: string | null = null;
   private props: LlamaProps | null = null;
   private modelInfo: NonNullable<ModelsList['data']>[number] | null = null;
   private sampler: ProcessTreeSampler | null = null;
@@ -416,6 +418,7 @@ export class LlamaServerRunner implements Runner {
     return metricsOverRun({
       before: this.metricsBefore,
       beforeNote: this.metricsNote,
+      limitNote: this.metricsWarmupNote,
       url: `${this.session.baseUrl}/metrics`,
       headers: this.session.authHeaders(),
       timeoutMs: this.profile.sideRequestTimeoutMs,
@@ -425,6 +428,13 @@ export class LlamaServerRunner implements Runner {
         delta: counterDelta(before, after, LLAMA_METRICS.slice(0, 5)),
       }),
     });
+  }
+
+  /** The "before" /metrics again, once the warm-up is over: the run's differences then cover measured requests only. */
+  async afterWarmup(): Promise<void> {
+    const r = await rescrapeAfterWarmup(this.metricsBefore, `${this.session.baseUrl}/metrics`, this.session.authHeaders(), this.profile.sideRequestTimeoutMs);
+    this.metricsBefore = r.before;
+    this.metricsWarmupNote = r.note;
   }
 
   async serverMetrics(): Promise<MetricsOverRun | null> {

@@ -12,7 +12,7 @@ import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryRepo
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, histogramTotals, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
-import { metricsOverRun, type MetricsOverRun } from './server-metrics.js';
+import { metricsOverRun, rescrapeAfterWarmup, type MetricsOverRun } from './server-metrics.js';
 import { checkServerProfile, probeServer, serverProfileFields, type ServerRunnerOptions } from './llama-server.js';
 import {
   checkServerIdentity, findFreePort, getJson, getText, HealthTimeoutError, ManagedProcess, serverNonce, ServerStartError, waitForHealth,
@@ -88,6 +88,8 @@ export class VllmRunner implements Runner {
   private readonly startup = emptyVllmStartup();
   private metricsBefore: PromScrape | null = null;
   private metricsNote = '';
+  /** Set when the after-warm-up scrape failed: the /metrics differences then include the warm-up. */
+  private metricsWarmupNote: string | null = null;
   private modelInfo: NonNullable<VllmModels['data']>[number] | null = null;
   private sampler: ProcessTreeSampler | null = null;
   private proc: ManagedProcess | null = null;
@@ -253,6 +255,7 @@ export class VllmRunner implements Runner {
     return metricsOverRun({
       before: this.metricsBefore,
       beforeNote: this.metricsNote,
+      limitNote: this.metricsWarmupNote,
       url: `${this.session.baseUrl}/metrics`,
       headers: this.session.authHeaders(),
       timeoutMs: this.profile.sideRequestTimeoutMs,
@@ -269,6 +272,13 @@ export class VllmRunner implements Runner {
         return { before: pickMetrics(before, VLLM_METRICS), after: pickMetrics(after, VLLM_METRICS), delta };
       },
     });
+  }
+
+  /** The "before" /metrics again, once the warm-up is over: the run's differences then cover measured requests only. */
+  async afterWarmup(): Promise<void> {
+    const r = await rescrapeAfterWarmup(this.metricsBefore, `${this.session.baseUrl}/metrics`, this.session.authHeaders(), this.profile.sideRequestTimeoutMs);
+    this.metricsBefore = r.before;
+    this.metricsWarmupNote = r.note;
   }
 
   async serverMetrics(): Promise<MetricsOverRun | null> {

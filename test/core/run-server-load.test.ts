@@ -63,3 +63,27 @@ describe('runSuite on the llama-server double', () => {
     });
   }
 });
+
+describe('the warm-up on a server with a prompt cache', () => {
+  it('warms up with a prompt that shares no prefix with any measured prompt, and /metrics differences leave the warm-up out', async () => {
+    const before = server.records.length;
+    const { results, manifest } = await run(attached, '  profile: sequential\n  warmup: 2', 6);
+    expect(manifest.status).toBe('finished');
+    const sent = server.records.slice(before).map((r) => (r.body.messages as Array<{ content: string }>)[0]!.content);
+    const [warm1, warm2, ...measured] = sent;
+    expect(measured).toHaveLength(6);
+    expect(new Set(measured)).toEqual(new Set(results.map((r) => r.prompt)));
+    // Not item 1's prompt (the old warm-up), and not even its first character: nothing for a prefix cache to reuse.
+    expect(warm2).toBe(warm1);
+    for (const p of measured) expect(warm1!.charAt(0)).not.toBe(p.charAt(0));
+    // About as long as a measured prompt, so the warm-up still exercises a realistic prompt length.
+    const median = measured.map((p) => p.length).sort((a, b) => a - b)[3]!;
+    expect(warm1!.length).toBeGreaterThan(median * 0.8);
+    expect(warm1!.length).toBeLessThan(median * 1.3);
+    // The "before" scrape was taken after the warm-up: the counters moved by the measured requests alone.
+    const delta = manifest.server!.metrics!.delta;
+    expect(delta['llamacpp:tokens_predicted_total']).toBe(results.reduce((s, r) => s + r.outputTokens!, 0));
+    expect(delta['llamacpp:prompt_tokens_total']).toBe(results.reduce((s, r) => s + r.promptTokens!, 0));
+    expect(manifest.server!.metricsNote).toBeUndefined();
+  });
+});
