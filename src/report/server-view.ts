@@ -1,6 +1,8 @@
 // The server's side of a run beside the client's: what the engine said per request (llama.cpp's
 // `timings`, vLLM's cached prompt tokens) and what its /metrics counters moved by over the run. The two
 // clocks differ on purpose: client figures include the network, HTTP and queueing; the engine's do not.
+// The "before" /metrics is read after the warm-up (Runner.afterWarmup), so differences cover measured
+// requests; a tokens/s figure says whether it is a per-request speed or a throughput over wall time.
 import type { ItemResult, RunManifest, ServerReport } from '../core/types.js';
 
 export interface ServerFigure {
@@ -21,6 +23,12 @@ export interface ServerView {
   metrics: ServerReport['metrics'];
 }
 
+/** Labels that say what a tokens/s figure is: a per-request speed or the server's throughput. */
+export const PROMPT_SPEED = 'prompt speed per request (tokens/s of its own prompt time)';
+export const GENERATION_SPEED = 'generation speed per request (tokens/s of its own decode time)';
+export const PROMPT_THROUGHPUT = 'prompt throughput (tokens/s of the run\'s wall time)';
+export const GENERATION_THROUGHPUT = 'generation throughput (tokens/s of the run\'s wall time)';
+
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
 /** Means of the engine's own per-request figures over measured requests. */
@@ -37,8 +45,10 @@ function engineFigures(results: readonly ItemResult[]): ServerFigure[] {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   const pn = sum(col('prompt_n')), pms = sum(col('prompt_ms'));
   const gn = sum(col('predicted_n')), gms = sum(col('predicted_ms'));
-  if (pms > 0) out.push({ label: 'prompt tokens/s', value: pn / (pms / 1000), unit: 'tokens/s', source: `llama.cpp ${src}` });
-  if (gms > 0) out.push({ label: 'generation tokens/s', value: gn / (gms / 1000), unit: 'tokens/s', source: `llama.cpp ${src}` });
+  // Each request's own tokens over its own engine time: a per-request speed, not the server's throughput
+  // (under concurrency the requests' times overlap; the throughput is tokens over the run's wall time).
+  if (pms > 0) out.push({ label: PROMPT_SPEED, value: pn / (pms / 1000), unit: 'tokens/s', source: `llama.cpp ${src}: Σ prompt_n / Σ prompt_ms` });
+  if (gms > 0) out.push({ label: GENERATION_SPEED, value: gn / (gms / 1000), unit: 'tokens/s', source: `llama.cpp ${src}: Σ predicted_n / Σ predicted_ms` });
   const cacheN = mean(col('cache_n'));
   if (cacheN !== null) out.push({ label: 'prompt tokens reused from the cache, mean', value: cacheN, unit: 'tokens', source: `llama.cpp ${src}` });
   const cached = mean(col('cached_tokens'));
@@ -57,16 +67,28 @@ const VLLM_HISTOGRAM_LABELS: Array<[string[], string]> = [
   [['vllm:request_decode_time_seconds'], 'decode, mean'],
 ];
 
-function metricFigures(delta: Record<string, number>): ServerFigure[] {
+function metricFigures(delta: Record<string, number>, durationMs: number | null): ServerFigure[] {
   const out: ServerFigure[] = [];
   const d = (name: string) => (typeof delta[name] === 'number' && Number.isFinite(delta[name]) ? delta[name]! : null);
-  // llama.cpp counters
+  // llama.cpp's *_seconds_total add up each request's own time, so tokens over them is a per-request
+  // speed (its /metrics gauges of "average throughput" are the same per-request figure), not throughput.
   const rate = (tokens: string, seconds: string, label: string) => {
     const t = d(tokens), s = d(seconds);
-    if (t !== null && s !== null && s > 0) out.push({ label, value: t / s, unit: 'tokens/s', source: `/metrics ${tokens} / ${seconds}` });
+    if (t !== null && s !== null && s > 0) out.push({ label, value: t / s, unit: 'tokens/s', source: `/metrics ${tokens} / ${seconds} (each request's own time, summed)` });
   };
-  rate('llamacpp:prompt_tokens_total', 'llamacpp:prompt_seconds_total', 'prompt tokens/s');
-  rate('llamacpp:tokens_predicted_total', 'llamacpp:tokens_predicted_seconds_total', 'generation tokens/s');
+  rate('llamacpp:prompt_tokens_total', 'llamacpp:prompt_seconds_total', PROMPT_SPEED);
+  rate('llamacpp:tokens_predicted_total', 'llamacpp:tokens_predicted_seconds_total', GENERATION_SPEED);
+  // Throughput: what the counters moved by over the measured part of the run, per second of its wall time.
+  const throughput = (tokens: string, label: string) => {
+    const t = d(tokens);
+    if (t !== null && durationMs !== null && durationMs > 0) {
+      out.push({ label, value: t / (durationMs / 1000), unit: 'tokens/s', source: `/metrics ${tokens}, after - before, / the run's measured duration (${(durationMs / 1000).toFixed(1)} s)` });
+    }
+  };
+  throughput('llamacpp:prompt_tokens_total', PROMPT_THROUGHPUT);
+  throughput('llamacpp:tokens_predicted_total', GENERATION_THROUGHPUT);
+  throughput('vllm:prompt_tokens_total', PROMPT_THROUGHPUT);
+  throughput('vllm:generation_tokens_total', GENERATION_THROUGHPUT);
   for (const [name, label] of [['llamacpp:prompt_tokens_total', 'prompt tokens'], ['llamacpp:tokens_predicted_total', 'generated tokens'],
     ['vllm:prompt_tokens_total', 'prompt tokens'], ['vllm:generation_tokens_total', 'generated tokens'],
     ['vllm:request_success_total', 'requests finished'], ['vllm:num_preemptions_total', 'preemptions']] as const) {
@@ -96,7 +118,7 @@ export function buildServerView(manifest: RunManifest, results: readonly ItemRes
   const engine = engineFigures(results);
   const server = manifest.server;
   if (!server && !engine.length) return null;
-  const fromMetrics = server?.metrics ? metricFigures(server.metrics.delta) : [];
+  const fromMetrics = server?.metrics ? metricFigures(server.metrics.delta, manifest.durationMs ?? null) : [];
   return {
     figures: [...engine, ...fromMetrics],
     truncation: server?.truncation ?? null,

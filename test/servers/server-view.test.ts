@@ -7,6 +7,8 @@ import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { buildReport } from '../../src/report/build.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { buildServerView, GENERATION_SPEED, GENERATION_THROUGHPUT, PROMPT_SPEED } from '../../src/report/server-view.js';
+import { manifest as fixtureManifest } from '../fixtures/runs/synthetic.js';
 import { readRunFolder } from '../../src/report/run-folder.js';
 import { LlamaServerDouble } from '../doubles/llama-server-double.js';
 import { VllmDouble } from '../doubles/vllm-double.js';
@@ -42,9 +44,10 @@ describe('server view', () => {
     const fig = (label: string, source: RegExp) => view.figures.find((f) => f.label === label && source.test(f.source));
     // The double's timings: prompt_ms 8.011 and predicted_ms 2.971 on every request.
     expect(fig('prompt processing, mean', /timings/)!.value).toBeCloseTo(8.011, 9);
-    expect(fig('generation tokens/s', /timings/)!.value).toBeCloseTo(generated / (6 * 2.971 / 1000), 6);
+    expect(fig(GENERATION_SPEED, /timings/)!.value).toBeCloseTo(generated / (6 * 2.971 / 1000), 6);
     // /metrics: the same tokens over the same seconds (rounded to 6 decimals in the text).
-    expect(fig('prompt tokens/s', /\/metrics/)!.value).toBeCloseTo(served / (6 * 8.011 / 1000), 1);
+    expect(fig(PROMPT_SPEED, /\/metrics/)!.value).toBeCloseTo(served / (6 * 8.011 / 1000), 1);
+    expect(fig(GENERATION_THROUGHPUT, /\/metrics/)!.value).toBeCloseTo(generated / (run.manifest.durationMs! / 1000), 6);
     expect(fig('prompt tokens', /\/metrics/)!.value).toBe(served);
     const md = renderMarkdown(model);
     expect(md).toContain('## Server view');
@@ -76,5 +79,24 @@ describe('server view', () => {
     const run2 = await runSuite({ suite: writeSampleSuite(dir2, { limit: 2 }), runner: await loadRunnerProfile(writeServerProfile(dir2, llama.baseUrl, { truncationCheck: false })), out: join(dir2, 'run'), seed: 1, cacheDir: false });
     expect(run2.manifest.server).toMatchObject({ metrics: null, metricsNote: expect.stringContaining('--metrics') });
     expect(renderMarkdown(buildReport({ runs: [readRunFolder(join(dir2, 'run'))], resamples: 50 }))).toContain('start llama-server with --metrics');
+  });
+});
+
+describe('tokens/s figures say what they are', () => {
+  it('llama.cpp\'s seconds counters give a per-request speed; throughput is tokens over the run\'s wall time', () => {
+    // As seen on a real llama-server at -np 4, concurrency 4: four requests decode at once, each at ~30
+    // tokens/s of its own time, while the server puts out ~87.7 tokens per second of wall time.
+    const m = fixtureManifest('np4', {
+      durationMs: 6386,
+      server: { metrics: { before: {}, after: {}, delta: { 'llamacpp:tokens_predicted_total': 560, 'llamacpp:tokens_predicted_seconds_total': 18.67 } } },
+    });
+    const view = buildServerView(m, [])!;
+    const speed = view.figures.find((f) => f.label === GENERATION_SPEED)!;
+    const throughput = view.figures.find((f) => f.label === GENERATION_THROUGHPUT)!;
+    expect(speed.value).toBeCloseTo(30.0, 1);
+    expect(speed.source).toMatch(/each request's own time/);
+    expect(throughput.value).toBeCloseTo(87.7, 1);
+    expect(throughput.source).toMatch(/measured duration \(6\.4 s\)/);
+    expect(view.figures.some((f) => f.label === 'generation tokens/s')).toBe(false);
   });
 });
