@@ -235,6 +235,8 @@ export async function serverMemoryReport(o: {
   sampler: ProcessTreeSampler | null;
   smi: NvidiaSmi;
   weights: MemoryFigure;
+  /** The model buffers the engine says it allocated (start-up log), where it states them. */
+  residentWeights?: MemoryFigure;
   context: MemoryFigure;
 }): Promise<MemoryReport> {
   const whyNot = o.mode === 'attached'
@@ -242,8 +244,31 @@ export async function serverMemoryReport(o: {
     : 'the managed server is not running';
   return {
     weights: o.weights,
+    ...(o.residentWeights ? { residentWeights: o.residentWeights } : {}),
     ...serverProcessFigures(o.sampler, whyNot),
     gpuDevice: await gpuDeviceFigure(o.smi),
     context: o.context,
+  };
+}
+
+/** One "<BUFFER> model buffer size = X MiB" line of llama.cpp's load log (llama-server's stderr, node-llama-cpp's logger). */
+export function parseModelBufferLine(line: string): { buffer: string; bytes: number } | null {
+  const r = /(\S+) model buffer size\s*=\s*([\d.]+) MiB/.exec(line);
+  return r ? { buffer: r[1]!, bytes: Number(r[2]) * 1024 * 1024 } : null;
+}
+
+/**
+ * The weights as llama.cpp holds them: every "model buffer size" line summed. They can exceed the file:
+ * on x86 Q4_0 tensors are repacked into a CPU_AARCH64 (newer builds: CPU_REPACK) buffer beside the
+ * CPU_Mapped file mapping (6.75 + 7.91 = 14.66 MiB resident for a 7.9 MiB file was seen).
+ */
+export function residentWeightsFigure(buffers: Record<string, number>, where: string): MemoryFigure {
+  const parts = Object.entries(buffers);
+  if (!parts.length) return notAvailable(`${where}, model buffer size`, 'no model buffer size line in the log');
+  const mib = (b: number) => `${(b / (1024 * 1024)).toFixed(2)} MiB`;
+  return {
+    bytes: parts.reduce((a, [, b]) => a + b, 0),
+    source: `${where}, model buffer size: ${parts.map(([k, v]) => `${k} ${mib(v)}`).join(' + ')}`,
+    note: 'the weights as the engine holds them (mapped file and repacked copies); can exceed the file',
   };
 }

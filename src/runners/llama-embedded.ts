@@ -24,6 +24,7 @@ import type {
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
 import { checkLetters, commonPrefixLength } from './likelihood.js';
 import { ProcessMemorySampler } from '../metrics/process-memory.js';
+import { parseModelBufferLine, residentWeightsFigure } from '../metrics/memory-probe.js';
 
 export const llamaEmbeddedProfileSchema = z.strictObject({
   kind: z.literal('llama-cpp-embedded'),
@@ -78,10 +79,19 @@ export async function readGgufSummary(file: string): Promise<GgufSummary> {
 }
 
 let llamaInstance: Promise<Llama> | null = null;
+/** Listeners for llama.cpp's log lines while a model loads (its "model buffer size" lines). */
+const loadLogListeners = new Set<(line: string) => void>();
 /** One llama.cpp binding per process, CPU only, never building from source or downloading. */
 function getCpuLlama(): Promise<Llama> {
+  // Info level, to read the model buffer sizes llama.cpp states at load; only errors reach the terminal.
   llamaInstance ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
-    getLlama({ gpu: false, build: 'never', logLevel: LlamaLogLevel.error, progressLogs: false }),
+    getLlama({
+      gpu: false, build: 'never', logLevel: LlamaLogLevel.info, progressLogs: false,
+      logger: (level, message) => {
+        for (const l of loadLogListeners) l(message);
+        if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) console.error(`[node-llama-cpp] ${message.trimEnd()}`);
+      },
+    }),
   );
   return llamaInstance;
 }
@@ -89,6 +99,9 @@ function getCpuLlama(): Promise<Llama> {
 export class LlamaEmbeddedRunner implements Runner {
   readonly kind = 'llama-cpp-embedded';
   private readonly sampler = new ProcessMemorySampler();
+  /** llama.cpp's "model buffer size" lines at load (CPU_Mapped, CPU_REPACK...). */
+  private modelBuffers: Record<string, number> = {};
+  private detachLog: () => void = () => {};
 
   private constructor(
     private readonly profile: LlamaEmbeddedProfile,
@@ -117,7 +130,22 @@ export class LlamaEmbeddedRunner implements Runner {
     }
     const t0 = performance.now();
     const llama = await getCpuLlama();
-    const model = await llama.loadModel({ modelPath: profile.model, gpuLayers: 0 });
+    // The log lines reach JS after loadModel resolves, in order: keep reading until the context's own
+    // lines start (or the runner closes).
+    const buffers: Record<string, number> = {};
+    const onLine = (line: string) => {
+      const b = parseModelBufferLine(line);
+      if (b) buffers[b.buffer] = b.bytes;
+      else if (Object.keys(buffers).length && /llama_context|llama_init_from_model|llama_kv_cache/.test(line)) loadLogListeners.delete(onLine);
+    };
+    loadLogListeners.add(onLine);
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({ modelPath: profile.model, gpuLayers: 0 });
+    } catch (e) {
+      loadLogListeners.delete(onLine);
+      throw e;
+    }
     const context = await model.createContext({
       contextSize: profile.contextSize,
       threads: { ideal: profile.threads, min: profile.threads },
@@ -125,7 +153,10 @@ export class LlamaEmbeddedRunner implements Runner {
     });
     // Never erase context tokens to make room: stop the generation with an error instead (see the top).
     const sequence = context.getSequence({ contextShift: { strategy: () => { throw new ContextFullError(context.contextSize); } } });
-    return new LlamaEmbeddedRunner(profile, summary, model, context, sequence, performance.now() - t0);
+    const runner = new LlamaEmbeddedRunner(profile, summary, model, context, sequence, performance.now() - t0);
+    runner.modelBuffers = buffers;
+    runner.detachLog = () => loadLogListeners.delete(onLine);
+    return runner;
   }
 
   async describe(): Promise<ModelDescription> {
@@ -384,6 +415,7 @@ export class LlamaEmbeddedRunner implements Runner {
     this.sampler.sample();
     return {
       weights: { bytes: this.summary.fileBytes, source: 'GGUF file size (tensors + header)' },
+      residentWeights: residentWeightsFigure(this.modelBuffers, 'llama.cpp load log (node-llama-cpp)'),
       processRss: { bytes: this.sampler.currentRss(), source: 'process.memoryUsage().rss of the medeval process' },
       processPeak: this.sampler.peakFigure(),
       gpuProcessPeak: { bytes: null, source: 'none', note: 'not available: the embedded runner runs on CPU only' },
@@ -396,6 +428,7 @@ export class LlamaEmbeddedRunner implements Runner {
   }
 
   async close(): Promise<void> {
+    this.detachLog();
     this.sampler.stop();
     await this.context.dispose();
     await this.model.dispose();

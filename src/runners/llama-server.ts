@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
-import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
+import { notAvailable, parseModelBufferLine, ProcessTreeSampler, residentWeightsFigure, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
 import { metricsOverRun, rescrapeAfterWarmup, type MetricsOverRun } from './server-metrics.js';
@@ -128,7 +128,8 @@ export function emptyStartupMemory(): LlamaStartupMemory {
 /** Feeds one log line of llama-server into `m`. */
 export function parseLlamaServerLogLine(line: string, m: LlamaStartupMemory): void {
   let r: RegExpExecArray | null;
-  if ((r = /(\S+) model buffer size\s*=\s*([\d.]+) MiB/.exec(line))) m.modelBuffers[r[1]!] = Number(r[2]) * MIB;
+  const buffer = parseModelBufferLine(line);
+  if (buffer) m.modelBuffers[buffer.buffer] = buffer.bytes;
   else if ((r = /KV self size\s*=\s*([\d.]+) MiB/.exec(line))) m.kvBytes = Number(r[1]) * MIB;
   else if ((r = /(\S+) KV buffer size\s*=\s*([\d.]+) MiB/.exec(line))) m.kvBuffers[r[1]!] = Number(r[2]) * MIB;
   else if ((r = /(\S+) compute buffer size\s*=\s*([\d.]+) MiB/.exec(line))) m.computeBuffers[r[1]!] = Number(r[2]) * MIB;
@@ -457,6 +458,8 @@ export class LlamaServerRunner implements Runner {
       sampler: this.sampler,
       smi: this.opts.nvidiaSmi ?? new NvidiaSmi(),
       weights: await this.weightsFigure(),
+      residentWeights: this.proc ? residentWeightsFigureOf(this.startup)
+        : notAvailable('llama-server start-up log, model buffer size', 'attached server: its start-up log is not visible'),
       context: this.contextFigure(),
     });
   }
@@ -470,7 +473,8 @@ export class LlamaServerRunner implements Runner {
       if (s !== null) return { bytes: s, source: `model file size (${path})` };
     }
     if (Object.keys(this.startup.modelBuffers).length) {
-      return { bytes: sum(this.startup.modelBuffers), source: 'llama-server start-up log, model buffer size (all devices)' };
+      // Neither the tensor size nor the file: the resident buffers stand in, and the source says so.
+      return { bytes: sum(this.startup.modelBuffers), source: 'llama-server start-up log, model buffer size (all devices): resident buffers, no file size was available' };
     }
     return notAvailable('llama-server /v1/models meta.size', 'the server did not report a size and the model file is not readable here');
   }
@@ -512,6 +516,11 @@ export async function probeServer(name: string, proc: ManagedProcess | null, hea
   if (proc?.exit) return `the managed ${name} ${proc.exit.description}`;
   const why = await probeHealth(healthUrl, headers, timeoutMs, signal);
   return why ? `${name} is not answering: ${why}` : null;
+}
+
+/** The model buffers of a managed server's start-up log (see residentWeightsFigure in memory-probe.ts). */
+export function residentWeightsFigureOf(m: LlamaStartupMemory): MemoryFigure {
+  return residentWeightsFigure(m.modelBuffers, 'llama-server start-up log');
 }
 
 /** An item the context could not hold: the run records it as an error of this kind, never scores it. */

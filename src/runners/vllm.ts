@@ -296,17 +296,21 @@ export class VllmRunner implements Runner {
       sampler: this.sampler,
       smi: this.opts.nvidiaSmi ?? new NvidiaSmi(),
       weights: await this.weightsFigure(),
+      residentWeights: this.startup.modelLoadingBytes !== null
+        ? { bytes: this.startup.modelLoadingBytes, source: 'vLLM start-up log "Model loading took X GiB" (weights on the GPU)' }
+        : notAvailable('vLLM start-up log "Model loading took X GiB"', this.proc ? 'no such line in the log' : 'attached server: its start-up log is not visible'),
       context: this.contextFigure(),
     });
   }
 
   private async weightsFigure(): Promise<MemoryFigure> {
-    if (this.startup.modelLoadingBytes !== null) {
-      return { bytes: this.startup.modelLoadingBytes, source: 'vLLM start-up log "Model loading took X GiB" (weights on the GPU)' };
-    }
     const model = this.profile.model ?? this.modelInfo?.root;
     const files = model ? await localWeights(model) : null;
     if (files) return { bytes: files.bytes, source: `sum of ${files.count} *.safetensors file(s) in ${model}` };
+    if (this.startup.modelLoadingBytes !== null) {
+      // No local files (a hub id): the resident figure stands in, and the source says so.
+      return { bytes: this.startup.modelLoadingBytes, source: 'vLLM start-up log "Model loading took X GiB" (weights on the GPU; no local model files to measure)' };
+    }
     return notAvailable('vLLM start-up log / model files',
       this.proc ? 'no "Model loading took" line in the log and the model is not a local folder'
         : 'attached server: its start-up log is not visible and the model is not a local folder');

@@ -47,6 +47,9 @@ describe('managed llama-server (stand-in executable)', () => {
     expect(m.processPeak.bytes).toBeGreaterThanOrEqual(m.processRss.bytes!);
     expect(m.processPeak.source).toMatch(/VmHWM/);
     expect(m.context).toMatchObject({ bytes: 1.25 * 1024 * 1024, note: '512 tokens per slot x 4 slot(s)' });
+    // The weights file and, from the log, the buffers the engine holds them in: two parts, each with its source.
+    expect(m.weights.source).not.toMatch(/buffer/);
+    expect(m.residentWeights).toMatchObject({ bytes: 1.12 * 1024 * 1024, source: 'llama-server start-up log, model buffer size: CPU_Mapped 1.12 MiB' });
     expect(m.gpuProcessPeak).toMatchObject({ bytes: null, note: 'not available: no nvidia-smi on PATH' });
 
     await runner.close();

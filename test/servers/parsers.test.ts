@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseProcStatus, parseStatPpid, processTree, ProcessTreeSampler, treeMemory } from '../../src/metrics/memory-probe.js';
 import { gpuBytesForPids, NvidiaSmi, parseComputeApps, parseGpuMemory } from '../../src/metrics/nvidia-smi.js';
 import { counterDelta, metricSum, parsePrometheusText } from '../../src/metrics/prometheus.js';
-import { emptyStartupMemory, guessQuant, parseLlamaServerLogLine } from '../../src/runners/llama-server.js';
+import { emptyStartupMemory, guessQuant, parseLlamaServerLogLine, residentWeightsFigureOf } from '../../src/runners/llama-server.js';
 import { emptyVllmStartup, parseVllmLogLine } from '../../src/runners/vllm.js';
 
 const fx = (name: string) => readFileSync(new URL(`../fixtures/servers/${name}`, import.meta.url), 'utf8');
@@ -97,6 +97,16 @@ describe('start-up logs', () => {
     expect(m.computeBuffers).toEqual({ CPU: 36.51 * MIB });
     expect(m.nCtxSlot).toBe(512);
     expect(m.truncations).toBe(1); // the recorded 4,041-token prompt
+  });
+  it('llama-server: resident weights are every model buffer, which on x86 Q4_0 exceed the file (repacked)', () => {
+    const m = emptyStartupMemory();
+    // The lines a real build printed for medeval's 7.9 MiB Q4_0 demo model on x86.
+    for (const l of ['load_tensors: tensor \'token_embd.weight\' (q4_0) (and 14 others) cannot be used with preferred buffer type CPU_AARCH64, using CPU instead',
+      'load_tensors:   CPU_Mapped model buffer size =     6.75 MiB', 'load_tensors:  CPU_AARCH64 model buffer size =     7.91 MiB']) parseLlamaServerLogLine(l, m);
+    const f = residentWeightsFigureOf(m);
+    expect(f.bytes).toBeCloseTo(14.66 * MIB, 0);
+    expect(f.source).toBe('llama-server start-up log, model buffer size: CPU_Mapped 6.75 MiB + CPU_AARCH64 7.91 MiB');
+    expect(residentWeightsFigureOf(emptyStartupMemory())).toMatchObject({ bytes: null, note: 'not available: no model buffer size line in the log' });
   });
   it('vLLM: model loading, KV cache memory and tokens', () => {
     const m = emptyVllmStartup();
