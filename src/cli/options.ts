@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError } from 'commander';
 import { printErr } from './terminal.js';
 
@@ -27,11 +28,16 @@ export function stopGraceMs(): number {
  */
 export async function withSigint<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  let presses = 0;
+  let firstAt: number | null = null;
   const onSignal = (sig: NodeJS.Signals) => {
-    presses++;
     const code = sig === 'SIGTERM' ? 143 : 130;
-    if (presses > 1) process.exit(code);
+    // A Ctrl-C reaches a compare's child twice at once (the terminal's, and the one its parent forwards):
+    // that is one press; a second press is one that comes later.
+    if (firstAt !== null) {
+      if (performance.now() - firstAt > 250) process.exit(code);
+      return;
+    }
+    firstAt = performance.now();
     printErr(`\nmedeval: ${sig === 'SIGTERM' ? 'SIGTERM' : 'interrupted'}: stopping now; finished items are kept (Ctrl-C again to quit at once)\n`);
     controller.abort(new Error(`interrupted by ${sig}`));
     const grace = stopGraceMs();

@@ -1,10 +1,14 @@
 // Context policy of the server runners (issue 10 items 3 and 6) against the llama-server double, which
 // shifts the context past the slot as the real server does by default, truncates a prompt longer than the
 // slot silently, and with contextShift false (--no-context-shift) refuses it with the in-stream error.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NvidiaSmi } from '../../src/metrics/nvidia-smi.js';
 import { createLlamaServerRunner, llamaServerProfileSchema, type LlamaServerRunner } from '../../src/runners/llama-server.js';
 import { doubleSpecialTokens, doubleTemplate, LlamaServerDouble } from '../doubles/llama-server-double.js';
+import { tempDir } from '../helpers/tiny-run.js';
 
 const noGpu = { nvidiaSmi: new NvidiaSmi(null) };
 const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i}`).join(' ');
@@ -79,5 +83,28 @@ describe('llama-server context policy (attached)', () => {
     expect(err).toMatchObject({ kind: 'prompt-too-long' });
     expect((err as Error).message).toMatch(/exceeds the available context size/);
     expect(chatRequests(server)).toBe(1);
+  });
+});
+
+describe('managed llama-server', () => {
+  it('is started with --no-context-shift, unless the profile asks for --context-shift', async () => {
+    const fake = fileURLToPath(new URL('../doubles/fake-llama-server.mjs', import.meta.url));
+    const model = join(tempDir('medeval-noshift-'), 'm.gguf');
+    writeFileSync(model, Buffer.alloc(4096, 1));
+    const argvOf = async (args: string[]) => {
+      const r = await createLlamaServerRunner(llamaServerProfileSchema.parse({
+        kind: 'llama-server', label: 'm', mode: 'managed', binary: fake, model, args: ['-c', '2048', '-np', '1', ...args], startupTimeoutMs: 120_000,
+      }), noGpu);
+      try {
+        return readFileSync(`/proc/${r.serverPid}/cmdline`, 'utf8').split('\0');
+      } finally {
+        await r.close();
+      }
+    };
+    const plain = await argvOf([]);
+    expect(plain).toContain('--no-context-shift');
+    const optedIn = await argvOf(['--context-shift']);
+    expect(optedIn).not.toContain('--no-context-shift');
+    expect(optedIn).toContain('--context-shift');
   });
 });
