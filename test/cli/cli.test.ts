@@ -75,7 +75,7 @@ describe('medeval CLI', () => {
     await waitForFile(out, () => existsSync(join(out, 'results.jsonl')) && readFileSync(join(out, 'results.jsonl'), 'utf8').split('\n').length > 3);
     child.kill('SIGINT');
     expect(await exited).toBe(1);
-    expect(stderr).toContain('stopping after the current request');
+    expect(stderr).toContain('interrupted: stopping now; finished items are kept');
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('interrupted');
     const kept = journal(out);
