@@ -113,5 +113,5 @@ describe('medeval CLI', () => {
     expect(keys(b).sort()).toEqual(keys(a).sort());
     const letter = new Map(a.map((r) => [r.itemId, r.extracted.letter]));
     for (const r of b) expect(r.extracted.letter).toBe(letter.get(r.itemId));
-  }, 600_000);
+  }, 900_000);
 });

@@ -145,7 +145,7 @@ describe('kill -9, then --resume', () => {
       expect(resumed.code).toBe(0);
       await expectFinished(out);
     }
-  }, 600_000);
+  }, 900_000);
 
   it('a start that fails before the first record leaves no run folder behind', async () => {
     const dir = tempDir('medeval-kill-');

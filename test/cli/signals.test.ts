@@ -73,7 +73,7 @@ describe('signals stop a run at once', () => {
       // Every journalled record is a whole item (the abandoned one is left for --resume).
       const journal = existsSync(join(out, 'results.jsonl')) ? readFileSync(join(out, 'results.jsonl'), 'utf8') : '';
       expect(journal === '' || journal.endsWith('\n')).toBe(true);
-    }, 120_000);
+    });
   }
 
   it('SIGTERM while a managed server will not stop: medeval exits within the bound and the server is killed', async () => {
@@ -93,5 +93,5 @@ describe('signals stop a run at once', () => {
     expect(r.code).not.toBe(0);
     // medeval's exit hook SIGKILLs the server's process group: nothing of it is left running.
     expect(cmdlinesWith(fakeModel)).toEqual([]);
-  }, 120_000);
+  });
 });

@@ -44,5 +44,5 @@ describe('medeval compare', () => {
     const memory = pair.memory.find((m) => m.part === 'weights')!;
     expect(memory.reduction!).toBeGreaterThan(0.5); // Q4_0 vs F32 weights
     expect(model.claims.map((c) => c.id)).toEqual(['accuracy', 'memory', 'latency']);
-  }, 600_000);
+  }, 900_000);
 });
