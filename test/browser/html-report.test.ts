@@ -9,6 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reportCharts } from '../../src/report/charts.js';
 import { writeHtml } from '../../src/report/html.js';
+import { VERDICTS } from '../../src/report/model.js';
 import { fixtureReportModel, HOSTILE_IMG, HOSTILE_SCRIPT } from '../report/fixtures/report-model.js';
 
 // The project compiles without the DOM library; these are the few browser globals the page
@@ -25,6 +26,7 @@ declare const document: {
   documentElement: { scrollWidth: number; clientWidth: number };
 };
 declare const window: { __pwned?: unknown };
+declare function getComputedStyle(e: unknown): { backgroundColor: string };
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -106,9 +108,14 @@ describe.skipIf(!hasChromium)('report.html in chromium', () => {
     await expect(page.getByText(`medqa-${HOSTILE_SCRIPT}`).isVisible()).resolves.toBe(true);
   });
 
-  it('shows the verdict badges', async () => {
-    const badges = await page.locator('.badge').allInnerTexts();
-    expect(badges).toEqual(model.claims.map((c) => c.verdict));
+  it('shows the verdict badges: each claim, each memory part under its claim, then every verdict word defined', async () => {
+    const badges = await page.locator('table.claims .badge').allInnerTexts();
+    expect(badges).toEqual(model.claims.flatMap((c) => [c.verdict, ...(c.parts ?? []).map((p) => p.verdict)]));
+    expect(await page.locator('dl.verdicts .badge').allInnerTexts()).toEqual([...VERDICTS]);
+    // A verdict is coloured by its meaning; "smoke test: no evidence" has no colour at all.
+    const bg = (sel: string) => page.locator(sel).first().evaluate((e) => getComputedStyle(e).backgroundColor);
+    expect(await bg('dl.verdicts .badge.reproduced')).not.toBe(await bg('dl.verdicts .badge.exceeded'));
+    expect(await bg('dl.verdicts .badge.no-evidence')).toBe('rgba(0, 0, 0, 0)');
   });
 
   it('fits an A4 page width when printed (nothing cut off at the right edge)', async () => {
