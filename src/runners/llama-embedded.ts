@@ -191,7 +191,7 @@ export class LlamaEmbeddedRunner implements Runner {
       this.profile.chatWrapper === 'deepseek' ? new DeepSeekChatWrapper()
         : this.profile.chatWrapper === 'general' ? new GeneralChatWrapper()
           : 'auto';
-    return new LlamaChatSession({
+    const session = new LlamaChatSession({
       contextSequence: this.sequence,
       autoDisposeSequence: false,
       chatWrapper,
@@ -207,6 +207,10 @@ export class LlamaEmbeddedRunner implements Runner {
         },
       } : {}),
     });
+    // No system turn unless the prompt has one (DeepSeek-R1's usage notes; README): node-llama-cpp would
+    // otherwise open every chat with its own default system prompt, about 160 tokens the suite never wrote.
+    if (!system) session.setChatHistory([]);
+    return session;
   }
 
   /** Tokens of the chat-templated prompt up to the model's turn, exactly as generate() loads it. */
@@ -214,7 +218,7 @@ export class LlamaEmbeddedRunner implements Runner {
     const { user, system } = splitMessages(messages);
     const session = await this.newSession(system);
     try {
-      // The session's history starts with its system prompt (node-llama-cpp's default one when none is given).
+      // The session's history holds the system turn when the prompt has one.
       const { contextText } = session.chatWrapper.generateContextState({
         chatHistory: [...session.getChatHistory(), { type: 'user', text: user }, { type: 'model', response: [] }],
       });

@@ -66,6 +66,25 @@ describe('embedded runner: the context is never shifted', () => {
     }
   }, 240_000);
 
+  it("adds no system turn of its own: a prompt without one is counted without node-llama-cpp's default system prompt", async () => {
+    const runner = await createLlamaEmbeddedRunner(llamaEmbeddedProfileSchema.parse({
+      kind: 'llama-cpp-embedded', label: 'tiny', model, threads: 1, contextSize: 512,
+    }));
+    try {
+      const user = [{ role: 'user' as const, content: 'Which letter?' }];
+      const bare = await runner.countPromptTokens(user);
+      // node-llama-cpp's default system prompt ("You are a helpful, respectful and honest assistant...") is
+      // ~160 tokens on this model; a bare question counted 174 with it, 13 without.
+      expect(bare).toBeLessThan(40);
+      const withSystem = await runner.countPromptTokens([{ role: 'system', content: 'You are a careful examiner. '.repeat(8) }, ...user]);
+      expect(withSystem - bare).toBeGreaterThan(20);
+      const g = await runner.generate({ messages: user, sampling: { temperature: 0, topP: 1, maxTokens: 4 } });
+      expect(g.promptTokens).toBe(bare);
+    } finally {
+      await runner.close();
+    }
+  });
+
   it('if the engine still runs out of room, the item fails at once (context-shift) instead of compressing the history', async () => {
     const runner = await createLlamaEmbeddedRunner(llamaEmbeddedProfileSchema.parse({
       kind: 'llama-cpp-embedded', label: 'tiny', model, threads: 1, contextSize: 512,
