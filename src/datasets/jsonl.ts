@@ -32,7 +32,7 @@ function warn(file: string, message: string): void {
  * A file that is one JSON array yields its elements, each with the line it starts on.
  */
 export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
-  const first = await firstLine(file);
+  const first = await firstNonBlankLine(file);
   if (first && first.text.trimStart().startsWith('[')) {
     const array = await readAsArray(file, first);
     if (array) {
@@ -65,7 +65,8 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
   }
 }
 
-async function firstLine(file: string): Promise<{ line: number; text: string } | undefined> {
+/** The first line with any text (a BOM on line 1 dropped), with its 1-based line number. */
+export async function firstNonBlankLine(file: string): Promise<{ line: number; text: string } | undefined> {
   const input = createReadStream(file, { encoding: 'utf8' });
   const lines = createInterface({ input, crlfDelay: Infinity });
   let line = 0;

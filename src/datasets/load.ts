@@ -1,11 +1,9 @@
 // loadDataset: one entry point for every format; 'auto' looks at the file to pick the loader.
-import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { InputError } from '../core/errors.js';
 import { invalidUtf8Lines, invalidUtf8Warning } from './encoding.js';
-import { readJsonl, takeReadWarnings } from './jsonl.js';
+import { firstNonBlankLine, readJsonl, takeReadWarnings } from './jsonl.js';
 import { loadMedmcqa } from './medmcqa.js';
 import { loadMedqa } from './medqa.js';
 import { loadMmlu } from './mmlu.js';
@@ -110,19 +108,3 @@ async function firstArrayElement(file: string): Promise<{ line: number; text: st
   return undefined;
 }
 
-async function firstNonBlankLine(file: string): Promise<{ line: number; text: string } | undefined> {
-  const input = createReadStream(file, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let line = 0;
-  try {
-    for await (let text of lines) {
-      line++;
-      if (line === 1) text = text.replace(/^\uFEFF/, '');
-      if (text.trim() !== '') return { line, text };
-    }
-    return undefined;
-  } finally {
-    lines.close();
-    input.destroy();
-  }
-}
