@@ -21,7 +21,7 @@ export const CONFIG_SCHEMAS: readonly ConfigSchema[] = [
   {
     file: 'runner-profile.schema.json',
     title: 'medeval runner profile',
-    description: 'How to run one model (runners/*.yaml): kind llama-cpp-embedded, onnx, llama-server or vllm, and its settings.',
+    description: 'How to run one model (runners/*.yaml): kind llama-cpp-embedded, onnx, llama-server, vllm or scripted (answers from a script, for tests), and its settings.',
     schema: runnerProfileSchema,
   },
   {

@@ -33,6 +33,7 @@ export function contextSetting(kind: string): string {
     case 'llama-server': return "the server's -c divided by -np (n_ctx per slot)";
     case 'vllm': return "vLLM's --max-model-len";
     case 'onnx': return "the model's max_position_embeddings";
+    case 'scripted': return 'contextSize in the runner profile';
     default: return "the runner's context size";
   }
 }

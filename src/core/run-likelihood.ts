@@ -36,7 +36,7 @@ export async function runLikelihoodItem(
 ): Promise<ItemResult> {
   const base = itemBase(item, sample, rendered, dataset);
   try {
-    const lp = await runner.letterLogprobs!({ messages: [{ role: 'user', content: rendered.prompt }], prefix, letters: Object.keys(item.options), signal });
+    const lp = await runner.letterLogprobs!({ messages: [{ role: 'user', content: rendered.prompt }], prefix, letters: Object.keys(item.options), signal, itemId: item.id });
     // The highest log-probability wins; a tie goes to the earlier letter (file order), never at random.
     let letter: Letter | null = null;
     for (const l of Object.keys(item.options) as Letter[]) {

@@ -444,6 +444,7 @@ async function runItem(
       messages: [{ role: 'user', content: rendered.prompt }],
       sampling: { ...sampling, seed: itemSeed(seed, item.id, sample), ...(plan ? { maxTokens: plan.budget.maxTokens } : {}) },
       signal,
+      itemId: item.id,
       ...(constrain ? { constrain: { letters: Object.keys(item.options), prefix: 'Answer: ' } } : {}),
       ...(plan ? { promptTokens: plan.budget.promptTokens } : {}),
       onStart: (t0) => {

@@ -83,6 +83,8 @@ export interface GenerateRequest {
   promptTokens?: number | null;
   /** Called with performance.now() when the runner's clock starts (the request is sent): the wait before it is queueMs. */
   onStart?: (t0: number) => void;
+  /** The dataset item asked about (absent for warm-up requests): the scripted runner matches its script by it. */
+  itemId?: string;
 }
 
 /**
@@ -97,6 +99,8 @@ export interface LetterLogprobRequest {
   prefix: string;
   letters: string[];
   signal?: AbortSignal;
+  /** The dataset item asked about (absent for warm-up requests). */
+  itemId?: string;
 }
 
 export interface LetterLogprobs {
@@ -180,7 +184,7 @@ export interface MemoryReport {
 }
 
 export interface ModelDescription {
-  /** Runner kind: "llama-cpp-embedded", "llama-server", "vllm", "onnx". */
+  /** Runner kind: "llama-cpp-embedded", "llama-server", "vllm", "onnx", "scripted". */
   runner: string;
   /** A human name for reports (profile label). */
   label: string;

@@ -92,7 +92,7 @@ export const VERDICT_DEFINITIONS: Array<[Verdict, string]> = [
   ['not reproduced', 'the whole interval lies beyond claim ± tolerance on the other side (for an "equal" claim: on either side)'],
   ['inconclusive', 'the interval overlaps an edge of claim ± tolerance: more items or repeats are needed to tell'],
   ['not measurable', 'a figure the claim needs is missing; the reason says which'],
-  ['smoke test: no evidence', 'a run of the pair is a smoke test (smoke-test suite or tiny random model): its numbers check the pipeline and are no evidence for or against the claim; what the rule alone would say is kept beside it'],
+  ['smoke test: no evidence', 'a run of the pair is a smoke test (smoke-test suite, tiny random model or scripted runner): its numbers check the pipeline and are no evidence for or against the claim; what the rule alone would say is kept beside it'],
 ];
 
 /** The tolerance in words: "± 2 points" (percentage points of the claimed percentage). */
@@ -146,18 +146,18 @@ export interface ClaimContext {
   compressed: RunReport | null;
 }
 
-/** A smoke-test suite or a tiny random model: numbers that test the pipeline, not the paper. */
+/** A smoke-test suite, a tiny random model or a scripted runner: numbers that test the pipeline, not the paper. */
 export function isTinyOrSmokeRun(m: { suite: Pick<RunManifest['suite'], 'smokeTest'>; model: Pick<RunManifest['model'], 'extra' | 'modelPath'> }): boolean {
   const extra = m.model.extra ?? {};
   const name = `${String(extra.modelName ?? '')} ${m.model.modelPath ?? ''}`;
-  return m.suite.smokeTest === true || extra.tinyRandom === true || /medeval-tiny|tiny-llama|tiny[-_]random/i.test(name);
+  return m.suite.smokeTest === true || extra.tinyRandom === true || extra.scripted === true || /medeval-tiny|tiny-llama|tiny[-_]random/i.test(name);
 }
 
 /** Check every claim against one comparison (the first baseline/compressed pair of the report). */
 export function checkClaims(specs: readonly ClaimSpec[], ctx: ClaimContext): ClaimCheck[] {
   const smoke = [ctx.baseline, ctx.compressed].filter((r): r is RunReport => r !== null && isTinyOrSmokeRun(r));
   const why = smoke.length
-    ? `smoke test (${smoke.map((r) => `run "${r.id}": ${r.suite.smokeTest ? `smoke-test suite "${r.suite.name}"` : 'tiny random model'}`).join('; ')}): no evidence about the claim`
+    ? `smoke test (${smoke.map((r) => `run "${r.id}": ${r.suite.smokeTest ? `smoke-test suite "${r.suite.name}"` : r.model.extra?.scripted === true ? 'scripted runner (no model ran)' : 'tiny random model'}`).join('; ')}): no evidence about the claim`
     : null;
   return specs.map((spec) => {
     const c = checkClaim(spec, ctx);

@@ -7,6 +7,7 @@ import { readYamlFile } from '../core/yaml-config.js';
 import { createLlamaEmbeddedRunner, llamaEmbeddedProfileSchema } from './llama-embedded.js';
 import { createLlamaServerRunner, llamaServerProfileSchema } from './llama-server.js';
 import { createOnnxRunner, onnxProfileSchema } from './onnx.js';
+import { createScriptedRunner, scriptedProfileSchema } from './scripted.js';
 import { createVllmRunner, vllmProfileSchema } from './vllm.js';
 
 export const runnerProfileSchema = z.discriminatedUnion('kind', [
@@ -14,6 +15,7 @@ export const runnerProfileSchema = z.discriminatedUnion('kind', [
   onnxProfileSchema,
   llamaServerProfileSchema,
   vllmProfileSchema,
+  scriptedProfileSchema,
 ]);
 export type RunnerProfile = z.infer<typeof runnerProfileSchema>;
 
@@ -26,7 +28,7 @@ export interface LoadedRunnerProfile {
  * Paths written `./x` or `../x` in a profile resolve against the profile file's folder; anything else stays
  * as written (an absolute path, a binary on PATH, a vLLM hub id such as `deepseek-ai/...`).
  */
-const PATH_FIELDS = ['model', 'modelDir', 'binary'] as const;
+const PATH_FIELDS = ['model', 'modelDir', 'binary', 'script'] as const;
 
 export async function loadRunnerProfile(file: string): Promise<LoadedRunnerProfile> {
   const profile = await readYamlFile(file, runnerProfileSchema, 'runner profile');
@@ -40,7 +42,7 @@ export async function loadRunnerProfile(file: string): Promise<LoadedRunnerProfi
 }
 
 /** Kinds whose runners give answer-letter log-probabilities (Runner.letterLogprobs), known before any model loads. */
-export const LIKELIHOOD_RUNNER_KINDS: ReadonlySet<RunnerProfile['kind']> = new Set(['llama-cpp-embedded', 'onnx']);
+export const LIKELIHOOD_RUNNER_KINDS: ReadonlySet<RunnerProfile['kind']> = new Set(['llama-cpp-embedded', 'onnx', 'scripted']);
 
 export async function createRunner(profile: RunnerProfile): Promise<Runner> {
   switch (profile.kind) {
@@ -52,6 +54,8 @@ export async function createRunner(profile: RunnerProfile): Promise<Runner> {
       return createLlamaServerRunner(profile);
     case 'vllm':
       return createVllmRunner(profile);
+    case 'scripted':
+      return createScriptedRunner(profile);
     default:
       throw new InputError(`unknown runner kind ${(profile as { kind: string }).kind}`, { field: 'kind' });
   }
