@@ -162,12 +162,11 @@ describe('scripted runner', () => {
     const alt = await createRunner((await loadRunnerProfile(writeProfile(dir, 'alt', 'script: ./alt.script.yaml\n'))).profile);
     const ask = async (seed: number) => (await alt.generate({ messages: [{ role: 'user', content: 'q' }], sampling: { ...sampling, seed } })).rawText;
     expect([await ask(0), await ask(1), await ask(2), await ask(1)]).toEqual(['Answer: A', 'Answer: B', 'Answer: A', 'Answer: B']);
-    // Virtual clock: a scripted minute of TTFT costs no real time and is reported as given.
+    // Virtual clock: a scripted minute of TTFT is reported exactly as given (a real wait would never land
+    // on whole milliseconds), and the test does not wait it.
     writeFileSync(join(dir, 'min.script.yaml'), ['- default: true', '  text: Answer A', '  timings: { ttftMs: 60000, itlMs: [7] }'].join('\n'));
     const virt = await createRunner((await loadRunnerProfile(writeProfile(dir, 'min', 'script: ./min.script.yaml\n'))).profile);
-    const t0 = performance.now();
     const g = await virt.generate({ messages: [{ role: 'user', content: 'q' }], sampling });
-    expect(performance.now() - t0).toBeLessThan(60000);
     expect(g.timings).toMatchObject({ ttftMs: 60000, e2eMs: 60007, itlMs: [7] });
 
     writeFileSync(join(dir, 'bad.jsonl'), '{"default": true, "text": "x"}\n{"id": "a", "prompt": "b"}\n');
