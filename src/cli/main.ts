@@ -7,6 +7,7 @@ import { registerDemo } from './commands/demo.js';
 import { registerGate } from './commands/gate.js';
 import { registerMakeModel } from './commands/make-model.js';
 import { registerReport } from './commands/report.js';
+import { registerRescore } from './commands/rescore.js';
 import { registerSchema } from './commands/schema.js';
 import { registerRun } from './commands/run.js';
 import { describeError, EXIT_BAD_INPUT, exitCodeFor } from './exit.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerMakeModel(program);
   registerDemo(program);
   registerGate(program);
+  registerRescore(program);
   registerSchema(program);
   return program;
 }

@@ -318,6 +318,27 @@ export interface ItemResult {
   budget?: ItemBudget;
   /** Likelihood scoring: natural-log probability of each option letter after the prompt (not renormalised). */
   letterLogprobs?: Record<string, number>;
+  /** `medeval rescore`: set where the current extractor read the reply differently; the earlier extraction. */
+  rescored?: { previous: { letter: Letter | null; status: AnswerStatus; method: string; correct: boolean | null } };
+}
+
+/** manifest.rescoredFrom: the run a `medeval rescore` folder was re-extracted from, and what changed. */
+export interface RescoredFrom {
+  /** The source run folder as given. */
+  dir: string;
+  configHash: string;
+  /** The medeval version (and time) that wrote the source run. */
+  medevalVersion: string;
+  createdAt: string;
+  /** When the rescore ran. */
+  at: string;
+  records: number;
+  /** Records in error: passed through, never scored. */
+  errorsKept: number;
+  /** Records whose extraction (letter, status, method) or verdict changed. */
+  changed: number;
+  rightToWrong: number;
+  wrongToRight: number;
 }
 
 export interface ItemBudget {
@@ -387,6 +408,8 @@ export interface RunManifest {
   stopReason?: string;
   /** What the server itself said about the run (server runners only). */
   server?: ServerReport & { managed?: ManagedServerEnd };
+  /** Set by `medeval rescore`: this folder re-extracts another run's stored replies. */
+  rescoredFrom?: RescoredFrom;
 }
 
 /** Records a run left out; `records` lists at most the first 100 of `total`. */

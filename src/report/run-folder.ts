@@ -73,6 +73,9 @@ const manifestSchema = z.looseObject({
   durationMs: z.number().nonnegative().optional(),
   finishedAt: z.string().optional(),
   status: z.enum(['running', 'finished', 'incomplete', 'interrupted', 'failed']),
+  rescoredFrom: z
+    .looseObject({ dir: z.string(), configHash: z.string(), medevalVersion: z.string(), at: z.string(), changed: z.number().int().nonnegative() })
+    .optional(),
 });
 
 const timingsSchema = z.looseObject({
@@ -115,6 +118,9 @@ const resultSchema = z.looseObject({
   error: z.looseObject({ kind: z.string(), message: z.string(), retries: z.number().optional() }).optional(),
   rssBytes: z.number().optional(),
   letterLogprobs: z.record(z.string(), z.number()).optional(),
+  rescored: z
+    .object({ previous: z.object({ letter: z.string().nullable(), status: z.enum(['answered', 'unparseable', 'truncated']), method: z.string(), correct: z.boolean().nullable() }) })
+    .optional(),
 });
 
 function zodProblems(error: z.ZodError, file: string, line?: number): InputError[] {
