@@ -24,7 +24,7 @@ import { portablePath } from './portable-path.js';
 import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import { checkLikelihoodSettings, likelihoodRunnerError, runLikelihoodItem } from './run-likelihood.js';
 import { planPrompts, type PlanSummary, type PromptPlan } from './plan-budget.js';
-import { warmupPrompt } from './warmup.js';
+import { fittedWarmupPrompt, warmupPrompt } from './warmup.js';
 
 export interface RunOptions {
   suite: string | LoadedSuite;
@@ -266,7 +266,12 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     const warmItem = dataset.items.find((it) => !plans.get(prompts.get(it.id)!.prompt)?.tooLong) ?? dataset.items[0]!;
     const warmup = todo.length > 0 ? suite.load.warmup : 0;
     const todoPrompts = todo.map(({ item }) => prompts.get(item.id)!.prompt);
-    const warmText = warmupPrompt(todoPrompts, todoPrompts.filter((p) => !plans.get(p)?.tooLong));
+    const warmBudget = Math.min(sampling.maxTokens, 16);
+    const warmText = likelihood || warmup === 0 ? warmupPrompt(todoPrompts, todoPrompts.filter((p) => !plans.get(p)?.tooLong))
+      : await fittedWarmupPrompt(todoPrompts, todoPrompts.filter((p) => !plans.get(p)?.tooLong), async (p) => {
+        const plan = (await planPrompts(runner, model.contextSize ?? null, [p], warmBudget, { signal: stopper.signal })).plans.get(p);
+        return !plan || (plan.tooLong === null && plan.budget.maxTokens >= warmBudget);
+      });
     // The server's "before" figures (/metrics) are read once the warm-up is over, so they cover measured requests only.
     if (warmup === 0) await runner.afterWarmup?.();
     const tasks: Array<(signal: AbortSignal) => Promise<ItemResult | null>> = [];
@@ -277,7 +282,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         else {
           await runner.generate({
             messages,
-            sampling: { ...sampling, maxTokens: Math.min(sampling.maxTokens, 16), seed: itemSeed(seed, 'warmup', w) },
+            sampling: { ...sampling, maxTokens: warmBudget, seed: itemSeed(seed, 'warmup', w) },
             signal,
             ...(constrain ? { constrain: { letters: Object.keys(warmItem.options), prefix: 'Answer: ' } } : {}),
           });

@@ -14,14 +14,30 @@ const FILLER =
  * A neutral prompt that shares no first character with any of `measured`, about the median length of
  * `sized` (the measured prompts that fit the context; all of them by default).
  */
-export function warmupPrompt(measured: readonly string[], sized: readonly string[] = measured): string {
+export function warmupPrompt(measured: readonly string[], sized: readonly string[] = measured, chars?: number): string {
   const firsts = new Set(measured.map((p) => p.charAt(0)));
   const lead = LEADS.find((c) => !firsts.has(c)) ?? String.fromCodePoint(0x2042); // ⁂: no template starts so
   const lengths = sized.map((p) => p.length).sort((a, b) => a - b);
-  const target = lengths.length ? lengths[Math.floor(lengths.length / 2)]! : FILLER.length;
+  const target = chars ?? (lengths.length ? lengths[Math.floor(lengths.length / 2)]! : FILLER.length);
   let text = lead;
   while (text.length < target) text += FILLER;
   // Cut at a word boundary near the target, then ask for the one-letter reply every suite asks for.
   const cut = text.lastIndexOf(' ', Math.max(target, lead.length + 1));
   return `${cut > lead.length ? text.slice(0, cut) : text}. Reply with the letter A.`;
+}
+
+/**
+ * warmupPrompt, shortened until `fits` (the engine's own count against its context) accepts it: it is sized
+ * in characters, and a tokenizer can split its filler into more tokens than the measured text (a real
+ * llama-server with a 512-token slot refused a 545-token warm-up while every planned item fitted).
+ */
+export async function fittedWarmupPrompt(measured: readonly string[], sized: readonly string[],
+  fits: (prompt: string) => Promise<boolean>): Promise<string> {
+  let text = warmupPrompt(measured, sized);
+  if (await fits(text)) return text;
+  for (let chars = Math.floor(text.length * 0.7); chars > 1; chars = Math.floor(chars * 0.7)) {
+    text = warmupPrompt(measured, sized, chars);
+    if (await fits(text)) return text;
+  }
+  return warmupPrompt(measured, sized, 1);
 }
