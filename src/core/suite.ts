@@ -2,7 +2,8 @@
 // Paths inside a suite file are relative to that file, so suites travel with their data.
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import type { DatasetSpec } from '../datasets/types.js';
+import { fieldMappingSchema } from '../datasets/mapped.js';
+import { DATASET_FORMAT_NAMES, type DatasetSpec } from '../datasets/types.js';
 import { readYamlFile } from './yaml-config.js';
 
 export const samplingSchema = z.strictObject({
@@ -33,7 +34,7 @@ export const suiteSchema = z.strictObject({
   name: z.string().min(1),
   description: z.string().optional(),
   dataset: z.strictObject({
-    format: z.enum(['medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'auto']).default('auto'),
+    format: z.enum([...DATASET_FORMAT_NAMES, 'auto']).default('auto'),
     /** A file (or, for MMLU, a folder of CSVs), relative to the suite file. */
     path: z.string().min(1),
     name: z.string().optional(),
@@ -43,6 +44,11 @@ export const suiteSchema = z.strictObject({
     groundTruth: z.string().optional(),
     /** MMLU folder: only these subjects (file name prefixes, e.g. anatomy). */
     subjects: z.array(z.string().min(1)).optional(),
+    /** format mapped: the fields holding question, options, answer (and id, metadata); see README. */
+    fields: fieldMappingSchema.optional(),
+  }).superRefine((d, ctx) => {
+    if (d.format === 'mapped' && !d.fields) ctx.addIssue({ code: 'custom', path: ['fields'], message: 'format "mapped" needs fields: {question, options, answer}' });
+    if (d.fields && d.format !== 'mapped') ctx.addIssue({ code: 'custom', path: ['format'], message: 'fields is set: use format: mapped' });
   }),
   /** Folder with question-types.yaml and templates/ (relative to the suite file). */
   prompts: z.string().default('prompts'),
@@ -99,5 +105,6 @@ export function datasetSpec(suite: LoadedSuite, o: { skipInvalid?: boolean; limi
     ...(d.copBase !== undefined ? { copBase: d.copBase } : {}),
     ...(d.groundTruth ? { groundTruthPath: resolve(dirname(resolve(suite.file)), d.groundTruth) } : {}),
     ...(d.subjects ? { subjects: d.subjects } : {}),
+    ...(d.fields ? { fields: d.fields } : {}),
   };
 }

@@ -4,21 +4,23 @@ import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { invalidUtf8Lines, invalidUtf8Warning } from './encoding.js';
 import { firstNonBlankLine, readJsonl, takeReadWarnings } from './jsonl.js';
+import { loadMapped } from './mapped.js';
 import { loadMedmcqa } from './medmcqa.js';
 import { loadMedqa } from './medqa.js';
 import { loadMmlu } from './mmlu.js';
 import { loadPubmedqa } from './pubmedqa.js';
 import { isPlainObject } from './record-check.js';
-import type { DatasetFormat, DatasetSpec, LoadedDataset } from './types.js';
+import { DATASET_FORMAT_NAMES, type DatasetFormat, type DatasetSpec, type LoadedDataset } from './types.js';
 
 const LOADERS: Record<DatasetFormat, (spec: DatasetSpec) => Promise<LoadedDataset>> = {
   medqa: loadMedqa,
   medmcqa: loadMedmcqa,
   pubmedqa: loadPubmedqa,
   mmlu: loadMmlu,
+  mapped: loadMapped,
 };
 
-export const DATASET_FORMATS = Object.keys(LOADERS) as DatasetFormat[];
+export const DATASET_FORMATS: DatasetFormat[] = [...DATASET_FORMAT_NAMES];
 
 /**
  * Reads and validates a whole dataset before any model is called. Throws InputErrors listing
@@ -27,6 +29,10 @@ export const DATASET_FORMATS = Object.keys(LOADERS) as DatasetFormat[];
 export async function loadDataset(spec: DatasetSpec): Promise<LoadedDataset> {
   await mustExist(spec.path, 'path');
   if (spec.groundTruthPath) await mustExist(spec.groundTruthPath, 'groundTruthPath');
+  // Field names only mean something to the mapped loader: never guess a format around them.
+  if (spec.fields && spec.format !== 'mapped') {
+    throw new InputError(`dataset.fields is set but the format is ${JSON.stringify(spec.format)}`, { field: 'format' }, 'set dataset.format: mapped, or remove fields');
+  }
   const format = spec.format === 'auto' ? await detectFormat(spec.path) : spec.format;
   const loader = LOADERS[format];
   if (!loader) {

@@ -1,7 +1,10 @@
 // What every dataset loader takes and returns. One loader per format; loadDataset (load.ts) picks one.
 import type { DatasetItem } from '../core/types.js';
+import type { FieldMappingInput } from './mapped.js';
 
-export type DatasetFormat = 'medqa' | 'medmcqa' | 'pubmedqa' | 'mmlu';
+/** Every format a suite may name (the suite schema and loadDataset both use this one list). */
+export const DATASET_FORMAT_NAMES = ['medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'mapped'] as const;
+export type DatasetFormat = (typeof DATASET_FORMAT_NAMES)[number];
 
 export interface DatasetSpec {
   format: DatasetFormat | 'auto';
@@ -19,6 +22,8 @@ export interface DatasetSpec {
   groundTruthPath?: string;
   /** MMLU folder: only these subjects (file name prefix, e.g. "anatomy"). */
   subjects?: string[];
+  /** format mapped: which fields hold question, options, answer, id and metadata. */
+  fields?: FieldMappingInput;
 }
 
 export interface SkippedRecord {
