@@ -1,9 +1,12 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import { datasetSpec, loadSuite } from '../../src/core/suite.js';
 import { loadDataset } from '../../src/datasets/index.js';
 import { fieldAt } from '../../src/datasets/mapped.js';
 import type { DatasetSpec } from '../../src/datasets/types.js';
+import { tempDir } from '../helpers/tiny-run.js';
 import { fixture, problemsOf } from './helpers.js';
 
 const mapped = (name: string, fields: DatasetSpec['fields'], more: Partial<DatasetSpec> = {}) =>
@@ -127,5 +130,13 @@ describe('field-mapped datasets (format: mapped)', () => {
     const data = await loadDataset(datasetSpec(suite, {}));
     expect(data.name).toBe('medqa-swag-mapped');
     expect(data.items.map((i) => [i.id, i.answer, i.meta.dataset])).toEqual([['0', 'A', 'medqa-swag-mapped'], ['1', 'C', 'medqa-swag-mapped']]);
+  });
+
+  it('a suite with format mapped but no fields (or fields with another format) is rejected at load, naming the field', async () => {
+    const dir = tempDir('medeval-mapped-suite-');
+    writeFileSync(join(dir, 'no-fields.yaml'), 'name: x\ndataset:\n  format: mapped\n  path: d.jsonl\n');
+    await expect(loadSuite(join(dir, 'no-fields.yaml'))).rejects.toThrow(/fields[\s\S]*format "mapped" needs fields/);
+    writeFileSync(join(dir, 'wrong-format.yaml'), 'name: x\ndataset:\n  format: medqa\n  path: d.jsonl\n  fields: {question: q, options: o, answer: a}\n');
+    await expect(loadSuite(join(dir, 'wrong-format.yaml'))).rejects.toThrow(/use format: mapped/);
   });
 });
