@@ -89,7 +89,7 @@ export async function detectFormat(path: string, given?: { line: number; text: s
     }
     // An indented JSON document (ori_pqal.json) opens with a lone "{".
     if (first.text.trim() === '{') return 'pubmedqa';
-    throw new InputError('cannot detect the format: the first record is not JSON', { file: path, line: first.line }, 'set dataset.format in the suite (medqa, medmcqa, pubmedqa or mmlu)');
+    throw new InputError('cannot detect the format: the first record is not JSON', { file: path, line: first.line }, `set dataset.format in the suite (${DATASET_FORMATS.join(', ')}; mapped with dataset.fields)`);
   }
   if (isPlainObject(record)) {
     if ('opa' in record || 'cop' in record) return 'medmcqa';
@@ -101,7 +101,7 @@ export async function detectFormat(path: string, given?: { line: number; text: s
   throw new InputError(
     `cannot detect the format from the first record's fields (${fields})`,
     { file: path, line: first.line },
-    `set dataset.format in the suite (${DATASET_FORMATS.join(', ')})`,
+    `set dataset.format in the suite (${DATASET_FORMATS.join(', ')}; mapped with dataset.fields)`,
   );
 }
 
