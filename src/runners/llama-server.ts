@@ -21,7 +21,7 @@ import {
   waitForHealth, HealthTimeoutError,
 } from './managed-process.js';
 import type { ManagedServerEnd } from '../core/types.js';
-import { messagesAsPrompt, OpenAiServerSession, resolveApiKey, type ServerSessionOptions } from './openai-stream.js';
+import { messagesAsPrompt, OpenAiServerSession, registerServerSecrets, resolveApiKey, type ServerSessionOptions } from './openai-stream.js';
 import { postJsonOnce } from './side-request.js';
 
 const MIB = 1024 * 1024;
@@ -186,6 +186,7 @@ export class LlamaServerRunner implements Runner {
   static async create(profile: LlamaServerProfile, opts: ServerRunnerOptions = {}): Promise<LlamaServerRunner> {
     const r = new LlamaServerRunner(profile, opts);
     const apiKey = resolveApiKey(profile.apiKeyEnv);
+    registerServerSecrets(profile.args);
     let baseUrl: string;
     if (profile.mode === 'managed') {
       try {

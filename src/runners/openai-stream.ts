@@ -33,6 +33,21 @@ export function resolveApiKey(envName: string | undefined, field = 'apiKeyEnv'):
 }
 
 /**
+ * Keys a managed server is given on its command line (`--api-key K`, `--api-key=K`, comma-separated lists)
+ * or through the environment it inherits (LLAMA_API_KEY, VLLM_API_KEY): the profile's args are recorded in
+ * the manifest and servers echo keys in errors, so they are secrets like apiKeyEnv's.
+ */
+export function registerServerSecrets(args: readonly string[], env: NodeJS.ProcessEnv = process.env): void {
+  const values: string[] = [];
+  args.forEach((a, i) => {
+    if (a === '--api-key' && args[i + 1] !== undefined) values.push(args[i + 1]!);
+    else if (a.startsWith('--api-key=')) values.push(a.slice('--api-key='.length));
+  });
+  for (const name of ['LLAMA_API_KEY', 'VLLM_API_KEY']) if (env[name]) values.push(env[name]!);
+  for (const v of values) for (const key of [v, ...v.split(',')]) if (key.trim()) registerSecret(key.trim());
+}
+
+/**
  * One SDK client per server. The SDK's own retries are off: retry.ts decides. Requests go over
  * http-fetch.ts (node:http keep-alive) unless a fetch is given: Node's fetch costs more CPU per request
  * than the SDK and medeval together (bench/client-overhead.ts).

@@ -18,7 +18,7 @@ import {
   checkServerIdentity, findFreePort, getJson, getText, HealthTimeoutError, ManagedProcess, serverNonce, ServerStartError, waitForHealth,
 } from './managed-process.js';
 import type { ManagedServerEnd } from '../core/types.js';
-import { messagesAsPrompt, OpenAiServerSession, resolveApiKey } from './openai-stream.js';
+import { messagesAsPrompt, OpenAiServerSession, registerServerSecrets, resolveApiKey } from './openai-stream.js';
 import { postJsonOnce } from './side-request.js';
 
 const GIB = 1024 ** 3;
@@ -102,6 +102,7 @@ export class VllmRunner implements Runner {
   static async create(profile: VllmProfile, opts: ServerRunnerOptions = {}): Promise<VllmRunner> {
     const r = new VllmRunner(profile, opts);
     const apiKey = resolveApiKey(profile.apiKeyEnv);
+    registerServerSecrets(profile.args);
     const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
     let baseUrl: string;
     if (profile.mode === 'managed') {

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ResponseCache } from '../../src/core/response-cache.js';
 import { clearSecrets, guardStream, redact, redactContent, registerSecret } from '../../src/core/redact.js';
 import type { GenerateRequest, Generation } from '../../src/core/types.js';
-import { resolveApiKey } from '../../src/runners/openai-stream.js';
+import { registerServerSecrets, resolveApiKey } from '../../src/runners/openai-stream.js';
 import { tempDir } from '../helpers/tiny-run.js';
 
 const KEY = `sk-"quote"<${randomBytes(10).toString('hex')}>&`;
@@ -16,6 +16,13 @@ const KEY = `sk-"quote"<${randomBytes(10).toString('hex')}>&`;
 afterEach(() => clearSecrets());
 
 describe('redact', () => {
+  it("registers the keys a managed server gets in its args or its environment (the args are recorded in the manifest)", () => {
+    const [a, b, c, d] = ['k1', 'k2', 'k3', 'k4'].map((p) => `${p}-${randomBytes(8).toString('hex')}`);
+    expect(redact(`${a} ${b} ${c} ${d}`)).toBe(`${a} ${b} ${c} ${d}`);
+    registerServerSecrets(['-c', '2048', '--api-key', a!, `--api-key=${b},${c}`], { LLAMA_API_KEY: d });
+    expect(redact(`args: --api-key ${a} --api-key=${b},${c}; env ${d}; -c 2048`)).toBe('args: --api-key [redacted] --api-key=[redacted]; env [redacted]; -c 2048');
+  });
+
   it('cuts out a registered key, its JSON- and HTML-escaped forms and either half of it', () => {
     registerSecret(KEY);
     const half = Math.ceil(KEY.length / 2);
