@@ -334,17 +334,13 @@ export class LlamaEmbeddedRunner implements Runner {
   async letterLogprobs(req: LetterLogprobRequest): Promise<LetterLogprobs> {
     checkLetters(req.letters);
     if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
-    const { LlamaChatSession, LlamaText, DeepSeekChatWrapper, GeneralChatWrapper } = await import('node-llama-cpp');
+    const { LlamaText } = await import('node-llama-cpp');
     const startedAtEpochMs = Date.now();
     const t0 = performance.now();
     await this.sequence.clearHistory();
     const { user, system } = splitMessages(req.messages);
     // The same chat wrapper generate() uses, asked for the text up to the assistant's prefix.
-    const session = new LlamaChatSession({
-      contextSequence: this.sequence,
-      autoDisposeSequence: false,
-      chatWrapper: this.profile.chatWrapper === 'deepseek' ? new DeepSeekChatWrapper() : this.profile.chatWrapper === 'general' ? new GeneralChatWrapper() : 'auto',
-    });
+    const session = await this.newSession(undefined);
     let contextText: import('node-llama-cpp').LlamaText;
     try {
       contextText = session.chatWrapper.generateContextState({
