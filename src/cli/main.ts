@@ -2,6 +2,7 @@
 // errors to exit codes (0 ok, 1 a check failed, 2 bad input or config).
 import { Command, CommanderError } from 'commander';
 import { MEDEVAL_VERSION } from '../core/version.js';
+import { registerClassify } from './commands/classify.js';
 import { registerCompare } from './commands/compare.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGate } from './commands/gate.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerGate(program);
   registerRescore(program);
   registerSchema(program);
+  registerClassify(program);
   return program;
 }
 

@@ -7,6 +7,7 @@ import { loadTemplates, renderPrompt, type RenderedPrompt } from './templates.js
 
 export * from './classify.js';
 export * from './templates.js';
+export * from './distribution.js';
 
 /** The bundled suites/prompts folder (same relative place from src/ and from dist/). */
 export const DEFAULT_PROMPTS_DIR = fileURLToPath(new URL('../../suites/prompts/', import.meta.url));

@@ -176,6 +176,39 @@ const CASES: Array<{ stem: string; type: QuestionType; rule: string }> = [
     stem: 'A 41-year-old man had informed consent obtained for a colonoscopy; during the procedure a sessile polyp with a villous pattern is removed. Which of the following is the most likely diagnosis?',
     type: 'diagnosis', rule: 'diagnosis-ask',
   },
+  // The asking forms of the real MedQA US test that the first rules missed (issue 14).
+  {
+    stem: 'A nurse tells a resident that an attending physician documented an examination that was never done. Which of the following is the correct next action for the resident to take?',
+    type: 'ethics', rule: 'ethics-ask',
+  },
+  {
+    stem: 'A 50-year-old man has had fatigue and a serum ferritin of 1,500 ng/mL. Which of the following is the most likely underlying cause of his fatigue?',
+    type: 'diagnosis', rule: 'diagnosis-cause-ask',
+  },
+  {
+    stem: 'A 61-year-old woman has painless jaundice and a CT is planned. Which of the following is the next best diagnostic step?',
+    type: 'diagnosis', rule: 'diagnostic-workup-ask',
+  },
+  {
+    stem: 'A 30-year-old man has a fever and a new murmur after dental work. Which of the following is most likely to be found on examination of his hands?',
+    type: 'diagnosis', rule: 'clinical-findings-ask',
+  },
+  {
+    stem: 'A 66-year-old woman with a recent stroke has slurred speech. Which of the following is most likely responsible for this patient\'s symptoms?',
+    type: 'diagnosis', rule: 'diagnosis-cause-ask',
+  },
+  {
+    stem: 'A 47-year-old woman has had diffuse bone pain for months. Which of the following best explains these findings?',
+    type: 'diagnosis', rule: 'diagnosis-generic-ask',
+  },
+  {
+    stem: 'A 70-year-old man has a newly diagnosed pancreatic adenocarcinoma invading the superior mesenteric artery. Which of the following is the most likely prognosis?',
+    type: 'other', rule: 'prognosis-ask',
+  },
+  {
+    stem: 'A 12-year-old boy has impetigo treated with cephalexin and now has dark urine. Which of the following is the most likely causal agent of his skin infection?',
+    type: 'diagnosis', rule: 'diagnosis-cause-ask',
+  },
   // Short MedMCQA / MMLU-style stems with no question mark: the last sentence is the ask.
   { stem: 'Drug of choice for absence seizures in children is:', type: 'pharmacology', rule: 'pharmacology-ask' },
   { stem: 'Treatment of choice for stage I seminoma is', type: 'management', rule: 'treatment-ask' },
