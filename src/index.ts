@@ -1,9 +1,9 @@
 // medeval as a library: `import { runSuite, publishReport } from 'medeval'`.
 export * from './core/types.js';
 export { InputError, InputErrors } from './core/errors.js';
-export { runSuite, type RunOptions, type RunOutcome, type RunEvent } from './core/run.js';
-export { runComparison, type CompareOptions } from './core/compare.js';
-export { loadSuite, suiteSchema, type LoadedSuite, type SuiteConfig } from './core/suite.js';
+export { runSuite, type RunOptions, type RunOutcome, type RunEvent } from './run/run.js';
+export { runComparison, type CompareOptions } from './run/compare.js';
+export { loadSuite, suiteSchema, type LoadedSuite, type SuiteConfig } from './run/suite.js';
 export { RunFolder } from './core/run-folder.js';
 export { loadRunnerProfile, createRunner, runnerProfileSchema, type RunnerProfile } from './runners/registry.js';
 export { LlamaEmbeddedRunner, readGgufSummary } from './runners/llama-embedded.js';

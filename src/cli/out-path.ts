@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import { homedir } from 'node:os';
 import { dirname, join, parse, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { CONFIG_SCHEMAS } from '../core/json-schema.js';
+import { CONFIG_SCHEMAS } from '../run/json-schema.js';
 import { MANIFEST, RESULTS } from '../core/run-folder.js';
 import { REPORT_SCHEMA_VERSION } from '../report/model.js';
 

@@ -1,7 +1,7 @@
 // Progress for `medeval run`: a bar with ETA on a terminal, plain lines otherwise (CI logs, pipes).
 import cliProgress from 'cli-progress';
-import type { RunEvent } from '../core/run.js';
-import { contextSetting } from '../core/plan-budget.js';
+import type { RunEvent } from '../run/run.js';
+import { contextSetting } from '../run/plan-budget.js';
 import { printerFor, terminalSafe } from './terminal.js';
 
 export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): {

@@ -4,7 +4,7 @@
 // problem that every report prints and that makes `gate` refuse to pass. Correctness is never taken
 // from the journal's `correct` flag alone: it is recomputed from the stored gold letter and answer.
 import { createHash } from 'node:crypto';
-import type { ItemResult, RunManifest } from '../core/types.js';
+import type { ItemResult, RunManifest } from './types.js';
 
 export interface JournalCoverage {
   /** Distinct questions with a record / with a scored record. */

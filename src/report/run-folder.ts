@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { InputError, InputErrors } from '../core/errors.js';
 import type { ItemResult, RunManifest } from '../core/types.js';
-import { checkJournal } from './journal-check.js';
+import { checkJournal } from '../core/journal-check.js';
 
 export interface LoadedRun {
   /** The folder as given, or null for runs built in memory (tests, benchmarks). */

@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from './errors.js';
-import type { RunManifest } from './types.js';
+import { InputError } from '../core/errors.js';
+import type { RunManifest } from '../core/types.js';
 
 export interface ChildRunArgs {
   suite: string;

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { sloSchema, type Slo } from '../metrics/goodput.js';
 import { claimSpecSchema, type ClaimSpec } from '../report/claims.js';
-import { readYamlFile } from './yaml-config.js';
+import { readYamlFile } from '../core/yaml-config.js';
 
 export const experimentSchema = z.strictObject({
   name: z.string().optional(),

@@ -1,6 +1,6 @@
 // The parts of a result record every runner path shares: what identifies the item, and the outcome
 // of a request that failed.
-import type { DatasetItem, ItemResult } from './types.js';
+import type { DatasetItem, ItemResult } from '../core/types.js';
 
 export interface RenderedPrompt {
   prompt: string;

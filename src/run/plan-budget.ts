@@ -4,7 +4,7 @@
 // cell kept free as llama.cpp does. A prompt that alone fills the context becomes an error item
 // (prompt-too-long) without a request. Counting here keeps side requests (llama-server's /tokenize, which
 // waits behind its HTTP threads) off the measured requests' path.
-import type { ChatMessage, ItemBudget, Runner } from './types.js';
+import type { ChatMessage, ItemBudget, Runner } from '../core/types.js';
 
 export interface PromptPlan {
   budget: ItemBudget;

@@ -6,11 +6,11 @@
 // prompts/templates.ts formatOptions wrote them), so a rescore needs nothing but the run folder.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InputError } from './errors.js';
-import { RunFolder } from './run-folder.js';
+import { InputError } from '../core/errors.js';
+import { RunFolder } from '../core/run-folder.js';
 import { buildRunSummary, summaryMarkdown } from './summary.js';
-import type { ItemResult, Letter, RescoredFrom, RunManifest } from './types.js';
-import { MEDEVAL_VERSION } from './version.js';
+import type { ItemResult, Letter, RescoredFrom, RunManifest } from '../core/types.js';
+import { MEDEVAL_VERSION } from '../core/version.js';
 import { readRunFolder } from '../report/run-folder.js';
 import { extractAnswer } from '../scoring/extract.js';
 

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeRedacted } from './redact.js';
-import type { GenerateRequest, Generation, ModelDescription } from './types.js';
+import { writeRedacted } from '../core/redact.js';
+import type { GenerateRequest, Generation, ModelDescription } from '../core/types.js';
 
 export interface CacheIdentity {
   runner: string;

@@ -2,7 +2,7 @@
 // that no longer answers: several requests in a row that could not connect or timed out, or one such
 // request after which the server's health endpoint did not answer either (a hung or frozen server).
 // What was saved stays saved.
-import type { ItemResult } from './types.js';
+import type { ItemResult } from '../core/types.js';
 
 const CONNECTION_KINDS = new Set(['connection', 'ECONNREFUSED', 'ECONNRESET', 'server-dead']);
 /** Kinds that mean "the server gave no answer at all": after one, run.ts asks the runner to probe the server. */

@@ -1,10 +1,10 @@
 // Likelihood scoring in the run loop (suites with `scoring: likelihood`): what it refuses before a model
 // loads, and one question scored as the most likely option letter (no generation).
 import { LIKELIHOOD_RUNNER_KINDS, type RunnerProfile } from '../runners/registry.js';
-import { InputError } from './errors.js';
+import { InputError } from '../core/errors.js';
 import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import type { LoadedSuite } from './suite.js';
-import type { DatasetItem, ExtractedAnswer, ItemResult, Letter, Runner } from './types.js';
+import type { DatasetItem, ExtractedAnswer, ItemResult, Letter, Runner } from '../core/types.js';
 
 export function likelihoodRunnerError(kind: string): InputError {
   return new InputError(`scoring: likelihood needs next-token probabilities in process, which the "${kind}" runner does not give`,

@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { fieldMappingSchema } from '../datasets/mapped.js';
 import { DATASET_FORMAT_NAMES, type DatasetSpec } from '../datasets/types.js';
-import { readYamlFile } from './yaml-config.js';
+import { readYamlFile } from '../core/yaml-config.js';
 
 export const samplingSchema = z.strictObject({
   temperature: z.number().min(0).max(5).default(0.6),

@@ -2,10 +2,10 @@
 // run's summary and any later report built from the same folder always agree.
 import { buildReport } from '../report/build.js';
 import { errorKindsText } from '../report/markdown.js';
-import { checkJournal } from '../report/journal-check.js';
+import { checkJournal } from '../core/journal-check.js';
 import type { AccuracyCell, RunReport } from '../report/model.js';
-import type { RunFolder } from './run-folder.js';
-import type { ItemResult, RunManifest } from './types.js';
+import type { RunFolder } from '../core/run-folder.js';
+import type { ItemResult, RunManifest } from '../core/types.js';
 
 export interface RunSummary {
   schemaVersion: 'medeval.summary/1';

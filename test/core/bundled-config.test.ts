@@ -2,8 +2,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadExperiment } from '../../src/core/experiment.js';
-import { loadSuite } from '../../src/core/suite.js';
+import { loadExperiment } from '../../src/run/experiment.js';
+import { loadSuite } from '../../src/run/suite.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { REPO } from '../helpers/tiny-run.js';
 

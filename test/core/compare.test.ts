@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runComparison } from '../../src/core/compare.js';
+import { runComparison } from '../../src/run/compare.js';
 import { publishReport } from '../../src/report/publish.js';
 import { tempDir, tinyModel, writeRunnerProfile, writeSuite } from '../helpers/tiny-run.js';
 

@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import type { ItemResult } from '../../src/core/types.js';
 import { createLlamaEmbeddedRunner, llamaEmbeddedProfileSchema } from '../../src/runners/llama-embedded.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';

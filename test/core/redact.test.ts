@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ResponseCache } from '../../src/core/response-cache.js';
+import { ResponseCache } from '../../src/run/response-cache.js';
 import { clearSecrets, guardStream, redact, redactContent, registerSecret } from '../../src/core/redact.js';
 import type { GenerateRequest, Generation } from '../../src/core/types.js';
 import { registerServerSecrets, resolveApiKey } from '../../src/runners/openai-stream.js';

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { REPO, tempDir, tinyModel, writeRunnerProfile } from '../helpers/tiny-run.js';
 

@@ -1,7 +1,7 @@
 // The dead-server rule: requests that got no answer (no connection, or a timeout) in a row stop the run,
 // and so does one such request after which the server's health check failed too.
 import { describe, expect, it } from 'vitest';
-import { RunHealth } from '../../src/core/run-health.js';
+import { RunHealth } from '../../src/run/run-health.js';
 import type { ItemResult } from '../../src/core/types.js';
 
 const result = (kind?: string): ItemResult =>

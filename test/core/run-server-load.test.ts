@@ -4,7 +4,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { LlamaServerDouble } from '../doubles/llama-server-double.js';
 import { tempDir, writeSuite } from '../helpers/tiny-run.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import { RunFolder } from '../../src/core/run-folder.js';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import type { ItemResult } from '../../src/core/types.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { tempDir, tinyModel, writeRunnerProfile, writeSuite } from '../helpers/tiny-run.js';

@@ -2,7 +2,7 @@
 // fitting prompt, but its filler tokenised into more tokens (545) than the measured text. The warm-up is
 // now shortened until the engine's count fits the context with the warm-up's budget.
 import { describe, expect, it } from 'vitest';
-import { fittedWarmupPrompt, warmupPrompt } from '../../src/core/warmup.js';
+import { fittedWarmupPrompt, warmupPrompt } from '../../src/run/warmup.js';
 
 describe('fittedWarmupPrompt', () => {
   // A tokenizer that splits the warm-up filler finer than the measured prompts: one token per 1.8 characters.

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { datasetSpec, loadSuite } from '../../src/core/suite.js';
+import { datasetSpec, loadSuite } from '../../src/run/suite.js';
 import { loadDataset } from '../../src/datasets/index.js';
 import { fieldAt } from '../../src/datasets/mapped.js';
 import type { DatasetSpec } from '../../src/datasets/types.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { datasetSpec, loadSuite } from '../../src/core/suite.js';
+import { datasetSpec, loadSuite } from '../../src/run/suite.js';
 import { MMLU_MEDICAL_SUBJECTS, loadDataset, mmluSubject } from '../../src/datasets/index.js';
 import { tempDir } from '../helpers/tiny-run.js';
 import { fixture, problemsOf } from './helpers.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_SCHEMAS, renderConfigSchemas, yamlSchemaHint } from '../../src/core/json-schema.js';
+import { CONFIG_SCHEMAS, renderConfigSchemas, yamlSchemaHint } from '../../src/run/json-schema.js';
 import { runnerProfileSchema } from '../../src/runners/registry.js';
 import { registerSchema } from '../../src/cli/commands/schema.js';
 import { REPO } from '../helpers/tiny-run.js';

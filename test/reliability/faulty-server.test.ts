@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { itemSeed, runSuite } from '../../src/core/run.js';
+import { itemSeed, runSuite } from '../../src/run/run.js';
 import type { ItemResult } from '../../src/core/types.js';
 import { NvidiaSmi } from '../../src/metrics/nvidia-smi.js';
 import { createLlamaServerRunner, type LlamaServerProfile } from '../../src/runners/llama-server.js';

@@ -3,7 +3,7 @@
 // answer either, and the run stops: status failed, the reason, what was answered kept.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { VllmDouble } from '../doubles/vllm-double.js';
 import { answerScript, readJournal, tempDir, writeSampleSuite } from './helpers.js';

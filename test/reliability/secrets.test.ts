@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import { publishReport } from '../../src/report/publish.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { SeededFaultSchedule } from '../doubles/fault-schedule.js';

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import { NvidiaSmi } from '../../src/metrics/nvidia-smi.js';
 import { createLlamaServerRunner, type LlamaServerProfile } from '../../src/runners/llama-server.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';

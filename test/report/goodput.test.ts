@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { loadExperiment } from '../../src/core/experiment.js';
+import { loadExperiment } from '../../src/run/experiment.js';
 import { describeSlo, meetsSlo, parseSlo } from '../../src/metrics/goodput.js';
 import { buildReport } from '../../src/report/build.js';
 import { renderSummaryCsv } from '../../src/report/csv.js';

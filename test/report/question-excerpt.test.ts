@@ -1,7 +1,7 @@
 // The question stem travels from the run journal to the flip lists and results.csv; paths in manifests
 // and reports are relative to the working directory when they can be.
 import { describe, expect, it } from 'vitest';
-import { questionExcerpt } from '../../src/core/item-record.js';
+import { questionExcerpt } from '../../src/run/item-record.js';
 import { portablePath } from '../../src/core/portable-path.js';
 import { buildReport, outputExcerpt } from '../../src/report/build.js';
 import { itemResult, loadedRun, manifest } from '../fixtures/runs/synthetic.js';

@@ -3,9 +3,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runComparison } from '../../src/core/compare.js';
+import { runComparison } from '../../src/run/compare.js';
 import { InputError } from '../../src/core/errors.js';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import type { ItemResult } from '../../src/core/types.js';
 import { publishReport } from '../../src/report/publish.js';
 import { createRunner, loadRunnerProfile } from '../../src/runners/registry.js';

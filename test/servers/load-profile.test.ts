@@ -1,6 +1,6 @@
 // Load profiles: slot limits, queue time apart from latency, warm-up excluded, seeded gamma arrivals.
 import { describe, expect, it } from 'vitest';
-import { arrivalTimes, runWithLoad, sampleGamma } from '../../src/core/load-profile.js';
+import { arrivalTimes, runWithLoad, sampleGamma } from '../../src/run/load-profile.js';
 import { seededRandom } from '../../src/stats/prng.js';
 
 /** Tasks that end when the test says so, recording how many run at once. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import { NvidiaSmi } from '../../src/metrics/nvidia-smi.js';
 import { createLlamaServerRunner, llamaServerProfileSchema } from '../../src/runners/llama-server.js';
 import { findExecutable, findFreePort, listenersOnPort } from '../../src/runners/managed-process.js';

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import type { Generation, GenerateRequest, Runner } from '../../src/core/types.js';
 import { loadRunnerProfile, type RunnerProfile } from '../../src/runners/registry.js';
 import { LlamaServerDouble } from '../doubles/llama-server-double.js';

@@ -2,7 +2,7 @@
 // and /metrics counters, vLLM's /metrics histograms, each figure beside its source.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { buildReport } from '../../src/report/build.js';
 import { renderHtml } from '../../src/report/html.js';

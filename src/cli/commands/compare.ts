@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
-import { runComparison } from '../../core/compare.js';
+import { runComparison } from '../../run/compare.js';
 import { InputError } from '../../core/errors.js';
-import { loadExperiment } from '../../core/experiment.js';
+import { loadExperiment } from '../../run/experiment.js';
 import { parseSlo } from '../../metrics/goodput.js';
 import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { runComparison } from '../../core/compare.js';
+import { runComparison } from '../../run/compare.js';
 import { PACKAGE_ROOT } from '../../core/package-root.js';
 import { ensureTinyModels } from '../../models/make-models.js';
 import { publishReport } from '../../report/publish.js';

@@ -1,7 +1,7 @@
 // `medeval rescore`: re-extract a stored run's replies with the current extractor into a new run folder
-// (src/core/rescore.ts); never runs a model.
+// (src/run/rescore.ts); never runs a model.
 import type { Command } from 'commander';
-import { rescoreNote, rescoreRun } from '../../core/rescore.js';
+import { rescoreNote, rescoreRun } from '../../run/rescore.js';
 import { checkOutDir } from '../out-path.js';
 import { printErr } from '../terminal.js';
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.js';
-import { errorCount, runSuite } from '../../core/run.js';
+import { errorCount, runSuite } from '../../run/run.js';
 import { loadRunnerProfile } from '../../runners/registry.js';
 import { progressReporter } from '../progress.js';
 import { intOption, numberOption, withSigint } from '../options.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { isAbsolute, join, relative } from 'node:path';
 import { printOut } from '../terminal.js';
-import { CONFIG_SCHEMAS, writeConfigSchemas, yamlSchemaHint } from '../../core/json-schema.js';
+import { CONFIG_SCHEMAS, writeConfigSchemas, yamlSchemaHint } from '../../run/json-schema.js';
 import { checkOutDir } from '../out-path.js';
 
 /** `medeval schema [--out DIR]`: JSON Schemas of runner profiles, suites and experiments, for editors. */
