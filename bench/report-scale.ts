@@ -13,7 +13,7 @@ import { renderCharts } from '../src/report/chart-render.js';
 import { PAPER_CLAIMS } from '../src/report/claims.js';
 import { writeHtml } from '../src/report/html.js';
 import { publishReport } from '../src/report/publish.js';
-import type { LoadedRun } from '../src/report/run-folder.js';
+import type { LoadedRun } from '../src/core/run-folder.js';
 import { writeReports } from '../src/report/write.js';
 import { syntheticPair } from '../test/fixtures/runs/synthetic.js';
 import { round } from './lib/stats.js';

@@ -1,10 +1,15 @@
-// The run folder on disk: manifest.json, results.jsonl (append-only journal), summary.json/md.
-// Records are appended one line at a time with a synchronous write, so a run killed at any moment
-// (kill -9 included) loses at most the line being written, which `readJournal` repairs.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, truncateSync, unlinkSync } from 'node:fs';
+// The run folder on disk: manifest.json, results.jsonl (append-only journal), summary.json/md. The one
+// module that writes and reads it (run, resume, report, gate, rescore), validated at the edge with the
+// record schemas (record.ts) so a damaged or foreign file fails with file:line and the field, not deep
+// in a statistic. Records are appended one line at a time with a synchronous write, so a run killed at
+// any moment (kill -9 included) loses at most the line being written: the torn last line. A later
+// record for the same (item, sample) replaces an earlier one (a resumed run appends the re-run errors).
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, truncateSync, unlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseManifest, parseResults } from '../report/run-folder.js';
-import { InputError } from './errors.js';
+import type { z } from 'zod';
+import { InputError, InputErrors } from './errors.js';
+import { checkJournal } from './journal-check.js';
+import { manifestSchema, resultSchema } from './record.js';
 import { appendRedacted, writeRedacted } from './redact.js';
 import type { ItemResult, RunManifest } from './types.js';
 
@@ -13,6 +18,126 @@ export const RESULTS = 'results.jsonl';
 export const SUMMARY_JSON = 'summary.json';
 export const SUMMARY_MD = 'summary.md';
 
+export interface LoadedRun {
+  /** The folder as given, or null for runs built in memory (tests, benchmarks). */
+  dir: string | null;
+  manifest: RunManifest;
+  /** One record per (itemId, sample), in first-seen order. */
+  results: ItemResult[];
+  warnings: string[];
+  /** Where the journal disagrees with its manifest (journal-check.ts); set by readRunFolder. */
+  journalProblems?: string[];
+}
+
+/**
+ * The journal rule: one record per (itemId, sample), the last one written, at the position of its last
+ * write (a resumed run appends the re-run errors). `duplicates` is how many earlier records were dropped.
+ */
+export function latestRecords(results: readonly ItemResult[]): { records: ItemResult[]; duplicates: number } {
+  if (!Array.isArray(results)) throw new TypeError('expected an array of ItemResult records');
+  const latest = new Map<string, ItemResult>();
+  for (const r of results) {
+    if (typeof r?.itemId !== 'string' || !Number.isInteger(r.sample) || r.sample < 0) {
+      throw new TypeError(
+        `record ${JSON.stringify(r?.itemId)} needs a string itemId and a non-negative integer sample (got sample ${JSON.stringify(r?.sample)})`,
+      );
+    }
+    const key = `${r.itemId}\u0000${r.sample}`;
+    latest.delete(key);
+    latest.set(key, r);
+  }
+  return { records: [...latest.values()], duplicates: results.length - latest.size };
+}
+
+function zodProblems(error: z.ZodError, file: string, line?: number): InputError[] {
+  return error.issues.map((issue) => new InputError(issue.message, { file, line, field: issue.path.map(String).join('.') || '(record)' }));
+}
+
+/** Validate a parsed manifest object; `file` is used in error messages. */
+export function parseManifest(data: unknown, file: string): RunManifest {
+  const parsed = manifestSchema.safeParse(data);
+  if (!parsed.success) {
+    throw new InputErrors(zodProblems(parsed.error, file), `${file}: not a medeval run manifest (${parsed.error.issues.length} problem(s))`);
+  }
+  return parsed.data as unknown as RunManifest;
+}
+
+/**
+ * Parse results.jsonl text. Every bad line is collected and reported at once (up to 20 shown); only a
+ * last line without a trailing newline that is not JSON counts as torn: it is skipped with a warning
+ * and its line number returned as `tornLine`.
+ */
+export function parseResults(text: string, file: string): { results: ItemResult[]; warnings: string[]; tornLine: number | null } {
+  const lines = text.split('\n');
+  const warnings: string[] = [];
+  const problems: InputError[] = [];
+  const parsedResults: ItemResult[] = [];
+  let tornLine: number | null = null;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    let data: unknown;
+    try {
+      data = JSON.parse(line);
+    } catch (e) {
+      if (i === lines.length - 1) {
+        warnings.push(`${file}:${i + 1}: torn last line skipped (the run was stopped mid-write): ${line.length} characters`);
+        tornLine = i + 1;
+        continue;
+      }
+      problems.push(new InputError(`not valid JSON (${(e as Error).message})`, { file, line: i + 1 },
+        'a line in the middle of the journal is damaged; restore the file or re-run'));
+      continue;
+    }
+    const parsed = resultSchema.safeParse(data);
+    if (!parsed.success) {
+      problems.push(...zodProblems(parsed.error, file, i + 1));
+      continue;
+    }
+    parsedResults.push(parsed.data as unknown as ItemResult);
+  }
+  if (problems.length) throw new InputErrors(problems, `${file}: ${problems.length} problem(s) in the results journal`);
+  // The journal is append-only: a later record for the same (item, sample) supersedes the earlier one.
+  const { records, duplicates } = latestRecords(parsedResults);
+  if (duplicates) warnings.push(`${file}: ${duplicates} record(s) were superseded by a later record for the same item and sample (resume or retry)`);
+  return { results: records, warnings, tornLine };
+}
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file },
+      'pass the folder a `medeval run` or `medeval compare` wrote (it holds manifest.json and results.jsonl)');
+  }
+}
+
+/** Load and validate one run folder for reporting. Never writes to it. */
+export function readRunFolder(dir: string): LoadedRun {
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error('not a directory');
+  } catch (e) {
+    throw new InputError(`not a run folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: dir },
+      'pass the folder a `medeval run` or `medeval compare` wrote');
+  }
+  const manifestFile = join(dir, MANIFEST);
+  let manifestData: unknown;
+  try {
+    manifestData = JSON.parse(readText(manifestFile, 'the run manifest'));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`not valid JSON (${(e as Error).message})`, { file: manifestFile });
+  }
+  const manifest = parseManifest(manifestData, manifestFile);
+  const resultsFile = join(dir, RESULTS);
+  const { results: records, warnings } = parseResults(readText(resultsFile, 'the results journal'), resultsFile);
+  const check = checkJournal(manifest, records);
+  warnings.push(...check.problems.map((p) => `${resultsFile}: does not match its manifest: ${p}`));
+  warnings.push(...check.coverageNotes);
+  return { dir, manifest, results: check.results, warnings, journalProblems: check.problems };
+}
+
+/** A run folder being written (run) or continued (resume). */
 export class RunFolder {
   readonly dir: string;
   constructor(dir: string) {
@@ -85,25 +210,12 @@ export class RunFolder {
     const file = this.path(RESULTS);
     if (!existsSync(file)) return { results: [], tornLine: null };
     const text = readFileSync(file, 'utf8');
-    const { results } = parseResults(text, file);
+    const { results, tornLine } = parseResults(text, file);
     const lastNewline = text.lastIndexOf('\n');
-    const tail = text.slice(lastNewline + 1);
-    let tornLine: number | null = null;
-    if (tail.trim() !== '' && !isJson(tail)) {
-      tornLine = text.slice(0, lastNewline + 1).split('\n').length;
-      if (opts.repair) truncateSync(file, Buffer.byteLength(text.slice(0, lastNewline + 1)));
-    } else if (tail.trim() !== '' && opts.repair) {
-      appendFileSync(file, '\n');
+    if (opts.repair && text.slice(lastNewline + 1).trim() !== '') {
+      if (tornLine !== null) truncateSync(file, Buffer.byteLength(text.slice(0, lastNewline + 1)));
+      else appendFileSync(file, '\n');
     }
     return { results, tornLine };
-  }
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -1,6 +1,6 @@
 // What every dataset loader takes and returns. One loader per format; loadDataset (load.ts) picks one.
 import type { DatasetItem } from '../core/types.js';
-import type { FieldMappingInput } from './mapped.js';
+import type { FieldMappingInput } from './field-mapping.js';
 
 /** Every format a suite may name (the suite schema and loadDataset both use this one list). */
 export const DATASET_FORMAT_NAMES = ['medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'mapped'] as const;

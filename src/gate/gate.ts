@@ -26,7 +26,7 @@ import type { ItemResult } from '../core/types.js';
 import { buildReport, DEFAULT_SEED } from '../report/build.js';
 import { pValue } from '../report/format.js';
 import { LATENCY_METRICS, MEMORY_PARTS, type LatencyMetric, type MemoryPartName, type PairComparison, type ReportModel } from '../report/model.js';
-import type { LoadedRun } from '../report/run-folder.js';
+import type { LoadedRun } from '../core/run-folder.js';
 import { checkJournal } from '../core/journal-check.js';
 import { DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { wilsonInterval } from '../stats/proportion.js';

@@ -2,7 +2,8 @@
 // baseline-vs-compressed comparisons; the claims table; notes. Pure: the same runs, options and seed
 // always give the same model (no clock, no model calls).
 import type { GenerationTimings, ItemResult, MemoryFigure, RunManifest } from '../core/types.js';
-import { DEFAULT_CONFIDENCE, DEFAULT_SEED, groupByItem, isScored, itemScore, itemVote, latestRecords, scoreRun } from '../scoring/accuracy.js';
+import { DEFAULT_CONFIDENCE, DEFAULT_SEED, groupByItem, isScored, itemScore, itemVote, scoreRun } from '../scoring/accuracy.js';
+import { latestRecords, type LoadedRun } from '../core/run-folder.js';
 import { bootstrapMean, DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { percentileSorted, summarize } from '../stats/descriptive.js';
 import { mcnemar } from '../stats/mcnemar.js';
@@ -35,7 +36,6 @@ import {
   type RunReliability,
   type RunReport,
 } from './model.js';
-import type { LoadedRun } from './run-folder.js';
 import { portablePath } from '../core/portable-path.js';
 import { describeSlo, meetsSlo, sloSchema, type Slo } from '../metrics/goodput.js';
 import { inFlightTimeline } from '../metrics/in-flight.js';

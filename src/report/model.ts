@@ -11,16 +11,9 @@ import type { ServerView } from './server-view.js';
 
 export const REPORT_SCHEMA_VERSION = 'medeval.report/2' as const;
 
-/** A point estimate with an interval. Proportions and ratios are fractions (0.921, not 92.1). */
-export interface Interval {
-  estimate: number;
-  lower: number;
-  upper: number;
-  /** e.g. 0.95 */
-  confidence: number;
-  /** "wilson" | "bootstrap-percentile" | "exact" (no sampling error, lower = upper = estimate) ... */
-  method: string;
-}
+import type { AccuracyCell, Interval, RunAccuracy } from '../scoring/accuracy.js';
+// Accuracy shapes are computed and defined in scoring/ (below the reports); part of the report model.
+export type { AccuracyCell, Interval, RunAccuracy };
 
 /**
  * Summary of a sample of values (ms for latency): n, mean, std (ddof 0), min, max, p50/p90/p95/p99 with
@@ -28,52 +21,6 @@ export interface Interval {
  * ([percentile 0..100, value] at 0,1,5,10,...,95,99,100). Computed by `summarize` in src/stats/descriptive.ts.
  */
 export type Distribution = Summary;
-
-/** Accuracy of one slice of a run (overall, one step, one question type). */
-export interface AccuracyCell {
-  /** "overall", a step ("step1"), or a question type ("diagnosis"). */
-  key: string;
-  /** Distinct questions in the slice. */
-  items: number;
-  /** Scored answers (one per question and sample; request errors are not scored). */
-  scored: number;
-  /** Correct scored answers. */
-  correct: number;
-  /**
-   * Accuracy over scored answers. One sample per question: Wilson interval. Several samples: pass@1
-   * (mean over samples, then over questions) with a bootstrap interval over questions. null: nothing scored.
-   */
-  accuracy: Interval | null;
-  /** Scored but wrong with a parsed letter. */
-  wrong: number;
-  /** No letter could be extracted (scored wrong, shown apart). */
-  unparseable: number;
-  /** Reasoning never finished (budget ran out; scored wrong, shown apart). */
-  truncated: number;
-  /** Requests that failed (not scored, not in the denominator). */
-  errors: number;
-  /**
-   * Majority-vote cell only: questions whose top count was shared by two or more letters (decided by
-   * the letter that reached the top count first).
-   */
-  ties?: number;
-}
-
-export interface RunAccuracy {
-  samplesPerItem: number;
-  overall: AccuracyCell;
-  byStep: AccuracyCell[];
-  byQuestionType: AccuracyCell[];
-  /** Per dataset subject (MMLU subject, MedMCQA subject_name), sorted; empty when no item has one. Absent in older reports. */
-  bySubject?: AccuracyCell[];
-  /**
-   * With several samples per question: majority vote over samples, one answer per question (ties: the
-   * letter that reached the top count first; `ties` counts them). A question with no letter in any scored
-   * sample is `truncated` when every scored sample was truncated, else `unparseable`; `errors` counts
-   * questions with no scored sample.
-   */
-  majorityVote: AccuracyCell | null;
-}
 
 export type LatencyMetric = 'ttftMs' | 'ttfoMs' | 'tpotMs' | 'itlMs' | 'e2eMs';
 export const LATENCY_METRICS: readonly LatencyMetric[] = ['ttftMs', 'ttfoMs', 'tpotMs', 'itlMs', 'e2eMs'];

@@ -10,7 +10,7 @@ import { renderJson } from './json.js';
 import { renderLatex } from './latex.js';
 import { renderMarkdown } from './markdown.js';
 import type { ReportModel } from './model.js';
-import { readRunFolder } from './run-folder.js';
+import { readRunFolder } from '../core/run-folder.js';
 
 export const REPORT_FORMATS = ['json', 'md', 'csv', 'tex'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];

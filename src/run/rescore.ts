@@ -7,11 +7,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { RunFolder } from '../core/run-folder.js';
+import { readRunFolder, RunFolder } from '../core/run-folder.js';
 import { buildRunSummary, summaryMarkdown } from './summary.js';
 import type { ItemResult, Letter, RescoredFrom, RunManifest } from '../core/types.js';
 import { MEDEVAL_VERSION } from '../core/version.js';
-import { readRunFolder } from '../report/run-folder.js';
 import { extractAnswer } from '../scoring/extract.js';
 
 export interface RescoreOutcome {

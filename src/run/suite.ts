@@ -2,7 +2,7 @@
 // Paths inside a suite file are relative to that file, so suites travel with their data.
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { fieldMappingSchema } from '../datasets/mapped.js';
+import { fieldMappingSchema } from '../datasets/field-mapping.js';
 import { DATASET_FORMAT_NAMES, type DatasetSpec } from '../datasets/types.js';
 import { readYamlFile } from '../core/yaml-config.js';
 

@@ -12,11 +12,68 @@
 //   (DeepSeek-R1's protocol), with a percentile bootstrap over questions (seeded: reproducible).
 //   Majority vote beside it (ties: the letter that reached the top count first; counted in `ties`).
 // - The journal is append-only: a repeated (item, sample) keeps its LAST record (as readRunFolder does).
+import { latestRecords } from '../core/run-folder.js';
 import { QUESTION_TYPES, type ItemResult } from '../core/types.js';
-import type { AccuracyCell, Interval, RunAccuracy } from '../report/model.js';
 import { bootstrapIndices, DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { wilsonInterval } from '../stats/proportion.js';
 import { majorityLetter } from '../stats/samples.js';
+
+/** A point estimate with an interval. Proportions and ratios are fractions (0.921, not 92.1). */
+export interface Interval {
+  estimate: number;
+  lower: number;
+  upper: number;
+  /** e.g. 0.95 */
+  confidence: number;
+  /** "wilson" | "bootstrap-percentile" | "exact" (no sampling error, lower = upper = estimate) ... */
+  method: string;
+}
+
+/** Accuracy of one slice of a run (overall, one step, one question type). */
+export interface AccuracyCell {
+  /** "overall", a step ("step1"), or a question type ("diagnosis"). */
+  key: string;
+  /** Distinct questions in the slice. */
+  items: number;
+  /** Scored answers (one per question and sample; request errors are not scored). */
+  scored: number;
+  /** Correct scored answers. */
+  correct: number;
+  /**
+   * Accuracy over scored answers. One sample per question: Wilson interval. Several samples: pass@1
+   * (mean over samples, then over questions) with a bootstrap interval over questions. null: nothing scored.
+   */
+  accuracy: Interval | null;
+  /** Scored but wrong with a parsed letter. */
+  wrong: number;
+  /** No letter could be extracted (scored wrong, shown apart). */
+  unparseable: number;
+  /** Reasoning never finished (budget ran out; scored wrong, shown apart). */
+  truncated: number;
+  /** Requests that failed (not scored, not in the denominator). */
+  errors: number;
+  /**
+   * Majority-vote cell only: questions whose top count was shared by two or more letters (decided by
+   * the letter that reached the top count first).
+   */
+  ties?: number;
+}
+
+export interface RunAccuracy {
+  samplesPerItem: number;
+  overall: AccuracyCell;
+  byStep: AccuracyCell[];
+  byQuestionType: AccuracyCell[];
+  /** Per dataset subject (MMLU subject, MedMCQA subject_name), sorted; empty when no item has one. Absent in older reports. */
+  bySubject?: AccuracyCell[];
+  /**
+   * With several samples per question: majority vote over samples, one answer per question (ties: the
+   * letter that reached the top count first; `ties` counts them). A question with no letter in any scored
+   * sample is `truncated` when every scored sample was truncated, else `unparseable`; `errors` counts
+   * questions with no scored sample.
+   */
+  majorityVote: AccuracyCell | null;
+}
 
 /** The bootstrap seed reports use unless told otherwise. */
 export const DEFAULT_SEED = 20250101;
@@ -39,26 +96,6 @@ export const NO_STEP_KEY = '(none)';
 /** False when the request failed: such a record is counted as an error, never scored. */
 export function isScored(r: ItemResult): boolean {
   return r.correct !== null && r.error == null;
-}
-
-/**
- * The journal rule: one record per (itemId, sample), the last one written, at the position of its last
- * write (a resumed run appends the re-run errors). `duplicates` is how many earlier records were dropped.
- */
-export function latestRecords(results: readonly ItemResult[]): { records: ItemResult[]; duplicates: number } {
-  if (!Array.isArray(results)) throw new TypeError('expected an array of ItemResult records');
-  const latest = new Map<string, ItemResult>();
-  for (const r of results) {
-    if (typeof r?.itemId !== 'string' || !Number.isInteger(r.sample) || r.sample < 0) {
-      throw new TypeError(
-        `record ${JSON.stringify(r?.itemId)} needs a string itemId and a non-negative integer sample (got sample ${JSON.stringify(r?.sample)})`,
-      );
-    }
-    const key = `${r.itemId}\u0000${r.sample}`;
-    latest.delete(key);
-    latest.set(key, r);
-  }
-  return { records: [...latest.values()], duplicates: results.length - latest.size };
 }
 
 /** Records by question, in first-seen question order, each question's samples in sample order. */

@@ -9,7 +9,7 @@ import { runSuite } from '../../src/run/run.js';
 import type { RunSummary } from '../../src/run/summary.js';
 import type { RunManifest } from '../../src/core/types.js';
 import { buildReport } from '../../src/report/build.js';
-import { readRunFolder } from '../../src/report/run-folder.js';
+import { readRunFolder } from '../../src/core/run-folder.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { REPO, tempDir, tinyModel, writeRunnerProfile } from '../helpers/tiny-run.js';
 

@@ -8,7 +8,7 @@ import { main } from '../../src/cli/main.js';
 import { optionsFromPrompt } from '../../src/run/rescore.js';
 import { emptyOutcome } from '../../src/run/item-record.js';
 import type { ItemResult, RunManifest } from '../../src/core/types.js';
-import { readRunFolder } from '../../src/report/run-folder.js';
+import { readRunFolder } from '../../src/core/run-folder.js';
 import { REPO, tempDir } from '../helpers/tiny-run.js';
 
 const STORED_RUN = join(REPO, 'reports/demo/runs/baseline-demo-f32');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import { evaluateGate, type GateOptions } from '../../src/gate/gate.js';
 import { newcombeDifference, twoProportionP } from '../../src/gate/unpaired.js';
-import { readRunFolder } from '../../src/report/run-folder.js';
+import { readRunFolder } from '../../src/core/run-folder.js';
 import { firstRight, tempRoot, withFlips, writeRun, type RunSpec } from './runs.js';
 
 function gate(base: RunSpec, curr: RunSpec, opts: Partial<GateOptions> = {}) {

@@ -7,7 +7,7 @@ import { evaluateGate, type GateResult } from '../../src/gate/gate.js';
 import { escapeXml, renderGateJUnit } from '../../src/gate/junit.js';
 import { renderGateMarkdown } from '../../src/gate/markdown.js';
 import { appendStepSummary, writeGateJson, writeGateJUnit } from '../../src/gate/outputs.js';
-import { readRunFolder } from '../../src/report/run-folder.js';
+import { readRunFolder } from '../../src/core/run-folder.js';
 import { firstRight, tempRoot, withFlips, writeRun } from './runs.js';
 
 const HOSTILE = `evil<script>alert(1)</script> & "dq" 'sq' ]]> | pipe \`tick\` \u0001bell\u0007 \ud800lone\nnewline`;

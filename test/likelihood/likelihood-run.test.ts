@@ -12,7 +12,7 @@ import { buildReport } from '../../src/report/build.js';
 import { PAPER_CLAIMS, parseClaims } from '../../src/report/claims.js';
 import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { readRunFolder } from '../../src/report/run-folder.js';
+import { readRunFolder } from '../../src/core/run-folder.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { tempDir, tinyModel, writeRunnerProfile, writeSuite } from '../helpers/tiny-run.js';
 import { TINY_ONNX_DIR, tinyOnnxModel } from '../onnx/helpers.js';

@@ -6,7 +6,7 @@ import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import type { ClaimCheck, ReportModel } from '../../src/report/model.js';
 import { renderJson } from '../../src/report/json.js';
-import { readRunFolder } from '../../src/report/run-folder.js';
+import { readRunFolder } from '../../src/core/run-folder.js';
 import { wilsonInterval } from '../../src/stats/proportion.js';
 import { itemResult, loadedRun, manifest, memoryReport } from '../fixtures/runs/synthetic.js';
 

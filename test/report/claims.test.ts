@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { buildReport } from '../../src/report/build.js';
 import { decideVerdict, loadClaims, PAPER_CLAIMS, parseClaims, toleranceText, VERDICT_DEFINITIONS, verdictRule } from '../../src/report/claims.js';
 import { VERDICTS, type Interval } from '../../src/report/model.js';
-import { readRunFolder } from '../../src/report/run-folder.js';
+import { readRunFolder } from '../../src/core/run-folder.js';
 import { itemResult, loadedRun, manifest, memoryReport } from '../fixtures/runs/synthetic.js';
 
 const iv = (estimate: number, lower: number, upper: number): Interval => ({ estimate, lower, upper, confidence: 0.95, method: 'test' });

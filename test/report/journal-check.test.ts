@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSuite } from '../../src/run/run.js';
 import { evaluateGate } from '../../src/gate/gate.js';
 import { checkJournal } from '../../src/core/journal-check.js';
-import { readRunFolder } from '../../src/report/run-folder.js';
+import { readRunFolder } from '../../src/core/run-folder.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { LlamaServerDouble } from '../doubles/llama-server-double.js';
 import { REPO, tempDir, writeSuite } from '../helpers/tiny-run.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { parseManifest, parseResults, readRunFolder } from '../../src/report/run-folder.js';
+import { parseManifest, parseResults, readRunFolder } from '../../src/core/run-folder.js';
 import { itemResult, manifest } from '../fixtures/runs/synthetic.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/runs');

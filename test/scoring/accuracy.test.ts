@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { groupByItem, itemVote, latestRecords, scoreRun } from '../../src/scoring/accuracy.js';
+import { groupByItem, itemVote, scoreRun } from '../../src/scoring/accuracy.js';
+import { latestRecords } from '../../src/core/run-folder.js';
 import type { AnswerStatus, ItemResult, QuestionType } from '../../src/core/types.js';
 import type { AccuracyCell } from '../../src/report/model.js';
 

@@ -9,7 +9,7 @@ import { renderHtml } from '../../src/report/html.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { buildServerView, GENERATION_SPEED, GENERATION_THROUGHPUT, PROMPT_SPEED } from '../../src/report/server-view.js';
 import { manifest as fixtureManifest } from '../fixtures/runs/synthetic.js';
-import { readRunFolder } from '../../src/report/run-folder.js';
+import { readRunFolder } from '../../src/core/run-folder.js';
 import { LlamaServerDouble } from '../doubles/llama-server-double.js';
 import { VllmDouble } from '../doubles/vllm-double.js';
 import { answerScript, tempDir, writeSampleSuite, writeServerProfile } from '../reliability/helpers.js';

@@ -5,7 +5,7 @@ import { evaluateGate } from '../../gate/gate.js';
 import { renderGateMarkdown } from '../../gate/markdown.js';
 import { appendStepSummary, writeGateJson, writeGateJUnit } from '../../gate/outputs.js';
 import { LATENCY_METRICS, MEMORY_PARTS } from '../../report/model.js';
-import { readRunFolder } from '../../report/run-folder.js';
+import { readRunFolder } from '../../core/run-folder.js';
 import { intOption, numberOption } from '../options.js';
 import { printErr, printOut } from '../terminal.js';
 import { checkOutFile } from '../out-path.js';
