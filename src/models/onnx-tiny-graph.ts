@@ -23,8 +23,11 @@ export interface TinyDims {
   rmsEps: number;
 }
 
-/** How linear-layer weights are stored: the variants transformers.js names fp32, fp16, q8 and q4. */
-export type WeightFormat = 'fp32' | 'fp16' | 'q8' | 'q4';
+/**
+ * How linear-layer weights are stored: the variants transformers.js names fp32, fp16, q8 and q4, and
+ * q8nbits, 8-bit MatMulNBits as the onnxruntime-genai model builder writes for int8.
+ */
+export type WeightFormat = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q8nbits';
 
 /** Float weights of one model, by name; the graph decides how each is stored. */
 export interface TinyWeights {
@@ -99,6 +102,29 @@ export function quantizeInt8PerColumn(w: Float32Array, K: number, N: number): { 
 }
 
 /**
+ * MatMulNBits 8-bit layout (com.microsoft): B is uint8 [N, K/32, 32], one byte per value along K;
+ * scales float [N * K/32]; no zero points, so the zero point is 128.
+ */
+export function quantizeQ8Blocks(w: Float32Array, K: number, N: number): { packed: Uint8Array; scales: Float32Array } {
+  if (K % Q4_BLOCK !== 0) throw new Error(`K=${K} is not a multiple of the block size ${Q4_BLOCK}`);
+  const blocks = K / Q4_BLOCK;
+  const packed = new Uint8Array(N * blocks * Q4_BLOCK);
+  const scales = new Float32Array(N * blocks);
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < blocks; b++) {
+      let max = 0;
+      for (let i = 0; i < Q4_BLOCK; i++) max = Math.max(max, Math.abs(w[(b * Q4_BLOCK + i) * N + n]));
+      const s = max > 0 ? max / 127 : 1;
+      scales[n * blocks + b] = s;
+      for (let i = 0; i < Q4_BLOCK; i++) {
+        packed[(n * blocks + b) * Q4_BLOCK + i] = Math.max(0, Math.min(255, Math.round(w[(b * Q4_BLOCK + i) * N + n] / s) + 128));
+      }
+    }
+  }
+  return { packed, scales };
+}
+
+/**
  * MatMulNBits 4-bit layout (com.microsoft): B is uint8 [N, K/32, 16], each block of 32 values along K
  * packed two per byte, low nibble first; scales float [N * K/32]; no zero points, so the zero point is 8.
  */
@@ -152,11 +178,26 @@ class GraphBuilder {
   }
 }
 
+/**
+ * The KV cache contract: none; per layer (past_key_values.N.key/value in, present.N.key/value out, what
+ * Optimum and onnxruntime-genai write today); or stacked (past_N in, present_N out, key and value in one
+ * [2, batch, kv_heads, seq, head_dim] tensor per layer, onnxruntime-genai's older combined layout).
+ */
+export type TinyCacheLayout = 'none' | 'per-layer' | 'stacked';
+
 export interface TinyGraphOptions {
   format: WeightFormat;
   /** false: a graph without past_key_values inputs / present outputs (recomputes the whole sequence). */
   withPast: boolean;
   externalWeights: boolean;
+  /** Overrides withPast when given. */
+  cache?: TinyCacheLayout;
+  /** Element type of input_ids, attention_mask and position_ids (genai exports often use int32). */
+  idType?: 'int64' | 'int32';
+  /** false: no position_ids input; positions follow from the attention mask's length (default true). */
+  positionIds?: boolean;
+  /** Extra graph inputs the model reads but no runner knows how to feed (for refusal tests). */
+  extraInputs?: { name: string; elemType: OnnxDataTypeId; shape: (number | string)[] }[];
 }
 
 export function buildTinyGraph(dims: TinyDims, w: TinyWeights, opts: TinyGraphOptions): GraphInit {
@@ -190,6 +231,17 @@ export function buildTinyGraph(dims: TinyDims, w: TinyWeights, opts: TinyGraphOp
           K: { kind: 'int', value: K },
           N: { kind: 'int', value: N },
           bits: { kind: 'int', value: 4 },
+          block_size: { kind: 'int', value: Q4_BLOCK },
+        }, { domain: 'com.microsoft' });
+      }
+      case 'q8nbits': {
+        const { packed, scales } = quantizeQ8Blocks(weight, K, N);
+        const bt = g.tensor(`${name}_Q8`, OnnxDataType.UINT8, [N, K / Q4_BLOCK, Q4_BLOCK], packed);
+        const st = g.tensor(`${name}_scales`, OnnxDataType.FLOAT, [N * (K / Q4_BLOCK)], f32Bytes(scales));
+        return g.op('MatMulNBits', [x, bt, st], {
+          K: { kind: 'int', value: K },
+          N: { kind: 'int', value: N },
+          bits: { kind: 'int', value: 8 },
           block_size: { kind: 'int', value: Q4_BLOCK },
         }, { domain: 'com.microsoft' });
       }
@@ -228,16 +280,25 @@ export function buildTinyGraph(dims: TinyDims, w: TinyWeights, opts: TinyGraphOp
   const scale = g.floatConst('attn_scale', [1 / Math.sqrt(headDim)]);
   const perm = (p: number[]): Record<string, AttrValue> => ({ perm: { kind: 'ints', value: p } });
 
+  const cache: TinyCacheLayout = opts.cache ?? (opts.withPast ? 'per-layer' : 'none');
+  const idType = opts.idType === 'int32' ? OnnxDataType.INT32 : OnnxDataType.INT64;
+  const withPositionIds = opts.positionIds ?? true;
+  // Without a position_ids input, the new tokens sit at past length .. total length - 1.
+  const positions = withPositionIds ? 'position_ids' : g.op('Range', [pastLen, totalLen, one]);
   const tok = g.op('Gather', [g.tensor('embed_tokens', OnnxDataType.FLOAT, [V, H], f32Bytes(w.embed)), 'input_ids'], { axis: { kind: 'int', value: 0 } });
-  const pos = g.op('Gather', [g.tensor('embed_positions', OnnxDataType.FLOAT, [dims.maxPositions, H], f32Bytes(w.positions)), 'position_ids'], { axis: { kind: 'int', value: 0 } });
+  const pos = g.op('Gather', [g.tensor('embed_positions', OnnxDataType.FLOAT, [dims.maxPositions, H], f32Bytes(w.positions)), positions], { axis: { kind: 'int', value: 0 } });
   let x = g.op('Add', [tok, pos]);
 
   const inputs: GraphInit['inputs'] = [
-    { name: 'input_ids', elemType: OnnxDataType.INT64, shape: ['batch_size', 'sequence_length'] },
-    { name: 'attention_mask', elemType: OnnxDataType.INT64, shape: ['batch_size', 'total_sequence_length'] },
-    { name: 'position_ids', elemType: OnnxDataType.INT64, shape: ['batch_size', 'sequence_length'] },
+    { name: 'input_ids', elemType: idType, shape: ['batch_size', 'sequence_length'] },
+    { name: 'attention_mask', elemType: idType, shape: ['batch_size', 'total_sequence_length'] },
+    ...(withPositionIds ? [{ name: 'position_ids', elemType: idType, shape: ['batch_size', 'sequence_length'] }] : []),
   ];
   const outputs: GraphInit['outputs'] = [{ name: 'logits', elemType: ioType, shape: ['batch_size', 'sequence_length', V] }];
+  const axis = (value: number): Record<string, AttrValue> => ({ axis: { kind: 'int', value } });
+  const stackIndex = cache === 'stacked' ? [g.intConst('stack_index_0', [0], []), g.intConst('stack_index_1', [1], [])] : [];
+  const axes0 = cache === 'stacked' ? g.intConst('axes_0', [0]) : '';
+  const pick = (stacked: string, index: 0 | 1) => g.op('Gather', [stacked, stackIndex[index]], axis(0));
 
   w.layers.forEach((L, i) => {
     const p = `layers.${i}`;
@@ -246,23 +307,37 @@ export function buildTinyGraph(dims: TinyDims, w: TinyWeights, opts: TinyGraphOp
     const q = toHeads(linear(h, L.q, H, H, `${p}.self_attn.q_proj.weight`));
     let k = toHeads(linear(h, L.k, H, H, `${p}.self_attn.k_proj.weight`));
     let v = toHeads(linear(h, L.v, H, H, `${p}.self_attn.v_proj.weight`));
-    if (opts.withPast) {
+    // The cache step: past (io type) + fresh -> everything attended to (float) and the present (io type).
+    // fp16 cache, as in real fp16 exports: new K/V are rounded to half before use, so the cached and
+    // recomputed paths see identical values.
+    const withCache = (past: string, fresh: string): { all: string; present: string } => {
+      if (!half) {
+        const all = g.op('Concat', [past, fresh], axis(2));
+        return { all, present: all };
+      }
+      const all = g.op('Concat', [toFloat(past), toFloat(toHalf(fresh))], axis(2));
+      return { all, present: toHalf(all) };
+    };
+    if (cache === 'per-layer') {
       for (const kind of ['key', 'value'] as const) {
         inputs.push({ name: `past_key_values.${i}.${kind}`, elemType: ioType, shape: ['batch_size', heads, 'past_sequence_length', headDim] });
         outputs.push({ name: `present.${i}.${kind}`, elemType: ioType, shape: ['batch_size', heads, 'total_sequence_length', headDim] });
       }
-      const withCache = (fresh: string, kind: 'key' | 'value'): string => {
-        const past = `past_key_values.${i}.${kind}`;
-        const present = `present.${i}.${kind}`;
-        if (!half) return g.op('Concat', [past, fresh], { axis: { kind: 'int', value: 2 } }, { output: present });
-        // fp16 cache, as in real fp16 exports: new K/V are rounded to half before use, so the cached
-        // and recomputed paths see identical values.
-        const all = g.op('Concat', [toFloat(past), toFloat(toHalf(fresh))], { axis: { kind: 'int', value: 2 } });
-        g.op('Cast', [all], { to: { kind: 'int', value: OnnxDataType.FLOAT16 } }, { output: present });
-        return all;
-      };
-      k = withCache(k, 'key');
-      v = withCache(v, 'value');
+      const kc = withCache(`past_key_values.${i}.key`, k);
+      const vc = withCache(`past_key_values.${i}.value`, v);
+      g.op('Identity', [kc.present], undefined, { output: `present.${i}.key` });
+      g.op('Identity', [vc.present], undefined, { output: `present.${i}.value` });
+      k = kc.all;
+      v = vc.all;
+    } else if (cache === 'stacked') {
+      inputs.push({ name: `past_${i}`, elemType: ioType, shape: [2, 'batch_size', heads, 'past_sequence_length', headDim] });
+      outputs.push({ name: `present_${i}`, elemType: ioType, shape: [2, 'batch_size', heads, 'total_sequence_length', headDim] });
+      const kc = withCache(pick(`past_${i}`, 0), k);
+      const vc = withCache(pick(`past_${i}`, 1), v);
+      const unsq = (t: string) => g.op('Unsqueeze', [t, axes0]);
+      g.op('Concat', [unsq(kc.present), unsq(vc.present)], axis(0), { output: `present_${i}` });
+      k = kc.all;
+      v = vc.all;
     }
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q, g.op('Transpose', [k], perm([0, 1, 3, 2]))]), scale]), attnBias]);
     const probs = g.op('Softmax', [scores], { axis: { kind: 'int', value: -1 } });
@@ -277,7 +352,14 @@ export function buildTinyGraph(dims: TinyDims, w: TinyWeights, opts: TinyGraphOp
   const final = rmsNorm(x, w.finalNorm, 'norm.weight');
   const logits = linear(final, w.lmHead, H, V, 'lm_head.weight');
   const biased = g.op('Add', [logits, g.tensor('lm_head.bias', OnnxDataType.FLOAT, [V], f32Bytes(w.lmBias))]);
-  g.op('Cast', [biased], { to: { kind: 'int', value: ioType } }, { output: 'logits' });
+  // Extra inputs take part in the logits (times zero), so onnxruntime really needs them fed.
+  let scored = biased;
+  for (const extra of opts.extraInputs ?? []) {
+    inputs.push({ name: extra.name, elemType: extra.elemType, shape: extra.shape });
+    const zero = g.op('Mul', [g.op('ReduceSum', [toFloat(extra.name)], { keepdims: { kind: 'int', value: 0 } }), g.floatConst(`zero_${extra.name}`, [0])]);
+    scored = g.op('Add', [scored, zero]);
+  }
+  g.op('Cast', [scored], { to: { kind: 'int', value: ioType } }, { output: 'logits' });
 
   return { name: 'medeval_tiny_decoder', nodes: g.nodes, initializers: g.initializers, inputs, outputs };
 }

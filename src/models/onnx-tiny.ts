@@ -11,7 +11,7 @@ import { buildTinyGraph, type TinyDims, type TinyWeights, type WeightFormat } fr
 import { buildTinyTokenizer } from './onnx-tiny-tokenizer.js';
 
 /** Bump when the files' contents change, so cached folders are rebuilt. */
-const MAKER_VERSION = 4; // 4: 2048 positions, so real-length prompts fit
+export const MAKER_VERSION = 5; // 5: present outputs through Identity nodes (graph layouts of onnx-tiny-layouts.ts)
 const STAMP_FILE = 'medeval-tiny-onnx.json';
 
 export interface TinyOnnxVariant {
@@ -57,7 +57,7 @@ const VARIANTS: VariantPlan[] = [
  * model's usual output); EOS is pushed down a little so runs usually reach their token budget; </think>
  * is pushed up so the reasoning usually ends and an answer follows.
  */
-function makeLogitBias(vocabSize: number, ids: { bos: number; eos: number; thinkClose: number }): Float32Array {
+export function makeLogitBias(vocabSize: number, ids: { bos: number; eos: number; thinkClose: number }): Float32Array {
   const bias = new Float32Array(vocabSize);
   for (let b = 0; b < 256; b++) if ((b < 0x20 && b !== 0x0a) || b >= 0x7f) bias[b] = -20;
   bias[ids.bos] = -20;
@@ -66,7 +66,7 @@ function makeLogitBias(vocabSize: number, ids: { bos: number; eos: number; think
   return bias;
 }
 
-function makeWeights(dims: TinyDims, seed: number, lmBias: Float32Array): TinyWeights {
+export function makeWeights(dims: TinyDims, seed: number, lmBias: Float32Array): TinyWeights {
   const rand = mulberry32(seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const matrix = (rows: number, cols: number, std: number) => Float32Array.from({ length: rows * cols }, () => normal() * std);
@@ -105,7 +105,7 @@ async function variantBytes(dir: string, file: string): Promise<number> {
 }
 
 /** Writes via a temporary name and a rename, so an interrupted run never leaves a half-written file in place. */
-async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
+export async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   await writeFile(tmp, data);
   await rename(tmp, path);
@@ -134,17 +134,14 @@ export async function ensureTinyOnnxModel(opts: TinyOnnxOptions): Promise<TinyOn
   return { dir, variants };
 }
 
+/** The tiny model's sizes: the vocabulary is the tiny tokenizer's unless a test asks for a smaller one. */
+export function tinyDims(vocabSize: number): TinyDims {
+  return { vocabSize, hidden: 64, heads: 4, layers: 2, intermediate: 192, maxPositions: 2048, rmsEps: 1e-5 };
+}
+
 async function writeTinyOnnxModel(dir: string, seed: number): Promise<void> {
   const tok = buildTinyTokenizer();
-  const dims: TinyDims = {
-    vocabSize: tok.vocabSize,
-    hidden: 64,
-    heads: 4,
-    layers: 2,
-    intermediate: 192,
-    maxPositions: 2048,
-    rmsEps: 1e-5,
-  };
+  const dims = tinyDims(tok.vocabSize);
   const weights = makeWeights(dims, seed, makeLogitBias(dims.vocabSize, tok));
   await mkdir(join(dir, 'onnx'), { recursive: true });
   const config = {

@@ -1,10 +1,11 @@
-// Finding the files of an ONNX model folder in the layout Hugging Face Optimum and transformers.js use,
-// and which execution providers this onnxruntime-node install can actually run.
+// Finding the files of an ONNX model folder in the layouts Hugging Face Optimum / transformers.js and
+// onnxruntime-genai use, and which execution providers this onnxruntime-node install can actually run.
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { configFromGenai, parseGenaiConfig, type GenaiConfig } from './onnx-genai-config.js';
 
 /** transformers.js's dtype names and the file-name suffix each one uses (model{suffix}.onnx). */
 export const ONNX_VARIANT_SUFFIX = {
@@ -33,7 +34,12 @@ export interface ResolvedOnnxModel {
   externalDataFiles: string[];
   /** modelFile plus its external data: the weights on disk. */
   weightsBytes: number;
+  /** config.json, or genai_config.json restated in config.json's field names when there is no config.json. */
   config: Record<string, unknown>;
+  /** Which file `config` came from. */
+  configSource: 'config.json' | 'genai_config.json';
+  /** genai_config.json when the folder has one (onnxruntime-genai layout). */
+  genai: GenaiConfig | null;
   generationConfig: Record<string, unknown> | null;
 }
 
@@ -45,6 +51,7 @@ export interface ResolveOptions {
 const MODEL_DIR_HINT =
   'point `modelDir` at a folder holding config.json, tokenizer.json and onnx/model*.onnx ' +
   '(an Optimum export: `optimum-cli export onnx --model <hf-id> --task text-generation-with-past <dir>`), ' +
+  'or at an onnxruntime-genai folder (genai_config.json, tokenizer.json, model.onnx), ' +
   'or make the tiny test model with ensureTinyOnnxModel()';
 
 async function readJson(path: string, field: string): Promise<Record<string, unknown>> {
@@ -103,7 +110,17 @@ export async function resolveOnnxModel(modelDirIn: string, opts: ResolveOptions)
     throw new InputError(`ONNX model folder not found: ${modelDir}`, { field: 'modelDir' }, MODEL_DIR_HINT);
   }
   if (!isDir) throw new InputError(`modelDir is not a folder: ${modelDir}`, { field: 'modelDir' }, MODEL_DIR_HINT);
-  const config = await readJson(join(modelDir, 'config.json'), 'modelDir');
+  const genaiPath = join(modelDir, 'genai_config.json');
+  const genai = existsSync(genaiPath) ? parseGenaiConfig(await readJson(genaiPath, 'modelDir'), genaiPath) : null;
+  const hasConfig = existsSync(join(modelDir, 'config.json'));
+  if (!hasConfig && !genai) {
+    throw new InputError(`neither config.json nor genai_config.json found in the model folder: ${modelDir}`, { field: 'modelDir' }, MODEL_DIR_HINT);
+  }
+  // config.json wins where both exist; genai_config.json fills what it leaves out.
+  const config = {
+    ...(genai ? configFromGenai(genai) : {}),
+    ...(hasConfig ? await readJson(join(modelDir, 'config.json'), 'modelDir') : {}),
+  };
   if (!existsSync(join(modelDir, 'tokenizer.json'))) {
     throw new InputError(`tokenizer.json not found in the model folder: ${modelDir}`, { field: 'modelDir' },
       'copy tokenizer.json and tokenizer_config.json from the original Hugging Face model into the export folder');
@@ -126,6 +143,14 @@ export async function resolveOnnxModel(modelDirIn: string, opts: ResolveOptions)
       throw new InputError(`ONNX file not found: ${modelFile}`, { field: 'file' }, `${describeAvailable()}; set \`file\` to one of them (relative to modelDir)`);
     }
     variant = variantOfFile(modelFile);
+  } else if (!opts.variant && genai?.model.decoder.filename) {
+    // An onnxruntime-genai folder names its one decoder graph.
+    modelFile = resolve(modelDir, genai.model.decoder.filename);
+    if (!existsSync(modelFile)) {
+      throw new InputError(`${genaiPath} names model.decoder.filename "${genai.model.decoder.filename}", which is not in the folder`,
+        { file: genaiPath, field: 'model.decoder.filename' }, `${describeAvailable()}; set \`file\` to one of them (relative to modelDir)`);
+    }
+    variant = 'genai';
   } else {
     const name = opts.variant ?? 'fp32';
     if (!(ONNX_VARIANT_NAMES as string[]).includes(name)) {
@@ -144,7 +169,7 @@ export async function resolveOnnxModel(modelDirIn: string, opts: ResolveOptions)
   const externalDataFiles = await externalDataOf(modelFile);
   let weightsBytes = (await stat(modelFile)).size;
   for (const f of externalDataFiles) weightsBytes += (await stat(f)).size;
-  return { modelDir, modelFile, variant, externalDataFiles, weightsBytes, config, generationConfig };
+  return { modelDir, modelFile, variant, externalDataFiles, weightsBytes, config, configSource: hasConfig ? 'config.json' : 'genai_config.json', genai, generationConfig };
 }
 
 export function relativeToModelDir(m: ResolvedOnnxModel, file: string): string {

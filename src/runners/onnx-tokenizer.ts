@@ -7,6 +7,8 @@ import type { ChatMessage } from '../core/types.js';
 export interface LocalTokenizer {
   readonly hasChatTemplate: boolean;
   readonly eosTokenId: number | null;
+  /** One more than the largest token id the tokenizer can produce (vocabulary and added tokens). */
+  readonly idCount: number;
   /** The conversation as prompt text: the chat template with the generation prompt, else plain text. */
   render(messages: ChatMessage[]): string;
   encode(text: string, addSpecialTokens: boolean): number[];
@@ -47,9 +49,13 @@ async function loadNow(modelDir: string): Promise<LocalTokenizer> {
     hasChatTemplate = false; // transformers.js throws when the model has no template
   }
   const eos = (tok as unknown as { eos_token_id?: number }).eos_token_id;
+  let idCount = 0;
+  for (const id of tok.get_vocab().values()) idCount = Math.max(idCount, id + 1);
+  for (const id of tok._tokenizer.get_added_tokens_decoder().keys()) idCount = Math.max(idCount, id + 1);
   return {
     hasChatTemplate,
     eosTokenId: typeof eos === 'number' ? eos : null,
+    idCount,
     render(messages) {
       if (!hasChatTemplate) return messages.map((m) => m.content).join('\n\n');
       return tok.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true }) as unknown as string;

@@ -1,5 +1,5 @@
-// ONNX decoder models in process through onnxruntime-node, in the folder layout Hugging Face Optimum and
-// transformers.js use. The token loop is ours (not transformers.js's generate), so every token's time is
+// ONNX decoder models in process through onnxruntime-node, in the folder layouts Hugging Face Optimum /
+// transformers.js and onnxruntime-genai use; what each graph is fed follows its own inputs (onnx-graph-io.ts). The token loop is ours (not transformers.js's generate), so every token's time is
 // measured here and fed to the shared StreamTimer; transformers.js is used only for the tokenizer and the
 // chat template. Every item starts from an empty KV cache, so items are independent.
 import { basename, relative, resolve } from 'node:path';
@@ -23,6 +23,8 @@ import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
 import { allowedReplies, ConstrainedReply, TokenByteIndex } from './onnx-constrain.js';
 import { cudaProviderStatus, ONNX_VARIANT_NAMES, resolveOnnxModel, type OnnxVariantName, type ResolvedOnnxModel } from './onnx-files.js';
 import { inspectOnnxFile, type OnnxWeightSummary } from './onnx-inspect.js';
+import { genaiSearchDefaults } from './onnx-genai-config.js';
+import { planGraphIo, type GraphIoPlan, type KvPlan } from './onnx-graph-io.js';
 import { checkLetters, logSoftmaxAt, splitContinuation } from './likelihood.js';
 import { sampleToken, seededRng } from './onnx-sampling.js';
 import { IncrementalDetokenizer, float16ToFloat32, loadLocalTokenizer, type LocalTokenizer } from './onnx-tokenizer.js';
@@ -30,7 +32,7 @@ import { IncrementalDetokenizer, float16ToFloat32, loadLocalTokenizer, type Loca
 export const onnxProfileSchema = z.strictObject({
   kind: z.literal('onnx'),
   label: z.string().min(1),
-  /** A folder in the Optimum / transformers.js layout (config.json, tokenizer.json, onnx/model*.onnx). */
+  /** A folder in the Optimum / transformers.js layout (config.json, tokenizer.json, onnx/model*.onnx) or an onnxruntime-genai folder (genai_config.json, tokenizer.json, model.onnx). */
   modelDir: z.string().min(1),
   /** transformers.js dtype name: fp32 (model.onnx), fp16, q8 (model_quantized.onnx), q4 (model_q4.onnx), ... */
   variant: z.enum(ONNX_VARIANT_NAMES as [OnnxVariantName, ...OnnxVariantName[]]).optional(),
@@ -54,17 +56,6 @@ export interface OnnxRunnerOptions {
 }
 
 type Ort = typeof import('onnxruntime-node');
-
-interface KvLayout {
-  /** Input name -> the output name that feeds it on the next step. */
-  pastToPresent: Map<string, string>;
-  heads: number;
-  headDim: number;
-  type: 'float32' | 'float16';
-  layers: number;
-}
-
-const PAST_RE = /^past_key_values\.(\d+)\.(key|value)$/;
 
 function numberFrom(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
@@ -90,7 +81,7 @@ export class OnnxRunner implements Runner {
     private readonly summary: OnnxWeightSummary,
     private readonly session: InferenceSession,
     private readonly tokenizer: LocalTokenizer,
-    private readonly kv: KvLayout | null,
+    private readonly io: GraphIoPlan,
     private readonly eosIds: Set<number>,
     private readonly maxContext: number | null,
     private readonly loadMs: number,
@@ -125,12 +116,13 @@ export class OnnxRunner implements Runner {
       throw new InputError(`onnxruntime could not load ${model.modelFile}: ${(e as Error).message}`, { field: profile.file ? 'file' : 'variant' },
         'check that the export finished and that its external data files (model.onnx_data) sit next to the .onnx file');
     }
-    if (!session.inputNames.includes('input_ids') || !session.outputNames.includes('logits')) {
-      throw new InputError(`${model.modelFile} is not a decoder language model: it needs an input_ids input and a logits output ` +
-        `(inputs: ${session.inputNames.join(', ')}; outputs: ${session.outputNames.join(', ')})`, { field: 'modelDir' },
-      'export with `optimum-cli export onnx --task text-generation-with-past`');
+    let io: GraphIoPlan;
+    try {
+      io = planGraphIo(session, { file: model.modelFile, config: model.config, genai: model.genai });
+    } catch (e) {
+      await session.release();
+      throw e;
     }
-    const kv = kvLayoutOf(session, model.config);
     const tokenizer = await loadLocalTokenizer(model.modelDir);
     const eosIds = new Set([
       ...idsFrom(model.generationConfig?.eos_token_id),
@@ -139,12 +131,35 @@ export class OnnxRunner implements Runner {
     ]);
     const summary = inspectOnnxFile(model.modelFile);
     const maxContext = numberFrom(model.config.max_position_embeddings) ?? null;
-    return new OnnxRunner(profile, ort, model, summary, session, tokenizer, kv, eosIds, maxContext, performance.now() - t0);
+    const runner = new OnnxRunner(profile, ort, model, summary, session, tokenizer, io, eosIds, maxContext, performance.now() - t0);
+    try {
+      await runner.checkVocabulary();
+    } catch (e) {
+      await runner.close();
+      throw e;
+    }
+    return runner;
+  }
+
+  /**
+   * Every id the tokenizer can produce must index the model's embedding and logits: a larger tokenizer
+   * would fail deep inside onnxruntime on the first request that meets such an id. The logits size is
+   * the graph's when its shape says it, else one forward pass of one token tells it.
+   */
+  private async checkVocabulary(): Promise<void> {
+    const vocab = this.io.logits.vocab ?? (await this.forward([0], 0, null)).logits.length;
+    if (this.tokenizer.idCount > vocab) {
+      throw new InputError(
+        `the tokenizer in ${this.model.modelDir} has ${this.tokenizer.idCount.toLocaleString('en-US')} token ids (0..${this.tokenizer.idCount - 1}) ` +
+          `but ${basename(this.model.modelFile)} has ${vocab.toLocaleString('en-US')} logits (ids 0..${vocab - 1}): ids ${vocab} and up would index past the model's vocabulary`,
+        { field: 'modelDir' },
+        'use the tokenizer.json and tokenizer_config.json that came with this export (the model and tokenizer must be of the same model)');
+    }
   }
 
   /** Whether generation reuses present.N.* as the next step's past (false: the whole sequence every step). */
   get usesKvCache(): boolean {
-    return this.kv !== null && this.profile.useKvCache;
+    return this.io.kv !== null && this.profile.useKvCache;
   }
 
   async describe(): Promise<ModelDescription> {
@@ -165,6 +180,9 @@ export class OnnxRunner implements Runner {
         externalDataFiles: this.model.externalDataFiles.map((f) => basename(f)),
         executionProvider: this.profile.executionProvider,
         kvCache: this.usesKvCache,
+        graphInputs: this.io.description,
+        config: this.model.configSource,
+        ...(this.model.genai ? { genaiSearchDefaults: genaiSearchDefaults(this.model.genai) } : {}),
         chatTemplate: this.tokenizer.hasChatTemplate ? 'tokenizer_config.json' : 'none (plain text prompt)',
         loadMs: Math.round(this.loadMs),
         onnxruntimeVersion: this.ort.env.versions.node ?? null,
@@ -407,40 +425,38 @@ export class OnnxRunner implements Runner {
   /** One forward pass over `ids` after `pastLen` cached positions; returns the last position's logits. */
   private async forward(ids: number[], pastLen: number, past: Record<string, OrtTensor> | null): Promise<{ logits: Float32Array; present: Record<string, OrtTensor> | null }> {
     const { Tensor } = this.ort;
+    const io = this.io;
     const n = ids.length;
     const total = pastLen + n;
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: new Tensor('int64', BigInt64Array.from(ids, (x) => BigInt(x)), [1, n]),
-    };
-    const names = this.session.inputNames;
-    if (names.includes('attention_mask')) feeds.attention_mask = new Tensor('int64', new BigInt64Array(total).fill(1n), [1, total]);
-    if (names.includes('position_ids')) feeds.position_ids = new Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(pastLen + i)), [1, n]);
-    if (names.includes('use_cache_branch')) feeds.use_cache_branch = new Tensor('bool', [pastLen > 0], [1]);
-    for (const keep of ['num_logits_to_keep', 'logits_to_keep']) {
-      if (names.includes(keep)) feeds[keep] = new Tensor('int64', BigInt64Array.from([1n]), []);
-    }
-    if (this.kv) {
-      for (const [pastName, presentName] of this.kv.pastToPresent) {
-        feeds[pastName] = past?.[presentName] ?? emptyKv(this.ort, this.kv);
-      }
+    const intTensor = (type: 'int32' | 'int64', values: ArrayLike<number>, dims: number[]): OrtTensor =>
+      type === 'int64'
+        ? new Tensor('int64', BigInt64Array.from(values as ArrayLike<number>, (x) => BigInt(x)), dims)
+        : new Tensor('int32', Int32Array.from(values), dims);
+    const feeds: Record<string, OrtTensor> = { [io.inputIds.name]: intTensor(io.inputIds.type, ids, [1, n]) };
+    if (io.attentionMask) feeds[io.attentionMask.name] = intTensor(io.attentionMask.type, new Array<number>(total).fill(1), [1, total]);
+    if (io.positionIds) feeds[io.positionIds.name] = intTensor(io.positionIds.type, Array.from({ length: n }, (_, i) => pastLen + i), [1, n]);
+    if (io.useCacheBranch) feeds[io.useCacheBranch] = new Tensor('bool', [pastLen > 0], [1]);
+    if (io.logitsToKeep) feeds[io.logitsToKeep.name] = intTensor(io.logitsToKeep.type, [1], []);
+    if (io.kv) {
+      for (const e of io.kv.entries) feeds[e.past] = past?.[e.present] ?? emptyKv(this.ort, io.kv);
     }
     const out = await this.session.run(feeds);
-    const logits = out.logits;
+    const logits = out[io.logits.name];
     const vocab = logits.dims[logits.dims.length - 1];
     const rows = logits.size / vocab;
     const last = (logits.data as Float32Array | Uint16Array).subarray((rows - 1) * vocab, rows * vocab);
     const lastF32 = logits.type === 'float16' ? float16ToFloat32(last as Uint16Array) : Float32Array.from(last as Float32Array);
     let present: Record<string, OrtTensor> | null = null;
-    if (this.kv) {
+    if (io.kv) {
       present = {};
-      for (const presentName of this.kv.pastToPresent.values()) present[presentName] = out[presentName];
+      for (const e of io.kv.entries) present[e.present] = out[e.present];
     }
     return { logits: lastF32, present };
   }
 
   async memory(): Promise<MemoryReport> {
     this.sampler.sample();
-    const kvBytesPerToken = this.kv ? this.kv.pastToPresent.size * this.kv.heads * this.kv.headDim * (this.kv.type === 'float16' ? 2 : 4) : 0;
+    const kv = this.io.kv;
     return {
       weights: {
         bytes: this.model.weightsBytes,
@@ -451,13 +467,16 @@ export class OnnxRunner implements Runner {
       gpuProcessPeak: this.profile.executionProvider === 'cuda'
         ? { bytes: null, source: 'none', note: 'not sampled: onnxruntime-node reports no GPU memory; use nvidia-smi per PID' }
         : { bytes: null, source: 'none', note: 'not available: the ONNX runner ran on the CPU execution provider' },
-      context: {
-        bytes: this.kv ? kvBytesPerToken * this.longestSequence : null,
-        source: 'KV cache computed: layers x 2 x kv heads x head dim x dtype bytes x longest sequence',
-        note: this.kv
-          ? `${kvBytesPerToken} bytes per token, longest sequence ${this.longestSequence} tokens; onnxruntime grows the cache per token (no fixed allocation); included in process peak`
-          : 'the graph has no KV cache inputs',
-      },
+      // Only a cache that was used has a size: without one, each step recomputes the whole sequence.
+      ...(kv && this.usesKvCache
+        ? {
+          context: {
+            bytes: kv.bytesPerToken * this.longestSequence,
+            source: 'KV cache computed: layers x 2 x kv heads x head dim x dtype bytes x longest sequence',
+            note: `${kv.bytesPerToken} bytes per token, longest sequence ${this.longestSequence} tokens; onnxruntime grows the cache per token (no fixed allocation); included in process peak`,
+          },
+        }
+        : {}),
     };
   }
 
@@ -476,42 +495,10 @@ function firstStop(text: string, stops: string[], from: number): number | null {
   return best;
 }
 
-function emptyKv(ort: Ort, kv: KvLayout): OrtTensor {
+function emptyKv(ort: Ort, kv: KvPlan): OrtTensor {
   const data = kv.type === 'float16' ? new Uint16Array(0) : new Float32Array(0);
-  return new ort.Tensor(kv.type, data, [1, kv.heads, 0, kv.headDim]);
-}
-
-/** The KV cache inputs of a graph, with heads and head size from the graph (else config.json). */
-function kvLayoutOf(session: InferenceSession, config: Record<string, unknown>): KvLayout | null {
-  const pastToPresent = new Map<string, string>();
-  let layers = 0;
-  for (const name of session.inputNames) {
-    const m = PAST_RE.exec(name);
-    if (!m) continue;
-    const presentName = `present.${m[1]}.${m[2]}`;
-    if (!session.outputNames.includes(presentName)) {
-      throw new InputError(`the graph has input ${name} but no output ${presentName}`, { field: 'modelDir' },
-        'export with `--task text-generation-with-past` so every past_key_values input has its present output');
-    }
-    pastToPresent.set(name, presentName);
-    layers = Math.max(layers, Number(m[1]) + 1);
-  }
-  if (pastToPresent.size === 0) return null;
-  const first = [...pastToPresent.keys()][0];
-  const meta = session.inputMetadata.find((md) => md.name === first);
-  const shape = meta && meta.isTensor ? meta.shape : [];
-  const heads = typeof shape[1] === 'number' ? shape[1]
-    : numberFrom(config.num_key_value_heads) ?? numberFrom(config.num_attention_heads);
-  const hidden = numberFrom(config.hidden_size);
-  const attnHeads = numberFrom(config.num_attention_heads);
-  const headDim = typeof shape[3] === 'number' ? shape[3]
-    : numberFrom(config.head_dim) ?? (hidden && attnHeads ? hidden / attnHeads : undefined);
-  if (!heads || !headDim) {
-    throw new InputError(`cannot tell the KV cache shape of ${first}: the graph leaves it symbolic and config.json has no num_key_value_heads / head_dim`,
-      { field: 'modelDir' }, 'use the config.json that came with the export');
-  }
-  const type = meta && meta.isTensor && meta.type === 'float16' ? 'float16' : 'float32';
-  return { pastToPresent, heads, headDim, type, layers };
+  const dims = kv.layout === 'stacked' ? [2, 1, kv.heads, 0, kv.headDim] : [1, kv.heads, 0, kv.headDim];
+  return new ort.Tensor(kv.type, data, dims);
 }
 
 export function createOnnxRunner(profile: OnnxProfileInput, opts: OnnxRunnerOptions = {}): Promise<OnnxRunner> {

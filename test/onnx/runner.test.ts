@@ -179,7 +179,7 @@ describe('OnnxRunner input errors', () => {
   it('a folder without config.json says which file is missing', async () => {
     const err = await createOnnxRunner(profile({ modelDir: empty })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
-    expect((err as InputError).message).toContain('config.json not found');
+    expect((err as InputError).message).toContain('neither config.json nor genai_config.json found');
   });
 
   it('a missing variant is an InputError listing the variants that are there', async () => {
