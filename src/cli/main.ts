@@ -7,6 +7,7 @@ import { registerCompare } from './commands/compare.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGate } from './commands/gate.js';
 import { registerMakeModel } from './commands/make-model.js';
+import { registerMerge } from './commands/merge.js';
 import { registerReport } from './commands/report.js';
 import { registerRescore } from './commands/rescore.js';
 import { registerSchema } from './commands/schema.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerGate(program);
   registerRescore(program);
+  registerMerge(program);
   registerSchema(program);
   registerClassify(program);
   return program;

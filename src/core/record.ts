@@ -57,6 +57,23 @@ export const manifestSchema = z.looseObject({
   rescoredFrom: z
     .looseObject({ dir: z.string(), configHash: z.string(), medevalVersion: z.string(), at: z.string(), changed: z.number().int().nonnegative() })
     .optional(),
+  // A shard run (run --shard) and a merged one (merge): what merge and the reports rely on.
+  shard: z
+    .looseObject({ index: z.number().int().nonnegative(), count: z.number().int().positive(), source: z.string(), rule: z.string(),
+      itemsBeforeShard: z.number().int().nonnegative(), itemIdsBeforeShardSha256: z.string() })
+    .refine((s) => s.index < s.count, { message: 'shard index must be below the shard count' })
+    .optional(),
+  merged: z
+    .looseObject({
+      count: z.number().int().positive(),
+      rule: z.string(),
+      shards: z.array(z.looseObject({ index: z.number().int().nonnegative(), dir: z.string(), records: z.number().int().nonnegative(),
+        durationMs: nullableNumber, requestsPerS: nullableNumber, outputTokensPerS: nullableNumber })).min(1),
+      missing: z.array(z.number().int().nonnegative()),
+      partial: z.boolean(),
+      throughput: z.looseObject({ requestsPerS: nullableNumber, outputTokensPerS: nullableNumber, method: z.string() }),
+    })
+    .optional(),
 });
 
 const timingsSchema = z.looseObject({
@@ -99,6 +116,8 @@ export const resultSchema = z.looseObject({
   error: z.looseObject({ kind: z.string(), message: z.string(), retries: z.number().optional() }).optional(),
   rssBytes: z.number().optional(),
   letterLogprobs: z.record(z.string(), z.number()).optional(),
+  shard: z.number().int().nonnegative().optional(),
+  replica: z.string().optional(),
   rescored: z
     .object({ previous: z.object({ letter: z.string().nullable(), status: z.enum(['answered', 'unparseable', 'truncated']), method: z.string(), correct: z.boolean().nullable() }) })
     .optional(),

@@ -154,6 +154,8 @@ export interface Generation {
   timings: GenerationTimings;
   /** Failed attempts retried before this answer came (server runners). */
   retries?: number;
+  /** Runners with several replicas: the replica (base URL) that gave this answer. */
+  replica?: string;
 }
 
 /** One memory figure and how it was had. bytes null means "not available", with the reason in note. */
@@ -205,7 +207,8 @@ export interface ModelDescription {
 
 /** Something a runner tells the user while it works (not an error): e.g. that it waits before a retry. */
 export interface RunnerNotice {
-  kind: 'retry-wait';
+  /** retry-wait: a wait before a retry; replica-down: a replica was taken out of rotation (run/replicas.ts). */
+  kind: 'retry-wait' | 'replica-down';
   /** One line for the terminal, secrets already redacted: "waiting 60 s before retry 2/3: HTTP 429 ...". */
   text: string;
   delayMs: number;
@@ -318,6 +321,10 @@ export interface ItemResult {
   budget?: ItemBudget;
   /** Likelihood scoring: natural-log probability of each option letter after the prompt (not renormalised). */
   letterLogprobs?: Record<string, number>;
+  /** `medeval merge`: the shard (machine) this record was run on. */
+  shard?: number;
+  /** Runners with several replicas: the replica (base URL) that served this request. */
+  replica?: string;
   /** `medeval rescore`: set where the current extractor read the reply differently; the earlier extraction. */
   rescored?: { previous: { letter: Letter | null; status: AnswerStatus; method: string; correct: boolean | null } };
 }
@@ -410,6 +417,10 @@ export interface RunManifest {
   server?: ServerReport & { managed?: ManagedServerEnd };
   /** Set by `medeval rescore`: this folder re-extracts another run's stored replies. */
   rescoredFrom?: RescoredFrom;
+  /** Set by `medeval run --shard`: this run holds one slice of the items (run/shard.ts). */
+  shard?: ShardRecord;
+  /** Set by `medeval merge`: this run is the union of shard runs, each with its own clock and machine (run/merge.ts). */
+  merged?: MergeRecord;
 }
 
 /** Records a run left out; `records` lists at most the first 100 of `total`. */
@@ -426,4 +437,71 @@ export interface ServerReport {
   metricsNote?: string;
   /** Prompts flagged as silently truncated by the server, and "input truncated" lines in a managed server's log. */
   truncation?: { flagged: number; logLines: number };
+  /** Several replicas (run/replicas.ts): each one's requests, rotation and /metrics; `metrics` above sums their counters. */
+  replicas?: ReplicaReport[];
 }
+
+/** What a shard run records in its manifest (manifest.shard). */
+export interface ShardRecord {
+  index: number;
+  count: number;
+  source: string;
+  /** How items are assigned: always this rule (recorded so a later change cannot pass unnoticed). */
+  rule: string;
+  /** Items of the whole (unsharded) run: the valid items cut to --limit, before the split. */
+  itemsBeforeShard: number;
+  /** sha256 of those items' sorted ids (journal-check itemIdsHash): every shard of one run has the same. */
+  itemIdsBeforeShardSha256: string;
+}
+
+/** One shard as the merged manifest keeps it: its own clock, its own machine. */
+export interface MergedShard {
+  index: number;
+  /** The shard's folder as given to merge. */
+  dir: string;
+  status: RunManifest['status'];
+  stopReason?: string;
+  records: number;
+  errors: number;
+  medevalVersion: string;
+  gitCommit: string | null;
+  createdAt: string;
+  finishedAt?: string;
+  /** The shard's measured duration on its own clock (manifest.durationMs, else its own first start to last end). */
+  durationMs: number | null;
+  durationSource: 'manifest' | 'timings' | null;
+  /** Measured requests (completed, not cached) and their output tokens, per second of the shard's own duration. */
+  requestsPerS: number | null;
+  outputTokensPerS: number | null;
+  /** This shard's machine's memory, as its run recorded it. */
+  memory?: MemoryReport;
+  /** What the server said over this shard (its /metrics before/after). */
+  server?: ServerReport;
+}
+
+export interface MergeRecord {
+  count: number;
+  rule: string;
+  mergedAt: string;
+  shards: MergedShard[];
+  /** Shard indexes that were not given (only with --allow-partial). */
+  missing: number[];
+  /** Whether --allow-partial let missing or unfinished shards through. */
+  partial: boolean;
+  /** The merged run's throughput, and how it was had. */
+  throughput: { requestsPerS: number | null; outputTokensPerS: number | null; method: string };
+}
+
+/** What the manifest keeps of each replica (manifest.server.replicas). */
+export interface ReplicaReport {
+  /** The replica's base URL. */
+  replica: string;
+  /** Requests it answered, and requests that failed on it (a failed-over request counts here and where it was answered). */
+  answered: number;
+  failed: number;
+  /** Set when it was taken out of rotation: after how many requests sent to it, and why. */
+  outOfRotation?: { afterRequests: number; reason: string };
+  metrics: ServerReport['metrics'];
+  metricsNote?: string;
+}
+

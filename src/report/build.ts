@@ -35,6 +35,7 @@ import {
   type RunLatency,
   type RunReliability,
   type RunReport,
+  type ShardView,
 } from './model.js';
 import { portablePath } from '../core/portable-path.js';
 import { describeSlo, meetsSlo, sloSchema, type Slo } from '../metrics/goodput.js';
@@ -232,7 +233,11 @@ function buildLatency(run: LoadedRun, s: Settings): RunLatency {
   const totalTokens = tokens.reduce((a, b) => a + b, 0);
   let durationMs: number | null = null;
   let durationSource: RunLatency['durationSource'] = null;
-  if (run.manifest.durationMs !== undefined && run.manifest.durationMs > 0) {
+  const merged = run.manifest.merged;
+  if (merged) {
+    // Shards ran on their own machines and clocks: no one duration, no one timeline (core/merge.ts).
+    durationSource = 'shards';
+  } else if (run.manifest.durationMs !== undefined && run.manifest.durationMs > 0) {
     durationMs = run.manifest.durationMs;
     durationSource = 'manifest';
   } else if (ok.length) {
@@ -263,12 +268,13 @@ function buildLatency(run: LoadedRun, s: Settings): RunLatency {
     },
     durationMs,
     durationSource,
-    requestThroughputPerS: perS(ok.length),
-    outputTokenThroughputPerS: tokens.length ? perS(totalTokens) : null,
+    requestThroughputPerS: merged ? merged.throughput.requestsPerS : perS(ok.length),
+    outputTokenThroughputPerS: merged ? merged.throughput.outputTokensPerS : tokens.length ? perS(totalTokens) : null,
+    ...(merged ? { throughputMethod: merged.throughput.method } : {}),
     load: run.manifest.load,
     batchSizeOne: isBatchSizeOne(run.manifest.load),
     ...(s.goodput ? { goodput: buildGoodput(ok, s.goodput, durationMs, s.confidence) } : {}),
-    ...(ok.length ? { inFlight: inFlightTimeline(ok.map((r) => ({ startMs: r.timings.startedAtEpochMs, endMs: r.timings.startedAtEpochMs + r.timings.e2eMs }))) } : {}),
+    ...(ok.length && !merged ? { inFlight: inFlightTimeline(ok.map((r) => ({ startMs: r.timings.startedAtEpochMs, endMs: r.timings.startedAtEpochMs + r.timings.e2eMs }))) } : {}),
   };
 }
 
@@ -310,6 +316,21 @@ function buildReliability(run: LoadedRun): RunReliability {
   return { requests, errors, errorRate: requests ? errors / requests : null, errorKinds, retriedRequests, retries, stopReason: run.manifest.stopReason ?? null };
 }
 
+/** Each shard of a merged run on its own clock and machine (core/merge.ts). */
+function shardViews(merged: NonNullable<RunManifest['merged']>): ShardView[] {
+  return merged.shards.map((x) => ({
+    index: x.index,
+    status: x.status,
+    records: x.records,
+    errors: x.errors,
+    durationMs: x.durationMs,
+    requestsPerS: x.requestsPerS,
+    outputTokensPerS: x.outputTokensPerS,
+    processPeakBytes: x.memory?.processPeak?.bytes ?? null,
+    gpuPeakBytes: x.memory?.gpuProcessPeak?.bytes ?? null,
+  }));
+}
+
 function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
   const m = run.manifest;
   const finishReasons: RunReport['finishReasons'] = {};
@@ -335,7 +356,9 @@ function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
     finishReasons,
     reliability: buildReliability(run),
     server: buildServerView(m, run.results),
-    rssTimeline: rssTimeline(run.results),
+    // A merged run's records come from several machines: their RSS is not one line (each shard has its own).
+    rssTimeline: m.merged ? [] : rssTimeline(run.results),
+    ...(m.merged ? { shards: shardViews(m.merged) } : {}),
     warnings: [...run.warnings],
   };
 }

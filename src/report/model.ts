@@ -48,9 +48,12 @@ export interface RunLatency {
   outputTokens: { total: number; perRequest: Distribution | null; sources: string[] };
   /** Measured duration (manifest.durationMs, else first start to last end). */
   durationMs: number | null;
-  durationSource: 'manifest' | 'timings' | null;
+  /** shards: a merged run (no one clock; durationMs null, throughput from the shards' own rates, throughputMethod). */
+  durationSource: 'manifest' | 'timings' | 'shards' | null;
   requestThroughputPerS: number | null;
   outputTokenThroughputPerS: number | null;
+  /** How the throughput was had, when not requests over durationMs (a merged run). */
+  throughputMethod?: string;
   load: RunManifest['load'];
   /** True for the paper's latency setting: sequential requests, concurrency 1. */
   batchSizeOne: boolean;
@@ -127,6 +130,22 @@ export interface RunReport {
   rssTimeline: Array<{ index: number; rssBytes: number }>;
   /** Problems found while reading the folder (torn last line, duplicates, ...). */
   warnings: string[];
+  /** A merged run (medeval merge): each shard's own figures, its own clock and machine. */
+  shards?: ShardView[];
+}
+
+export interface ShardView {
+  index: number;
+  status: RunManifest['status'];
+  records: number;
+  errors: number;
+  /** On the shard's own clock. */
+  durationMs: number | null;
+  requestsPerS: number | null;
+  outputTokensPerS: number | null;
+  /** The shard's machine's peaks (never summed across shards). */
+  processPeakBytes: number | null;
+  gpuPeakBytes: number | null;
 }
 
 export interface FlippedItem {

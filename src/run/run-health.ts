@@ -22,6 +22,12 @@ export class RunHealth {
    * the server's health check failed too (runner.probe()), or null when it answered.
    */
   record(r: ItemResult, unanswered: string | null = null): string | null {
+    return this.recordOutcome(r.error ?? null, unanswered);
+  }
+
+  /** The same rule for one request's outcome (null: answered); runners/replicas.ts judges each replica by it. */
+  recordOutcome(error: { kind: string; message: string } | null, unanswered: string | null = null): string | null {
+    const r = { error: error ?? undefined };
     this.requests++;
     if (!r.error) {
       this.streak = 0;

@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadDataset, skippedRecords, type LoadedDataset } from '../datasets/index.js';
 import { buildPromptSystem } from '../prompts/index.js';
-import { createRunner, type RunnerProfile } from '../runners/registry.js';
+import type { RunnerProfile } from '../runners/registry.js';
 import { extractAnswer } from '../scoring/extract.js';
 import { InputError } from '../core/errors.js';
 import { RunFolder } from '../core/run-folder.js';
 import { itemIdsHash } from '../core/journal-check.js';
 import { datasetSpec, loadSuite, type LoadedSuite } from './suite.js';
 import { writeRunSummary } from './summary.js';
-import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport } from '../core/types.js';
+import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport, ShardRecord } from '../core/types.js';
 import { ResponseCache } from './response-cache.js';
 import { NO_ANSWER_KINDS, RunHealth } from './run-health.js';
 import { runWithLoad, type LoadProfile } from './load-profile.js';
@@ -25,6 +25,8 @@ import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import { checkLikelihoodSettings, likelihoodRunnerError, runLikelihoodItem } from './run-likelihood.js';
 import { planPrompts, type PlanSummary, type PromptPlan } from './plan-budget.js';
 import { fittedWarmupPrompt, warmupPrompt } from './warmup.js';
+import { applyShard, type ShardSpec } from './shard.js';
+import { createRunnerWithReplicas } from './replicas.js';
 
 export interface RunOptions {
   suite: string | LoadedSuite;
@@ -47,6 +49,8 @@ export interface RunOptions {
   maxConsecutiveConnectionErrors?: number;
   /** For tests: use this runner instead of creating one from the profile. */
   runnerInstance?: Runner;
+  /** Run only this shard of the items (after --limit): shard.ts. */
+  shard?: ShardSpec;
 }
 
 export type RunEvent =
@@ -99,7 +103,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const limit = opts.limit ?? suite.limit;
 
   // 1. Validate everything a model would need before loading one.
-  const dataset = await loadDataset(datasetSpec(suite, { skipInvalid: opts.skipInvalid, limit }));
+  // --limit first, then the shard: the shards of one --limit run merge into exactly that run.
+  const { dataset, record: shardRecord } = applyShard(await loadDataset(datasetSpec(suite, { skipInvalid: opts.skipInvalid, limit })), opts.shard, itemIdsHash);
   const render = await buildPromptSystem(suite.promptsDir);
   const prompts = new Map(dataset.items.map((item) => [item.id, render(item)]));
   const sampling: SamplingParams = { ...suite.sampling, ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
@@ -141,6 +146,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       throw new InputError('cannot resume: the dataset file changed since this run started', { file: folder.path('manifest.json'), field: 'suite.datasetHash' },
         'restore the dataset or start a new run');
     }
+    checkSameShard(prev, shardRecord, folder.path('manifest.json'));
     const journal = folder.readJournal({ repair: true });
     // Errors are retried on resume; answered records are kept once each.
     const seen = new Set<string>();
@@ -189,7 +195,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   let model: Awaited<ReturnType<Runner['describe']>>;
   try {
     checkLikelihoodSettings(suite, samples, opts.runner.profile.kind);
-    runner = opts.runnerInstance ?? (await createRunner(opts.runner.profile));
+    runner = opts.runnerInstance ?? (await createRunnerWithReplicas(opts.runner.profile));
     if (suite.scoring === 'likelihood' && !runner.letterLogprobs) {
       await runner.close().catch(() => {});
       throw likelihoodRunnerError(runner.kind);
@@ -235,6 +241,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     seed,
     configHash,
     load: { profile: suite.load.profile, concurrency: suite.load.concurrency, ratePerSecond: suite.load.ratePerSecond, warmup: suite.load.warmup },
+    ...(shardRecord ? { shard: shardRecord } : {}),
     status: 'running',
   };
   folder.writeManifest(manifest);
@@ -375,6 +382,16 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   return { dir: folder.dir, manifest, results };
 }
 
+/** A shard run resumes as the same shard only. */
+function checkSameShard(prev: RunManifest, now: ShardRecord | null, file: string): void {
+  const was = prev.shard ? `shard ${prev.shard.index}/${prev.shard.count}` : 'not sharded';
+  const is = now ? `shard ${now.index}/${now.count}` : 'not sharded';
+  if (was !== is) {
+    throw new InputError(`cannot resume: this run is ${was}, the command asks for ${is}`, { file, field: 'shard' },
+      prev.shard ? `resume with --shard ${prev.shard.index}/${prev.shard.count}` : 'resume without --shard');
+  }
+}
+
 /** Records that ended in error (not scored). */
 export function errorCount(results: ItemResult[]): number {
   return results.reduce((n, r) => n + (r.error ? 1 : 0), 0);
@@ -479,15 +496,17 @@ async function runItem(
       rssBytes: process.memoryUsage().rss,
       ...(hit ? { cached: true } : {}),
       ...(!hit && gen.retries ? { retries: gen.retries } : {}),
+      ...(!hit && gen.replica ? { replica: gen.replica } : {}),
     };
   } catch (e) {
     // A configuration problem (e.g. a runner that cannot do what the suite asks) stops the run: exit 2.
     if (e instanceof InputError) throw e;
-    const err = e as Error & { kind?: string; retries?: number };
+    const err = e as Error & { kind?: string; retries?: number; replica?: string };
     const kind = signal?.aborted ? 'aborted' : (err.kind ?? err.name ?? 'error');
     return {
       ...base,
       ...emptyOutcome(),
+      ...(err.replica ? { replica: err.replica } : {}),
       error: { kind, message: err.message, ...(err.retries !== undefined ? { retries: err.retries } : {}) },
     };
   }

@@ -71,6 +71,7 @@ export function summaryMarkdown(s: RunSummary): string {
   }
   const tput = r.latency.outputTokenThroughputPerS;
   lines.push('', `Output tokens: ${r.latency.outputTokens.total}` + (tput != null ? ` · ${tput.toFixed(1)} tokens/s` : ''), '');
+  if (r.shards) shardTable(lines, r);
   lines.push('## Memory', '', '| part | value | how it was measured |', '|---|---:|---|');
   for (const m of r.memory) lines.push(`| ${m.part} | ${mib(m.bytes)} | ${m.source}${m.note ? ` (${m.note})` : ''} |`);
   const x = r.reliability;
@@ -84,6 +85,19 @@ export function summaryMarkdown(s: RunSummary): string {
     if (skipped.total > skipped.records.length) lines.push(`- ... and ${skipped.total - skipped.records.length} more (the first ${skipped.records.length} are listed here and in manifest.json)`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** A merged run: each shard's own clock and machine; the merged throughput and how it was had. */
+function shardTable(lines: string[], r: RunReport): void {
+  const rate = (x: number | null, unit: string) => (x == null ? 'n/a' : `${x.toFixed(2)} ${unit}`);
+  lines.push('## Shards (each on its own machine and clock)', '');
+  lines.push('| shard | status | records | errors | duration | requests/s | output tokens/s | process peak | GPU peak |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const s of r.shards!) {
+    lines.push(`| ${s.index} | ${s.status} | ${s.records} | ${s.errors} | ${s.durationMs == null ? 'n/a' : `${(s.durationMs / 1000).toFixed(1)} s`} | ` +
+      `${rate(s.requestsPerS, '')} | ${rate(s.outputTokensPerS, '')} | ${mib(s.processPeakBytes)} | ${mib(s.gpuPeakBytes)} |`);
+  }
+  lines.push('', `Merged throughput: ${rate(r.latency.requestThroughputPerS, 'requests/s')}, ${rate(r.latency.outputTokenThroughputPerS, 'output tokens/s')}: ${r.latency.throughputMethod ?? ''}. ` +
+    'Memory figures above are per machine (the highest shard\'s), never a sum.', '');
 }
 
 function accuracyTable(lines: string[], first: string, cells: AccuracyCell[]): void {

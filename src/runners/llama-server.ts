@@ -33,6 +33,13 @@ export const serverProfileFields = {
   mode: z.enum(['attached', 'managed']).default('attached'),
   /** attached mode: e.g. http://127.0.0.1:8080 (no /v1). */
   baseUrl: z.string().url().optional(),
+  /**
+   * attached mode, instead of baseUrl: several servers of the same model (replicas, runners/replicas.ts):
+   * each request goes to the one with the fewest requests outstanding.
+   */
+  baseUrls: z.array(z.string().url()).min(1).optional(),
+  /** managed mode: start this many instances of the server (each on its own free port) as replicas. */
+  replicas: z.number().int().min(1).max(64).optional(),
   /** managed mode: the server binary, a path or a name on PATH. */
   binary: z.string().min(1).optional(),
   /** managed: the model to load; attached: optional, for describe() and the weights figure. */
@@ -63,9 +70,24 @@ export const serverProfileFields = {
 };
 
 /** Checks shared by both server kinds; `ownsFlags` are the flags medeval sets itself in managed mode. */
-export function checkServerProfile(p: { mode: string; baseUrl?: string; model?: string; args: string[] }, ctx: z.RefinementCtx, ownsFlags: string[]): void {
-  if (p.mode === 'attached' && !p.baseUrl) {
-    ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'attached mode needs baseUrl (e.g. http://127.0.0.1:8080), or set mode: managed' });
+export function checkServerProfile(p: { mode: string; baseUrl?: string; baseUrls?: string[]; replicas?: number; model?: string; args: string[] }, ctx: z.RefinementCtx, ownsFlags: string[]): void {
+  if (p.mode === 'attached' && !p.baseUrl && !p.baseUrls) {
+    ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'attached mode needs baseUrl (e.g. http://127.0.0.1:8080) or baseUrls (replicas), or set mode: managed' });
+  }
+  if (p.baseUrl && p.baseUrls) {
+    ctx.addIssue({ code: 'custom', path: ['baseUrls'], message: 'give baseUrl (one server) or baseUrls (replicas), not both' });
+  }
+  const seen = new Set<string>();
+  p.baseUrls?.forEach((u, i) => {
+    const k = u.replace(/\/+$/, '');
+    if (seen.has(k)) ctx.addIssue({ code: 'custom', path: ['baseUrls', i], message: `${u} is listed twice: each replica is one server` });
+    seen.add(k);
+  });
+  if (p.mode === 'managed' && p.baseUrls) {
+    ctx.addIssue({ code: 'custom', path: ['baseUrls'], message: 'baseUrls is for attached servers; managed mode starts `replicas: N` instances itself' });
+  }
+  if (p.mode === 'attached' && (p.replicas ?? 1) > 1) {
+    ctx.addIssue({ code: 'custom', path: ['replicas'], message: 'replicas: N starts N managed servers; for servers you started, list them in baseUrls' });
   }
   if (p.mode === 'managed' && !p.model) {
     ctx.addIssue({ code: 'custom', path: ['model'], message: 'managed mode needs model (the model the server loads)' });

@@ -10,9 +10,13 @@
 // --fake-shared-port: when the port is taken, stay up without a socket. The real server binds with
 // SO_REUSEPORT and the kernel splits connections between the two servers; Node 20 cannot set SO_REUSEPORT,
 // so this stands for the case where every connection goes to the other server. --fake-ignore-sigterm: a
-// server that does not stop on SIGTERM (to see the SIGKILL after the grace period).
+// server that does not stop on SIGTERM (to see the SIGKILL after the grace period). --fake-service-ms N: each
+// chat answer takes N ms of service time, one at a time (-np 1 as a server with one slot: requests queue).
+// --fake-hold-chat K: the K-th chat request gets no answer at all, and "fake: holding chat request K" is
+// logged (a test kills the server then, with that request in flight).
 import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const argv = process.argv.slice(2);
@@ -32,6 +36,11 @@ const loadMs = opt('--fake-load-ms') === 'never' ? null : Number(opt('--fake-loa
 const exitMsg = opt('--fake-exit-at-start');
 const alias = opt('-a', '--alias');
 const sharedPort = argv.includes('--fake-shared-port');
+const serviceMs = Number(opt('--fake-service-ms') ?? 0);
+const holdChat = Number(opt('--fake-hold-chat') ?? 0);
+let chats = 0;
+/** One slot: service times do not overlap. */
+let slotFreeAt = 0;
 
 const log = readFileSync(fileURLToPath(new URL('../fixtures/servers/llama-server-log.txt', import.meta.url)), 'utf8').split('\n');
 const untilLoaded = log.slice(0, log.findIndex((l) => l.startsWith('main: model loaded')) + 1);
@@ -75,18 +84,25 @@ const server = createServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
       return res.end('# TYPE llamacpp:prompt_tokens_total counter\nllamacpp:prompt_tokens_total 0\n');
     }
-    if (path === '/v1/chat/completions') {
-      // As the real build: Keep-Alive announced, yet the connection is closed once the stream is written.
-      res.writeHead(200, { 'Content-Type': 'text/event-stream', Server: 'llama.cpp', 'Keep-Alive': 'timeout=5, max=100' });
-      const socket = res.socket;
-      const base = { created: 1, id: 'chatcmpl-fake', model: 'gpt-3.5-turbo', object: 'chat.completion.chunk' };
-      for (const t of ['Answer', ': A']) res.write(`data: ${JSON.stringify({ choices: [{ finish_reason: null, index: 0, delta: { content: t } }], ...base })}\n\n`);
-      res.write(`data: ${JSON.stringify({ choices: [{ finish_reason: 'stop', index: 0, delta: {} }], ...base, usage: { completion_tokens: 2, prompt_tokens: 9, total_tokens: 11 }, timings: { prompt_n: 9, prompt_ms: 1, predicted_n: 2, predicted_ms: 1 } })}\n\n`);
-      return res.end('data: [DONE]\n\n', () => socket?.destroy());
+    if (path === '/v1/chat/completions' && ++chats === holdChat) return say(`fake: holding chat request ${chats}`);
+    if (path === '/v1/chat/completions' && serviceMs > 0) {
+      const now = performance.now();
+      slotFreeAt = Math.max(slotFreeAt, now) + serviceMs;
+      return setTimeout(() => answerChat(res), slotFreeAt - now);
     }
+    if (path === '/v1/chat/completions') return answerChat(res);
     json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
   });
 });
+function answerChat(res) {
+  // As the real build: Keep-Alive announced, yet the connection is closed once the stream is written.
+  res.writeHead(200, { 'Content-Type': 'text/event-stream', Server: 'llama.cpp', 'Keep-Alive': 'timeout=5, max=100' });
+  const socket = res.socket;
+  const base = { created: 1, id: 'chatcmpl-fake', model: 'gpt-3.5-turbo', object: 'chat.completion.chunk' };
+  for (const t of ['Answer', ': A']) res.write(`data: ${JSON.stringify({ choices: [{ finish_reason: null, index: 0, delta: { content: t } }], ...base })}\n\n`);
+  res.write(`data: ${JSON.stringify({ choices: [{ finish_reason: 'stop', index: 0, delta: {} }], ...base, usage: { completion_tokens: 2, prompt_tokens: 9, total_tokens: 11 }, timings: { prompt_n: 9, prompt_ms: 1, predicted_n: 2, predicted_ms: 1 } })}\n\n`);
+  res.end('data: [DONE]\n\n', () => socket?.destroy());
+}
 const started = () => {
   say(`main: HTTP server is listening, hostname: ${host}, port: ${port}, http threads: 6`);
   for (const l of untilLoaded.slice(3)) {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { InputError } from '../../core/errors.js';
 import { errorCount, runSuite } from '../../run/run.js';
 import { loadRunnerProfile } from '../../runners/registry.js';
+import { parseShard, SHARD_COUNT_VAR, SHARD_INDEX_VARS } from '../../run/shard.js';
 import { progressReporter } from '../progress.js';
 import { intOption, numberOption, withSigint } from '../options.js';
 import { runOutcomeLines, shellLine } from '../run-outcome.js';
@@ -17,6 +18,8 @@ function resumeCommand(o: Record<string, unknown>, out: string): string {
   if (o.maxTokens !== undefined) words.push('--max-tokens', String(o.maxTokens));
   if (o.skipInvalid) words.push('--skip-invalid');
   if (o.maxErrorRate !== undefined) words.push('--max-error-rate', String(o.maxErrorRate));
+  if (o.shard !== undefined) words.push('--shard', String(o.shard));
+  if (o.shardCount !== undefined) words.push('--shard-count', String(o.shardCount));
   return shellLine([...words, '--resume']);
 }
 import { printErr, printOut } from '../terminal.js';
@@ -38,10 +41,14 @@ export function registerRun(program: Command): void {
     .option('--no-cache', 'do not read or write the response cache (greedy generations only are ever cached)')
     .option('--cache-dir <dir>', 'response cache folder', '.cache/responses')
     .option('--max-error-rate <fraction>', 'stop the run when more than this share of requests failed (e.g. 0.1)', numberOption)
+    .option('--shard <I/N|env>', `run only shard I (0-based) of N of the items, after --limit (medeval merge joins the shards); "env": I from ${SHARD_INDEX_VARS.join(' or ')}, N from --shard-count or ${SHARD_COUNT_VAR}`)
+    .option('--shard-count <n>', 'with --shard env: the number of shards (a Job\'s completions, a matrix\'s size)', intOption)
     .action(async (o) => {
       checkOutDir(o.out, 'run');
+      if (o.shardCount !== undefined && o.shard === undefined) throw new InputError('--shard-count needs --shard env', { field: '--shard-count' });
+      const shard = o.shard === undefined ? undefined : parseShard(o.shard, process.env, o.shardCount);
       const runner = await loadRunnerProfile(o.runner);
-      const out = o.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}-${runner.profile.label}`;
+      const out = o.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}-${runner.profile.label}${shard ? `-shard-${shard.index}-of-${shard.count}` : ''}`;
       const progress = progressReporter(runner.profile.label);
       await withSigint(async (signal) => {
         let asked = 0;
@@ -57,6 +64,7 @@ export function registerRun(program: Command): void {
           resume: o.resume,
           cacheDir: o.cache === false ? false : o.cacheDir,
           maxErrorRate: o.maxErrorRate,
+          ...(shard ? { shard } : {}),
           signal,
           onEvent: (e) => {
             if (e.type === 'finished') asked = e.total;
