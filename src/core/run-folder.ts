@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { InputError, InputErrors } from './errors.js';
 import { checkJournal } from './journal-check.js';
-import { manifestSchema, resultSchema } from './record.js';
+import { readSchemas, RECORD_VERSION, writeSchemas } from './record.js';
 import { appendRedacted, writeRedacted } from './redact.js';
 import type { ItemResult, RunManifest } from './types.js';
 
@@ -53,19 +53,36 @@ function zodProblems(error: z.ZodError, file: string, line?: number): InputError
   return error.issues.map((issue) => new InputError(issue.message, { file, line, field: issue.path.map(String).join('.') || '(record)' }));
 }
 
-/** Validate a parsed manifest object; `file` is used in error messages. */
-export function parseManifest(data: unknown, file: string): RunManifest {
-  const parsed = manifestSchema.safeParse(data);
+/**
+ * The record version rule, for the manifest and every journal line: no `schema` field is read as
+ * version 1 (`assumed`: the caller says so); a version above RECORD_VERSION is a newer medeval's record.
+ */
+function withVersion(data: unknown, file: string, line?: number): { data: unknown; assumed: boolean } {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { data, assumed: false };
+  const version = (data as { schema?: unknown }).schema;
+  if (version === undefined) return { data: { ...data, schema: RECORD_VERSION }, assumed: true };
+  if (typeof version === 'number' && version > RECORD_VERSION) {
+    throw new InputError(`written by a newer medeval (record version ${version}; this medeval reads version ${RECORD_VERSION})`,
+      { file, line, field: 'schema' }, 'read this run folder with the medeval version that wrote it, or a later one');
+  }
+  return { data, assumed: false };
+}
+
+/** Validate a parsed manifest object; `file` is used in error messages, `warnings` gets what was assumed. */
+export function parseManifest(data: unknown, file: string, warnings: string[] = []): RunManifest {
+  const versioned = withVersion(data, file);
+  const parsed = readSchemas.manifest.safeParse(versioned.data);
   if (!parsed.success) {
     throw new InputErrors(zodProblems(parsed.error, file), `${file}: not a medeval run manifest (${parsed.error.issues.length} problem(s))`);
   }
-  return parsed.data as unknown as RunManifest;
+  if (versioned.assumed) warnings.push(`${file}: no record version (field schema): read as version ${RECORD_VERSION}`);
+  return parsed.data;
 }
 
 /**
- * Parse results.jsonl text. Every bad line is collected and reported at once (up to 20 shown); only a
- * last line without a trailing newline that is not JSON counts as torn: it is skipped with a warning
- * and its line number returned as `tornLine`.
+ * Parse results.jsonl text. Every bad line is collected and reported at once (up to 20 shown). The torn
+ * line rule: only a last line without a trailing newline that is not JSON counts as torn (the run was
+ * stopped mid-write): it is skipped with a warning and its line number returned as `tornLine`.
  */
 export function parseResults(text: string, file: string): { results: ItemResult[]; warnings: string[]; tornLine: number | null } {
   const lines = text.split('\n');
@@ -73,6 +90,7 @@ export function parseResults(text: string, file: string): { results: ItemResult[
   const problems: InputError[] = [];
   const parsedResults: ItemResult[] = [];
   let tornLine: number | null = null;
+  let unversioned = 0;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
@@ -89,18 +107,38 @@ export function parseResults(text: string, file: string): { results: ItemResult[
         'a line in the middle of the journal is damaged; restore the file or re-run'));
       continue;
     }
-    const parsed = resultSchema.safeParse(data);
+    let versioned: { data: unknown; assumed: boolean };
+    try {
+      versioned = withVersion(data, file, i + 1);
+    } catch (e) {
+      problems.push(e as InputError);
+      continue;
+    }
+    const parsed = readSchemas.itemResult.safeParse(versioned.data);
     if (!parsed.success) {
       problems.push(...zodProblems(parsed.error, file, i + 1));
       continue;
     }
-    parsedResults.push(parsed.data as unknown as ItemResult);
+    if (versioned.assumed) unversioned++;
+    parsedResults.push(parsed.data);
   }
   if (problems.length) throw new InputErrors(problems, `${file}: ${problems.length} problem(s) in the results journal`);
+  if (unversioned) warnings.push(`${file}: ${unversioned} record(s) without a record version (field schema): read as version ${RECORD_VERSION}`);
   // The journal is append-only: a later record for the same (item, sample) supersedes the earlier one.
   const { records, duplicates } = latestRecords(parsedResults);
   if (duplicates) warnings.push(`${file}: ${duplicates} record(s) were superseded by a later record for the same item and sample (resume or retry)`);
   return { results: records, warnings, tornLine };
+}
+
+/**
+ * The writer's side of the record: a record the strict schema refuses (a field it does not know, a
+ * wrong type) is a medeval bug, stopped before it reaches the disk.
+ */
+function checkWritable(schema: z.ZodType, value: unknown, what: string): void {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return;
+  const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(record)'}: ${i.message}`).join('; ');
+  throw new Error(`medeval refused to write a ${what} that does not match its record schema (src/core/record.ts): ${issues}`);
 }
 
 function readText(file: string, what: string): string {
@@ -128,9 +166,12 @@ export function readRunFolder(dir: string): LoadedRun {
     if (e instanceof InputError) throw e;
     throw new InputError(`not valid JSON (${(e as Error).message})`, { file: manifestFile });
   }
-  const manifest = parseManifest(manifestData, manifestFile);
+  const warnings: string[] = [];
+  const manifest = parseManifest(manifestData, manifestFile, warnings);
   const resultsFile = join(dir, RESULTS);
-  const { results: records, warnings } = parseResults(readText(resultsFile, 'the results journal'), resultsFile);
+  const journal = parseResults(readText(resultsFile, 'the results journal'), resultsFile);
+  const records = journal.results;
+  warnings.push(...journal.warnings);
   const check = checkJournal(manifest, records);
   warnings.push(...check.problems.map((p) => `${resultsFile}: does not match its manifest: ${p}`));
   warnings.push(...check.coverageNotes);
@@ -180,10 +221,12 @@ export class RunFolder {
   }
 
   writeManifest(m: RunManifest): void {
+    checkWritable(writeSchemas.manifest, m, 'manifest');
     this.writeAtomic(MANIFEST, JSON.stringify(m, null, 2) + '\n');
   }
 
-  readManifest(): RunManifest {
+  /** The manifest of a run being resumed, validated like every reader's; what was assumed goes to `warnings`. */
+  readManifest(warnings: string[] = []): RunManifest {
     const file = this.path(MANIFEST);
     if (!existsSync(file)) throw new InputError('no manifest.json: this folder is not a medeval run', { file });
     let data: unknown;
@@ -193,11 +236,18 @@ export class RunFolder {
       throw new InputError(`manifest.json is not valid JSON (${(e as Error).message})`, { file });
     }
     // The same schema `report` reads it with: a resumed run must not build on a manifest report would refuse.
-    return parseManifest(data, file);
+    return parseManifest(data, file, warnings);
   }
 
   append(result: ItemResult): void {
+    checkWritable(writeSchemas.itemResult, result, 'journal record');
     appendRedacted(this.path(RESULTS), JSON.stringify(result) + '\n');
+  }
+
+  /** Replace the whole journal at once (a resume dropping its error records, a rescore), each record validated. */
+  writeJournal(results: readonly ItemResult[]): void {
+    for (const r of results) checkWritable(writeSchemas.itemResult, r, 'journal record');
+    this.writeAtomic(RESULTS, results.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 
   /**

@@ -186,7 +186,7 @@ export function mergeShards(shardDirs: string[], outDir: string, opts: MergeOpti
   const results = ordered.flatMap((s) => s.results.map((r) => ({ ...r, shard: s.manifest.shard!.index })))
     .sort((a, b) => ID_ORDER.compare(a.itemId, b.itemId) || a.sample - b.sample);
   out.create();
-  out.writeAtomic('results.jsonl', results.map((r) => JSON.stringify(r) + '\n').join(''));
+  out.writeJournal(results);
   out.writeManifest(manifest);
   writeRunSummary(out, manifest, results);
   return { dir: out.dir, manifest, results, warnings };

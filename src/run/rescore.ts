@@ -105,7 +105,7 @@ export function rescoreRun(sourceDir: string, outDir: string, now: Date = new Da
   };
   const manifest: RunManifest = { ...source.manifest, medevalVersion: MEDEVAL_VERSION, createdAt: now.toISOString(), rescoredFrom };
   out.create();
-  out.writeAtomic('results.jsonl', results.map((r) => JSON.stringify(r) + '\n').join(''));
+  out.writeJournal(results);
   out.writeManifest(manifest);
   const summary = buildRunSummary(out.dir, manifest, results);
   summary.notes.unshift(rescoreNote(rescoredFrom));

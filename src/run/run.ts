@@ -137,7 +137,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     // Killed (or failed) while connecting or loading the model, before any manifest: nothing to keep.
     opts.onEvent?.({ type: 'notice', text: `--resume: ${folder.dir} holds no started run (no manifest.json yet); starting the run from the beginning` });
   } else if (opts.resume) {
-    prev = folder.readManifest();
+    const assumed: string[] = [];
+    prev = folder.readManifest(assumed);
+    for (const text of assumed) opts.onEvent?.({ type: 'notice', text });
     if (prev.configHash !== configHash) {
       throw new InputError('cannot resume: the suite, prompts, runner profile, sampling, samples or seed changed since this run started',
         { file: folder.path('manifest.json'), field: 'configHash' }, 'resume with the same settings, or start a new run with another --out');
@@ -157,7 +159,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       return true;
     });
     if (done.length !== journal.results.length || journal.tornLine) {
-      folder.writeAtomic('results.jsonl', done.map((r) => JSON.stringify(r) + '\n').join(''));
+      folder.writeJournal(done);
     }
   } else if (folder.exists()) {
     throw new InputError('the output folder already holds a run', { file: folder.dir },
