@@ -35,6 +35,7 @@ import {
   type RunLatency,
   type RunReliability,
   type RunReport,
+  type ReplicaView,
   type ShardView,
 } from './model.js';
 import { portablePath } from '../core/portable-path.js';
@@ -331,10 +332,41 @@ function shardViews(merged: NonNullable<RunManifest['merged']>): ShardView[] {
   }));
 }
 
+/**
+ * A run over several replicas (run/replicas.ts): each replica's requests, latency and throughput over the
+ * run's duration (one client, one clock), its /metrics differences, and whether it left the rotation.
+ */
+function replicaViews(run: LoadedRun, durationMs: number | null): ReplicaView[] | null {
+  const listed = run.manifest.server?.replicas ?? [];
+  const names = [...new Set([...listed.map((r) => r.replica), ...run.results.flatMap((r) => (r.replica ? [r.replica] : []))])];
+  if (names.length === 0) return null;
+  const perS = (x: number) => (durationMs && durationMs > 0 ? x / (durationMs / 1000) : null);
+  return names.map((name) => {
+    const mine = run.results.filter((r) => r.replica === name);
+    const ok = mine.filter(isMeasured);
+    const tokens = ok.reduce((n, r) => n + (r.outputTokens ?? 0), 0);
+    const info = listed.find((r) => r.replica === name);
+    return {
+      replica: name,
+      requests: mine.length,
+      completed: ok.length,
+      failed: mine.filter((r) => r.error).length,
+      requestsPerS: perS(ok.length),
+      outputTokensPerS: ok.some((r) => r.outputTokens !== null) ? perS(tokens) : null,
+      ttftMs: toDistribution(ok.flatMap((r) => (r.timings.ttftMs !== null ? [r.timings.ttftMs] : []))),
+      e2eMs: toDistribution(ok.map((r) => r.timings.e2eMs)),
+      ...(info?.outOfRotation ? { outOfRotation: info.outOfRotation } : {}),
+      metricsDelta: info?.metrics?.delta ?? null,
+    };
+  });
+}
+
 function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
   const m = run.manifest;
   const finishReasons: RunReport['finishReasons'] = {};
   for (const r of run.results) finishReasons[r.finishReason] = (finishReasons[r.finishReason] ?? 0) + 1;
+  const latency = buildLatency(run, s);
+  const replicas = replicaViews(run, latency.durationMs);
   return {
     id,
     label: m.label,
@@ -351,7 +383,8 @@ function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
     seed: m.seed,
     configHash: m.configHash,
     accuracy: scoreRun(run.results, { samples: m.samples, seed: s.seed, confidence: s.confidence, resamples: s.resamples }),
-    latency: buildLatency(run, s),
+    latency,
+    ...(replicas ? { replicas } : {}),
     memory: buildMemory(m),
     finishReasons,
     reliability: buildReliability(run),

@@ -132,6 +132,26 @@ export interface RunReport {
   warnings: string[];
   /** A merged run (medeval merge): each shard's own figures, its own clock and machine. */
   shards?: ShardView[];
+  /** A run over several replicas: each one's figures beside the run's totals (`latency`). */
+  replicas?: ReplicaView[];
+}
+
+export interface ReplicaView {
+  /** Its base URL. */
+  replica: string;
+  /** Records it served (answered or failed there), measured ones, failed ones. */
+  requests: number;
+  completed: number;
+  failed: number;
+  /** Its measured requests and output tokens over the run's duration (one client clock). */
+  requestsPerS: number | null;
+  outputTokensPerS: number | null;
+  ttftMs: Distribution | null;
+  e2eMs: Distribution | null;
+  /** When it was taken out of rotation, and why. */
+  outOfRotation?: { afterRequests: number; reason: string };
+  /** Its /metrics after - before (null: not read, e.g. out of rotation). */
+  metricsDelta: Record<string, number> | null;
 }
 
 export interface ShardView {

@@ -72,6 +72,7 @@ export function summaryMarkdown(s: RunSummary): string {
   const tput = r.latency.outputTokenThroughputPerS;
   lines.push('', `Output tokens: ${r.latency.outputTokens.total}` + (tput != null ? ` · ${tput.toFixed(1)} tokens/s` : ''), '');
   if (r.shards) shardTable(lines, r);
+  if (r.replicas) replicaTable(lines, r);
   lines.push('## Memory', '', '| part | value | how it was measured |', '|---|---:|---|');
   for (const m of r.memory) lines.push(`| ${m.part} | ${mib(m.bytes)} | ${m.source}${m.note ? ` (${m.note})` : ''} |`);
   const x = r.reliability;
@@ -85,6 +86,18 @@ export function summaryMarkdown(s: RunSummary): string {
     if (skipped.total > skipped.records.length) lines.push(`- ... and ${skipped.total - skipped.records.length} more (the first ${skipped.records.length} are listed here and in manifest.json)`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** A run over several replicas: each one's share, speed and rotation beside the totals above. */
+function replicaTable(lines: string[], r: RunReport): void {
+  const rate = (x: number | null) => (x == null ? 'n/a' : x.toFixed(2));
+  lines.push('## Replicas (requests to the one with the fewest outstanding)', '');
+  lines.push('| replica | requests | completed | failed | requests/s | output tokens/s | TTFT p50 | E2E p50 | E2E p95 | rotation |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const x of r.replicas!) {
+    lines.push(`| ${x.replica} | ${x.requests} | ${x.completed} | ${x.failed} | ${rate(x.requestsPerS)} | ${rate(x.outputTokensPerS)} | ${ms(x.ttftMs?.p50)} | ${ms(x.e2eMs?.p50)} | ${ms(x.e2eMs?.p95)} | ` +
+      `${x.outOfRotation ? `out after ${x.outOfRotation.afterRequests} request(s): ${x.outOfRotation.reason.replace(/\|/g, '/')}` : 'in'} |`);
+  }
+  lines.push('', `Total: ${rate(r.latency.requestThroughputPerS)} requests/s over the run's duration; each replica's rate is its completed requests over the same duration.`, '');
 }
 
 /** A merged run: each shard's own clock and machine; the merged throughput and how it was had. */
