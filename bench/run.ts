@@ -15,8 +15,9 @@ import { formatTable } from './lib/table.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
 import { onnxBench } from './onnx.js';
 import { reportScale } from './report-scale.js';
+import { replicasBench } from './replicas.js';
 
-const BENCHMARKS: Benchmark[] = [clientOverhead, reportScale, embeddedLlama, onnxBench];
+const BENCHMARKS: Benchmark[] = [clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench];
 const OUT_DIR = join('reports', 'bench');
 
 function writeJson(file: string, value: unknown): void {
