@@ -66,6 +66,8 @@ export interface BuildOptions {
   includeItems?: boolean;
   /** Service-level objectives: each run gets a goodput figure (vLLM bench serve --goodput). */
   goodput?: Slo;
+  /** Latency comparisons to compute per pair (default: all). The gate asks only for the one it gates on. */
+  latencyMetrics?: readonly LatencyMetric[];
 }
 
 /** Re-exported: the seed lives with the scoring it drives (src/scoring/accuracy.ts). */
@@ -76,6 +78,7 @@ interface Settings {
   confidence: number;
   resamples: number;
   goodput?: Slo;
+  latencyMetrics: readonly LatencyMetric[];
 }
 
 export function buildReport(opts: BuildOptions): ReportModel {
@@ -84,6 +87,7 @@ export function buildReport(opts: BuildOptions): ReportModel {
     confidence: opts.confidence ?? DEFAULT_CONFIDENCE,
     resamples: opts.resamples ?? DEFAULT_RESAMPLES,
     ...(opts.goodput ? { goodput: sloSchema.parse(opts.goodput) } : {}),
+    latencyMetrics: opts.latencyMetrics ?? LATENCY_METRICS,
   };
   const loaded = opts.runs.map(oneRecordPerSample);
   const ids = uniqueIds(loaded.map((r) => r.manifest.label));
@@ -568,6 +572,8 @@ function latencySamples(results: readonly ItemResult[], metric: LatencyMetric): 
 function compareLatency(bRun: LoadedRun, cRun: LoadedRun, s: Settings): LatencyReduction[] {
   const out: LatencyReduction[] = [];
   LATENCY_METRICS.forEach((metric, k) => {
+    // k stays the metric's place in LATENCY_METRICS, so a metric's seed does not depend on which were asked.
+    if (!s.latencyMetrics.includes(metric)) return;
     const b = latencySamples(bRun.results, metric);
     const c = latencySamples(cRun.results, metric);
     if (b.size === 0 || c.size === 0) return;

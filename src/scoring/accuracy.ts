@@ -14,7 +14,7 @@
 // - The journal is append-only: a repeated (item, sample) keeps its LAST record (as readRunFolder does).
 import { latestRecords } from '../core/run-folder.js';
 import { QUESTION_TYPES, type ItemResult } from '../core/types.js';
-import { bootstrapIndices, DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
+import { bootstrapMean, DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { wilsonInterval } from '../stats/proportion.js';
 import { majorityLetter } from '../stats/samples.js';
 
@@ -187,11 +187,7 @@ function accuracyCell(key: string, items: readonly ItemResult[][], multiSample: 
   }
   if (cell.scored === 0) return cell;
   if (multiSample) {
-    const b = bootstrapIndices(scores.length, (idx) => {
-      let sum = 0;
-      for (let i = 0; i < idx.length; i++) sum += scores[idx[i]!]!;
-      return sum / idx.length;
-    }, s);
+    const b = bootstrapMean(scores, s);
     cell.accuracy = toInterval(b, s.confidence, 'bootstrap-percentile');
   } else {
     cell.accuracy = toInterval(wilsonInterval(cell.correct, cell.scored, s.confidence), s.confidence, 'wilson');

@@ -1,19 +1,19 @@
 // Descriptive statistics over plain number arrays, defined the way numpy (and so vLLM bench serve)
 // defines them: percentiles with linear interpolation (numpy's default method), std with ddof=0.
 
-export function mean(values: readonly number[]): number {
+export function mean(values: ArrayLike<number>): number {
   if (values.length === 0) return NaN;
   let sum = 0;
-  for (const v of values) sum += v;
+  for (let i = 0; i < values.length; i++) sum += values[i]!;
   return sum / values.length;
 }
 
 /** Population standard deviation (numpy's default, ddof=0), as vLLM reports it. */
-export function std(values: readonly number[]): number {
+export function std(values: ArrayLike<number>): number {
   if (values.length === 0) return NaN;
   const m = mean(values);
   let ss = 0;
-  for (const v of values) ss += (v - m) * (v - m);
+  for (let i = 0; i < values.length; i++) ss += (values[i]! - m) * (values[i]! - m);
   return Math.sqrt(ss / values.length);
 }
 
@@ -21,7 +21,7 @@ export function std(values: readonly number[]): number {
  * Percentile p (0..100) of values already sorted ascending, numpy "linear" method:
  * position (n-1)*p/100, interpolated between the two neighbours.
  */
-export function percentileSorted(sorted: readonly number[], p: number): number {
+export function percentileSorted(sorted: ArrayLike<number>, p: number): number {
   const n = sorted.length;
   if (n === 0) return NaN;
   if (p <= 0) return sorted[0]!;
@@ -60,10 +60,13 @@ export interface Summary {
 export const CURVE_PERCENTILES = [0, 1, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 99, 100];
 
 /** mean, std, min, max, p50/p90/p95/p99 and the quantile curve; null for an empty sample. */
-export function summarize(values: readonly number[]): Summary | null {
-  const finite = values.filter((v) => Number.isFinite(v));
-  if (finite.length === 0) return null;
-  const sorted = sortAscending(finite);
+export function summarize(values: ArrayLike<number>): Summary | null {
+  // One typed copy of the finite values, sorted in place (no intermediate arrays).
+  const buf = new Float64Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!)) buf[n++] = values[i]!;
+  if (n === 0) return null;
+  const sorted = buf.subarray(0, n).sort();
   return {
     n: sorted.length,
     mean: mean(sorted),

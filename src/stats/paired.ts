@@ -1,8 +1,8 @@
 // Paired comparison of two models on the same questions: flips, agreement, and bootstrap intervals
 // for the accuracy difference and the retention ratio. Inputs are aligned arrays (index i = the same
 // question in both runs) of per-question scores in [0, 1]: 0/1 with one sample, pass@1 with several.
-import { bootstrapIndices, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
-import { seededRandom } from './prng.js';
+import { bootstrapMean, DEFAULT_RESAMPLES, percentileInterval, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
+import { randomIndex, seededRandom } from './prng.js';
 
 export interface FlipCounts {
   bothRight: number;
@@ -32,24 +32,34 @@ export function countFlips(baseline: readonly boolean[], compressed: readonly bo
 /** compressed - baseline accuracy, resampling questions (pairs kept together). */
 export function pairedAccuracyDifference(baseline: readonly number[], compressed: readonly number[], opts: BootstrapOptions): BootstrapInterval {
   assertAligned(baseline, compressed);
-  return bootstrapIndices(baseline.length, (idx) => {
-    let d = 0;
-    for (let i = 0; i < idx.length; i++) d += compressed[idx[i]!]! - baseline[idx[i]!]!;
-    return d / idx.length;
-  }, opts, seededRandom(opts.seed));
+  // The mean of per-question differences: each term is compressed[i] - baseline[i] as before, summed in draw order.
+  const diff = new Float64Array(baseline.length);
+  for (let i = 0; i < diff.length; i++) diff[i] = compressed[i]! - baseline[i]!;
+  return bootstrapMean(diff, opts, seededRandom(opts.seed));
 }
 
 /** Retention ratio compressed accuracy / baseline accuracy, resampling questions (pairs kept together). */
 export function pairedRetention(baseline: readonly number[], compressed: readonly number[], opts: BootstrapOptions): BootstrapInterval {
   assertAligned(baseline, compressed);
-  return bootstrapIndices(baseline.length, (idx) => {
+  const n = baseline.length;
+  const b = Float64Array.from(baseline), c = Float64Array.from(compressed);
+  const random = seededRandom(opts.seed + 1);
+  const ratio = (draw: (() => number) | null): number => {
     let sb = 0, sc = 0;
-    for (let i = 0; i < idx.length; i++) {
-      sb += baseline[idx[i]!]!;
-      sc += compressed[idx[i]!]!;
+    for (let k = 0; k < n; k++) {
+      const i = draw ? draw() : k;
+      sb += b[i]!;
+      sc += c[i]!;
     }
     return sb === 0 ? NaN : sc / sb;
-  }, opts, seededRandom(opts.seed + 1));
+  };
+  const estimate = ratio(null);
+  const confidence = opts.confidence ?? 0.95;
+  if (n === 0) return percentileInterval(estimate, [], confidence);
+  const replicates = new Float64Array(opts.resamples ?? DEFAULT_RESAMPLES);
+  const draw = () => randomIndex(random, n);
+  for (let r = 0; r < replicates.length; r++) replicates[r] = ratio(draw);
+  return percentileInterval(estimate, replicates, confidence);
 }
 
 function assertAligned(a: readonly unknown[], b: readonly unknown[]): void {

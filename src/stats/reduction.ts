@@ -30,6 +30,14 @@ export function weightedMean(s: WeightedSamples, idx?: Uint32Array): number {
   return den === 0 ? NaN : num / den;
 }
 
+/** Values and weights as typed arrays (weights 1 when absent), for the resampling loops below. */
+function typed(s: WeightedSamples): { v: Float64Array; w: Float64Array | null } {
+  return { v: Float64Array.from(s.values), w: s.weights ? Float64Array.from(s.weights) : null };
+}
+
+// The loops below draw each index and add its terms in one pass. The draws, the terms and their order are
+// those of weightedMean over an index array, so every replicate is the same number to the last bit.
+
 /** 1 - mean(compressed)/mean(baseline), independent resampling within each run. */
 export function latencyReductionUnpaired(baseline: WeightedSamples, compressed: WeightedSamples, opts: BootstrapOptions): BootstrapInterval {
   const estimate = 1 - weightedMean(compressed) / weightedMean(baseline);
@@ -37,12 +45,23 @@ export function latencyReductionUnpaired(baseline: WeightedSamples, compressed: 
   const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
   const nb = baseline.values.length, nc = compressed.values.length;
   if (nb === 0 || nc === 0) return percentileInterval(NaN, [], opts.confidence ?? 0.95);
-  const ib = new Uint32Array(nb), ic = new Uint32Array(nc);
-  const replicates = new Array<number>(resamples);
+  const b = typed(baseline), c = typed(compressed);
+  const replicates = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < nb; i++) ib[i] = randomIndex(random, nb);
-    for (let i = 0; i < nc; i++) ic[i] = randomIndex(random, nc);
-    replicates[r] = 1 - weightedMean(compressed, ic) / weightedMean(baseline, ib);
+    let bn = 0, bd = 0, cn = 0, cd = 0;
+    for (let k = 0; k < nb; k++) {
+      const i = randomIndex(random, nb);
+      const w = b.w ? b.w[i]! : 1;
+      bn += b.v[i]! * w;
+      bd += w;
+    }
+    for (let k = 0; k < nc; k++) {
+      const i = randomIndex(random, nc);
+      const w = c.w ? c.w[i]! : 1;
+      cn += c.v[i]! * w;
+      cd += w;
+    }
+    replicates[r] = 1 - (cd === 0 ? NaN : cn / cd) / (bd === 0 ? NaN : bn / bd);
   }
   return percentileInterval(estimate, replicates, opts.confidence ?? 0.95);
 }
@@ -57,11 +76,20 @@ export function latencyReductionPaired(baseline: WeightedSamples, compressed: We
   const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
   const n = baseline.values.length;
   if (n === 0) return percentileInterval(NaN, [], opts.confidence ?? 0.95);
-  const idx = new Uint32Array(n);
-  const replicates = new Array<number>(resamples);
+  const b = typed(baseline), c = typed(compressed);
+  const replicates = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
-    for (let i = 0; i < n; i++) idx[i] = randomIndex(random, n);
-    replicates[r] = 1 - weightedMean(compressed, idx) / weightedMean(baseline, idx);
+    let bn = 0, bd = 0, cn = 0, cd = 0;
+    for (let k = 0; k < n; k++) {
+      const i = randomIndex(random, n);
+      const wb = b.w ? b.w[i]! : 1;
+      const wc = c.w ? c.w[i]! : 1;
+      bn += b.v[i]! * wb;
+      bd += wb;
+      cn += c.v[i]! * wc;
+      cd += wc;
+    }
+    replicates[r] = 1 - (cd === 0 ? NaN : cn / cd) / (bd === 0 ? NaN : bn / bd);
   }
   return percentileInterval(estimate, replicates, opts.confidence ?? 0.95);
 }
