@@ -1,10 +1,15 @@
-// How long `medeval report` takes for 10,000 items per model (a baseline/compressed pair, 2,000 bootstrap
-// resamples). Two measurements:
-//   phases:      buildReport and each writer on in-memory runs (where the time goes);
-//   end to end:  publishReport on run folders written to a temporary folder (read + validate the journals,
-//                build, JSON/MD/CSV/TeX, the HTML page and the PNG/SVG charts): what a user waits for.
+// How long `medeval report` and `medeval gate` take at scale (a baseline/compressed pair, 2,000 bootstrap
+// resamples). Three measurements:
+//   phases:         buildReport and each writer on 10,000 in-memory items (where the time goes);
+//   end to end:     publishReport on those runs written as folders;
+//   whole process:  `medeval report` and `medeval gate` (the compiled CLI, start-up included) on 10,000 and
+//                   100,000 demo-shaped records per model (about 2 KB a line), wall time and peak RSS, with
+//                   the gate's floor beside them: a plain script that reads both journals and runs the same
+//                   McNemar test (bench/lib/mcnemar-floor.mjs). Runs interleaved, medians.
+// Targets (issue 16 point 4): 10k under 1 s, 100k under 10 s, peak RSS under 500 MB at 100k.
 // Run: npm run bench -- report-scale
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -16,25 +21,47 @@ import { publishReport } from '../src/report/publish.js';
 import type { LoadedRun } from '../src/core/run-folder.js';
 import { writeReports } from '../src/report/write.js';
 import { syntheticPair } from '../test/fixtures/runs/synthetic.js';
-import { round } from './lib/stats.js';
+import { writeDemoShapedPair, writeRunFolders } from './lib/run-folders.js';
+import { median, round } from './lib/stats.js';
+import { runWholeProcess, type ProcessFigures } from './lib/whole-process.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
 
 const ITEMS = 10_000;
 const RESAMPLES = 2000;
 const SEED = 1;
 
-/** Writes runs as run folders (manifest.json + results.jsonl), as `medeval run` leaves them. */
-function writeRunFolders(runs: LoadedRun[], root: string): string[] {
-  return runs.map((r) => {
-    const dir = join(root, r.manifest.label);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(r.manifest, null, 2) + '\n');
-    writeFileSync(join(dir, 'results.jsonl'), r.results.map((x) => JSON.stringify(x)).join('\n') + '\n');
-    return dir;
-  });
+const mb = (bytes: number) => round(bytes / 1e6, 2);
+
+const SCALES = [10_000, 100_000];
+/** Rounds per scale (interleaved report, gate, floor); medians are reported. */
+const ROUNDS: Record<number, number> = { 10_000: 3, 100_000: 2 };
+const CLI = join(import.meta.dirname, '..', 'bin', 'medeval.js');
+const FLOOR = join(import.meta.dirname, 'lib', 'mcnemar-floor.mjs');
+
+interface ScaleRow { items: number; journalMb: number; report: ProcessFigures[]; gate: ProcessFigures[]; floor: ProcessFigures[] }
+
+function checked(what: string, f: ProcessFigures): ProcessFigures {
+  if (f.code !== 0) throw new Error(`${what} exited ${f.code}: ${f.stderr.slice(-2000)}`);
+  return { ...f, stderr: '' };
 }
 
-const mb = (bytes: number) => round(bytes / 1e6, 2);
+function wholeProcess(root: string): ScaleRow[] {
+  // The CLI runs from dist/: compile the current source first.
+  execFileSync(process.execPath, [join(import.meta.dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: join(import.meta.dirname, '..'), stdio: 'inherit' });
+  return SCALES.map((items) => {
+    const [base, curr] = writeDemoShapedPair(items, join(root, `scale-${items}`)) as [string, string];
+    const journalMb = mb(statSync(join(base, 'results.jsonl')).size + statSync(join(curr, 'results.jsonl')).size);
+    const row: ScaleRow = { items, journalMb, report: [], gate: [], floor: [] };
+    for (let k = 0; k < ROUNDS[items]!; k++) {
+      row.report.push(checked('medeval report', runWholeProcess([CLI, 'report', base, curr, '-o', join(root, `report-${items}-${k}`), '--seed', String(SEED)])));
+      row.gate.push(checked('medeval gate', runWholeProcess([CLI, 'gate', '--baseline', base, '--current', curr, '--max-drop', '5', '--seed', String(SEED)])));
+      row.floor.push(checked('McNemar floor', runWholeProcess([FLOOR, base, curr])));
+      rmSync(join(root, `report-${items}-${k}`), { recursive: true, force: true });
+    }
+    rmSync(join(root, `scale-${items}`), { recursive: true, force: true });
+    return row;
+  });
+}
 
 async function run(): Promise<BenchResult> {
   const runs = syntheticPair(ITEMS);
@@ -62,6 +89,22 @@ async function run(): Promise<BenchResult> {
     const { files } = await publishReport(dirs, join(root, 'report'), { seed: SEED });
     const endToEndMs = round(performance.now() - t0, 0);
     const outMb = mb(files.reduce((s, f) => s + statSync(f).size, 0));
+    const scales = wholeProcess(root);
+    const med = (fs: ProcessFigures[], k: 'wallS' | 'peakRssMb') => median(fs.map((f) => f[k]));
+    const at = (n: number) => scales.find((x) => x.items === n)!;
+    const targetS: Record<number, number> = { 10_000: 1, 100_000: 10 };
+    const targets: NonNullable<BenchResult['targets']> = [];
+    for (const r of scales) {
+      for (const cmd of ['report', 'gate'] as const) {
+        targets.push({ name: `${cmd} ${r.items.toLocaleString('en')} items: wall s`, value: round(med(r[cmd], 'wallS'), 2), target: `< ${targetS[r.items]} s`, met: med(r[cmd], 'wallS') < targetS[r.items]! });
+      }
+    }
+    for (const cmd of ['report', 'gate'] as const) {
+      const rss = med(at(100_000)[cmd], 'peakRssMb');
+      targets.push({ name: `${cmd} 100,000 items: peak RSS MB`, value: round(rss, 0), target: '< 500 MB', met: rss < 500 });
+      const growth = med(at(100_000)[cmd], 'wallS') / med(at(10_000)[cmd], 'wallS');
+      targets.push({ name: `${cmd} time 100k / 10k`, value: round(growth, 1), target: '<= 10 (linear; start-up makes it less)', met: growth <= 10.5 });
+    }
     const largest = files
       .map((f) => ({ file: f.slice(join(root, 'report').length + 1), mb: mb(statSync(f).size) }))
       .sort((a, b) => b.mb - a.mb)
@@ -74,12 +117,19 @@ async function run(): Promise<BenchResult> {
           ...phases.map((p) => [p.phase, p.ms, p.files || '-', p.files ? p.mb : '-']),
           [`end to end: publishReport on 2 run folders (${journalMb} MB of journals)`, endToEndMs, files.length, outMb],
         ],
+      }, {
+        title: 'whole process (compiled CLI, start-up included), demo-shaped records (~2 KB a line), medians of interleaved rounds',
+        head: ['items per model', 'journals MB', 'rounds', 'report s', 'report peak RSS MB', 'gate s', 'gate peak RSS MB', 'floor s (journal-reading McNemar script)', 'gate / floor'],
+        rows: scales.map((r) => [r.items.toLocaleString('en'), r.journalMb, r.report.length, round(med(r.report, 'wallS'), 2), round(med(r.report, 'peakRssMb'), 0),
+          round(med(r.gate, 'wallS'), 2), round(med(r.gate, 'peakRssMb'), 0), round(med(r.floor, 'wallS'), 2), round(med(r.gate, 'wallS') / med(r.floor, 'wallS'), 1)]),
       }],
+      targets,
       notes: [
         `largest outputs: ${largest.map((l) => `${l.file} ${l.mb} MB`).join(', ')}`,
+        'Whole-process rows: `medeval report A B -o DIR` (every output: JSON, MD, CSV, TeX, HTML, PNG/SVG charts) and `medeval gate --baseline A --current B --max-drop 5` (no latency gate asked, so no latency bootstrap), peak RSS from the child\'s own getrusage at exit.',
         'The phase rows run on in-memory runs; the end-to-end row is one publishReport call (read and validate the journals, then every phase above) on folders in a temporary directory, removed afterwards.',
       ],
-      data: { itemsPerModel: ITEMS, resamples: RESAMPLES, phases, endToEnd: { ms: endToEndMs, files: files.length, mbWritten: outMb, journalMbRead: journalMb, largest } },
+      data: { itemsPerModel: ITEMS, resamples: RESAMPLES, phases, endToEnd: { ms: endToEndMs, files: files.length, mbWritten: outMb, journalMbRead: journalMb, largest }, wholeProcess: scales },
     };
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -88,6 +138,6 @@ async function run(): Promise<BenchResult> {
 
 export const reportScale: Benchmark = {
   name: 'report-scale',
-  description: '`medeval report` for 10,000 items per model: build, JSON/MD/CSV/TeX, HTML and charts',
+  description: '`medeval report` and `gate` on 10,000 and 100,000 items per model: phases, whole process, peak RSS, McNemar floor',
   run,
 };

@@ -4,7 +4,8 @@
 // in a statistic. Records are appended one line at a time with a synchronous write, so a run killed at
 // any moment (kill -9 included) loses at most the line being written: the torn last line. A later
 // record for the same (item, sample) replaces an earlier one (a resumed run appends the re-run errors).
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { StringDecoder } from 'node:string_decoder';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { InputError, InputErrors } from './errors.js';
@@ -79,47 +80,74 @@ export function parseManifest(data: unknown, file: string, warnings: string[] = 
   return parsed.data;
 }
 
+export interface ParseResultsOptions {
+  /**
+   * Leave out each record's stored prompt text (set to ''): reports and the gate never read it, and it is
+   * most of a record's size. rescore, which re-reads the options from it, keeps it.
+   */
+  omitPrompts?: boolean;
+}
+
+interface JournalLine {
+  text: string;
+  /** 1-based line number. */
+  line: number;
+  /** The text after the last newline (a line without its newline). */
+  last: boolean;
+}
+
+type ParsedJournal = { results: ItemResult[]; warnings: string[]; tornLine: number | null };
+
 /**
  * Parse results.jsonl text. Every bad line is collected and reported at once (up to 20 shown). The torn
  * line rule: only a last line without a trailing newline that is not JSON counts as torn (the run was
  * stopped mid-write): it is skipped with a warning and its line number returned as `tornLine`.
  */
-export function parseResults(text: string, file: string): { results: ItemResult[]; warnings: string[]; tornLine: number | null } {
+export function parseResults(text: string, file: string, opts: ParseResultsOptions = {}): ParsedJournal {
   const lines = text.split('\n');
+  return parseResultLines(lines.map((t, i) => ({ text: t, line: i + 1, last: i === lines.length - 1 })), file, opts);
+}
+
+/** The same as parseResults on a file read in chunks, one line at a time (a journal can outgrow one string). */
+export function parseResultsFile(file: string, opts: ParseResultsOptions = {}): ParsedJournal {
+  return parseResultLines(fileLines(file, 'the results journal'), file, opts);
+}
+
+function parseResultLines(lines: Iterable<JournalLine>, file: string, opts: ParseResultsOptions): ParsedJournal {
   const warnings: string[] = [];
   const problems: InputError[] = [];
   const parsedResults: ItemResult[] = [];
   let tornLine: number | null = null;
   let unversioned = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
+  for (const { text: line, line: lineNo, last } of lines) {
     if (line.trim() === '') continue;
     let data: unknown;
     try {
       data = JSON.parse(line);
     } catch (e) {
-      if (i === lines.length - 1) {
-        warnings.push(`${file}:${i + 1}: torn last line skipped (the run was stopped mid-write): ${line.length} characters`);
-        tornLine = i + 1;
+      if (last) {
+        warnings.push(`${file}:${lineNo}: torn last line skipped (the run was stopped mid-write): ${line.length} characters`);
+        tornLine = lineNo;
         continue;
       }
-      problems.push(new InputError(`not valid JSON (${(e as Error).message})`, { file, line: i + 1 },
+      problems.push(new InputError(`not valid JSON (${(e as Error).message})`, { file, line: lineNo },
         'a line in the middle of the journal is damaged; restore the file or re-run'));
       continue;
     }
     let versioned: { data: unknown; assumed: boolean };
     try {
-      versioned = withVersion(data, file, i + 1);
+      versioned = withVersion(data, file, lineNo);
     } catch (e) {
       problems.push(e as InputError);
       continue;
     }
     const parsed = readSchemas.itemResult.safeParse(versioned.data);
     if (!parsed.success) {
-      problems.push(...zodProblems(parsed.error, file, i + 1));
+      problems.push(...zodProblems(parsed.error, file, lineNo));
       continue;
     }
     if (versioned.assumed) unversioned++;
+    if (opts.omitPrompts) parsed.data.prompt = '';
     parsedResults.push(parsed.data);
   }
   if (problems.length) throw new InputErrors(problems, `${file}: ${problems.length} problem(s) in the results journal`);
@@ -141,17 +169,52 @@ function checkWritable(schema: z.ZodType, value: unknown, what: string): void {
   throw new Error(`medeval refused to write a ${what} that does not match its record schema (src/core/record.ts): ${issues}`);
 }
 
+const CHUNK_BYTES = 1 << 20;
+
+/** A text file's lines, read 1 MiB at a time; the text after the last newline comes last, marked `last`. */
+function* fileLines(file: string, what: string): Generator<JournalLine> {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw unreadable(file, what, e);
+  }
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    const decoder = new StringDecoder('utf8');
+    let pending = '';
+    let lineNo = 0;
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK_BYTES, null);
+      if (n === 0) break;
+      const chunk = pending + decoder.write(buf.subarray(0, n));
+      let start = 0;
+      for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', start)) {
+        yield { text: chunk.slice(start, nl), line: ++lineNo, last: false };
+        start = nl + 1;
+      }
+      pending = chunk.slice(start);
+    }
+    yield { text: pending + decoder.end(), line: ++lineNo, last: true };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function unreadable(file: string, what: string, e: unknown): InputError {
+  return new InputError(`cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file },
+    'pass the folder a `medeval run` or `medeval compare` wrote (it holds manifest.json and results.jsonl)');
+}
+
 function readText(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    throw new InputError(`cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file },
-      'pass the folder a `medeval run` or `medeval compare` wrote (it holds manifest.json and results.jsonl)');
+    throw unreadable(file, what, e);
   }
 }
-
-/** Load and validate one run folder for reporting. Never writes to it. */
-export function readRunFolder(dir: string): LoadedRun {
+/** Load and validate one run folder for reporting. Never writes to it. The journal is read line by line. */
+export function readRunFolder(dir: string, opts: ParseResultsOptions = {}): LoadedRun {
   try {
     if (!statSync(dir).isDirectory()) throw new Error('not a directory');
   } catch (e) {
@@ -169,7 +232,7 @@ export function readRunFolder(dir: string): LoadedRun {
   const warnings: string[] = [];
   const manifest = parseManifest(manifestData, manifestFile, warnings);
   const resultsFile = join(dir, RESULTS);
-  const journal = parseResults(readText(resultsFile, 'the results journal'), resultsFile);
+  const journal = parseResultsFile(resultsFile, opts);
   const records = journal.results;
   warnings.push(...journal.warnings);
   const check = checkJournal(manifest, records);

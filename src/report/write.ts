@@ -70,7 +70,7 @@ export interface ReportFromFoldersOptions extends Omit<BuildOptions, 'runs'>, Wr
  * the reports. Returns the model (for gates and the console summary) and the files written.
  */
 export async function reportFromRunFolders(dirs: string[], outDir: string, opts: ReportFromFoldersOptions = {}): Promise<{ model: ReportModel; files: string[] }> {
-  const runs = dirs.map((d) => readRunFolder(d));
+  const runs = dirs.map((d) => readRunFolder(d, { omitPrompts: true }));
   const { formats, extra, ...build } = opts;
   const model = buildReport({ ...build, runs });
   const files = await writeReports(model, outDir, { formats, extra });

@@ -1,7 +1,7 @@
 // Percentile bootstrap with a seeded PRNG: the same seed, data and resample count always give the
 // same interval, so a report rebuilt from the same run folders is byte-identical.
 import { percentileSorted } from './descriptive.js';
-import { randomIndex, seededRandom, type Random } from './prng.js';
+import { nextState, randomIndex, seededRandom, seedState, stateOutput, type Random } from './prng.js';
 
 export interface BootstrapOptions {
   seed: number;
@@ -67,7 +67,7 @@ export function bootstrapIndices(
  * Bootstrap interval of the mean of `values`. The same figures as bootstrapIndices with a mean statistic
  * (same draws, same summation order), with the draw and the sum in one loop over a typed copy.
  */
-export function bootstrapMean(values: ArrayLike<number>, opts: BootstrapOptions, random: Random = seededRandom(opts.seed)): BootstrapInterval {
+export function bootstrapMean(values: ArrayLike<number>, opts: BootstrapOptions): BootstrapInterval {
   const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
   const confidence = opts.confidence ?? 0.95;
   const n = values.length;
@@ -77,9 +77,13 @@ export function bootstrapMean(values: ArrayLike<number>, opts: BootstrapOptions,
   const estimate = total / n;
   if (n === 0) return percentileInterval(estimate, [], confidence);
   const replicates = new Float64Array(resamples);
+  let a = seedState(opts.seed);
   for (let r = 0; r < resamples; r++) {
     let s = 0;
-    for (let i = 0; i < n; i++) s += v[randomIndex(random, n)]!;
+    for (let i = 0; i < n; i++) {
+      a = nextState(a);
+      s += v[Math.floor(stateOutput(a) * n)]!;
+    }
     replicates[r] = s / n;
   }
   return percentileInterval(estimate, replicates, confidence);

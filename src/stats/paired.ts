@@ -2,7 +2,7 @@
 // for the accuracy difference and the retention ratio. Inputs are aligned arrays (index i = the same
 // question in both runs) of per-question scores in [0, 1]: 0/1 with one sample, pass@1 with several.
 import { bootstrapMean, DEFAULT_RESAMPLES, percentileInterval, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
-import { randomIndex, seededRandom } from './prng.js';
+import { nextState, seedState, stateOutput } from './prng.js';
 
 export interface FlipCounts {
   bothRight: number;
@@ -35,7 +35,7 @@ export function pairedAccuracyDifference(baseline: readonly number[], compressed
   // The mean of per-question differences: each term is compressed[i] - baseline[i] as before, summed in draw order.
   const diff = new Float64Array(baseline.length);
   for (let i = 0; i < diff.length; i++) diff[i] = compressed[i]! - baseline[i]!;
-  return bootstrapMean(diff, opts, seededRandom(opts.seed));
+  return bootstrapMean(diff, opts);
 }
 
 /** Retention ratio compressed accuracy / baseline accuracy, resampling questions (pairs kept together). */
@@ -43,22 +43,27 @@ export function pairedRetention(baseline: readonly number[], compressed: readonl
   assertAligned(baseline, compressed);
   const n = baseline.length;
   const b = Float64Array.from(baseline), c = Float64Array.from(compressed);
-  const random = seededRandom(opts.seed + 1);
-  const ratio = (draw: (() => number) | null): number => {
-    let sb = 0, sc = 0;
-    for (let k = 0; k < n; k++) {
-      const i = draw ? draw() : k;
-      sb += b[i]!;
-      sc += c[i]!;
-    }
-    return sb === 0 ? NaN : sc / sb;
-  };
-  const estimate = ratio(null);
+  let sb = 0, sc = 0;
+  for (let i = 0; i < n; i++) {
+    sb += b[i]!;
+    sc += c[i]!;
+  }
+  const estimate = sb === 0 ? NaN : sc / sb;
   const confidence = opts.confidence ?? 0.95;
   if (n === 0) return percentileInterval(estimate, [], confidence);
   const replicates = new Float64Array(opts.resamples ?? DEFAULT_RESAMPLES);
-  const draw = () => randomIndex(random, n);
-  for (let r = 0; r < replicates.length; r++) replicates[r] = ratio(draw);
+  let a = seedState(opts.seed + 1);
+  for (let r = 0; r < replicates.length; r++) {
+    sb = 0;
+    sc = 0;
+    for (let k = 0; k < n; k++) {
+      a = nextState(a);
+      const i = Math.floor(stateOutput(a) * n);
+      sb += b[i]!;
+      sc += c[i]!;
+    }
+    replicates[r] = sb === 0 ? NaN : sc / sb;
+  }
   return percentileInterval(estimate, replicates, confidence);
 }
 

@@ -2,7 +2,7 @@
 // smaller/faster). Latency intervals come from per-request samples by bootstrap: paired (resample
 // request pairs) when both runs answered the same requests, otherwise each run resampled on its own.
 import { percentileInterval, DEFAULT_RESAMPLES, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
-import { randomIndex, seededRandom } from './prng.js';
+import { nextState, seedState, stateOutput } from './prng.js';
 
 /**
  * Per-request latency samples. `weights` turns values into a pooled mean (ITL: value = a request's
@@ -41,22 +41,24 @@ function typed(s: WeightedSamples): { v: Float64Array; w: Float64Array | null } 
 /** 1 - mean(compressed)/mean(baseline), independent resampling within each run. */
 export function latencyReductionUnpaired(baseline: WeightedSamples, compressed: WeightedSamples, opts: BootstrapOptions): BootstrapInterval {
   const estimate = 1 - weightedMean(compressed) / weightedMean(baseline);
-  const random = seededRandom(opts.seed);
   const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
   const nb = baseline.values.length, nc = compressed.values.length;
   if (nb === 0 || nc === 0) return percentileInterval(NaN, [], opts.confidence ?? 0.95);
   const b = typed(baseline), c = typed(compressed);
   const replicates = new Float64Array(resamples);
+  let a = seedState(opts.seed);
   for (let r = 0; r < resamples; r++) {
     let bn = 0, bd = 0, cn = 0, cd = 0;
     for (let k = 0; k < nb; k++) {
-      const i = randomIndex(random, nb);
+      a = nextState(a);
+      const i = Math.floor(stateOutput(a) * nb);
       const w = b.w ? b.w[i]! : 1;
       bn += b.v[i]! * w;
       bd += w;
     }
     for (let k = 0; k < nc; k++) {
-      const i = randomIndex(random, nc);
+      a = nextState(a);
+      const i = Math.floor(stateOutput(a) * nc);
       const w = c.w ? c.w[i]! : 1;
       cn += c.v[i]! * w;
       cd += w;
@@ -72,16 +74,17 @@ export function latencyReductionPaired(baseline: WeightedSamples, compressed: We
     throw new RangeError(`paired latency samples differ in length: ${baseline.values.length} vs ${compressed.values.length}`);
   }
   const estimate = 1 - weightedMean(compressed) / weightedMean(baseline);
-  const random = seededRandom(opts.seed);
   const resamples = opts.resamples ?? DEFAULT_RESAMPLES;
   const n = baseline.values.length;
   if (n === 0) return percentileInterval(NaN, [], opts.confidence ?? 0.95);
   const b = typed(baseline), c = typed(compressed);
   const replicates = new Float64Array(resamples);
+  let a = seedState(opts.seed);
   for (let r = 0; r < resamples; r++) {
     let bn = 0, bd = 0, cn = 0, cd = 0;
     for (let k = 0; k < n; k++) {
-      const i = randomIndex(random, n);
+      a = nextState(a);
+      const i = Math.floor(stateOutput(a) * n);
       const wb = b.w ? b.w[i]! : 1;
       const wc = c.w ? c.w[i]! : 1;
       bn += b.v[i]! * wb;

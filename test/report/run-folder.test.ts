@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { parseManifest, parseResults, readRunFolder } from '../../src/core/run-folder.js';
+import { parseManifest, parseResults, parseResultsFile, readRunFolder } from '../../src/core/run-folder.js';
 import { itemResult, manifest } from '../fixtures/runs/synthetic.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/runs');
@@ -69,5 +69,29 @@ describe('parseResults / parseManifest', () => {
   it('accepts a manifest with extra fields (forward compatible)', () => {
     const m = { ...manifest('x'), suite: { ...manifest('x').suite, smokeTest: true } };
     expect(parseManifest(m, 'm.json').label).toBe('x');
+  });
+});
+
+describe('journal read line by line (parseResultsFile)', () => {
+  it('reads a journal larger than its 1 MiB chunks like parseResults reads the text, torn last line and all', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medeval-journal-stream-'));
+    try {
+      // Multi-byte characters on every line, so chunk boundaries fall inside UTF-8 sequences too.
+      const lines = Array.from({ length: 1500 }, (_, i) =>
+        JSON.stringify(itemResult({ itemId: `q${i % 1400}`, gold: 'A', letter: i % 3 ? 'A' : 'B', rawOutput: `Réponse ${'é'.repeat(400)} Answer: A` })));
+      const text = lines.join('\n') + '\n{"schema":1,"itemId":"q-torn';
+      const file = join(dir, 'results.jsonl');
+      writeFileSync(file, text);
+      expect(statSync(file).size).toBeGreaterThan(2 * 1024 * 1024);
+      const streamed = parseResultsFile(file);
+      expect(streamed).toStrictEqual(parseResults(text, file));
+      expect(streamed.results).toHaveLength(1400);
+      expect(streamed.warnings.some((w) => w.includes(`results.jsonl:${lines.length + 1}: torn last line`))).toBe(true);
+      const slim = parseResultsFile(file, { omitPrompts: true });
+      expect(slim.results.every((r) => r.prompt === '')).toBe(true);
+      expect(slim.results.map((r) => r.rawOutput)).toStrictEqual(streamed.results.map((r) => r.rawOutput));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

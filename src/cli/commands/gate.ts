@@ -33,8 +33,8 @@ export function registerGate(program: Command): void {
     .action((o) => {
       checkOutFile(o.junit, '--junit', 'gate/junit.xml');
       checkOutFile(o.json, '--json', 'gate/gate.json');
-      const baseline = readRunFolder(o.baseline);
-      const current = readRunFolder(o.current);
+      const baseline = readRunFolder(o.baseline, { omitPrompts: true });
+      const current = readRunFolder(o.current, { omitPrompts: true });
       const result = evaluateGate({
         baseline,
         current,
