@@ -20,7 +20,7 @@ export type FinishReason = (typeof FINISH_REASONS)[number];
 export const TOKEN_COUNT_SOURCES = ['engine', 'server-usage', 'tokenizer', 'chunks', 'unknown'] as const;
 export type TokenCountSource = (typeof TOKEN_COUNT_SOURCES)[number];
 export const RUN_STATUSES = ['running', 'finished', 'incomplete', 'interrupted', 'failed'] as const;
-export const MANAGED_END_KINDS = ['clean-exit', 'stopped', 'aborted-on-sigterm', 'killed-after-grace', 'died-during-run'] as const;
+export const MANAGED_END_KINDS = ['clean-exit', 'stopped', 'aborted-on-sigterm', 'killed-after-grace', 'killed-on-exit', 'died-during-run'] as const;
 
 /** z.object for reading (unknown keys dropped), z.strictObject for writing (unknown keys refused). */
 type ObjectOf = <Shape extends z.core.$ZodLooseShape>(shape: Shape) => z.ZodObject<Shape, z.core.$strip>;
@@ -126,13 +126,28 @@ function recordSchemas(object: ObjectOf) {
     itemIdsBeforeShardSha256: z.string(),
   }).refine((s) => s.index < s.count, { message: 'shard index must be below the shard count', path: ['index'] });
 
+  /** manifest.load.throttle: how requests in flight were cut after capacity errors (src/runners/capacity-window.ts). */
+  const throttleReport = object({
+    /** Capacity episodes (each one halved the window). */
+    cuts: count,
+    /** Requests in flight before the first cut, the lowest window and the window at the end. */
+    before: count,
+    lowest: count,
+    atEnd: count,
+    /** The first 200 changes, in order (atMs: since the session started); `changesTotal` counts them all. */
+    changes: z.array(object({ atMs: z.number(), from: count, to: count, why: z.enum(['capacity', 'recovered']) })),
+    changesTotal: count,
+  });
+
   /** How a server medeval started and stopped ended (manifest.server.managed). */
   const managedServerEnd = object({
     pid: z.number().int().nullable(),
     /**
      * clean-exit: it exited 0 when asked to stop; stopped: it ended on SIGTERM (or exited non-zero when
      * asked); aborted-on-sigterm: llama-server's known abort on SIGTERM (SIGABRT / 134), not a crash;
-     * killed-after-grace: it did not stop within stopGraceMs and was SIGKILLed; died-during-run: it ended
+     * killed-after-grace: it did not stop within stopGraceMs and was SIGKILLed; killed-on-exit: medeval was
+     * made to exit before the stop ended (second Ctrl-C, the stop's grace period) and SIGKILLed it on the
+     * way out (the manifest is then written synchronously); died-during-run: it ended
      * before medeval asked it to stop.
      */
     ended: z.enum(MANAGED_END_KINDS),
@@ -246,6 +261,8 @@ function recordSchemas(object: ObjectOf) {
       concurrency: z.number().optional(),
       ratePerSecond: z.number().optional(),
       warmup: z.number(),
+      /** Set when the server ran out of room and medeval cut the requests in flight (the run was throttled). */
+      throttle: throttleReport.optional(),
     }),
     /** Memory at the end of the run (peak figures cover the whole run). */
     memory: memoryReport.optional(),
@@ -310,6 +327,8 @@ function recordSchemas(object: ObjectOf) {
     kind: z.string().min(1),
     message: z.string(),
     retries: count.optional(),
+    /** Why each retried attempt failed, oldest first. */
+    retryReasons: z.array(z.string()).optional(),
   });
 
   const itemBudget = object({
@@ -357,6 +376,8 @@ function recordSchemas(object: ObjectOf) {
     cached: z.boolean().optional(),
     /** Failed attempts retried before this answer came (server runners); failures carry error.retries. */
     retries: count.optional(),
+    /** Why each retried attempt failed ("timeout: ...", "capacity: ..."), oldest first; failures carry error.retryReasons. */
+    retryReasons: z.array(z.string()).optional(),
     /**
      * The generation budget this item really had: the suite's maxTokens capped to the runner's context minus
      * the prompt's tokens (planning step), with the figures it came from (null: not known).
@@ -376,7 +397,7 @@ function recordSchemas(object: ObjectOf) {
 
   return {
     memoryFigure, memoryReport, modelDescription, samplingParams, skippedRecords, serverReport: serverReportWithReplicas, replicaReport,
-    managedServerEnd, rescoredFrom, shardRecord, mergedShard, mergeRecord,
+    managedServerEnd, throttleReport, rescoredFrom, shardRecord, mergedShard, mergeRecord,
     manifest, generationTimings, extractedAnswer, itemError, itemBudget, itemResult,
   };
 }
@@ -400,6 +421,8 @@ export type ShardRecord = z.infer<S['shardRecord']>;
 export type MergedShard = z.infer<S['mergedShard']>;
 export type MergeRecord = z.infer<S['mergeRecord']>;
 export type ManagedServerEnd = z.infer<S['managedServerEnd']>;
+export type ThrottleReport = z.infer<S['throttleReport']>;
+export type WindowChange = ThrottleReport['changes'][number];
 export type RescoredFrom = z.infer<S['rescoredFrom']>;
 export type RunManifest = z.infer<S['manifest']>;
 export type GenerationTimings = z.infer<S['generationTimings']>;

@@ -8,9 +8,9 @@ export {
   type AnswerStatus, type ExtractedAnswer, type FinishReason, type GenerationTimings, type ItemBudget, type ItemError,
   type ItemResult, type Letter, type ManagedServerEnd, type MemoryFigure, type MemoryReport, type ModelDescription,
   type QuestionType, type RescoredFrom, type RunManifest, type SamplingParams, type ServerReport, type SkippedRecords,
-  type TokenCountSource, type ShardRecord, type MergedShard, type MergeRecord, type ReplicaReport,
+  type TokenCountSource, type ShardRecord, type MergedShard, type MergeRecord, type ReplicaReport, type ThrottleReport, type WindowChange,
 } from './record.js';
-import type { FinishReason, GenerationTimings, Letter, ManagedServerEnd, MemoryReport, ModelDescription, QuestionType, SamplingParams, ServerReport, TokenCountSource } from './record.js';
+import type { FinishReason, GenerationTimings, Letter, ManagedServerEnd, MemoryReport, ModelDescription, QuestionType, SamplingParams, ServerReport, ThrottleReport, TokenCountSource } from './record.js';
 
 /** Where a record came from, so every error and every result can point back at it. */
 export interface SourceRef {
@@ -117,12 +117,17 @@ export interface Generation {
   retries?: number;
   /** Runners with several replicas: the replica (base URL) that gave this answer. */
   replica?: string;
+  /** Why each retried attempt failed ("timeout: ..."), oldest first. */
+  retryReasons?: string[];
 }
 
 /** Something a runner tells the user while it works (not an error): e.g. that it waits before a retry. */
 export interface RunnerNotice {
-  /** retry-wait: a wait before a retry; replica-down: a replica was taken out of rotation (run/replicas.ts). */
-  kind: 'retry-wait' | 'replica-down';
+  /**
+   * retry-wait: a wait before a retry; replica-down: a replica was taken out of rotation (run/replicas.ts);
+   * throttle: requests in flight changed after capacity errors.
+   */
+  kind: 'retry-wait' | 'replica-down' | 'throttle';
   /** One line for the terminal, secrets already redacted: "waiting 60 s before retry 2/3: HTTP 429 ...". */
   text: string;
   delayMs: number;
@@ -155,6 +160,8 @@ export interface Runner {
   managedServer?(): ManagedServerEnd | null;
   /** Runners that can make the user wait (retries) say so through this listener. */
   setNoticeListener?(listener: (notice: RunnerNotice) => void): void;
+  /** Server runners: how requests in flight were cut after capacity errors; null when they never were. */
+  throttle?(): ThrottleReport | null;
   close(): Promise<void>;
 }
 

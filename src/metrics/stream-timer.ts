@@ -4,10 +4,12 @@
 //         (a role-only or empty chunk does not count; no text at all -> null, never 0)
 //   TTFO  time to the first non-blank answer text after reasoning (== TTFT without reasoning)
 //   ITL   gaps between consecutive text chunks (a chunk may carry several tokens)
-//   E2EL  start to the last text chunk (not to a usage chunk or [DONE])
-//   TPOT  (E2EL - TTFT) / (N - 1), only when N > 1, where N is the output tokens whose text streamed:
-//         the engine's count less the tokens it counts but sends no text for (the stop token of a
-//         server's `completion_tokens` / `predicted_n`), since E2EL ends at the last text chunk
+//   E2EL  start to the last token: the last text chunk, or, where the server counts the tokens, the
+//         chunk carrying finish_reason (the stop token is counted in `completion_tokens` / `predicted_n`
+//         but sends no text; llama-server sends the finish chunk in the step that made it); never a
+//         usage-only chunk or [DONE]
+//   TPOT  (E2EL - TTFT) / (N - 1), only when N > 1 (vLLM's definition), N the output tokens; this spans
+//         the same first-to-last-token steps as llama.cpp's own predicted_ms
 import { performance } from 'node:perf_hooks';
 import type { GenerationTimings } from '../core/types.js';
 
@@ -53,12 +55,13 @@ export class StreamTimer {
   }
 
   /**
-   * `silentTokens`: tokens inside `outputTokens` that sent no text (a server's stop token): they are
-   * generated after the last text chunk, so they are outside E2EL - TTFT and out of TPOT's count too.
+   * `endAt`: when the last token came (a finish chunk after the last text); default the last text chunk.
+   * `silentTokens`: tokens inside `outputTokens` generated after E2EL's end, so out of TPOT's count too
+   * (a stop token that sent no text when no finish time is known).
    */
-  finish(outputTokens: number | null, extra: { queueMs?: number; engine?: Record<string, number>; silentTokens?: number } = {}): GenerationTimings {
+  finish(outputTokens: number | null, extra: { queueMs?: number; engine?: Record<string, number>; silentTokens?: number; endAt?: number } = {}): GenerationTimings {
     const ttft = this.firstText === null ? null : this.firstText - this.t0;
-    const e2e = (this.last ?? this.now()) - this.t0;
+    const e2e = (extra.endAt ?? this.last ?? this.now()) - this.t0;
     const timed = outputTokens === null ? null : outputTokens - (extra.silentTokens ?? 0);
     const tpot = ttft !== null && timed !== null && timed > 1 ? (e2e - ttft) / (timed - 1) : null;
     return {

@@ -262,6 +262,22 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const likelihood = suite.scoring === 'likelihood' ? { prefix: suite.likelihoodPrefix } : null;
   let measuredMs = 0;
   let serverGone = false;
+  // A forced exit (a second Ctrl-C, the stop's grace period running out) ends the process mid-stop: no
+  // promise below settles, so the manifest is written here, synchronously, with how the server ended
+  // (managed-process.ts's exit hook has just SIGKILLed it and recorded that).
+  let manifestFinal = false;
+  const onForcedExit = () => {
+    if (manifestFinal) return;
+    try {
+      const st: RunManifest['status'] = status !== 'finished' ? status : opts.signal?.aborted || stopper.signal.aborted ? 'interrupted' : 'failed';
+      const last: RunManifest = { ...manifest, status: st };
+      recordManagedEnd(last, runner);
+      folder.writeManifest(last);
+    } catch {
+      // exiting anyway: the journal has every finished item
+    }
+  };
+  process.on('exit', onForcedExit);
   try {
     // 4. Warm-up requests (first calls pay for page faults, allocation, compilation) run first, one at a
     //    time, and are thrown away; their prompt shares no prefix with any measured one (warmup.ts), so a
@@ -360,6 +376,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     await runner.close().catch(() => {});
     recordManagedEnd(manifest, runner);
     folder.writeManifest(manifest);
+    manifestFinal = true;
+    process.off('exit', onForcedExit);
     throw e;
   }
 
@@ -379,6 +397,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   await runner.close();
   recordManagedEnd(manifest, runner);
   folder.writeManifest(manifest);
+  manifestFinal = true;
+  process.off('exit', onForcedExit);
   writeRunSummary(folder, manifest, results);
   opts.onEvent?.({ type: 'finished', status, dir: folder.dir, errors: errorCount(results), records: results.length, total: dataset.items.length * samples });
   return { dir: folder.dir, manifest, results };
@@ -403,6 +423,9 @@ export function errorCount(results: ItemResult[]): number {
 function recordManagedEnd(manifest: RunManifest, runner: Runner): void {
   const end = runner.managedServer?.();
   if (end) manifest.server = { ...(manifest.server ?? { metrics: null }), managed: end };
+  // Requests in flight cut after capacity errors: the run was throttled, and says so.
+  const throttle = runner.throttle?.();
+  if (throttle) manifest.load = { ...manifest.load, throttle };
 }
 
 /** Counts the prompts still to run (once each) and caps their budgets; reports what it did. */
@@ -497,19 +520,19 @@ async function runItem(
       timings: { ...gen.timings, queueMs: sentAt !== null ? Math.max(0, sentAt - taskStart) : 0 },
       rssBytes: process.memoryUsage().rss,
       ...(hit ? { cached: true } : {}),
-      ...(!hit && gen.retries ? { retries: gen.retries } : {}),
+      ...(!hit && gen.retries ? { retries: gen.retries, ...(gen.retryReasons?.length ? { retryReasons: gen.retryReasons } : {}) } : {}),
       ...(!hit && gen.replica ? { replica: gen.replica } : {}),
     };
   } catch (e) {
     // A configuration problem (e.g. a runner that cannot do what the suite asks) stops the run: exit 2.
     if (e instanceof InputError) throw e;
-    const err = e as Error & { kind?: string; retries?: number; replica?: string };
+    const err = e as Error & { kind?: string; retries?: number; replica?: string; retryReasons?: string[] };
     const kind = signal?.aborted ? 'aborted' : (err.kind ?? err.name ?? 'error');
     return {
       ...base,
       ...emptyOutcome(),
       ...(err.replica ? { replica: err.replica } : {}),
-      error: { kind, message: err.message, ...(err.retries !== undefined ? { retries: err.retries } : {}) },
+      error: { kind, message: err.message, ...(err.retries !== undefined ? { retries: err.retries } : {}), ...(err.retryReasons?.length ? { retryReasons: err.retryReasons } : {}) },
     };
   }
 }

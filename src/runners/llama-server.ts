@@ -23,6 +23,7 @@ import {
 import type { ManagedServerEnd } from '../core/types.js';
 import { messagesAsPrompt, OpenAiServerSession, registerServerSecrets, resolveApiKey, type ServerSessionOptions } from './openai-stream.js';
 import { postJsonOnce } from './side-request.js';
+import type { ThrottleReport } from './capacity-window.js';
 
 const MIB = 1024 * 1024;
 
@@ -52,7 +53,18 @@ export const serverProfileFields = {
   api: z.enum(['chat', 'completions']).default('chat'),
   /** How to read inline <think> text: auto, starts-in-reasoning (template prefills <think>), off. */
   inlineThink: z.enum(['auto', 'starts-in-reasoning', 'off']).default('auto'),
+  /** Longest time one attempt may take, whole stream included (a cap: a frozen server is caught sooner, below). */
   requestTimeoutMs: z.number().int().positive().default(600_000),
+  /**
+   * Longest wait for a response's headers (servers send them at once, before the prompt is processed), and
+   * longest silence inside a stream (the wait for the first token included). Past either, the server is
+   * asked: another stream got bytes meanwhile, or /health answers within stallProbeTimeoutMs, and the wait
+   * goes on (a long prompt, a queue); otherwise the server is frozen: the attempt ends (not retried) and
+   * the run stops. A long generation that keeps streaming is never cut by these.
+   */
+  firstByteTimeoutMs: z.number().int().positive().default(10_000),
+  stallTimeoutMs: z.number().int().positive().default(20_000),
+  stallProbeTimeoutMs: z.number().int().positive().default(5_000),
   /**
    * Timeout of each side request (/health, /props, /v1/models, /metrics, /tokenize). A request that timed
    * out is followed by a /health probe with this timeout: no answer means a hung server, and the run stops.
@@ -274,6 +286,7 @@ export class LlamaServerRunner implements Runner {
       retries: this.profile.retries,
       requestTimeoutMs: this.profile.requestTimeoutMs,
       maxRetryAfterMs: this.profile.maxRetryAfterMs,
+      stall: stallOptionsOf(this.profile),
       ...(this.opts.fetch ? { fetch: this.opts.fetch } : {}),
       ...(this.opts.retrySleep ? { retrySleep: this.opts.retrySleep } : {}),
     });
@@ -526,7 +539,12 @@ export class LlamaServerRunner implements Runner {
 
   /** A managed server that exited, or a server that does not answer /health within sideRequestTimeoutMs. */
   async probe(signal?: AbortSignal): Promise<string | null> {
-    return probeServer('llama-server', this.proc, `${this.session.baseUrl}/health`, this.session.authHeaders(), this.profile.sideRequestTimeoutMs, signal);
+    return probeServer('llama-server', this.proc, `${this.session.baseUrl}/health`, this.session.authHeaders(), this.profile.sideRequestTimeoutMs, signal, this.session);
+  }
+
+  /** Requests in flight cut after capacity errors (null: never). */
+  throttle(): ThrottleReport | null {
+    return this.session.throttle();
   }
 
   managedServer(): ManagedServerEnd | null {
@@ -535,10 +553,19 @@ export class LlamaServerRunner implements Runner {
 }
 
 /** Shared by the server runners: why the server is not answering, or null. */
-export async function probeServer(name: string, proc: ManagedProcess | null, healthUrl: string, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal): Promise<string | null> {
+export async function probeServer(name: string, proc: ManagedProcess | null, healthUrl: string, headers: Record<string, string>, timeoutMs: number, signal?: AbortSignal,
+  session?: OpenAiServerSession): Promise<string | null> {
   if (proc?.exit) return `the managed ${name} ${proc.exit.description}`;
+  // The stall watchdog has just found it silent on every stream and deaf to /health: no second wait.
+  const recent = session?.recentlyUnresponsive();
+  if (recent) return `${name} is not answering: ${recent}`;
   const why = await probeHealth(healthUrl, headers, timeoutMs, signal);
   return why ? `${name} is not answering: ${why}` : null;
+}
+
+/** The stall watchdog's limits from a server profile. */
+export function stallOptionsOf(p: { firstByteTimeoutMs: number; stallTimeoutMs: number; stallProbeTimeoutMs: number }): NonNullable<ServerSessionOptions['stall']> {
+  return { firstByteTimeoutMs: p.firstByteTimeoutMs, stallTimeoutMs: p.stallTimeoutMs, probeTimeoutMs: p.stallProbeTimeoutMs, healthPath: '/health' };
 }
 
 /** The model buffers of a managed server's start-up log (see residentWeightsFigure in memory-probe.ts). */

@@ -294,9 +294,18 @@ export class ManagedProcess {
     }
   }
 
-  /** Synchronous last resort from the process 'exit' hook. */
+  /**
+   * Synchronous last resort from the process 'exit' hook: SIGKILL to the group, and the end recorded at
+   * once (no exit event will come before the process is gone), so the run's own exit hook can write it.
+   */
   killGroupNow(): void {
     this.signalGroup('SIGKILL');
+    if (this.exitInfo) return;
+    live.delete(this);
+    this.exitInfo = {
+      code: null, signal: 'SIGKILL', requested: true, ended: 'killed-on-exit',
+      description: `killed (SIGKILL) as medeval exited before its stop had finished${this.stopRequested ? ' (SIGTERM had been sent)' : ''}`,
+    };
   }
 }
 

@@ -13,7 +13,10 @@ import { redact, registerSecret } from '../core/redact.js';
 import type { ChatMessage, FinishReason, GenerateRequest, Generation, RunnerNotice, SamplingParams, TokenCountSource } from '../core/types.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
 import { createHttpFetch } from './http-fetch.js';
+import { probeHealth } from './managed-process.js';
 import { inStreamError, RequestError, withRetry, type RetryOptions } from './retry.js';
+import { CapacityWindow, type ThrottleReport, type WindowTicket } from './capacity-window.js';
+import { ServerActivity, StallWatchdog, type StallOptions } from './stall-watchdog.js';
 
 export type ApiKind = 'chat' | 'completions';
 /** How to read `<think>` in answer text: auto-detect, the template prefilled `<think>` (R1 distills), or never. */
@@ -99,6 +102,8 @@ export interface StreamRequest {
   signal?: AbortSignal;
   /** Called with the timer's start (performance.now()) just before the request is sent. */
   onStart?: (t0: number) => void;
+  /** Silence limits (stall-watchdog.ts): a frozen server ends the attempt in seconds, a busy one does not. */
+  watchdog?: { options: StallOptions; activity: ServerActivity };
 }
 
 /** llama.cpp `timings` as sent on the last chunk. */
@@ -175,31 +180,61 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
   let finish: string | null = null;
   let chunks = 0;
   let serverReasoning = false;
-  const opts = { signal: req.signal, maxRetries: 0 };
+  // Its own signal, so the stall watchdog can end this attempt (and say why) without the caller's.
+  const local = new AbortController();
+  let frozen: RequestError | null = null;
+  const onCallerAbort = () => local.abort(req.signal!.reason);
+  if (req.signal?.aborted) local.abort(req.signal.reason);
+  else req.signal?.addEventListener('abort', onCallerAbort, { once: true });
+  const dog = req.watchdog ? new StallWatchdog(req.watchdog.options, req.watchdog.activity, (err) => {
+    frozen = err;
+    local.abort(err);
+  }) : null;
+  const opts = { signal: local.signal, maxRetries: 0 };
+  let finishAt: number | null = null;
 
   const startedAtEpochMs = Date.now();
   const t0 = performance.now();
   req.onStart?.(t0);
-  const pending =
-    req.api === 'chat'
-      ? client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, opts)
-      : client.completions.create(body as unknown as OpenAI.CompletionCreateParamsStreaming, opts);
-  // The raw Response: status errors are still thrown by the SDK (typed, for retry.ts); the body is ours.
-  const response = await pending.asResponse();
-  if (!response.body) throw new RequestError('bad-response', 'the server answered without a body (expected an SSE stream)');
+  dog?.arm();
+  let response: Response;
+  try {
+    const pending =
+      req.api === 'chat'
+        ? client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, opts)
+        : client.completions.create(body as unknown as OpenAI.CompletionCreateParamsStreaming, opts);
+    // The raw Response: status errors are still thrown by the SDK (typed, for retry.ts); the body is ours.
+    response = await pending.asResponse();
+  } catch (e) {
+    dog?.stop();
+    req.signal?.removeEventListener('abort', onCallerAbort);
+    throw frozen ?? e;
+  }
+  dog?.progress('first-byte');
+  if (!response.body) {
+    dog?.stop();
+    req.signal?.removeEventListener('abort', onCallerAbort);
+    throw new RequestError('bad-response', 'the server answered without a body (expected an SSE stream)');
+  }
   const sse = new SseEventReader();
   const reader = response.body.getReader();
   let done = false;
   let ended = false;
   try {
     for (;;) {
-      const read = await reader.read();
+      let read: Awaited<ReturnType<typeof reader.read>>;
+      try {
+        read = await reader.read();
+      } catch (e) {
+        throw frozen ?? e;
+      }
       if (read.done) {
         ended = true;
         break;
       }
       // One timestamp per network read: every event in these bytes arrived now, however long parsing takes.
       const at = performance.now();
+      dog?.progress();
       for (const event of sse.push(read.value)) {
         if (done) continue;
         // llama-server's SSE `error:` field: the server's own message and code, classified in retry.ts.
@@ -235,18 +270,24 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
             content = choice.text;
           }
           if (reasoning || content) events.push({ at, reasoning, content });
-          if (choice.finish_reason) finish = choice.finish_reason;
+          if (choice.finish_reason) {
+            finish = choice.finish_reason;
+            finishAt ??= at;
+          }
         }
         if (chunk.usage) usage = chunk.usage;
         if (chunk.timings) timings = chunk.timings;
       }
     }
   } finally {
+    dog?.stop();
+    req.signal?.removeEventListener('abort', onCallerAbort);
     // Stopped early (an error in the stream): close the connection rather than drain it.
     if (!ended) reader.cancel().catch(() => {});
   }
   const endAt = performance.now();
   // A cut stream is an error, never an answer.
+  if (frozen) throw frozen;
   if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
   if (chunks === 0) throw new RequestError('bad-response', 'the stream ended without a single chunk (no TTFT can be measured)');
   if (finish === null) {
@@ -265,9 +306,13 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
   timer.start();
   for (const p of split.parts) timer.chunk(p.kind, p.text, p.at);
   const engine = engineFigures(usage, timings);
-  // The server counts the token that ended the answer (EOS, the grammar's end) but sends no text for it.
-  const silentTokens = finish === 'stop' && outputTokens !== null && tokenSource !== 'chunks' ? 1 : 0;
-  const t = timer.finish(tokens, { ...(Object.keys(engine).length ? { engine } : {}), silentTokens });
+  // E2EL ends with the last token. With the server's count, that is the chunk carrying finish_reason: the
+  // token that ended the answer (EOS, the grammar's end) is counted but sends no text, and llama-server
+  // sends its finish chunk in the same step, so TPOT = (E2EL - TTFT) / (tokens - 1) spans exactly the
+  // server's decode steps (predicted_ms covers the same first-to-last-token span). Counting text chunks
+  // instead, the last text chunk is the last token.
+  const lastTokenAt = tokenSource !== 'chunks' && finishAt !== null ? finishAt : undefined;
+  const t = timer.finish(tokens, { ...(Object.keys(engine).length ? { engine } : {}), ...(lastTokenAt !== undefined ? { endAt: lastTokenAt } : {}) });
   t.startedAtEpochMs = startedAtEpochMs;
 
   const finishReason: FinishReason = finish === 'length' ? 'length' : 'stop';
@@ -372,6 +417,12 @@ export interface ServerSessionOptions {
   fetch?: typeof fetch;
   /** For tests: a retry sleep that records instead of waiting. */
   retrySleep?: RetryOptions['sleep'];
+  /**
+   * Silence limits of each attempt (stall-watchdog.ts): response headers within firstByteTimeoutMs, then no
+   * silence past stallTimeoutMs, unless another stream got bytes meanwhile or `healthPath` answers within
+   * probeTimeoutMs. Absent: only requestTimeoutMs ends a silent request.
+   */
+  stall?: { firstByteTimeoutMs: number; stallTimeoutMs: number; probeTimeoutMs: number; healthPath: string };
 }
 
 /** An OpenAI-compatible server as the runners see it: one client, one retry policy, auth for side requests. */
@@ -380,10 +431,43 @@ export class OpenAiServerSession {
   readonly baseUrl: string;
   /** Told before every retry wait ("waiting 60 s before retry 2/3: ..."): the run shows it on the terminal. */
   onNotice: ((notice: RunnerNotice) => void) | null = null;
+  /** Requests in flight, halved on a capacity error and grown back on answers (capacity-window.ts). */
+  readonly window = new CapacityWindow();
+  /** When any stream last got bytes, and the last "not answering" verdict. */
+  readonly activity = new ServerActivity();
 
   constructor(private readonly opts: ServerSessionOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.client = createOpenAiClient(this.baseUrl, opts.apiKey, opts.fetch);
+    this.window.onChange = (text) => this.onNotice?.({ kind: 'throttle', text, delayMs: 0 });
+  }
+
+  /** How the window was cut and grown during the run, or null when the server never ran out of room. */
+  throttle(): ThrottleReport | null {
+    return this.window.report();
+  }
+
+  /**
+   * The stall watchdog's verdict if it declared the server unresponsive within the last `withinMs` (the
+   * run's dead-server check uses it instead of waiting for another probe).
+   */
+  recentlyUnresponsive(withinMs = 60_000): string | null {
+    const u = this.activity.unresponsive;
+    return u && performance.now() - u.at < withinMs ? u.reason : null;
+  }
+
+  private watchdog(): StreamRequest['watchdog'] {
+    const s = this.opts.stall;
+    if (!s) return undefined;
+    const url = `${this.baseUrl}${s.healthPath}`;
+    return {
+      activity: this.activity,
+      options: {
+        firstByteTimeoutMs: s.firstByteTimeoutMs,
+        stallTimeoutMs: s.stallTimeoutMs,
+        probe: (signal) => probeHealth(url, this.authHeaders(), s.probeTimeoutMs, signal),
+      },
+    };
   }
 
   /** Headers for plain fetches (/props, /metrics, /tokenize); the key stays inside this object. */
@@ -401,6 +485,14 @@ export class OpenAiServerSession {
     hooks: { onStart?: (t0: number) => void } = {},
   ): Promise<StreamOutcome> {
     let attemptNo = 0;
+    const reasons: string[] = [];
+    const watchdog = this.watchdog();
+    const window = this.window;
+    const gate = {
+      acquire: (signal?: AbortSignal) => window.acquire(signal),
+      release: (ticket: unknown, err: RequestError | null) =>
+        window.release(ticket as WindowTicket, err === null ? 'ok' : err.kind === 'capacity' ? 'capacity' : 'other'),
+    };
     const outcome = await withRetry(
       (signal, n) => {
         attemptNo = n;
@@ -413,20 +505,31 @@ export class OpenAiServerSession {
           inlineThink: this.opts.inlineThink,
           signal,
           ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
+          ...(watchdog ? { watchdog } : {}),
         });
       },
       {
         retries: this.opts.retries,
         timeoutMs: this.opts.requestTimeoutMs,
         ...(this.opts.maxRetryAfterMs !== undefined ? { maxRetryAfterMs: this.opts.maxRetryAfterMs } : {}),
-        onRetry: (_err, _n, delayMs, text) => this.onNotice?.({ kind: 'retry-wait', text, delayMs }),
+        onRetry: (err, _n, delayMs, text) => {
+          reasons.push(`${err.kind}: ${redact(err.message).replace(/\s+/g, ' ').slice(0, 300)}`);
+          this.onNotice?.({ kind: 'retry-wait', text, delayMs });
+        },
         ...(req.signal ? { signal: req.signal } : {}),
         ...(this.opts.retrySleep ? { sleep: this.opts.retrySleep } : {}),
         redact: this.opts.apiKey ? [this.opts.apiKey] : [],
+        gate,
       },
-    );
-    // Retries that ended in an answer are counted too, so summaries show how often the server failed.
-    if (attemptNo > 0) outcome.generation.retries = attemptNo;
+    ).catch((e: unknown) => {
+      if (e instanceof RequestError && reasons.length) e.retryReasons = [...reasons];
+      throw e;
+    });
+    // Retries that ended in an answer are counted too, with why each attempt failed.
+    if (attemptNo > 0) {
+      outcome.generation.retries = attemptNo;
+      if (reasons.length) outcome.generation.retryReasons = reasons;
+    }
     return outcome;
   }
 }

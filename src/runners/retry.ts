@@ -28,14 +28,19 @@ export class RequestError extends Error {
   readonly status?: number;
   /** Server-asked wait before a retry (Retry-After), ms. */
   readonly retryAfterMs?: number;
+  /** A timeout declared by the stall watchdog: the server answered nothing, /health neither (not retried). */
+  readonly unresponsive?: boolean;
+  /** Why the earlier attempts failed, oldest first (kept on the record, so every retry can be explained). */
+  retryReasons?: string[];
 
-  constructor(kind: RequestErrorKind, message: string, opts: { status?: number; retries?: number; retryAfterMs?: number; cause?: unknown } = {}) {
+  constructor(kind: RequestErrorKind, message: string, opts: { status?: number; retries?: number; retryAfterMs?: number; cause?: unknown; unresponsive?: boolean } = {}) {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = 'RequestError';
     this.kind = kind;
     this.retries = opts.retries ?? 0;
     if (opts.status !== undefined) this.status = opts.status;
     if (opts.retryAfterMs !== undefined) this.retryAfterMs = opts.retryAfterMs;
+    if (opts.unresponsive) this.unresponsive = true;
   }
 }
 
@@ -59,6 +64,16 @@ export interface RetryOptions {
   onRetry?: (err: RequestError, attempt: number, delayMs: number, notice: string) => void;
   /** Strings to scrub from error messages (API keys). */
   redact?: string[];
+  /**
+   * A place each attempt must take before it is sent and give back when it ends (capacity-window.ts):
+   * the wait is not part of the attempt's timeout; `err` is null for an answer.
+   */
+  gate?: AttemptGate;
+}
+
+export interface AttemptGate {
+  acquire(signal?: AbortSignal): Promise<unknown>;
+  release(ticket: unknown, err: RequestError | null): void;
 }
 
 /** Retry-After (seconds or an HTTP date) or retry-after-ms, in ms; undefined when absent or unreadable. */
@@ -162,8 +177,8 @@ function retryable(err: RequestError, serverErrors: number, opts: Required<Pick<
     case 'http-429':
     case 'connection':
     case 'capacity': // KV cache full, busy: room comes back as other requests finish
-    case 'timeout': // a stall: the next attempt may not stall
-      return true;
+    case 'timeout': // a stall: the next attempt may not stall; a server that answers nothing, /health included, will not
+      return !err.unresponsive;
     case 'bad-response': // a broken, empty or cut-short stream, an error in it: transient unless the body is at fault
       return !looksLikeBadBody(err.message);
     case 'http-5xx':
@@ -227,6 +242,14 @@ export async function withRetry<T>(attempt: (signal: AbortSignal, attemptNo: num
   let serverErrors = 0;
   for (let n = 0; ; n++) {
     if (opts.signal?.aborted) throw Object.assign(new RequestError('aborted', 'request aborted'), { retries: made });
+    let ticket: unknown;
+    if (opts.gate) {
+      try {
+        ticket = await opts.gate.acquire(opts.signal);
+      } catch {
+        throw Object.assign(new RequestError('aborted', 'request aborted while waiting for a place in flight'), { retries: made });
+      }
+    }
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -237,9 +260,12 @@ export async function withRetry<T>(attempt: (signal: AbortSignal, attemptNo: num
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     let err: RequestError;
     try {
-      return await attempt(controller.signal, n);
+      const value = await attempt(controller.signal, n);
+      opts.gate?.release(ticket, null);
+      return value;
     } catch (e) {
       err = classifyError(e, { timedOut, aborted: opts.signal?.aborted ?? false, redact: opts.redact });
+      opts.gate?.release(ticket, err);
     } finally {
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);

@@ -12,8 +12,9 @@ import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryRepo
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, histogramTotals, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
+import type { ThrottleReport } from './capacity-window.js';
 import { metricsOverRun, rescrapeAfterWarmup, type MetricsOverRun } from './server-metrics.js';
-import { checkServerProfile, probeServer, serverProfileFields, type ServerRunnerOptions } from './llama-server.js';
+import { checkServerProfile, probeServer, serverProfileFields, stallOptionsOf, type ServerRunnerOptions } from './llama-server.js';
 import {
   checkServerIdentity, findFreePort, getJson, getText, HealthTimeoutError, ManagedProcess, serverNonce, ServerStartError, waitForHealth,
 } from './managed-process.js';
@@ -144,6 +145,7 @@ export class VllmRunner implements Runner {
       inlineThink: profile.inlineThink,
       retries: profile.retries,
       requestTimeoutMs: profile.requestTimeoutMs,
+      stall: stallOptionsOf(profile),
       maxRetryAfterMs: profile.maxRetryAfterMs,
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
       ...(opts.retrySleep ? { retrySleep: opts.retrySleep } : {}),
@@ -338,7 +340,12 @@ export class VllmRunner implements Runner {
 
   /** A managed server that exited, or a server that does not answer /health within sideRequestTimeoutMs. */
   async probe(signal?: AbortSignal): Promise<string | null> {
-    return probeServer('vLLM', this.proc, `${this.session.baseUrl}/health`, this.session.authHeaders(), this.profile.sideRequestTimeoutMs, signal);
+    return probeServer('vLLM', this.proc, `${this.session.baseUrl}/health`, this.session.authHeaders(), this.profile.sideRequestTimeoutMs, signal, this.session);
+  }
+
+  /** Requests in flight cut after capacity errors (null: never). */
+  throttle(): ThrottleReport | null {
+    return this.session.throttle();
   }
 
   managedServer(): ManagedServerEnd | null {

@@ -10,8 +10,12 @@
 // Connection handling and errors as the real server's: the TCP connection is closed after every streamed
 // response although the headers say `Keep-Alive: timeout=5, max=100` (non-streamed answers keep it open);
 // in-stream failures come as an SSE `error:` field, then `data: [DONE]`, status 200; with `kvCacheCells`
-// set, concurrent requests share a KV cache of that size and a request that finds no room gets the real
-// build's "KV cache is full" in-stream error.
+// set, concurrent requests share a KV cache of that size, and a request that finds no room makes the batch
+// fail as the real build's does (server.cpp update_slots: "failed to decode the batch: KV cache is full",
+// then every slot is released with "Input prompt is too big compared to KV size"): the newcomer and every
+// stream in flight get that in-stream error. The real cache has -c cells, c/np per slot, so slots alone
+// never overflow it; it overflows because a batch that did not fit leaves cells behind and the cache
+// fragments. kvCacheCells below slots x nCtxSlot stands for those lost cells.
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
@@ -88,6 +92,8 @@ export class LlamaServerDouble extends ScriptedSseServer {
   /** Requests refused with KV_CACHE_FULL by the kvCacheCells mode. */
   kvFullRefusals = 0;
   private kvInUse = 0;
+  /** Streams holding KV cells now: the batch they are in fails together. */
+  private readonly kvHolders = new Set<SendRecord>();
   override closeAfterStream = true;
   override streamErrorField: 'data' | 'error' = 'error';
   private seq = 0;
@@ -250,8 +256,12 @@ export class LlamaServerDouble extends ScriptedSseServer {
         if (this.kvInUse + cells > this.kvCacheCells) {
           this.kvFullRefusals++;
           fault = KV_CACHE_FULL as StreamFault;
+          // The whole batch fails: every slot is released with the same error.
+          const error = { code: 500, message: 'Input prompt is too big compared to KV size. Please try increasing KV size.', type: 'server_error' };
+          for (const holder of this.kvHolders) holder.failWith = error;
         } else {
           this.kvInUse += cells;
+          this.kvHolders.add(rec);
           reserved = true;
         }
       }
@@ -270,7 +280,10 @@ export class LlamaServerDouble extends ScriptedSseServer {
           },
         }, fault);
       } finally {
-        if (reserved) this.kvInUse -= cells;
+        if (reserved) {
+          this.kvInUse -= cells;
+          this.kvHolders.delete(rec);
+        }
         if (this.enforceSlots) this.freeSlot();
       }
       return;

@@ -21,6 +21,8 @@ export interface Script {
   /** Overrides for usage; defaults count chunks, plus the stop token when finishReason is stop (as the real servers do). */
   completionTokens?: number;
   promptTokens?: number;
+  /** ms before the final (finish_reason) chunk after the last text: the decode step of a stop token. */
+  finalDelayMs?: number;
 }
 
 /** What the double did for one streamed request. */
@@ -34,6 +36,8 @@ export interface SendRecord {
   kinds: Array<'reasoning' | 'answer'>;
   /** performance.now() when the final (finish_reason) chunk and [DONE] were written. */
   finalSentAt?: number;
+  /** Set while the stream plays: it ends with this in-stream error before its next chunk (llama-server's KV cache full). */
+  failWith?: { code: number; message: string; type: string };
 }
 
 /** A failure the double plays instead of answering the next generation request. */
@@ -223,6 +227,11 @@ export abstract class ScriptedSseServer {
         return;
       }
       if (f.hangAfterChunks !== undefined && sent >= f.hangAfterChunks) return; // left open, never ended
+      if (rec.failWith) {
+        this.streamError(res, rec.failWith);
+        this.events.emit('stream-end', rec);
+        return;
+      }
       if (f.malformedAfterChunks !== undefined && sent >= f.malformedAfterChunks) {
         // A data line cut inside a JSON string, as a broken proxy or a crashed writer leaves it.
         const auth = this.leakAuthorization ? res.req?.headers.authorization : undefined;
@@ -250,6 +259,7 @@ export abstract class ScriptedSseServer {
       res.write(line);
       sent++;
     }
+    if (script.finalDelayMs) await new Promise((r) => setTimeout(r, script.finalDelayMs));
     rec.finalSentAt = performance.now();
     for (const f of frames.final()) res.write(`data: ${JSON.stringify(f)}\n\n`);
     this.endStream(res, 'data: [DONE]\n\n');

@@ -70,32 +70,34 @@ describe('errors inside the stream (llama-server double)', () => {
     expect(generations()).toBe(3);
   });
 
-  it('the kvCacheCells mode: a request that finds the cache held by another is refused, and its retry after the other ends is answered', async () => {
+  it('the kvCacheCells mode, as the real build: a request that finds no room fails the whole batch, the stream in flight too; the window then sends one at a time and both are answered', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     server.script = (body) => ((body.messages as Array<{ content: string }>)[0]!.content === 'first'
       ? { chunks: [{ delayMs: 0, content: 'Answer', waitFor: gate }, { delayMs: 0, content: ': A' }], finishReason: 'stop' }
       : { chunks: [{ delayMs: 0, content: 'Answer: C' }], finishReason: 'stop' });
     server.kvCacheCells = 12; // room for one of these requests (prompt 7 + 1-2 generated cells each), not two
-    const s = new OpenAiServerSession({
-      baseUrl: server.baseUrl, apiKey: null, model: 'm', api: 'chat', inlineThink: 'auto', retries: 3, requestTimeoutMs: 60_000,
-      // The wait before the retry: let the first stream finish, and come back once it has.
-      retrySleep: async (ms) => {
-        waits.push(ms);
-        const ended = once(server.events, 'stream-end');
-        release();
-        await ended;
-      },
-    });
+    const s = session(3);
     // The first holds its cells once its stream has started; wait for that, not for a time.
     const started = once(server.events, 'stream-start');
     const first = s.generate(req('first'), {});
     await started;
-    const second = await s.generate(req('second'), {});
-    expect(second.generation.rawText).toBe('Answer: C');
-    expect(second.generation.retries).toBe(1);
-    expect((await first).generation.rawText).toBe('Answer: A');
+    // The second finds no room: its refusal ends its stream at once; then the first goes on, and fails too.
+    const refused = once(server.events, 'stream-end');
+    const second = s.generate(req('second'), {});
+    await refused;
+    release();
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.generation.rawText).toBe('Answer: A');
+    expect(b.generation.rawText).toBe('Answer: C');
+    expect(a.generation.retries).toBe(1);
+    expect(b.generation.retries).toBe(1);
+    expect(a.generation.retryReasons![0]).toMatch(/^capacity: .*Input prompt is too big compared to KV size/);
+    // One episode, one cut: 2 in flight -> 1; the retries went one at a time and found room.
     expect(server.kvFullRefusals).toBe(1);
+    expect(generations()).toBe(4);
+    expect(s.throttle()).toMatchObject({ cuts: 1, before: 2, lowest: 1 });
+    expect(s.throttle()!.changes[0]).toMatchObject({ from: 2, to: 1, why: 'capacity' });
   });
 
   it('a server error in the stream that is neither (code 500 server_error): a bad response with the server\'s message', async () => {

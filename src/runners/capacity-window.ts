@@ -1,0 +1,116 @@
+// Requests in flight to one server, adapted to what it can hold (AIMD, as TCP's congestion window): no
+// limit until the server says it has no room (a capacity error: llama-server's "Input prompt is too big
+// compared to KV size" when its shared KV cache cannot place a batch, "KV cache is full", 503, busy); then
+// the window halves, once per episode (the attempts that were in flight together fail together: llama-server
+// sends the error to every slot of the batch), and grows by one after as many answers in a row as the window
+// holds, back up to what was in flight before the first cut. Attempts past the window wait for a place (in
+// the client, where it counts as queueing). Every change is kept, so the run can say it was throttled.
+import { performance } from 'node:perf_hooks';
+import type { ThrottleReport, WindowChange } from '../core/types.js';
+
+export type { ThrottleReport, WindowChange };
+
+export interface WindowTicket {
+  epoch: number;
+}
+
+const KEEP_CHANGES = 200;
+
+export class CapacityWindow {
+  private limit = Infinity;
+  private ceiling = Infinity;
+  private inFlight = 0;
+  private peakInFlight = 0;
+  private epoch = 0;
+  private okInRow = 0;
+  private readonly waiters: Array<() => void> = [];
+  private readonly changes: WindowChange[] = [];
+  private changesTotal = 0;
+  private cuts = 0;
+  private lowest = Infinity;
+  private readonly t0 = performance.now();
+
+  /** Told of each change, in words for the terminal. */
+  onChange: ((text: string, change: WindowChange) => void) | null = null;
+
+  /** The current window (Infinity: no limit yet). */
+  get size(): number {
+    return this.limit;
+  }
+
+  /** Waits for a place in the window; rejects when `signal` aborts. */
+  async acquire(signal?: AbortSignal): Promise<WindowTicket> {
+    while (this.inFlight >= this.limit) {
+      if (signal?.aborted) throw signal.reason ?? new Error('aborted');
+      await new Promise<void>((resolve, reject) => {
+        const wake = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        const onAbort = () => {
+          const i = this.waiters.indexOf(wake);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(signal!.reason ?? new Error('aborted'));
+        };
+        this.waiters.push(wake);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    return { epoch: this.epoch };
+  }
+
+  /** An attempt ended: answered (ok), refused for lack of room (capacity), or anything else. */
+  release(ticket: WindowTicket, outcome: 'ok' | 'capacity' | 'other'): void {
+    const inFlightNow = this.inFlight;
+    this.inFlight--;
+    if (outcome === 'capacity') {
+      this.okInRow = 0;
+      // One cut per episode: attempts sent before the last cut failed for the same lack of room.
+      if (ticket.epoch === this.epoch) {
+        const from = this.limit === Infinity ? inFlightNow : this.limit;
+        if (this.ceiling === Infinity) this.ceiling = Math.max(1, this.peakInFlight);
+        const to = Math.max(1, Math.floor(from / 2));
+        this.epoch++;
+        this.cuts++;
+        this.set(from, to, 'capacity');
+      }
+    } else if (outcome === 'ok' && this.limit !== Infinity && this.limit < this.ceiling) {
+      if (++this.okInRow >= this.limit) {
+        this.okInRow = 0;
+        this.set(this.limit, this.limit + 1, 'recovered');
+      }
+    }
+    this.wake();
+  }
+
+  report(): ThrottleReport | null {
+    if (this.cuts === 0) return null;
+    return {
+      cuts: this.cuts,
+      before: this.ceiling,
+      lowest: this.lowest,
+      atEnd: this.limit,
+      changes: [...this.changes],
+      changesTotal: this.changesTotal,
+    };
+  }
+
+  private set(from: number, to: number, why: WindowChange['why']): void {
+    this.limit = to;
+    this.lowest = Math.min(this.lowest, to);
+    const change = { atMs: Math.round(performance.now() - this.t0), from, to, why };
+    this.changesTotal++;
+    if (this.changes.length < KEEP_CHANGES) this.changes.push(change);
+    const text = why === 'capacity'
+      ? `the server had no room for the requests in flight (capacity error): at most ${to} at a time from now on (was ${from}); growing back as answers come`
+      : `requests in flight: at most ${to} (was ${from}) after ${from} answers in a row`;
+    this.onChange?.(text, change);
+  }
+
+  /** Every waiter looks again, in arrival order; those that still find no place queue up again. */
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
