@@ -73,7 +73,7 @@ export class LlamaServerDouble extends ScriptedSseServer {
   enforceSlots = false;
   /** timings.prompt_ms / predicted_ms as the double really spent them (slot start to first chunk, to the end). */
   realTimings = false;
-  /** When each request arrived, by path, on the client's clock (same process). */
+  /** When each request arrived, by path, on the client's clock (same process); each also emits 'arrival' (path). */
   readonly arrivals: Array<{ path: string; at: number }> = [];
   private front: TcpServer | null = null;
   private readonly frontSockets = new Set<Socket>();
@@ -181,6 +181,7 @@ export class LlamaServerDouble extends ScriptedSseServer {
 
   protected async route(method: string, path: string, raw: string, receivedAt: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.arrivals.push({ path, at: receivedAt });
+    this.events.emit('arrival', path);
     if (path === '/health' || path === '/v1/health') {
       if (this.loadingHealthChecks > 0) {
         this.loadingHealthChecks--;
