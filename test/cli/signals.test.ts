@@ -93,5 +93,11 @@ describe('signals stop a run at once', () => {
     expect(r.code).not.toBe(0);
     // medeval's exit hook SIGKILLs the server's process group: nothing of it is left running.
     expect(cmdlinesWith(fakeModel)).toEqual([]);
+    // ...and the manifest says so, although the process exited in the middle of the stop (written
+    // synchronously on exit; before, server.managed stayed null on this path).
+    const manifest = JSON.parse(readFileSync(join(dir, 'run', 'manifest.json'), 'utf8')) as { status: string; server?: { managed?: { ended: string; description: string } } };
+    expect(manifest.status).toBe('interrupted');
+    expect(manifest.server?.managed).toMatchObject({ ended: 'killed-on-exit' });
+    expect(manifest.server!.managed!.description).toMatch(/SIGTERM had been sent/);
   });
 });
