@@ -79,6 +79,11 @@ export function summaryMarkdown(s: RunSummary): string {
   lines.push('', '## Reliability', '', `Requests ${x.requests} · errors ${x.errors}${x.errorRate !== null ? ` (${(100 * x.errorRate).toFixed(1)}%)` : ''}` +
     ` · error kinds: ${errorKindsText(x.errorKinds)} · retried requests ${x.retriedRequests} (${x.retries} retries)` +
     (x.stopReason ? ` · stopped early: ${x.stopReason}` : ''), 'Failed requests are errors: they are never scored as wrong answers.');
+  const th = r.latency.load.throttle;
+  if (th) {
+    lines.push('', `**Throttled:** the server ran out of room (capacity errors) ${th.cuts} time(s); medeval cut the requests in flight from ${th.before} ` +
+      `to as few as ${th.lowest} (${th.atEnd} at the end), so latency here is not at the suite's load profile throughout (manifest.load.throttle has every change).`);
+  }
   if (r.warnings.length) lines.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
   if (skipped) {
     lines.push('', '## Skipped records', '', `${skipped.total} invalid record(s) were skipped with --skip-invalid and are in no figure:`, '');

@@ -3,7 +3,7 @@
 // compared to KV size" when its shared KV cache cannot place a batch, "KV cache is full", 503, busy); then
 // the window halves, once per episode (the attempts that were in flight together fail together: llama-server
 // sends the error to every slot of the batch), and grows by one after as many answers in a row as the window
-// holds, back up to what was in flight before the first cut. Attempts past the window wait for a place (in
+// holds, up to one less than the window that last ran out of room. Attempts past the window wait for a place (in
 // the client, where it counts as queueing). Every change is kept, so the run can say it was throttled.
 import { performance } from 'node:perf_hooks';
 import type { ThrottleReport, WindowChange } from '../core/types.js';
@@ -19,6 +19,7 @@ const KEEP_CHANGES = 200;
 export class CapacityWindow {
   private limit = Infinity;
   private ceiling = Infinity;
+  private before: number | null = null;
   private inFlight = 0;
   private peakInFlight = 0;
   private epoch = 0;
@@ -70,7 +71,10 @@ export class CapacityWindow {
       // One cut per episode: attempts sent before the last cut failed for the same lack of room.
       if (ticket.epoch === this.epoch) {
         const from = this.limit === Infinity ? inFlightNow : this.limit;
-        if (this.ceiling === Infinity) this.ceiling = Math.max(1, this.peakInFlight);
+        if (this.before === null) this.before = Math.max(from, this.peakInFlight);
+        // Never grow back to a window that ran out of room: each episode lowers the ceiling, so the
+        // window settles instead of cutting the same requests again and again (their retries are few).
+        this.ceiling = Math.max(1, Math.min(this.ceiling, from - 1));
         const to = Math.max(1, Math.floor(from / 2));
         this.epoch++;
         this.cuts++;
@@ -89,7 +93,7 @@ export class CapacityWindow {
     if (this.cuts === 0) return null;
     return {
       cuts: this.cuts,
-      before: this.ceiling,
+      before: this.before ?? this.limit,
       lowest: this.lowest,
       atEnd: this.limit,
       changes: [...this.changes],

@@ -57,7 +57,7 @@ describe('capacity window (AIMD)', () => {
     expect(w.report()).toMatchObject({ cuts: 2, before: 2, lowest: 1, atEnd: 1 });
   });
 
-  it('grows by one after as many answers in a row as the window holds, up to what was in flight before', async () => {
+  it('grows by one after as many answers in a row as the window holds, up to one less than the window that ran out of room', async () => {
     const w = new CapacityWindow();
     const four = await Promise.all([w.acquire(), w.acquire(), w.acquire(), w.acquire()]);
     for (const t of four) w.release(t, 'capacity');
@@ -67,13 +67,17 @@ describe('capacity window (AIMD)', () => {
     expect(w.size).toBe(2);
     await answer();
     expect(w.size).toBe(3);
-    for (let i = 0; i < 3; i++) await answer();
-    expect(w.size).toBe(4);
     for (let i = 0; i < 10; i++) await answer();
-    expect(w.size).toBe(4); // never past what was in flight before the first cut
+    expect(w.size).toBe(3); // 4 ran out of room: never back to it
+    // 3 runs out of room too: cut to 1, and 2 is the most from now on.
+    const three = await Promise.all([w.acquire(), w.acquire(), w.acquire()]);
+    for (const t of three) w.release(t, 'capacity');
+    expect(w.size).toBe(1);
+    for (let i = 0; i < 10; i++) await answer();
+    expect(w.size).toBe(2);
     const r = w.report()!;
-    expect(r).toMatchObject({ cuts: 1, before: 4, lowest: 2, atEnd: 4, changesTotal: 3 });
-    expect(r.changes.map((c) => [c.from, c.to, c.why])).toEqual([[4, 2, 'capacity'], [2, 3, 'recovered'], [3, 4, 'recovered']]);
+    expect(r).toMatchObject({ cuts: 2, before: 4, lowest: 1, atEnd: 2, changesTotal: 4 });
+    expect(r.changes.map((c) => [c.from, c.to, c.why])).toEqual([[4, 2, 'capacity'], [2, 3, 'recovered'], [3, 1, 'capacity'], [1, 2, 'recovered']]);
   });
 
   it('a waiter whose caller gives up leaves the queue', async () => {
