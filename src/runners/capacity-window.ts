@@ -69,8 +69,9 @@ export class CapacityWindow {
     if (outcome === 'capacity') {
       this.okInRow = 0;
       // One cut per episode: attempts sent before the last cut failed for the same lack of room.
-      if (ticket.epoch === this.epoch) {
-        const from = this.limit === Infinity ? inFlightNow : this.limit;
+      // (A window of 1 has nothing to cut: that is only a retry.)
+      const from = this.limit === Infinity ? inFlightNow : this.limit;
+      if (ticket.epoch === this.epoch && from > 1) {
         if (this.before === null) this.before = Math.max(from, this.peakInFlight);
         // Never grow back to a window that ran out of room: each episode lowers the ceiling, so the
         // window settles instead of cutting the same requests again and again (their retries are few).

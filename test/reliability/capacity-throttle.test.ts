@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';
 import { LlamaServerDouble } from '../doubles/llama-server-double.js';
 import { answerScript, readJournal, tempDir, writeSampleSuite, writeServerProfile } from './helpers.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { runSuite } from '../../src/core/run.js';
+import { runSuite } from '../../src/run/run.js';
 import { findFreePort } from '../../src/runners/managed-process.js';
 import { OpenAiServerSession } from '../../src/runners/openai-stream.js';
 import { loadRunnerProfile } from '../../src/runners/registry.js';

@@ -42,7 +42,7 @@ describe('capacity window (AIMD)', () => {
     expect(retries.map((r) => r.state.granted)).toEqual([true, true, true, false]);
   });
 
-  it('a failure of an attempt sent before the last cut does not cut again; a new episode does', async () => {
+  it('a failure of an attempt sent before the last cut does not cut again; one request alone is only retried', async () => {
     const w = new CapacityWindow();
     const a = await w.acquire();
     const b = await w.acquire();
@@ -52,9 +52,9 @@ describe('capacity window (AIMD)', () => {
     expect(w.size).toBe(1);
     await settle();
     expect(c.state.granted).toBe(true);
-    w.release(c.state.ticket!, 'capacity'); // sent after the cut: a new episode, but 1 is the floor
+    w.release(c.state.ticket!, 'capacity'); // sent after the cut: a new episode, but a window of 1 has nothing to cut
     expect(w.size).toBe(1);
-    expect(w.report()).toMatchObject({ cuts: 2, before: 2, lowest: 1, atEnd: 1 });
+    expect(w.report()).toMatchObject({ cuts: 1, before: 2, lowest: 1, atEnd: 1 });
   });
 
   it('grows by one after as many answers in a row as the window holds, up to one less than the window that ran out of room', async () => {
@@ -82,8 +82,8 @@ describe('capacity window (AIMD)', () => {
 
   it('a waiter whose caller gives up leaves the queue', async () => {
     const w = new CapacityWindow();
-    const t = await w.acquire();
-    w.release(t, 'capacity');
+    const two = await Promise.all([w.acquire(), w.acquire()]);
+    for (const t of two) w.release(t, 'capacity');
     const held = await w.acquire();
     const ac = new AbortController();
     const waiting = w.acquire(ac.signal);

@@ -47,8 +47,8 @@ describe('vLLM runner (attached)', () => {
     // TTFO is the answer chunk, after both reasoning chunks: its distance from TTFT spans both measured gaps
     // (a number of ms here would depend on how fast a loaded machine reads each chunk).
     expect(g.timings.ttfoMs! - g.timings.ttftMs!).toBeCloseTo(g.timings.itlMs[0]! + g.timings.itlMs[1]!, 9);
-    // 11 counted tokens, the last the EOS that sends no text: 10 streamed, 9 gaps.
-    expect(g.timings.tpotMs).toBeCloseTo((g.timings.e2eMs - g.timings.ttftMs!) / 9, 9);
+    // 11 counted tokens, the last the EOS that sends no text: E2EL ends at its finish chunk, so 10 steps.
+    expect(g.timings.tpotMs).toBeCloseTo((g.timings.e2eMs - g.timings.ttftMs!) / 10, 9);
   });
 
   it('a reasoning budget that runs out leaves the think block unterminated', async () => {
