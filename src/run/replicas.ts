@@ -5,7 +5,7 @@
 // replica's health check then failed too, or too many no-answer requests in a row) is taken out of
 // rotation, said on the terminal and in the manifest, and the request it failed is sent to another
 // replica: nothing is lost, nothing is answered twice. The run goes on while one replica is in rotation.
-import type { ChatMessage, GenerateRequest, Generation, ManagedServerEnd, MemoryReport, ModelDescription, ReplicaReport, Runner, RunnerNotice, ServerReport } from '../core/types.js';
+import type { ChatMessage, GenerateRequest, Generation, ManagedServerEnd, MemoryReport, ModelDescription, ReplicaReport, Runner, RunnerNotice, ServerReport, ThrottleReport } from '../core/types.js';
 import { NO_ANSWER_KINDS, RunHealth } from './run-health.js';
 import { highestMemory } from '../metrics/memory-merge.js';
 import { createRunner, type RunnerProfile } from '../runners/registry.js';
@@ -185,6 +185,12 @@ export class ReplicaSetRunner implements Runner {
     if (ends.length === 0) return null;
     const worst = ends.find((x) => x.end!.ended === 'died-during-run') ?? ends[0]!;
     return { ...worst.end!, description: ends.map((x) => `${x.url}: ${x.end!.description}`).join('; ') };
+  }
+
+  /** Each replica throttles on its own: the one cut most stands for the run. */
+  throttle(): ThrottleReport | null {
+    const reports = this.replicas.map((r) => r.runner.throttle?.() ?? null).filter((t): t is ThrottleReport => t !== null);
+    return reports.sort((a, b) => b.cuts - a.cuts)[0] ?? null;
   }
 
   setNoticeListener(listener: (notice: RunnerNotice) => void): void {
