@@ -1,11 +1,16 @@
 // Progress for `medeval run`: a bar with ETA on a terminal, plain lines otherwise (CI logs, pipes).
 import cliProgress from 'cli-progress';
 import type { RunEvent } from '../run/run.js';
+import type { WireRunEvent } from '../run/compare-protocol.js';
 import { contextSetting } from '../run/plan-budget.js';
 import { printerFor, terminalSafe } from './terminal.js';
 
-export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr): {
-  onEvent: (e: RunEvent) => void;
+/** A run's event, or one forwarded by a compare worker (the dataset by its headline figures). */
+export type ProgressEvent = RunEvent | WireRunEvent;
+
+/** `quiet`: event kinds printed elsewhere or once (compare prints its own line per turn). */
+export function progressReporter(label: string, stream: NodeJS.WriteStream = process.stderr, quiet: ReadonlySet<ProgressEvent['type']> = new Set()): {
+  onEvent: (e: ProgressEvent) => void;
   stop: () => void;
 } {
   const tty = Boolean(stream.isTTY) && !process.env.CI;
@@ -18,9 +23,15 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
   const print = printerFor(stream);
   const log = (s: string) => print(s + '\n');
 
-  const onEvent = (e: RunEvent) => {
+  const onEvent = (e: ProgressEvent) => {
     switch (e.type) {
       case 'validated': {
+        // The run's figures, not this session's: the records kept from the journal count (errors among
+        // them are run again, so none are kept).
+        scored = e.resumed;
+        correct = e.resumedCorrect;
+        errors = 0;
+        if (quiet.has('validated')) break;
         const d = e.dataset;
         // Valid records in the file, then what this run takes of them (--limit), so neither hides the other.
         const taken = e.items < d.valid ? `, the first ${e.items} taken (--limit)` : '';
@@ -33,6 +44,7 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
         break;
       }
       case 'loaded':
+        if (quiet.has('loaded')) break;
         log(`[${label}] model ${e.label} loaded in ${(e.loadMs / 1000).toFixed(1)} s`);
         break;
       case 'planned': {
@@ -88,6 +100,7 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
       case 'finished':
         bar?.stop();
         bar = null;
+        if (quiet.has('finished')) break;
         log(`[${label}] ${e.status}: results in ${e.dir}`);
         break;
     }

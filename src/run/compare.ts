@@ -1,67 +1,109 @@
 // `medeval compare`: the baseline and the compressed model on the same items, same seed, same settings,
-// each in its own process, then one report. Order "back-to-back" runs the baseline fully, then the
-// compressed model; "alternating" runs them in turns of `chunk` items, so slow drift of the machine
-// (heat, background load) falls on both alike.
-import { existsSync, rmSync } from 'node:fs';
+// each in its own long-lived worker process (its peak memory its own; the model loaded and warmed up
+// once), then one report. Order "back-to-back" runs the baseline fully, then the compressed model;
+// "alternating" runs them in turns of `chunk` items, so slow drift of the machine (heat, background
+// load) falls on both alike. Every turn resumes the model's run folder to a larger limit.
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { runInChild, type ChildRunOutcome } from './child-run.js';
+import { ModelWorker, WorkerDied } from './compare-workers.js';
+import type { TurnOutcome, WireRunEvent } from './compare-protocol.js';
 import { loadRunnerProfile } from '../runners/registry.js';
+import { parseRunSettings, type RunSettings } from './run-settings.js';
 import { datasetSpec, loadSuite } from './suite.js';
 import { loadDataset } from '../datasets/index.js';
 
-export interface CompareOptions {
-  suite: string;
+export type CompareRole = 'baseline' | 'compressed';
+
+/** The run settings (one object, every `run` setting) plus how to compare. */
+export interface CompareOptions extends RunSettings {
   baseline: string;
   compressed: string;
   out: string;
   order?: 'back-to-back' | 'alternating';
   chunk?: number;
-  limit?: number;
-  seed?: number;
-  samples?: number;
-  maxTokens?: number;
-  skipInvalid?: boolean;
   /** Start over even if run folders exist (otherwise finished runs are resumed / kept). */
   fresh?: boolean;
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /** Each model's run events (progress); item events count the whole run so far. */
+  onEvent?: (role: CompareRole, label: string, e: WireRunEvent) => void;
 }
 
 export interface CompareRuns {
   baselineDir: string;
   compressedDir: string;
-  /** How each run ended (its last child run): "incomplete" when items are left in error. */
-  outcomes: { baseline?: ChildRunOutcome; compressed?: ChildRunOutcome };
+  /** How each run ended (its last turn): "incomplete" when items are left in error. */
+  outcomes: { baseline?: TurnOutcome; compressed?: TurnOutcome };
   /** Records each run was asked for (items x samples). */
   total: number;
 }
 
 export async function runComparison(o: CompareOptions): Promise<CompareRuns> {
   const log = o.log ?? (() => {});
+  const settings = parseRunSettings(o as unknown as Record<string, unknown>);
   // Validate both profiles and the dataset here, before any model is loaded.
   const [b, c] = await Promise.all([loadRunnerProfile(o.baseline), loadRunnerProfile(o.compressed)]);
-  const suite = await loadSuite(o.suite);
-  const ds = await loadDataset(datasetSpec(suite, { skipInvalid: o.skipInvalid, limit: o.limit ?? suite.limit }));
+  const suite = await loadSuite(settings.suite);
+  const ds = await loadDataset(datasetSpec(suite, { skipInvalid: settings.skipInvalid, limit: settings.limit ?? suite.limit }));
   const total = ds.items.length;
   const baselineDir = join(o.out, 'runs', 'baseline-' + safe(b.profile.label));
   const compressedDir = join(o.out, 'runs', 'compressed-' + safe(c.profile.label));
   if (o.fresh) for (const d of [baselineDir, compressedDir]) rmSync(d, { recursive: true, force: true });
 
-  const common = { suite: o.suite, seed: o.seed, samples: o.samples, maxTokens: o.maxTokens, skipInvalid: o.skipInvalid };
-  const step = o.order === 'alternating' ? Math.max(1, o.chunk ?? 10) : total;
+  const records = total * (settings.samples ?? suite.samples);
+  const sides = ([['baseline', o.baseline, baselineDir, b.profile.label], ['compressed', o.compressed, compressedDir, c.profile.label]] as const)
+    .map(([role, runnerFile, out, label]) => ({
+      role, runnerFile, label,
+      worker: new ModelWorker({
+        role, runnerFile, out, settings,
+        // Progress counts the comparison's records, not the turn's limit.
+        onEvent: (e) => o.onEvent?.(role, label, e.type === 'item' ? { ...e, total: records } : e),
+      }),
+    }));
+  const workers = sides.map((s) => s.worker);
+  const onAbort = () => workers.forEach((w) => w.stop());
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   const outcomes: CompareRuns['outcomes'] = {};
-  const records = total * (o.samples ?? suite.samples);
-  for (let upTo = Math.min(step, total); ; upTo = Math.min(upTo + step, total)) {
-    for (const [runner, dir, role] of [[o.baseline, baselineDir, 'baseline'], [o.compressed, compressedDir, 'compressed']] as const) {
-      if (o.signal?.aborted) return { baselineDir, compressedDir, outcomes, total: records };
-      log(`compare: ${role} (${runner}) items 1..${upTo} of ${total}`);
-      // A run left incomplete (items in error) does not stop the comparison; the next turn's resume
-      // re-runs its errors, and the command ends with exit 1 if any remain.
-      outcomes[role] = await runInChild({ ...common, runner, out: dir, limit: upTo, resume: existsSync(join(dir, 'manifest.json')) }, o.signal);
+  try {
+    // Any worker's death stops whatever is under way.
+    const orDeath = <T>(p: Promise<T>): Promise<T> => Promise.race([p, ...workers.map((w) => w.died)]);
+    await orDeath(Promise.all(workers.map((w) => w.start())));
+    const step = o.order === 'alternating' ? Math.max(1, o.chunk ?? 10) : total;
+    for (let upTo = Math.min(step, total); ; upTo = Math.min(upTo + step, total)) {
+      const last = upTo >= total;
+      for (const { role, runnerFile, label, worker } of sides) {
+        if (o.signal?.aborted) throw interrupted(role, o.signal);
+        log(`compare: ${role} (${runnerFile}) items 1..${upTo} of ${total}`);
+        // A run left incomplete (items in error) does not stop the comparison; the next turn's resume
+        // re-runs its errors, and the command ends with exit 1 if any remain.
+        const out = await orDeath(worker.turn(upTo, last));
+        outcomes[role] = out;
+        const acc = out.scored ? `${((100 * out.correct) / out.scored).toFixed(1)}%` : '-';
+        log(`compare: ${role} [${label}] ${out.records}/${records} records, accuracy so far ${acc}, errors ${out.errors}, ` +
+          `model loaded ${out.loads === 1 ? 'once' : `${out.loads} times`}`);
+        if (out.status === 'interrupted') throw interrupted(role, o.signal);
+        if (out.status === 'failed') {
+          throw new Error(`the ${role} run (${runnerFile}) failed${out.stopReason ? `: ${out.stopReason}` : ''}; its records are kept: ` +
+            'once the cause is fixed, the same compare command (without --fresh) resumes it');
+        }
+      }
+      if (last) break;
     }
-    if (upTo >= total) break;
+    await Promise.all(workers.map((w) => w.close()));
+  } catch (e) {
+    // Both workers stop (their finished items stay in their folders); none is restarted.
+    for (const w of workers) w.stop();
+    await Promise.all(workers.map((w) => w.exited));
+    throw e;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort);
   }
   return { baselineDir, compressedDir, outcomes, total: records };
+}
+
+function interrupted(role: string, signal: AbortSignal | undefined): Error {
+  const why = (signal?.reason as Error | undefined)?.message ?? 'its worker was interrupted';
+  return new WorkerDied(`the comparison was stopped (${why}) during the ${role} turn; every finished item is kept in the run folders`);
 }
 
 function safe(label: string): string {

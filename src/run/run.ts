@@ -27,6 +27,7 @@ import { planPrompts, type PlanSummary, type PromptPlan } from './plan-budget.js
 import { fittedWarmupPrompt, warmupPrompt } from './warmup.js';
 import { applyShard, type ShardSpec } from './shard.js';
 import { createRunnerWithReplicas } from './replicas.js';
+import type { RunnerSession } from './runner-session.js';
 
 export interface RunOptions {
   suite: string | LoadedSuite;
@@ -51,10 +52,13 @@ export interface RunOptions {
   runnerInstance?: Runner;
   /** Run only this shard of the items (after --limit): shard.ts. */
   shard?: ShardSpec;
+  /** Keep the runner open for the next run of this process (compare's workers): loaded and warmed up once. */
+  session?: RunnerSession;
 }
 
 export type RunEvent =
-  | { type: 'validated'; dataset: LoadedDataset; items: number; todo: number; resumed: number }
+  /** `resumed` records kept from the journal (all answered), `resumedCorrect` of them correct: live figures count them. */
+  | { type: 'validated'; dataset: LoadedDataset; items: number; todo: number; resumed: number; resumedCorrect: number }
   | { type: 'loaded'; label: string; loadMs: number }
   /** The planning step: prompts counted and budgets capped to the runner's context (before any measured request). */
   | { type: 'planned'; summary: PlanSummary; runnerKind: string; runnerFile: string | null }
@@ -172,7 +176,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   for (const item of dataset.items) {
     for (let s = 0; s < samples; s++) if (!doneKeys.has(`${item.id}#${s}`)) todo.push({ item, sample: s });
   }
-  opts.onEvent?.({ type: 'validated', dataset, items: dataset.items.length, todo: todo.length, resumed: done.length });
+  opts.onEvent?.({ type: 'validated', dataset, items: dataset.items.length, todo: todo.length, resumed: done.length,
+    resumedCorrect: done.reduce((n, r) => n + (r.correct ? 1 : 0), 0) });
 
   if (prev && todo.length === 0) {
     // Nothing left to run: do not load the model (its load alone would overwrite the peak memory).
@@ -195,11 +200,16 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const t0 = performance.now();
   let runner: Runner;
   let model: Awaited<ReturnType<Runner['describe']>>;
+  let created = true;
   try {
     checkLikelihoodSettings(suite, samples, opts.runner.profile.kind);
-    runner = opts.runnerInstance ?? (await createRunnerWithReplicas(opts.runner.profile));
+    const create = () => createRunnerWithReplicas(opts.runner.profile);
+    if (opts.runnerInstance) runner = opts.runnerInstance;
+    else if (opts.session) ({ runner, created } = await opts.session.open(create));
+    else runner = await create();
     if (suite.scoring === 'likelihood' && !runner.letterLogprobs) {
       await runner.close().catch(() => {});
+      opts.session?.released();
       throw likelihoodRunnerError(runner.kind);
     }
     model = await runner.describe();
@@ -211,7 +221,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   }
   // The runner's own notices (a wait before a retry) reach the terminal as run notices.
   runner.setNoticeListener?.((notice) => opts.onEvent?.({ type: 'notice', text: notice.text }));
-  opts.onEvent?.({ type: 'loaded', label: model.label, loadMs: performance.now() - t0 });
+  // A kept runner (compare's next turn) was loaded before: no new load to report.
+  if (created) opts.onEvent?.({ type: 'loaded', label: model.label, loadMs: performance.now() - t0 });
 
   const runIds = new Set([...dataset.items.map((i) => i.id), ...done.map((r) => r.itemId)]);
   const manifest: RunManifest = {
@@ -289,7 +300,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     // The warm-up must fit the context too: its letters come from the first item whose prompt does (planned),
     // its length from the prompts that fit.
     const warmItem = dataset.items.find((it) => !plans.get(prompts.get(it.id)!.prompt)?.tooLong) ?? dataset.items[0]!;
-    const warmup = todo.length > 0 ? suite.load.warmup : 0;
+    // A kept runner is warmed up once, on its first run.
+    const warmup = todo.length > 0 && !opts.session?.warmedUp ? suite.load.warmup : 0;
     const todoPrompts = todo.map(({ item }) => prompts.get(item.id)!.prompt);
     const warmBudget = Math.min(sampling.maxTokens, 16);
     const warmText = likelihood || warmup === 0 ? warmupPrompt(todoPrompts, todoPrompts.filter((p) => !plans.get(p)?.tooLong))
@@ -366,6 +378,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     }
     const runFailure = load.results.find((t) => !t.warmup && t.status === 'error');
     if (runFailure) throw runFailure.error;
+    if (opts.session && warmup > 0 && !load.results.some((t) => t.warmup && t.status !== 'ok')) opts.session.warmedUp = true;
     if (manifest.stopReason) status = 'failed';
     else if (opts.signal?.aborted || load.aborted || results.length - done.length < todo.length) status = 'interrupted';
     // A run that went through but left items in error did not do what it says: never "finished".
@@ -374,6 +387,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     status = 'failed';
     manifest.status = status;
     await runner.close().catch(() => {});
+    opts.session?.released();
     recordManagedEnd(manifest, runner);
     folder.writeManifest(manifest);
     manifestFinal = true;
@@ -394,8 +408,14 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   manifest.durationMs = (prev?.durationMs ?? 0) + measuredMs;
   manifest.finishedAt = new Date().toISOString();
   manifest.status = status;
-  await runner.close();
-  recordManagedEnd(manifest, runner);
+  // A kept runner stays open for the next turn unless this run was stopped (interrupted, failed).
+  if (opts.session?.keepOpen && (status === 'finished' || status === 'incomplete')) {
+    // kept: its owner closes it
+  } else {
+    await runner.close();
+    opts.session?.released();
+    recordManagedEnd(manifest, runner);
+  }
   folder.writeManifest(manifest);
   manifestFinal = true;
   process.off('exit', onForcedExit);

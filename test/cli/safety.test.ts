@@ -234,7 +234,7 @@ describe('control characters on the terminal', () => {
     (stream as unknown as PassThrough).on('data', (c: Buffer) => (text += c.toString('utf8')));
     const p = progressReporter(`lab${ESC}]0;pwned\u0007el`, stream);
     const dataset = { name: 'd', skipped: [{ place: 'f:3', reason: `bad ${ESC}[5m` }], warnings: [`w\r${ESC}[1A`] } as unknown as LoadedDataset;
-    p.onEvent({ type: 'validated', dataset, items: 1, todo: 1, resumed: 0 });
+    p.onEvent({ type: 'validated', dataset, items: 1, todo: 1, resumed: 0, resumedCorrect: 0 });
     p.onEvent({ type: 'stopped', reason: `server said ${ESC}[31mboom\u202e` });
     expect(text).not.toContain(ESC);
     expect(text).not.toContain('\r');

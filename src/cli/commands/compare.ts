@@ -6,23 +6,24 @@ import { parseSlo } from '../../metrics/goodput.js';
 import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption, withSigint } from '../options.js';
+import { compareProgress } from '../compare-progress.js';
+import { addRunFlags, runFlagWords, runSettingsFrom } from '../run-flags.js';
+import { WorkerDied } from '../../run/compare-workers.js';
 import { runOutcomeLines, shellLine } from '../run-outcome.js';
 
 /** This compare command again, without --fresh, so it resumes both run folders. */
 function compareCommand(o: Record<string, unknown>): string {
   const words = ['medeval', 'compare'];
   const flags: Array<[string, string]> = [['experiment', '--experiment'], ['suite', '--suite'], ['baseline', '--baseline'], ['compressed', '--compressed'],
-    ['out', '--out'], ['order', '--order'], ['chunk', '--chunk'], ['limit', '--limit'], ['seed', '--seed'], ['samples', '--samples'],
-    ['maxTokens', '--max-tokens'], ['claims', '--claims'], ['goodput', '--goodput']];
+    ['out', '--out'], ['order', '--order'], ['chunk', '--chunk'], ['claims', '--claims'], ['goodput', '--goodput']];
   for (const [key, flag] of flags) if (o[key] !== undefined) words.push(flag, String(o[key]));
-  if (o.skipInvalid) words.push('--skip-invalid');
-  return shellLine(words);
+  return shellLine([...words, ...runFlagWords(o)]);
 }
 import { printErr } from '../terminal.js';
 import { checkOutDir } from '../out-path.js';
 
 export function registerCompare(program: Command): void {
-  program
+  const compare = program
     .command('compare')
     .description('run a baseline and a compressed model on the same items (same seed and settings, one process each), then report')
     .option('-e, --experiment <file>', 'experiment file (suite, baseline, compressed, claims), e.g. suites/paper.yaml')
@@ -33,14 +34,11 @@ export function registerCompare(program: Command): void {
     .addOption(new Option('--order <order>', 'back-to-back, or alternating turns of --chunk items so machine drift hits both alike')
       .choices(['back-to-back', 'alternating']))
     .option('--chunk <n>', 'items per turn with --order alternating (default 10)', intOption)
-    .option('-n, --limit <n>', 'only the first N valid items', intOption)
-    .option('--seed <n>', 'base seed (default 1234)', intOption)
-    .option('--samples <n>', 'samples per question', intOption)
-    .option('--max-tokens <n>', "override the suite's max generated tokens", intOption)
     .option('--claims <file>', 'claims to check (default: the paper\'s three claims)')
     .option('--goodput <slo>', "service-level objectives in ms for goodput, e.g. ttft:2000,tpot:50 (overrides the experiment's)")
-    .option('--fresh', 'delete existing run folders under --out first (otherwise they are resumed)')
-    .option('--skip-invalid', 'skip invalid dataset lines instead of refusing to start')
+    .option('--fresh', 'delete existing run folders under --out first (otherwise they are resumed)');
+  // Every `medeval run` setting, given to both models' workers as one validated object.
+  addRunFlags(compare)
     .action(async (o) => {
       checkOutDir(o.out, 'compare');
       const exp = o.experiment ? await loadExperiment(o.experiment) : null;
@@ -52,19 +50,28 @@ export function registerCompare(program: Command): void {
           'pass --experiment suites/paper.yaml, or --suite, --baseline and --compressed');
       }
       const seed = o.seed ?? exp?.seed ?? 1234;
+      const settings = runSettingsFrom(o, suite, { seed });
       // Checked before any model runs, so a typo does not cost a whole comparison.
       const goodput = o.goodput !== undefined ? parseSlo(o.goodput) : exp?.goodput;
       await withSigint(async (signal) => {
-        const runs = await runComparison({
-          suite, baseline, compressed, out: o.out, order: o.order ?? exp?.order, chunk: o.chunk ?? exp?.chunk,
-          limit: o.limit, seed, samples: o.samples, maxTokens: o.maxTokens, skipInvalid: o.skipInvalid, fresh: o.fresh,
-          signal, log: (l) => printErr(l + '\n'),
-        });
+        const again = { command: compareCommand(o), what: 'running the same compare again (without --fresh: it resumes both run folders)' };
+        let runs;
+        try {
+          runs = await runComparison({
+            ...settings, baseline, compressed, out: o.out, order: o.order ?? exp?.order, chunk: o.chunk ?? exp?.chunk, fresh: o.fresh,
+            signal, log: (l) => printErr(l + '\n'), onEvent: compareProgress(),
+          });
+        } catch (e) {
+          // A worker that died or was stopped: the comparison is incomplete, its folders resumable.
+          if (!(e instanceof WorkerDied)) throw e;
+          printErr(`medeval: ${e.message}\nmedeval: compare incomplete; to finish it (nothing answered is lost or run twice), run: ${again.command}\n`);
+          process.exitCode = 1;
+          return;
+        }
         const claims = o.claims ? undefined : exp?.claims;
         const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { claimsFile: o.claims, claims, seed, ...(goodput ? { goodput } : {}) });
         printReportSummary(model, o.out);
         // Items in error in either run: the report covers what was answered, the command says so and fails.
-        const again = { command: compareCommand(o), what: 'running the same compare again (without --fresh: it resumes both run folders)' };
         for (const [role, out] of Object.entries(runs.outcomes)) {
           if (!out || out.status === 'finished') continue;
           for (const l of runOutcomeLines(role, { status: out.status, errors: out.errors, records: out.records, total: runs.total }, again)) printErr(l + '\n');

@@ -5,6 +5,7 @@ import { PACKAGE_ROOT } from '../../core/package-root.js';
 import { ensureTinyModels } from '../../models/make-models.js';
 import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
+import { compareProgress } from '../compare-progress.js';
 import { intOption, withSigint } from '../options.js';
 import { printErr } from '../terminal.js';
 import { checkOutDir } from '../out-path.js';
@@ -39,6 +40,7 @@ export function registerDemo(program: Command): void {
           fresh: true,
           signal,
           log: (l) => printErr(l + '\n'),
+          onEvent: compareProgress(),
         });
         const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { seed: 1234 });
         printReportSummary(model, o.out);
