@@ -68,6 +68,8 @@ export async function runComparison(o: CompareOptions): Promise<CompareRuns> {
     // Any worker's death stops whatever is under way.
     const orDeath = <T>(p: Promise<T>): Promise<T> => Promise.race([p, ...workers.map((w) => w.died)]);
     await orDeath(Promise.all(workers.map((w) => w.start())));
+    // Its pid: the process whose memory is this model's (and the one to look at if it dies).
+    for (const { role, runnerFile, worker } of sides) log(`compare: ${role} worker pid ${worker.pid} (${runnerFile}): one process for the whole comparison`);
     const step = o.order === 'alternating' ? Math.max(1, o.chunk ?? 10) : total;
     for (let upTo = Math.min(step, total); ; upTo = Math.min(upTo + step, total)) {
       const last = upTo >= total;
