@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { compareProgress } from '../../src/cli/compare-progress.js';
-import { runComparison } from '../../src/core/compare.js';
+import { runComparison } from '../../src/run/compare.js';
 import type { ItemResult } from '../../src/core/types.js';
 import { LlamaServerDouble } from '../doubles/llama-server-double.js';
 import { REPO, SAMPLE, tempDir, writeSuite } from '../helpers/tiny-run.js';
@@ -69,6 +69,33 @@ describe('compare with long-lived workers', () => {
     const pids = logs.map((l) => l.match(/worker pid (\d+)/)?.[1]).filter(Boolean).map(Number);
     expect(new Set(pids).size).toBe(2);
     expect(pids).not.toContain(process.pid);
+  });
+
+  it('a managed server is started once per worker, and its end is recorded when the comparison closes it', async () => {
+    const dir = tempDir('medeval-workers-');
+    writeFileSync(join(dir, 'tiny.gguf'), Buffer.alloc(4096, 1));
+    // The stand-in llama-server, through a wrapper that notes each start in a file.
+    const starts = join(dir, 'starts.log');
+    const fake = join(REPO, 'test/doubles/fake-llama-server.mjs');
+    const wrapper = join(dir, 'llama-server');
+    writeFileSync(wrapper, `#!/bin/sh\necho "$$" >> '${starts}'\nexec '${process.execPath}' '${fake}' "$@"\n`, { mode: 0o755 });
+    const managed = (label: string) => {
+      const file = join(dir, `${label}.yaml`);
+      writeFileSync(file, `kind: llama-server\nlabel: ${label}\nmode: managed\nbinary: ${wrapper}\nmodel: ./tiny.gguf\nargs: ['-c', '2048', '-np', '1']\nstartupTimeoutMs: 120000\n`);
+      return file;
+    };
+    const runs = await runComparison({
+      suite: writeSampleSuite(dir), baseline: managed('mb'), compressed: managed('mc'), out: join(dir, 'cmp'),
+      order: 'alternating', chunk: 2, limit: 6, cacheDir: false,
+    });
+    // Three turns a side, two servers in all.
+    expect(readFileSync(starts, 'utf8').trim().split('\n')).toHaveLength(2);
+    for (const d of [runs.baselineDir, runs.compressedDir]) {
+      expect(readJournal(d)).toHaveLength(6);
+      const m = JSON.parse(readFileSync(join(d, 'manifest.json'), 'utf8'));
+      expect(m.status).toBe('finished');
+      expect(m.server.managed).toBeDefined();
+    }
   });
 
   it('a resumed compare shows the run\'s accuracy (resumed records counted), not the turn\'s', async () => {

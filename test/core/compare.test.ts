@@ -26,7 +26,7 @@ describe('medeval compare', () => {
       out, order: 'alternating', chunk: 3, limit: 7, seed: 5, log: (l) => logs.push(l),
     });
     // Turns: 1..3, 1..6, 1..7 for each model, baseline first in each turn.
-    expect(logs.filter((l) => l.includes('baseline')).map((l) => l.match(/items 1\.\.(\d+)/)![1])).toEqual(['3', '6', '7']);
+    expect(logs.filter((l) => l.startsWith('compare: baseline (')).map((l) => l.match(/items 1\.\.(\d+)/)![1])).toEqual(['3', '6', '7']);
     expect(logs[0]).toContain('baseline');
     expect(logs[1]).toContain('compressed');
     const ids = (d: string) => readFileSync(join(d, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).itemId).sort();
