@@ -35,20 +35,73 @@ afterEach(async () => {
 
 interface Exit { code: number | null; stderr: string }
 
-function medeval(args: string[], onStderr?: (text: string) => void): Promise<Exit> {
-  const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: '1' } });
+function medeval(args: string[], onStderr?: (text: string) => void, env: Record<string, string> = {}): Promise<Exit> & { pid: number } {
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CI: '1', ...env } });
   let stderr = '';
   child.stderr!.on('data', (d) => {
     stderr += d;
     onStderr?.(stderr);
   });
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stderr })));
+  return Object.assign(new Promise<Exit>((resolve) => child.on('close', (code) => resolve({ code, stderr }))), { pid: child.pid! });
 }
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const chats = (d: LlamaServerDouble) => d.requests.filter((r) => r.path === '/v1/chat/completions').length;
 const onDisk = (dir: string) => (existsSync(join(dir, 'results.jsonl')) ? readJournal(dir).length : 0);
 
+async function setup() {
+  const dir = tempDir('medeval-cmp-kill-');
+  const [base, comp] = [await new HoldingDouble().start(), await new HoldingDouble().start()];
+  doubles.push(base, comp);
+  for (const d of [base, comp]) d.script = answerScript;
+  const profile = (label: string, d: LlamaServerDouble) => {
+    const file = join(dir, `${label}.yaml`);
+    writeFileSync(file, `kind: llama-server\nlabel: ${label}\nmode: attached\nbaseUrl: ${d.baseUrl}\nretries: 0\nrequestTimeoutMs: 600000\n`);
+    return file;
+  };
+  const out = join(dir, 'cmp');
+  const args = ['compare', '--suite', writeSampleSuite(dir), '--baseline', profile('base', base), '--compressed', profile('comp', comp), '--out', out,
+    '--order', 'alternating', '--chunk', '3', '--limit', '7', '--no-cache'];
+  return { base, comp, out, args, baseDir: join(out, 'runs', 'baseline-base'), compDir: join(out, 'runs', 'compressed-comp') };
+}
+
 describe('a compare worker that dies', () => {
+  it('SIGTERM to compare mid-turn stops both workers and leaves resumable folders', async () => {
+    const { comp, out, args, baseDir, compDir } = await setup();
+    comp.hold = (p) => p === '/v1/chat/completions' && onDisk(compDir) === 4;
+    const pids: number[] = [];
+    const heldNow = once(comp.held, 'held');
+    // A long grace period: compare waits for its workers' orderly stop, whatever the machine's speed.
+    const first = medeval(args, (text) => {
+      if (pids.length === 0) for (const m of text.matchAll(/worker pid (\d+)/g)) pids.push(Number(m[1]));
+    }, { MEDEVAL_STOP_GRACE_MS: '600000' });
+    await Promise.race([heldNow, first.then((e) => Promise.reject(new Error(`compare ended before the moment: ${e.code} ${e.stderr}`)))]);
+    expect(pids).toHaveLength(2);
+    process.kill(first.pid, 'SIGTERM');
+    const stopped = await first;
+    expect(stopped.code, stopped.stderr).toBe(1);
+    expect(stopped.stderr).toContain('interrupted by SIGTERM');
+    expect(stopped.stderr).toContain('compare incomplete');
+    // Both workers ended with it; the interrupted run says so, the other kept its finished turns.
+    for (const pid of pids) expect(alive(pid), `worker ${pid}`).toBe(false);
+    expect(JSON.parse(readFileSync(join(compDir, 'manifest.json'), 'utf8')).status).toBe('interrupted');
+    expect(readJournal(compDir)).toHaveLength(4);
+    expect(readJournal(baseDir)).toHaveLength(6);
+    const line = stopped.stderr.split('\n').find((l) => l.includes('compare incomplete'))!;
+    const resumed = await medeval(line.slice(line.indexOf('run: medeval compare ') + 'run: medeval '.length).split(' '));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    for (const d of [baseDir, compDir]) expect(new Set(readJournal(d).map((r) => r.itemId)).size).toBe(7);
+    expect(existsSync(join(out, 'report.json'))).toBe(true);
+  }, 600_000);
+
   it('SIGKILL to the compressed worker mid-turn: compare incomplete, exit 1, clear message; the named command finishes it', async () => {
     const dir = tempDir('medeval-cmp-kill-');
     const [base, comp] = [await new HoldingDouble().start(), await new HoldingDouble().start()];
