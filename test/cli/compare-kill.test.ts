@@ -77,11 +77,11 @@ describe('a compare worker that dies', () => {
   it('SIGTERM to compare mid-turn stops both workers and leaves resumable folders', async () => {
     const { comp, out, args, baseDir, compDir } = await setup();
     comp.hold = (p) => p === '/v1/chat/completions' && onDisk(compDir) === 4;
-    const pids: number[] = [];
+    let pids: number[] = [];
     const heldNow = once(comp.held, 'held');
     // A long grace period: compare waits for its workers' orderly stop, whatever the machine's speed.
     const first = medeval(args, (text) => {
-      if (pids.length === 0) for (const m of text.matchAll(/worker pid (\d+)/g)) pids.push(Number(m[1]));
+      pids = [...text.matchAll(/worker pid (\d+)/g)].map((m) => Number(m[1]));
     }, { MEDEVAL_STOP_GRACE_MS: '600000' });
     await Promise.race([heldNow, first.then((e) => Promise.reject(new Error(`compare ended before the moment: ${e.code} ${e.stderr}`)))]);
     expect(pids).toHaveLength(2);
