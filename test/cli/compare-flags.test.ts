@@ -10,6 +10,8 @@ import { InputError } from '../../src/core/errors.js';
 const RUN_ONLY: Record<string, string> = {
   '--runner': 'compare takes two profiles, --baseline and --compressed',
   '--resume': 'compare resumes its run folders whenever it is run again, unless --fresh',
+  '--shard': 'a shard is one model\'s share of the items, joined by medeval merge; compare runs both models on the same whole set',
+  '--shard-count': 'goes with --shard',
 };
 
 const command = (name: string): Command => buildProgram().commands.find((c) => c.name() === name)!;
