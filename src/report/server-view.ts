@@ -4,6 +4,8 @@
 // The "before" /metrics is read after the warm-up (Runner.afterWarmup), so differences cover measured
 // requests; a tokens/s figure says whether it is a per-request speed or a throughput over wall time.
 import type { ItemResult, RunManifest, ServerReport } from '../core/types.js';
+import { SERVER_FIGURE_LABELS } from '../metrics/table.js';
+import { SERVER_METRICS } from '../runners/registry.js';
 
 export interface ServerFigure {
   label: string;
@@ -23,11 +25,11 @@ export interface ServerView {
   metrics: ServerReport['metrics'];
 }
 
-/** Labels that say what a tokens/s figure is: a per-request speed or the server's throughput. */
-export const PROMPT_SPEED = 'prompt speed per request (tokens/s of its own prompt time)';
-export const GENERATION_SPEED = 'generation speed per request (tokens/s of its own decode time)';
-export const PROMPT_THROUGHPUT = 'prompt throughput (tokens/s of the run\'s wall time)';
-export const GENERATION_THROUGHPUT = 'generation throughput (tokens/s of the run\'s wall time)';
+/** Labels that say what a tokens/s figure is: a per-request speed or the server's throughput (metrics/table.ts). */
+export const PROMPT_SPEED = SERVER_FIGURE_LABELS.promptSpeed;
+export const GENERATION_SPEED = SERVER_FIGURE_LABELS.generationSpeed;
+export const PROMPT_THROUGHPUT = SERVER_FIGURE_LABELS.promptThroughput;
+export const GENERATION_THROUGHPUT = SERVER_FIGURE_LABELS.generationThroughput;
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
@@ -56,52 +58,43 @@ function engineFigures(results: readonly ItemResult[]): ServerFigure[] {
   return out;
 }
 
-/** vLLM histograms over the run as means in ms (current name first, deprecated after). */
-const VLLM_HISTOGRAM_LABELS: Array<[string[], string]> = [
-  [['vllm:time_to_first_token_seconds'], 'TTFT, mean'],
-  [['vllm:inter_token_latency_seconds', 'vllm:time_per_output_token_seconds'], 'ITL, mean'],
-  [['vllm:request_time_per_output_token_seconds'], 'TPOT per request, mean'],
-  [['vllm:e2e_request_latency_seconds'], 'end-to-end latency, mean'],
-  [['vllm:request_queue_time_seconds'], 'time waiting in the queue, mean'],
-  [['vllm:request_prefill_time_seconds'], 'prefill, mean'],
-  [['vllm:request_decode_time_seconds'], 'decode, mean'],
-];
-
+/**
+ * Figures from the /metrics differences, by the names each server kind declares (its runner definition's
+ * serverMetrics): per-request speeds, throughputs over the run's wall time, counters, histogram means.
+ */
 function metricFigures(delta: Record<string, number>, durationMs: number | null): ServerFigure[] {
   const out: ServerFigure[] = [];
   const d = (name: string) => (typeof delta[name] === 'number' && Number.isFinite(delta[name]) ? delta[name]! : null);
-  // llama.cpp's *_seconds_total add up each request's own time, so tokens over them is a per-request
-  // speed (its /metrics gauges of "average throughput" are the same per-request figure), not throughput.
-  const rate = (tokens: string, seconds: string, label: string) => {
-    const t = d(tokens), s = d(seconds);
-    if (t !== null && s !== null && s > 0) out.push({ label, value: t / s, unit: 'tokens/s', source: `/metrics ${tokens} / ${seconds} (each request's own time, summed)` });
-  };
-  rate('llamacpp:prompt_tokens_total', 'llamacpp:prompt_seconds_total', PROMPT_SPEED);
-  rate('llamacpp:tokens_predicted_total', 'llamacpp:tokens_predicted_seconds_total', GENERATION_SPEED);
-  // Throughput: what the counters moved by over the measured part of the run, per second of its wall time.
-  const throughput = (tokens: string, label: string) => {
-    const t = d(tokens);
-    if (t !== null && durationMs !== null && durationMs > 0) {
-      out.push({ label, value: t / (durationMs / 1000), unit: 'tokens/s', source: `/metrics ${tokens}, after - before, / the run's measured duration (${(durationMs / 1000).toFixed(1)} s)` });
+  for (const m of SERVER_METRICS) {
+    for (const { tokens, seconds, figure } of m.speeds ?? []) {
+      const t = d(tokens), s = d(seconds);
+      if (t !== null && s !== null && s > 0) out.push({ label: SERVER_FIGURE_LABELS[figure], value: t / s, unit: 'tokens/s', source: `/metrics ${tokens} / ${seconds} (each request's own time, summed)` });
     }
-  };
-  throughput('llamacpp:prompt_tokens_total', PROMPT_THROUGHPUT);
-  throughput('llamacpp:tokens_predicted_total', GENERATION_THROUGHPUT);
-  throughput('vllm:prompt_tokens_total', PROMPT_THROUGHPUT);
-  throughput('vllm:generation_tokens_total', GENERATION_THROUGHPUT);
-  for (const [name, label] of [['llamacpp:prompt_tokens_total', 'prompt tokens'], ['llamacpp:tokens_predicted_total', 'generated tokens'],
-    ['vllm:prompt_tokens_total', 'prompt tokens'], ['vllm:generation_tokens_total', 'generated tokens'],
-    ['vllm:request_success_total', 'requests finished'], ['vllm:num_preemptions_total', 'preemptions']] as const) {
-    const v = d(name);
-    if (v !== null) out.push({ label, value: v, unit: name.includes('tokens') ? 'tokens' : 'count', source: `/metrics ${name}, after - before` });
   }
-  // vLLM histograms: sum and count moved by the run
-  for (const [names, label] of VLLM_HISTOGRAM_LABELS) {
-    for (const name of names) {
-      const s = d(`${name}_sum`), c = d(`${name}_count`);
-      if (s !== null && c !== null && c > 0) {
-        out.push({ label, value: (s / c) * 1000, unit: 'ms', source: `/metrics ${name} (sum / count over the run)` });
-        break;
+  // Throughput: what the counters moved by over the measured part of the run, per second of its wall time.
+  for (const m of SERVER_METRICS) {
+    for (const { tokens, figure } of m.throughputs ?? []) {
+      const t = d(tokens);
+      if (t !== null && durationMs !== null && durationMs > 0) {
+        out.push({ label: SERVER_FIGURE_LABELS[figure], value: t / (durationMs / 1000), unit: 'tokens/s', source: `/metrics ${tokens}, after - before, / the run's measured duration (${(durationMs / 1000).toFixed(1)} s)` });
+      }
+    }
+  }
+  for (const m of SERVER_METRICS) {
+    for (const { name, label } of m.counts ?? []) {
+      const v = d(name);
+      if (v !== null) out.push({ label, value: v, unit: name.includes('tokens') ? 'tokens' : 'count', source: `/metrics ${name}, after - before` });
+    }
+  }
+  // Histograms: sum and count moved by the run
+  for (const m of SERVER_METRICS) {
+    for (const { names, label } of m.histograms ?? []) {
+      for (const name of names) {
+        const s = d(`${name}_sum`), c = d(`${name}_count`);
+        if (s !== null && c !== null && c > 0) {
+          out.push({ label, value: (s / c) * 1000, unit: 'ms', source: `/metrics ${name} (sum / count over the run)` });
+          break;
+        }
       }
     }
   }

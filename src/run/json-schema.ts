@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { runnerProfileSchema } from '../runners/registry.js';
+import { RUNNER_DEFINITIONS, runnerProfileSchema } from '../runners/registry.js';
 import { experimentSchema } from './experiment.js';
 import { suiteSchema } from './suite.js';
 
@@ -21,7 +21,7 @@ export const CONFIG_SCHEMAS: readonly ConfigSchema[] = [
   {
     file: 'runner-profile.schema.json',
     title: 'medeval runner profile',
-    description: 'How to run one model (runners/*.yaml): kind llama-cpp-embedded, onnx, llama-server, vllm or scripted (answers from a script, for tests), and its settings.',
+    description: `How to run one model (runners/*.yaml): its kind (${RUNNER_DEFINITIONS.map((d) => `${d.kind}: ${d.description}`).join('; ')}) and its settings.`,
     schema: runnerProfileSchema,
   },
   {

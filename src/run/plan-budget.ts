@@ -4,6 +4,7 @@
 // cell kept free as llama.cpp does. A prompt that alone fills the context becomes an error item
 // (prompt-too-long) without a request. Counting here keeps side requests (llama-server's /tokenize, which
 // waits behind its HTTP threads) off the measured requests' path.
+import { contextSettingOf } from '../runners/registry.js';
 import type { ChatMessage, ItemBudget, Runner } from '../core/types.js';
 
 export interface PromptPlan {
@@ -26,16 +27,9 @@ export interface PlanSummary {
   ms: number;
 }
 
-/** Where a runner kind's usable context is set, for messages that say what to change. */
+/** Where a runner kind's usable context is set (its definition's contextSetting), for messages that say what to change. */
 export function contextSetting(kind: string): string {
-  switch (kind) {
-    case 'llama-cpp-embedded': return 'contextSize in the runner profile';
-    case 'llama-server': return "the server's -c divided by -np (n_ctx per slot)";
-    case 'vllm': return "vLLM's --max-model-len";
-    case 'onnx': return "the model's max_position_embeddings";
-    case 'scripted': return 'contextSize in the runner profile';
-    default: return "the runner's context size";
-  }
+  return contextSettingOf(kind);
 }
 
 export async function planPrompts(

@@ -1,6 +1,6 @@
 // Likelihood scoring in the run loop (suites with `scoring: likelihood`): what it refuses before a model
 // loads, and one question scored as the most likely option letter (no generation).
-import { LIKELIHOOD_RUNNER_KINDS, type RunnerProfile } from '../runners/registry.js';
+import { LIKELIHOOD_RUNNER_KINDS, type RunnerKind } from '../runners/registry.js';
 import { InputError } from '../core/errors.js';
 import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import type { LoadedSuite } from './suite.js';
@@ -15,7 +15,7 @@ export function likelihoodRunnerError(kind: string): InputError {
 export function checkLikelihoodSettings(suite: LoadedSuite, samples: number, runnerKind: string): void {
   if (suite.scoring !== 'likelihood') return;
   const where = { file: suite.file, field: 'scoring' };
-  if (!LIKELIHOOD_RUNNER_KINDS.has(runnerKind as RunnerProfile['kind'])) throw likelihoodRunnerError(runnerKind);
+  if (!LIKELIHOOD_RUNNER_KINDS.has(runnerKind as RunnerKind)) throw likelihoodRunnerError(runnerKind);
   if (suite.answerConstraint !== 'none') {
     throw new InputError('scoring: likelihood generates nothing, so answerConstraint has nothing to constrain', where, 'remove answerConstraint (or set it to none)');
   }

@@ -9,6 +9,7 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { z } from 'zod';
+import { defineRunner } from './definition.js';
 import { InputError } from '../core/errors.js';
 import type {
   ChatMessage,
@@ -462,3 +463,11 @@ export class ContextFullError extends Error {
 export function createLlamaEmbeddedRunner(profile: LlamaEmbeddedProfile): Promise<LlamaEmbeddedRunner> {
   return LlamaEmbeddedRunner.create(profile);
 }
+
+export const llamaEmbeddedRunner = defineRunner({
+  kind: 'llama-cpp-embedded',
+  description: 'a GGUF model in this process, through node-llama-cpp',
+  profileSchema: llamaEmbeddedProfileSchema,
+  create: createLlamaEmbeddedRunner,
+  capabilities: { likelihood: true, modes: ['in-process'], contextSetting: 'contextSize in the runner profile', pathFields: ['model'] },
+});

@@ -10,6 +10,7 @@
 // item is an error (prompt-truncated / context-shift), never scored.
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
+import { defineRunner, type ServerMetricNames } from './definition.js';
 import { InputError } from '../core/errors.js';
 import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
 import { notAvailable, parseModelBufferLine, ProcessTreeSampler, residentWeightsFigure, serverMemoryReport } from '../metrics/memory-probe.js';
@@ -196,6 +197,24 @@ export const LLAMA_METRICS = [
   ['llamacpp:requests_processing'],
   ['llamacpp:requests_deferred'],
 ];
+
+/** What the report's server view reads from llama-server's /metrics differences over a run. */
+export const LLAMA_SERVER_METRICS: ServerMetricNames = {
+  // llama.cpp's *_seconds_total add up each request's own time, so tokens over them is a per-request
+  // speed (its /metrics gauges of "average throughput" are the same per-request figure), not throughput.
+  speeds: [
+    { tokens: 'llamacpp:prompt_tokens_total', seconds: 'llamacpp:prompt_seconds_total', figure: 'promptSpeed' },
+    { tokens: 'llamacpp:tokens_predicted_total', seconds: 'llamacpp:tokens_predicted_seconds_total', figure: 'generationSpeed' },
+  ],
+  throughputs: [
+    { tokens: 'llamacpp:prompt_tokens_total', figure: 'promptThroughput' },
+    { tokens: 'llamacpp:tokens_predicted_total', figure: 'generationThroughput' },
+  ],
+  counts: [
+    { name: 'llamacpp:prompt_tokens_total', label: 'prompt tokens' },
+    { name: 'llamacpp:tokens_predicted_total', label: 'generated tokens' },
+  ],
+};
 
 export class LlamaServerRunner implements Runner {
   readonly kind = 'llama-server';
@@ -602,3 +621,17 @@ export function guessQuant(path: string | undefined): string | undefined {
 export function createLlamaServerRunner(profile: LlamaServerProfile, opts: ServerRunnerOptions = {}): Promise<LlamaServerRunner> {
   return LlamaServerRunner.create(profile, opts);
 }
+
+export const llamaServerRunner = defineRunner({
+  kind: 'llama-server',
+  description: "llama.cpp's llama-server over HTTP, attached or managed",
+  profileSchema: llamaServerProfileSchema,
+  create: (profile) => createLlamaServerRunner(profile),
+  capabilities: {
+    likelihood: false,
+    modes: ['attached', 'managed'],
+    contextSetting: "the server's -c divided by -np (n_ctx per slot)",
+    pathFields: ['model', 'binary'],
+    serverMetrics: LLAMA_SERVER_METRICS,
+  },
+});

@@ -6,6 +6,7 @@ import { basename, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { z } from 'zod';
+import { defineRunner } from './definition.js';
 import { InputError } from '../core/errors.js';
 import type {
   ChatMessage,
@@ -504,3 +505,11 @@ function emptyKv(ort: Ort, kv: KvPlan): OrtTensor {
 export function createOnnxRunner(profile: OnnxProfileInput, opts: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
   return OnnxRunner.create(profile, opts);
 }
+
+export const onnxRunner = defineRunner({
+  kind: 'onnx',
+  description: 'an ONNX model folder in this process, through onnxruntime-node',
+  profileSchema: onnxProfileSchema,
+  create: (profile) => createOnnxRunner(profile),
+  capabilities: { likelihood: true, modes: ['in-process'], contextSetting: "the model's max_position_embeddings", pathFields: ['modelDir'] },
+});

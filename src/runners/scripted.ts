@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
+import { defineRunner } from './definition.js';
 import { InputError } from '../core/errors.js';
 import type {
   ChatMessage, GenerateRequest, Generation, LetterLogprobRequest, LetterLogprobs, MemoryReport, ModelDescription, Runner,
@@ -288,3 +289,11 @@ class ScriptClock {
 export async function createScriptedRunner(profile: ScriptedProfile): Promise<ScriptedRunner> {
   return new ScriptedRunner(profile, await loadScript(profile.script));
 }
+
+export const scriptedRunner = defineRunner({
+  kind: 'scripted',
+  description: 'answers and timings from a script, no model (for tests)',
+  profileSchema: scriptedProfileSchema,
+  create: createScriptedRunner,
+  capabilities: { likelihood: true, modes: ['in-process'], contextSetting: 'contextSize in the runner profile', pathFields: ['script'] },
+});
