@@ -1,12 +1,14 @@
 // What `medeval compare`, `report` and `demo` print on the terminal: the side-by-side table and the claims.
 import { describeSlo } from '../metrics/goodput.js';
+import { LATENCY_TABLE, MEMORY_TABLE, RUN_TABLE } from '../metrics/table.js';
+import { formatBytes } from '../metrics/units.js';
 import type { ReportModel } from '../report/model.js';
 import { printerFor } from './terminal.js';
 import { toleranceText, VERDICT_DEFINITIONS } from '../report/claims.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(d)}%`);
 const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} pp`;
-const mb = (b: number | null | undefined) => (b == null ? 'n/a' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+const bytes = (b: number | null | undefined) => formatBytes(b);
 const ms = (x: number | null | undefined) => (x == null ? 'n/a' : `${x.toFixed(x < 100 ? 1 : 0)} ms`);
 
 function table(rows: string[][]): string {
@@ -25,13 +27,13 @@ export function sideBySide(model: ReportModel): string {
   add('accuracy', (r) => pct(r.accuracy.overall.accuracy?.estimate));
   add('  95% CI (Wilson)', (r) => (r.accuracy.overall.accuracy ? `${pct(r.accuracy.overall.accuracy.lower)}-${pct(r.accuracy.overall.accuracy.upper)}` : 'n/a'));
   add('  scored / unparseable / truncated / errors', (r) => { const o = r.accuracy.overall; return `${o.scored}/${o.unparseable}/${o.truncated}/${o.errors}`; });
-  add('weights (file)', (r) => mb(r.memory.find((m) => m.part === 'weights')?.bytes));
-  add('peak process memory', (r) => mb(r.memory.find((m) => m.part === 'processPeak')?.bytes));
-  add('latency E2EL p50', (r) => ms(r.latency.e2eMs?.p50));
-  add('latency E2EL p95', (r) => ms(r.latency.e2eMs?.p95));
-  add('TTFT p50', (r) => ms(r.latency.ttftMs?.p50));
-  add('TPOT mean', (r) => ms(r.latency.tpotMs?.mean));
-  add('output tokens/s', (r) => (r.latency.outputTokenThroughputPerS == null ? 'n/a' : r.latency.outputTokenThroughputPerS.toFixed(1)));
+  add(MEMORY_TABLE.weights.long, (r) => bytes(r.memory.find((m) => m.part === 'weights')?.bytes));
+  add(MEMORY_TABLE.processPeak.long, (r) => bytes(r.memory.find((m) => m.part === 'processPeak')?.bytes));
+  add(`latency ${LATENCY_TABLE.e2eMs.short} p50`, (r) => ms(r.latency.e2eMs?.p50));
+  add(`latency ${LATENCY_TABLE.e2eMs.short} p95`, (r) => ms(r.latency.e2eMs?.p95));
+  add(`${LATENCY_TABLE.ttftMs.short} p50`, (r) => ms(r.latency.ttftMs?.p50));
+  add(`${LATENCY_TABLE.tpotMs.short} mean`, (r) => ms(r.latency.tpotMs?.mean));
+  add(RUN_TABLE.outputTokenThroughputPerS.short, (r) => (r.latency.outputTokenThroughputPerS == null ? 'n/a' : r.latency.outputTokenThroughputPerS.toFixed(1)));
   const slo = model.settings.goodputSlo;
   if (slo) {
     add(`goodput req/s (${describeSlo(slo)})`, (r) => {
@@ -47,7 +49,7 @@ export function claimsTable(model: ReportModel): string {
   const rows = [['claim', 'claimed', 'measured (95% CI)', 'verdict']];
   for (const c of model.claims) {
     // A claim prints in its own unit (older reports have none: a fraction).
-    const f = c.unit === 'ms' ? ms : c.unit === 'bytes' ? mb : pct;
+    const f = c.unit === 'ms' ? ms : c.unit === 'bytes' ? bytes : pct;
     const m = c.measured ? `${f(c.measured.estimate)} (${f(c.measured.lower)} to ${f(c.measured.upper)})` : 'n/a';
     const tol = c.tolerance ? ` ${(c.unit ?? 'fraction') === 'fraction' ? toleranceText(c.tolerance) : `± ${f(c.tolerance)}`}` : '';
     rows.push([c.id, `${f(c.claimed)}${tol}`, m, c.verdict]);

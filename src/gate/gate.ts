@@ -32,6 +32,8 @@ import { DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { wilsonInterval } from '../stats/proportion.js';
 import { newcombeDifference, twoProportionP } from './unpaired.js';
 import { portablePath } from '../core/portable-path.js';
+import { LATENCY_TABLE, MEMORY_TABLE } from '../metrics/table.js';
+import { formatBytes } from '../metrics/units.js';
 
 export const GATE_SCHEMA_VERSION = 'medeval.gate/1' as const;
 export const DEFAULT_MAX_ERROR_RATE = 0.05;
@@ -474,13 +476,14 @@ function journalCheck(baseline: LoadedRun, current: LoadedRun): GateCheck {
 }
 
 function latencyCheck(cmp: PairComparison, metric: LatencyMetric, threshold: number, confidence: number): GateCheck {
-  const name = `latency (mean ${metric.replace(/Ms$/, '')})`;
+  const short = LATENCY_TABLE[metric].short;
+  const name = `latency (mean ${short})`;
   const lat = cmp.latency.find((l) => l.metric === metric);
   if (!lat) {
     return {
       id: 'latency', name, status: 'fail', measured: null, unit: 'percent', interval: null, p: null, test: null, significant: null, threshold,
       baselineValue: null, currentValue: null,
-      reason: `a latency gate was asked for, but mean ${metric} is not measurable: one of the runs has no successful timed request with this figure`,
+      reason: `a latency gate was asked for, but mean ${short} is not measurable: one of the runs has no successful timed request with this figure`,
     };
   }
   // The report stores a reduction (1 - current/baseline); the gate speaks of an increase.
@@ -493,11 +496,11 @@ function latencyCheck(cmp: PairComparison, metric: LatencyMetric, threshold: num
   if (increase > threshold + EPS) {
     status = significant ? 'fail' : 'warn';
     reason = significant
-      ? `mean ${metric} rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%, and the increase is significant (${ci} lies above 0)`
-      : `mean ${metric} rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%, but the ${ci} includes 0: not told apart from noise`;
+      ? `mean ${short} rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%, and the increase is significant (${ci} lies above 0)`
+      : `mean ${short} rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%, but the ${ci} includes 0: not told apart from noise`;
   } else {
     status = 'pass';
-    reason = `mean ${metric} ${changeWords(increase)} ${context}, within the allowed ${fmt(threshold)}% increase (${ci})`;
+    reason = `mean ${short} ${changeWords(increase)} ${context}, within the allowed ${fmt(threshold)}% increase (${ci})`;
   }
   return {
     id: 'latency', name, status, measured: increase, unit: 'percent', interval, p: null,
@@ -507,24 +510,25 @@ function latencyCheck(cmp: PairComparison, metric: LatencyMetric, threshold: num
 }
 
 function memoryCheck(cmp: PairComparison, part: MemoryPartName, threshold: number): GateCheck {
-  const name = `memory (${part})`;
+  const partName = MEMORY_TABLE[part].long;
+  const name = `memory (${partName})`;
   const mem = cmp.memory.find((m) => m.part === part);
   const base = { id: 'memory' as const, name, unit: 'percent' as const, interval: null, p: null, test: null, significant: null, threshold,
     baselineValue: mem?.baselineBytes ?? null, currentValue: mem?.compressedBytes ?? null };
   if (!mem || mem.reduction === null) {
     return { ...base, status: 'fail', measured: null,
-      reason: `a memory gate was asked for, but ${part} is not measurable (${mem?.note ?? 'no figure'}); pick another part with --memory-part` };
+      reason: `a memory gate was asked for, but ${partName} is not measurable (${mem?.note ?? 'no figure'}); pick another part with --memory-part` };
   }
   const increase = -points(mem.reduction);
-  const context = `(${(mem.baselineBytes! / 1e9).toFixed(3)} GB -> ${(mem.compressedBytes! / 1e9).toFixed(3)} GB; one measurement per run, no interval)`;
+  const context = `(${formatBytes(mem.baselineBytes)} -> ${formatBytes(mem.compressedBytes)}; one measurement per run, no interval)`;
   const tooMuch = increase > threshold + EPS;
   return {
     ...base,
     status: tooMuch ? 'fail' : 'pass',
     measured: increase,
     reason: tooMuch
-      ? `${part} memory rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%`
-      : `${part} memory ${changeWords(increase)} ${context}, within the allowed ${fmt(threshold)}% increase`,
+      ? `${partName} rose ${fmt(increase)}% ${context}, more than the allowed ${fmt(threshold)}%`
+      : `${partName} ${changeWords(increase)} ${context}, within the allowed ${fmt(threshold)}% increase`,
   };
 }
 

@@ -2,6 +2,7 @@
 // well both as plain text in a log and rendered on a workflow run's page. Run labels and folders are
 // untrusted text: they go into table cells only through `cell` (a "<" that could open an HTML tag is
 // escaped; "p < 0.05" stays readable in a log; control characters and lone surrogates become U+FFFD).
+import { formatBytes } from '../metrics/units.js';
 import type { CheckStatus, GateCheck, GateResult } from './gate.js';
 
 const STATUS: Record<CheckStatus, string> = { pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail' };
@@ -31,7 +32,7 @@ function measured(c: GateCheck): string {
     case 'latency':
       return `${signed(c.measured)}% (${c.baselineValue!.toFixed(1)} → ${c.currentValue!.toFixed(1)} ms)`;
     case 'memory':
-      return `${signed(c.measured)}% (${(c.baselineValue! / 1e9).toFixed(3)} → ${(c.currentValue! / 1e9).toFixed(3)} GB)`;
+      return `${signed(c.measured)}% (${formatBytes(c.baselineValue)} → ${formatBytes(c.currentValue)})`;
   }
   return '';
 }

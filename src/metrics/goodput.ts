@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import type { GenerationTimings } from '../core/types.js';
+import { LATENCY_TABLE, type LatencyMetric } from './table.js';
 
 export const sloSchema = z
   .strictObject({
@@ -19,8 +20,9 @@ export const sloSchema = z
 
 export type Slo = z.infer<typeof sloSchema>;
 
-/** Command-line names (vLLM's, plus ttfo) to SLO fields. */
-const KEYS: Record<string, keyof Slo> = { ttft: 'ttftMs', ttfo: 'ttfoMs', tpot: 'tpotMs', e2el: 'e2eMs' };
+const SLO_METRICS = ['ttftMs', 'ttfoMs', 'tpotMs', 'e2eMs'] as const satisfies ReadonlyArray<keyof Slo & LatencyMetric>;
+/** Command-line keys are the metric table's stems (vLLM's ttft, tpot, e2el, plus ttfo). */
+const KEYS: Record<string, keyof Slo> = Object.fromEntries(SLO_METRICS.map((k) => [LATENCY_TABLE[k].stem, k]));
 
 /**
  * Parses `ttft:2000,tpot:50` (commas or spaces, values in ms), as vLLM's `--goodput ttft:2000 tpot:50`.
@@ -45,8 +47,7 @@ export function parseSlo(text: string, option = '--goodput'): Slo {
 
 /** "TTFT <= 2000 ms, TPOT <= 50 ms": the objectives as reports print them. */
 export function describeSlo(slo: Slo): string {
-  const names: Array<[keyof Slo, string]> = [['ttftMs', 'TTFT'], ['ttfoMs', 'TTFO'], ['tpotMs', 'TPOT'], ['e2eMs', 'E2EL']];
-  return names.filter(([k]) => slo[k] !== undefined).map(([k, n]) => `${n} <= ${slo[k]} ms`).join(', ');
+  return SLO_METRICS.filter((k) => slo[k] !== undefined).map((k) => `${LATENCY_TABLE[k].short} <= ${slo[k]} ms`).join(', ');
 }
 
 /** Whether one completed request meets every objective. */
@@ -57,3 +58,6 @@ export function meetsSlo(t: Pick<GenerationTimings, 'ttftMs' | 'ttfoMs' | 'tpotM
   if (slo.e2eMs !== undefined && t.e2eMs > slo.e2eMs) return false;
   return true;
 }
+
+/** The keys --goodput takes, for help texts: "ttft, ttfo, tpot, e2el". */
+export const SLO_KEYS: readonly string[] = Object.keys(KEYS);

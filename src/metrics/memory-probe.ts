@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { MemoryFigure, MemoryReport } from '../core/types.js';
 import { gpuBytesForPids, NvidiaSmi, type GpuProcessUsage } from './nvidia-smi.js';
+import { formatBytes } from './units.js';
 
 const KIB = 1024;
 
@@ -206,12 +207,12 @@ export async function gpuDeviceFigure(smi: NvidiaSmi = new NvidiaSmi()): Promise
   return {
     bytes: used.reduce((s, d) => s + (d.usedBytes ?? 0), 0),
     source: `nvidia-smi memory.used summed over ${used.length} GPU(s) (all processes, context only)`,
-    note: r.value.map((d) => `GPU${d.index}: ${fmtMiB(d.usedBytes)} / ${fmtMiB(d.totalBytes)}`).join('; '),
+    note: r.value.map((d) => `GPU${d.index}: ${fmtGpuBytes(d.usedBytes)} / ${fmtGpuBytes(d.totalBytes)}`).join('; '),
   };
 }
 
-function fmtMiB(b: number | null): string {
-  return b === null ? '[N/A]' : `${Math.round(b / (1024 * 1024))} MiB`;
+function fmtGpuBytes(b: number | null): string {
+  return b === null ? '[N/A]' : formatBytes(b);
 }
 
 /** RSS, peak and GPU figures of a server tree, or "not available" with `whyNot` when the PID is unknown. */
@@ -265,10 +266,9 @@ export function parseModelBufferLine(line: string): { buffer: string; bytes: num
 export function residentWeightsFigure(buffers: Record<string, number>, where: string): MemoryFigure {
   const parts = Object.entries(buffers);
   if (!parts.length) return notAvailable(`${where}, model buffer size`, 'no model buffer size line in the log');
-  const mib = (b: number) => `${(b / (1024 * 1024)).toFixed(2)} MiB`;
   return {
     bytes: parts.reduce((a, [, b]) => a + b, 0),
-    source: `${where}, model buffer size: ${parts.map(([k, v]) => `${k} ${mib(v)}`).join(' + ')}`,
+    source: `${where}, model buffer size: ${parts.map(([k, v]) => `${k} ${formatBytes(v)}`).join(' + ')}`,
     note: 'the weights as the engine holds them (mapped file and repacked copies); can exceed the file',
   };
 }

@@ -44,6 +44,7 @@ import { inFlightTimeline } from '../metrics/in-flight.js';
 import { argmax, klDivergence, letterDistribution, letterMass } from '../metrics/letter-distribution.js';
 import { buildServerView } from './server-view.js';
 import { wilsonInterval } from '../stats/proportion.js';
+import { BYTE_UNIT_POLICY } from '../metrics/units.js';
 
 export interface PairSpec {
   /** Run ids (labels, "#2" suffix for repeats) or 0-based indices into `runs`. */
@@ -648,7 +649,7 @@ export const DEFINITIONS: string[] = [
   'Paired comparison on questions scored in both runs: flips (right->wrong, wrong->right), McNemar exact two-sided binomial test on the discordant pairs (mid-p and continuity-corrected chi-square shown too), accuracy difference and retention (compressed/baseline) with paired percentile bootstrap intervals over questions.',
   'Latency (client clock, ms): TTFT = first chunk with any text (reasoning included); TTFO = first answer chunk after reasoning; E2EL = start to last text chunk; TPOT = (E2EL - TTFT)/(N - 1) when N > 1, N = output tokens whose text streamed (a server counts the stop token but sends no text for it: left out) (otherwise vLLM definition; guidellm calls this ITL); ITL = gaps between chunks pooled over requests. Percentiles: linear interpolation (numpy default); std with ddof=0.',
   'Latency reduction = 1 - mean(compressed)/mean(baseline), 95% percentile bootstrap over requests: paired when both runs answered the same (item, sample) requests, otherwise resampled within each run. Failed requests, warm-up requests and results served from the response cache are excluded from every latency figure.',
-  'Memory is reported in parts: weights (tensor bytes of the model file), resident weights (the model buffers the engine states it allocated, which can exceed the file when weights are repacked), context (KV cache from settings), process peak (peak RSS / VmHWM), process RSS at the end, GPU per-process peak, device-wide GPU (context only). Reduction = 1 - compressed/baseline per part; one measurement per run, so no interval.',
+  `Memory is reported in parts: weights (tensor bytes of the model file), resident weights (the model buffers the engine states it allocated, which can exceed the file when weights are repacked), context (KV cache from settings), process peak (peak RSS / VmHWM), process RSS at the end, GPU per-process peak, device-wide GPU (context only). Reduction = 1 - compressed/baseline per part; one measurement per run, so no interval. Printed ${BYTE_UNIT_POLICY}, in the largest unit in which the figure is at least 1; CSV and JSON keep bytes.`,
   `Claim verdicts, with the 95% interval [lo, hi], the claim c and the tolerance t in percentage points (the band c ± t): ${VERDICT_DEFINITIONS.map(([v, d]) => `"${v}": ${d}`).join('; ')}. A memory claim is judged on each measured part (weights file, resident weights, KV cache, peak process memory, ...) on its own; the claim's verdict is the part its claim file names.`,
 ];
 

@@ -4,6 +4,8 @@
 
 import type { ChartConfiguration } from 'chart.js';
 import type { AccuracyCell, Interval, LatencyMetric, MemoryPartName, ReportModel, RunReport } from './model.js';
+import { LATENCY_TABLE } from '../metrics/table.js';
+import { chooseByteUnit, type ByteUnit } from '../metrics/units.js';
 
 /** One chart, independent of where it is drawn (Node canvas or the HTML page). */
 export interface ChartSpec {
@@ -122,18 +124,8 @@ export function accuracyChart(input: AccuracyChartInput): ChartSpec {
   };
 }
 
-/** Byte units for an axis: the largest unit in which the biggest value is at least 1. */
-export interface ByteUnit {
-  name: 'GiB' | 'MiB' | 'KiB' | 'B';
-  bytes: number;
-}
-
-export function chooseByteUnit(maxBytes: number): ByteUnit {
-  if (maxBytes >= 2 ** 30) return { name: 'GiB', bytes: 2 ** 30 };
-  if (maxBytes >= 2 ** 20) return { name: 'MiB', bytes: 2 ** 20 };
-  if (maxBytes >= 2 ** 10) return { name: 'KiB', bytes: 2 ** 10 };
-  return { name: 'B', bytes: 1 };
-}
+/** Byte units for an axis: the largest unit in which the biggest value is at least 1 (the one policy, metrics/units.ts). */
+export { chooseByteUnit, type ByteUnit };
 
 function inUnit(bytes: number | null, unit: ByteUnit): number | null {
   return bytes == null ? null : Math.round((bytes / unit.bytes) * 1000) / 1000;
@@ -475,13 +467,8 @@ export function unionKeys(lists: AccuracyCell[][]): string[] {
   return [...seen];
 }
 
-const LATENCY_NAMES: Record<LatencyMetric, { short: string; description: string }> = {
-  e2eMs: { short: 'E2EL', description: 'end-to-end latency per request' },
-  ttftMs: { short: 'TTFT', description: 'time to first token (reasoning included)' },
-  ttfoMs: { short: 'TTFO', description: 'time to first answer token, after reasoning' },
-  tpotMs: { short: 'TPOT', description: 'time per output token after the first' },
-  itlMs: { short: 'ITL', description: 'inter-token latency, pooled over requests' },
-};
+/** Chart titles and subtitles: each metric's short name and description from the metric table. */
+const LATENCY_NAMES: Record<LatencyMetric, { short: string; description: string }> = LATENCY_TABLE;
 
 /** Every chart the report shows, in page order; charts with no data behind them are left out. */
 function loadWords(r: RunReport): string {

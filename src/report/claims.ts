@@ -16,6 +16,7 @@ import { readYamlFile } from '../core/yaml-config.js';
 import type { RunManifest } from '../core/types.js';
 import type { ClaimCheck, ClaimDirection, ClaimPartCheck, Interval, LatencyMetric, MemoryPartName, PairComparison, RunReport, Verdict } from './model.js';
 import { LATENCY_METRICS, MEMORY_PARTS } from './model.js';
+import { LATENCY_TABLE, longWithShort, MEMORY_TABLE } from '../metrics/table.js';
 
 const percent = z.number().min(-1000).max(1000);
 
@@ -172,25 +173,12 @@ function asSmokeTest(c: ClaimCheck, why: string): ClaimCheck {
 }
 const SMOKE = 'smoke test: no evidence' as const;
 
-const LATENCY_NAMES: Record<LatencyMetric, string> = {
-  ttftMs: 'time to first token (TTFT)',
-  ttfoMs: 'time to first answer token (TTFO)',
-  tpotMs: 'time per output token (TPOT)',
-  itlMs: 'inter-token latency (ITL)',
-  e2eMs: 'end-to-end latency (E2EL)',
-};
+/** "end-to-end latency (E2EL)": each metric's long name with its abbreviation, from the metric table. */
+const LATENCY_NAMES = Object.fromEntries(LATENCY_METRICS.map((m) => [m, longWithShort(LATENCY_TABLE[m])])) as Record<LatencyMetric, string>;
 
 /** Memory parts a memory claim is judged on, each on its own; device-wide GPU memory counts other processes. */
 const JUDGED_MEMORY_PARTS: readonly MemoryPartName[] = MEMORY_PARTS.filter((p) => p !== 'gpuDevice');
-export const MEMORY_PART_NAMES: Record<MemoryPartName, string> = {
-  weights: 'weights file (tensor bytes on disk)',
-  residentWeights: 'resident weights (model buffers the engine allocated)',
-  context: 'KV cache / context',
-  processPeak: 'peak process memory',
-  processRss: 'process memory at the end',
-  gpuProcessPeak: 'peak GPU memory of the process',
-  gpuDevice: 'device-wide GPU memory',
-};
+export const MEMORY_PART_NAMES = Object.fromEntries(MEMORY_PARTS.map((p) => [p, MEMORY_TABLE[p].long])) as Record<MemoryPartName, string>;
 
 function checkClaim(spec: ClaimSpec, ctx: ClaimContext): ClaimCheck {
   const claimed = spec.claimedPercent / 100;

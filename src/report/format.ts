@@ -1,5 +1,5 @@
 // Number formatting shared by the text renderers (Markdown, CSV, LaTeX), so a figure reads the same
-// everywhere. Fractions print as percentages; bytes as GB (10^9 bytes) so they match model cards.
+// everywhere. Fractions print as percentages; bytes go through metrics/units.ts (the one byte policy).
 import type { Interval } from './model.js';
 
 export function pct(x: number | null | undefined, digits = 1): string {
@@ -15,17 +15,6 @@ export function pctInterval(i: Interval | null | undefined, digits = 1): string 
 
 export function ms(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
-}
-
-export function gb(bytes: number | null | undefined, digits = 2): string {
-  return bytes === null || bytes === undefined || !Number.isFinite(bytes) ? 'n/a' : (bytes / 1e9).toFixed(digits);
-}
-
-/** Bytes in binary units that fit the size ("14.66 MiB"), for figures too small for GB. */
-export function bytesText(n: number | null | undefined): string {
-  if (n === null || n === undefined || !Number.isFinite(n)) return 'n/a';
-  for (const [name, size] of [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]] as const) if (Math.abs(n) >= size) return `${(n / size).toFixed(2)} ${name}`;
-  return `${n} B`;
 }
 
 /** p-values: 3 significant digits, "<0.001" below that. */

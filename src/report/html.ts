@@ -8,6 +8,8 @@ import { writeRedactedAsync } from '../core/redact.js';
 import { dirname } from 'node:path';
 import { CHART_FONT_FAMILY, intervalLabel, reportCharts, unionKeys, type ChartSpec } from './charts.js';
 import { nats } from './format.js';
+import { LATENCY_DISPLAY_ORDER, LATENCY_TABLE, MEMORY_TABLE } from '../metrics/table.js';
+import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
 import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
 import { escapeHtml as esc, jsonForScript } from './html-escape.js';
 import { pageHtml } from './html-template.js';
@@ -47,12 +49,9 @@ function interval(i: Interval | null | undefined, format: (v: number) => string 
   return `${format(i.estimate)} <span class="small ci">[${format(i.lower)}, ${format(i.upper)}]</span>`;
 }
 
-/** Binary units, as on the charts' axes. */
+/** The one byte unit policy (metrics/units.ts), a no-break space between number and unit. */
 function bytes(n: number | null | undefined): string {
-  if (n == null || !Number.isFinite(n)) return NA;
-  const units: Array<[string, number]> = [['GiB', 2 ** 30], ['MiB', 2 ** 20], ['KiB', 2 ** 10]];
-  for (const [name, size] of units) if (Math.abs(n) >= size) return `${(n / size).toFixed(2)}&nbsp;${name}`;
-  return `${n}&nbsp;B`;
+  return n == null || !Number.isFinite(n) ? NA : formatBytes(n, '&nbsp;');
 }
 
 function ms(v: number | null | undefined): string {
@@ -221,15 +220,11 @@ function flipsTable(pair: PairComparison): string {
 <tbody>${rows}</tbody></table>`;
 }
 
-const METRIC_NAMES: Record<LatencyMetric, string> = { e2eMs: 'E2EL', ttftMs: 'TTFT', ttfoMs: 'TTFO', tpotMs: 'TPOT', itlMs: 'ITL' };
-const PART_NAMES: Record<MemoryPartName, string> = {
-  weights: 'Weights (model files)',
-  residentWeights: 'Resident weights (engine model buffers)',
-  context: 'Context / KV cache (configured)',
-  processPeak: 'Peak process memory (RSS)',
-  processRss: 'Process memory at end (RSS)',
-  gpuProcessPeak: 'Peak GPU memory (process)',
-  gpuDevice: 'GPU memory (whole device)',
+const metricName = (m: LatencyMetric) => LATENCY_TABLE[m]?.short ?? m;
+/** "Peak process memory": a memory part's long name from the metric table, capitalised for a table row. */
+const partName = (p: MemoryPartName) => {
+  const long = MEMORY_TABLE[p]?.long ?? p;
+  return long.charAt(0).toUpperCase() + long.slice(1);
 };
 
 function comparisonBlock(pair: PairComparison): string {
@@ -254,13 +249,13 @@ function comparisonBlock(pair: PairComparison): string {
   const latencyRows = pair.latency
     .map(
       (l) =>
-        `<tr><td>${esc(METRIC_NAMES[l.metric] ?? l.metric)} (${esc(l.statistic)})</td><td class="num">${ms(l.baselineMs)}</td><td class="num">${ms(l.compressedMs)}</td><td class="num">${interval(l.reduction)}</td><td>${l.paired ? 'paired' : 'independent'} bootstrap, n = ${count(l.n.baseline)} / ${count(l.n.compressed)}</td></tr>`,
+        `<tr><td>${esc(metricName(l.metric))} (${esc(l.statistic)})</td><td class="num">${ms(l.baselineMs)}</td><td class="num">${ms(l.compressedMs)}</td><td class="num">${interval(l.reduction)}</td><td>${l.paired ? 'paired' : 'independent'} bootstrap, n = ${count(l.n.baseline)} / ${count(l.n.compressed)}</td></tr>`,
     )
     .join('\n');
   const memoryRows = pair.memory
     .map(
       (x) =>
-        `<tr><td>${esc(PART_NAMES[x.part] ?? x.part)}</td><td class="num">${bytes(x.baselineBytes)}</td><td class="num">${bytes(x.compressedBytes)}</td><td class="num">${pct(x.reduction)}</td><td>${x.note ? esc(x.note) : ''}</td></tr>`,
+        `<tr><td>${esc(partName(x.part))}</td><td class="num">${bytes(x.baselineBytes)}</td><td class="num">${bytes(x.compressedBytes)}</td><td class="num">${pct(x.reduction)}</td><td>${x.note ? esc(x.note) : ''}</td></tr>`,
     )
     .join('\n');
   return `<h3>${esc(pair.baseline)} → ${esc(pair.compressed)}</h3>
@@ -294,14 +289,14 @@ function comparisonSection(model: ReportModel): string {
 }
 
 function latencySection(model: ReportModel, charts: ChartSpec[]): string {
-  const metrics: LatencyMetric[] = ['e2eMs', 'ttftMs', 'ttfoMs', 'tpotMs', 'itlMs'];
+  const metrics = LATENCY_DISPLAY_ORDER;
   const rows: string[] = [];
   for (const r of model.runs) {
     for (const metric of metrics) {
       const d: Distribution | null = r.latency[metric];
       if (!d) continue;
       rows.push(
-        `<tr><td>${esc(r.label)}</td><td>${METRIC_NAMES[metric]}</td><td class="num">${count(d.n)}</td><td class="num">${ms(d.mean)}</td><td class="num">${ms(d.std)}</td><td class="num">${ms(d.p50)}</td><td class="num">${ms(d.p90)}</td><td class="num">${ms(d.p95)}</td><td class="num">${ms(d.p99)}</td><td class="num">${ms(d.max)}</td></tr>`,
+        `<tr><td>${esc(r.label)}</td><td>${metricName(metric)}</td><td class="num">${count(d.n)}</td><td class="num">${ms(d.mean)}</td><td class="num">${ms(d.std)}</td><td class="num">${ms(d.p50)}</td><td class="num">${ms(d.p90)}</td><td class="num">${ms(d.p95)}</td><td class="num">${ms(d.p99)}</td><td class="num">${ms(d.max)}</td></tr>`,
       );
     }
   }
@@ -379,11 +374,11 @@ function memorySection(model: ReportModel, charts: ChartSpec[]): string {
           return `<td class="num">${bytes(m.bytes)}<div class="small">${esc(m.source)}${m.note ? `; ${esc(m.note)}` : ''}</div></td>`;
         })
         .join('');
-      return `<tr><td>${esc(PART_NAMES[part] ?? part)}</td>${tds}</tr>`;
+      return `<tr><td>${esc(partName(part))}</td>${tds}</tr>`;
     })
     .join('\n');
   const table = parts.length
-    ? `<table><caption>Memory parts (binary units: 1 GiB = 2<sup>30</sup> bytes)</caption><thead>${head}</thead><tbody>${rows}</tbody></table>`
+    ? `<table><caption>Memory parts (${esc(BYTE_UNIT_POLICY)})</caption><thead>${head}</thead><tbody>${rows}</tbody></table>`
     : '<p class="muted">No memory figures were recorded.</p>';
   return section('memory', 'Memory', [table, figure(charts, 'memory'), figure(charts, 'accuracy-vs-memory')].join('\n'));
 }

@@ -1,6 +1,8 @@
 // table.tex: booktabs tables ready to \input{} into a paper (needs \usepackage{booktabs}). Every text
 // that came from a dataset, a model or a label goes through escapeLatex.
-import { gb, ms, pct, pValue } from './format.js';
+import { ms, pct, pValue } from './format.js';
+import { LATENCY_TABLE, MEMORY_TABLE } from '../metrics/table.js';
+import { formatBytes } from '../metrics/units.js';
 import type { ClaimCheck, Interval, LatencyMetric, ReportModel } from './model.js';
 import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
 
@@ -27,7 +29,9 @@ export function escapeLatex(text: string): string {
     .replace(/[\\&%$#_{}~^<>|]/g, (c) => LATEX_SPECIALS[c]!);
 }
 
-const METRIC_NAMES: Record<LatencyMetric, string> = { ttftMs: 'TTFT', ttfoMs: 'TTFO', tpotMs: 'TPOT', itlMs: 'ITL', e2eMs: 'E2EL' };
+const metricName = (m: LatencyMetric) => LATENCY_TABLE[m]?.short ?? m;
+/** Memory in the one byte unit policy (metrics/units.ts): each cell carries its unit. */
+const bytes = (b: number | null | undefined) => formatBytes(b);
 
 /** Percent figures for LaTeX: "92.1\%". */
 function p(x: number | null | undefined): string {
@@ -42,10 +46,10 @@ function interval(i: Interval | null | undefined): string {
 
 type ClaimUnit = NonNullable<ClaimCheck['unit']>;
 
-/** A claim's figure in its own unit (percent, ms or GB), as the Markdown and HTML reports print it. */
+/** A claim's figure in its own unit (percent, ms or bytes), as the Markdown and HTML reports print it. */
 function inUnit(x: number | null | undefined, unit: ClaimUnit): string {
   if (unit === 'ms') return x == null ? 'n/a' : `${ms(x)} ms`;
-  if (unit === 'bytes') return x == null ? 'n/a' : `${gb(x)} GB`;
+  if (unit === 'bytes') return bytes(x);
   return p(x);
 }
 
@@ -83,10 +87,10 @@ export function renderLatex(model: ReportModel): string {
   const runRows = model.runs.map((r) => {
     const mem = (part: string) => r.memory.find((m) => m.part === part)?.bytes ?? null;
     return [escapeLatex(r.id), escapeLatex(r.model.quantization ?? 'n/a'), interval(r.accuracy.overall.accuracy),
-      ms(r.latency.e2eMs?.mean), ms(r.latency.ttftMs?.mean), ms(r.latency.tpotMs?.mean), gb(mem('weights')), gb(mem('processPeak'))];
+      ms(r.latency.e2eMs?.mean), ms(r.latency.ttftMs?.mean), ms(r.latency.tpotMs?.mean), bytes(mem('weights')), bytes(mem('processPeak'))];
   });
-  out.push(tabular('Accuracy, latency (mean, ms) and memory (GB) per model.', 'tab:medeval-runs', 'llrrrrrr',
-    ['Model', 'Format', 'Accuracy (95\\% CI)', 'E2EL', 'TTFT', 'TPOT', 'Weights', 'Peak'], runRows));
+  out.push(tabular('Accuracy, latency (mean, ms) and memory (binary units) per model.', 'tab:medeval-runs', 'llrrrrrr',
+    ['Model', 'Format', 'Accuracy (95\\% CI)', metricName('e2eMs'), metricName('ttftMs'), metricName('tpotMs'), 'Weights', 'Peak'], runRows));
 
   for (const [k, c] of model.comparisons.entries()) {
     const rows: string[][] = [
@@ -94,8 +98,8 @@ export function renderLatex(model: ReportModel): string {
       ['Retention', '', '', interval(c.retention)],
       ['Right$\\to$wrong / wrong$\\to$right', '', '', `${c.rightToWrong.length} / ${c.wrongToRight.length}`],
       ['McNemar exact $p$', '', '', c.mcnemar ? pValue(c.mcnemar.exactP) : 'n/a'],
-      ...c.latency.map((l) => [`${METRIC_NAMES[l.metric]} mean (ms)`, ms(l.baselineMs), ms(l.compressedMs), `${interval(l.reduction)} less`]),
-      ...c.memory.filter((m) => m.reduction !== null).map((m) => [`${escapeLatex(m.part)} (GB)`, gb(m.baselineBytes), gb(m.compressedBytes), `${p(m.reduction)} less`]),
+      ...c.latency.map((l) => [`${metricName(l.metric)} mean (ms)`, ms(l.baselineMs), ms(l.compressedMs), `${interval(l.reduction)} less`]),
+      ...c.memory.filter((m) => m.reduction !== null).map((m) => [escapeLatex(MEMORY_TABLE[m.part]?.long ?? m.part), bytes(m.baselineBytes), bytes(m.compressedBytes), `${p(m.reduction)} less`]),
     ];
     out.push(tabular(`${escapeLatex(c.baseline)} vs ${escapeLatex(c.compressed)} on ${c.itemsInCommon} common questions.`, `tab:medeval-pair-${k + 1}`, 'lrrl',
       ['', escapeLatex(c.baseline), escapeLatex(c.compressed), 'Change (95\\% CI)'], rows));

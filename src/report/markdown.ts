@@ -1,7 +1,9 @@
 // report.md: for a README or a PR comment. Order: claims (with the definition beside every verdict),
 // accuracy, paired comparison, latency, memory, flips, notes. Everything that came from a dataset or a
 // model goes through escapeMarkdown, so a "|" or a newline cannot break a table.
-import { bytesText, gb, ms, nats, pct, pctInterval, pValue } from './format.js';
+import { ms, nats, pct, pctInterval, pValue } from './format.js';
+import { LATENCY_DISPLAY_ORDER, LATENCY_TABLE, MEMORY_TABLE, type MemoryPartName } from '../metrics/table.js';
+import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
 import type { ClaimCheck, Distribution, FlippedItem, Interval, ReportModel, RunReport } from './model.js';
 import type { ServerFigure } from './server-view.js';
 import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
@@ -39,7 +41,7 @@ function formatValue(value: number | null, unit: Unit): string {
     case 'fraction': return pct(value);
     case 'p-value': return pValue(value);
     case 'ms': return `${ms(value)} ms`;
-    case 'bytes': return `${gb(value)} GB`;
+    case 'bytes': return formatBytes(value);
     default: return value === null ? 'n/a' : String(value);
   }
 }
@@ -92,7 +94,7 @@ function claimsSection(model: ReportModel): string[] {
 }
 
 function bytesPair(b: number | null, c: number | null): string {
-  return b === null && c === null ? '' : `${bytesText(b)} → ${bytesText(c)}: `;
+  return b === null && c === null ? '' : `${formatBytes(b)} → ${formatBytes(c)}: `;
 }
 
 function accuracySection(model: ReportModel): string[] {
@@ -148,8 +150,9 @@ function latencySection(model: ReportModel): string[] {
   for (const r of model.runs) {
     const l = r.latency;
     const load = l.batchSizeOne ? 'batch size 1' : `${l.load.profile}${l.load.concurrency ? ` x${l.load.concurrency}` : ''}${l.load.ratePerSecond ? ` ${l.load.ratePerSecond}/s` : ''}`;
-    for (const [name, d] of [['E2EL', l.e2eMs], ['TTFT', l.ttftMs], ['TTFO', l.ttfoMs], ['TPOT', l.tpotMs], ['ITL', l.itlMs]] as const) {
-      rows.push([escapeMarkdown(r.id), name, ...dist(d), String(d?.n ?? 0), escapeMarkdown(load)]);
+    for (const metric of LATENCY_DISPLAY_ORDER) {
+      const d = l[metric];
+      rows.push([escapeMarkdown(r.id), LATENCY_TABLE[metric].short, ...dist(d), String(d?.n ?? 0), escapeMarkdown(load)]);
     }
   }
   out.push(table(['Run', 'Metric', 'Mean', 'p50', 'p90', 'p99', 'n', 'Load'], rows), '');
@@ -170,7 +173,7 @@ function latencySection(model: ReportModel): string[] {
   for (const c of model.comparisons) {
     if (!c.latency.length) continue;
     out.push(table(['Reduction ' + escapeMarkdown(`${c.baseline} -> ${c.compressed}`), 'Baseline mean', 'Compressed mean', 'Reduction (95% CI)', 'Resampling'],
-      c.latency.map((x) => [x.metric, ms(x.baselineMs), ms(x.compressedMs), pctInterval(x.reduction), x.paired ? 'paired' : 'unpaired'])), '');
+      c.latency.map((x) => [LATENCY_TABLE[x.metric]?.short ?? x.metric, ms(x.baselineMs), ms(x.compressedMs), pctInterval(x.reduction), x.paired ? 'paired' : 'unpaired'])), '');
   }
   return out;
 }
@@ -198,11 +201,11 @@ function serverSection(model: ReportModel): string[] {
 }
 
 function memorySection(model: ReportModel): string[] {
-  const out = ['## Memory (GB = 10^9 bytes)', ''];
+  const out = [`## Memory (${BYTE_UNIT_POLICY})`, ''];
   const parts = model.runs[0]?.memory.map((m) => m.part) ?? [];
-  const rows = parts.map((part) => [part, ...model.runs.map((r) => {
+  const rows = parts.map((part) => [MEMORY_TABLE[part as MemoryPartName]?.long ?? part, ...model.runs.map((r) => {
     const m = r.memory.find((x) => x.part === part);
-    return m?.bytes == null ? `n/a${m?.note ? ` (${escapeMarkdown(m.note)})` : ''}` : `${gb(m.bytes)} (${escapeMarkdown(m.source)})`;
+    return m?.bytes == null ? `n/a${m?.note ? ` (${escapeMarkdown(m.note)})` : ''}` : `${formatBytes(m.bytes)} (${escapeMarkdown(m.source)})`;
   }), ...model.comparisons.map((c) => pct(c.memory.find((x) => x.part === part)?.reduction ?? null))]);
   out.push(table(['Part', ...model.runs.map((r) => escapeMarkdown(r.id)), ...model.comparisons.map((c) => `Reduction ${escapeMarkdown(c.compressed)}`)], rows), '');
   return out;

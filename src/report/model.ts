@@ -22,8 +22,9 @@ export type { AccuracyCell, Interval, RunAccuracy };
  */
 export type Distribution = Summary;
 
-export type LatencyMetric = 'ttftMs' | 'ttfoMs' | 'tpotMs' | 'itlMs' | 'e2eMs';
-export const LATENCY_METRICS: readonly LatencyMetric[] = ['ttftMs', 'ttfoMs', 'tpotMs', 'itlMs', 'e2eMs'];
+/** Latency metrics and memory parts, their names and units: the one metric table (src/metrics/table.ts). */
+export { LATENCY_METRICS, MEMORY_PARTS, type LatencyMetric, type MemoryPartName } from '../metrics/table.js';
+import type { LatencyMetric, MemoryPartName } from '../metrics/table.js';
 
 export interface RunLatency {
   /** Records in the run (one per question and sample). */
@@ -77,9 +78,6 @@ export interface Goodput {
   perS: number | null;
 }
 
-/** weights: tensor bytes of the model file(s); residentWeights: the model buffers the engine says it allocated (can exceed the file: repacking). */
-export type MemoryPartName = 'weights' | 'residentWeights' | 'context' | 'processPeak' | 'processRss' | 'gpuProcessPeak' | 'gpuDevice';
-export const MEMORY_PARTS: readonly MemoryPartName[] = ['weights', 'residentWeights', 'context', 'processPeak', 'processRss', 'gpuProcessPeak', 'gpuDevice'];
 
 export interface MemoryPart extends MemoryFigure {
   part: MemoryPartName;

@@ -6,6 +6,8 @@ import { checkJournal } from '../core/journal-check.js';
 import type { AccuracyCell, RunReport } from '../report/model.js';
 import type { RunFolder } from '../core/run-folder.js';
 import type { ItemResult, RunManifest } from '../core/types.js';
+import { LATENCY_METRICS, LATENCY_TABLE, MEMORY_TABLE } from '../metrics/table.js';
+import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
 
 export interface RunSummary {
   schemaVersion: 'medeval.summary/1';
@@ -29,7 +31,7 @@ export function writeRunSummary(folder: RunFolder, manifest: RunManifest, result
 
 const pct = (x: number | undefined | null) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);
 const ms = (x: number | undefined | null) => (x == null ? 'n/a' : x < 10 ? `${x.toFixed(2)} ms` : `${x.toFixed(1)} ms`);
-const mib = (b: number | null) => (b == null ? 'not available' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+const bytes = (b: number | null) => (b == null ? 'not available' : formatBytes(b));
 
 /** What a status other than "finished" means for this run's figures, and how to complete it. */
 function statusNote(r: RunReport): string | null {
@@ -65,16 +67,16 @@ export function summaryMarkdown(s: RunSummary): string {
   }
   lines.push('', '## Latency (client clock, warm-up excluded)', '');
   lines.push('| metric | n | mean | p50 | p90 | p95 | p99 |', '|---|---:|---:|---:|---:|---:|---:|');
-  for (const k of ['ttftMs', 'ttfoMs', 'tpotMs', 'itlMs', 'e2eMs'] as const) {
+  for (const k of LATENCY_METRICS) {
     const d = r.latency[k];
-    lines.push(`| ${k.replace('Ms', '').toUpperCase()} | ${d?.n ?? 0} | ${ms(d?.mean)} | ${ms(d?.p50)} | ${ms(d?.p90)} | ${ms(d?.p95)} | ${ms(d?.p99)} |`);
+    lines.push(`| ${LATENCY_TABLE[k].short} | ${d?.n ?? 0} | ${ms(d?.mean)} | ${ms(d?.p50)} | ${ms(d?.p90)} | ${ms(d?.p95)} | ${ms(d?.p99)} |`);
   }
   const tput = r.latency.outputTokenThroughputPerS;
   lines.push('', `Output tokens: ${r.latency.outputTokens.total}` + (tput != null ? ` · ${tput.toFixed(1)} tokens/s` : ''), '');
   if (r.shards) shardTable(lines, r);
   if (r.replicas) replicaTable(lines, r);
-  lines.push('## Memory', '', '| part | value | how it was measured |', '|---|---:|---|');
-  for (const m of r.memory) lines.push(`| ${m.part} | ${mib(m.bytes)} | ${m.source}${m.note ? ` (${m.note})` : ''} |`);
+  lines.push(`## Memory (${BYTE_UNIT_POLICY})`, '', '| part | value | how it was measured |', '|---|---:|---|');
+  for (const m of r.memory) lines.push(`| ${MEMORY_TABLE[m.part]?.long ?? m.part} | ${bytes(m.bytes)} | ${m.source}${m.note ? ` (${m.note})` : ''} |`);
   const x = r.reliability;
   lines.push('', '## Reliability', '', `Requests ${x.requests} · errors ${x.errors}${x.errorRate !== null ? ` (${(100 * x.errorRate).toFixed(1)}%)` : ''}` +
     ` · error kinds: ${errorKindsText(x.errorKinds)} · retried requests ${x.retriedRequests} (${x.retries} retries)` +

@@ -9,6 +9,7 @@ import { compareProgress } from '../compare-progress.js';
 import { intOption, withSigint } from '../options.js';
 import { printErr } from '../terminal.js';
 import { checkOutDir } from '../out-path.js';
+import { formatBytes } from '../../metrics/units.js';
 
 const DISCLAIMER = [
   'medeval demo: two TINY RANDOM llama models made by medeval (F32 "baseline", Q4_0 "compressed"),',
@@ -28,7 +29,7 @@ export function registerDemo(program: Command): void {
       printErr(`${DISCLAIMER}\n\n`);
       const t0 = Date.now();
       const models = await ensureTinyModels({ dir: join(PACKAGE_ROOT, 'models', 'demo'), preset: 'demo', formats: ['F32', 'Q4_0'], seed: 42 });
-      for (const m of models) printErr(`model ${m.file}: ${m.format}, ${(m.bytes / 1e6).toFixed(1)} MB\n`);
+      for (const m of models) printErr(`model ${m.file}: ${m.format}, ${formatBytes(m.bytes)}\n`);
       await withSigint(async (signal) => {
         const runs = await runComparison({
           suite: join(PACKAGE_ROOT, 'suites', 'demo.yaml'),

@@ -6,6 +6,7 @@ import { InputError } from '../../core/errors.js';
 import { intOption } from '../options.js';
 import { printOut } from '../terminal.js';
 import { checkOutDir, checkOutFile } from '../out-path.js';
+import { formatBytes } from '../../metrics/units.js';
 
 const FORMATS = ['F32', 'F16', 'Q8_0', 'Q4_0'] as const;
 
@@ -32,6 +33,6 @@ export function registerMakeModel(program: Command): void {
       }
       if (!(o.preset in MODEL_PRESETS)) throw new InputError(`unknown preset ${o.preset}`, { field: '--preset' }, `use one of ${Object.keys(MODEL_PRESETS).join(', ')}`);
       const r = await makeTinyModel({ preset: o.preset, format: o.format, seed: o.seed, outFile: o.out });
-      printOut(`${r.file}: ${r.format}, ${r.parameters.toLocaleString('en-US')} parameters, ${(r.bytes / 1e6).toFixed(2)} MB\n`);
+      printOut(`${r.file}: ${r.format}, ${r.parameters.toLocaleString('en-US')} parameters, ${formatBytes(r.bytes)}\n`);
     });
 }

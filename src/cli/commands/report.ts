@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseSlo } from '../../metrics/goodput.js';
+import { parseSlo, SLO_KEYS } from '../../metrics/goodput.js';
 import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption } from '../options.js';
@@ -14,7 +14,7 @@ export function registerReport(program: Command): void {
     .requiredOption('-o, --out <dir>', 'folder for the reports')
     .option('--claims <file>', "claims to check (YAML with a claims: list); default: the paper's three claims (suites/paper.yaml)")
     .option('--seed <n>', 'bootstrap seed (reports are reproducible)', intOption)
-    .option('--goodput <slo>', 'service-level objectives in ms for goodput, as vLLM bench serve: e.g. ttft:2000,tpot:50 (keys ttft, ttfo, tpot, e2el)')
+    .option('--goodput <slo>', `service-level objectives in ms for goodput, as vLLM bench serve: e.g. ttft:2000,tpot:50 (keys ${SLO_KEYS.join(', ')})`)
     .option('--no-charts', 'skip the PNG/SVG charts')
     .option('--no-html', 'skip report.html')
     .action(async (runs: string[], o) => {
