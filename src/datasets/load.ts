@@ -4,21 +4,10 @@ import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { invalidUtf8Lines, invalidUtf8Warning } from './encoding.js';
 import { firstNonBlankLine, readJsonl, takeReadWarnings } from './jsonl.js';
-import { loadMapped } from './mapped.js';
-import { loadMedmcqa } from './medmcqa.js';
-import { loadMedqa } from './medqa.js';
-import { loadMmlu } from './mmlu.js';
-import { loadPubmedqa } from './pubmedqa.js';
+import type { DatasetFormatDefinition } from './format.js';
+import { DATASET_FORMAT_DEFINITIONS, datasetFormat } from './formats.js';
 import { isPlainObject } from './record-check.js';
 import { DATASET_FORMAT_NAMES, type DatasetFormat, type DatasetSpec, type LoadedDataset } from './types.js';
-
-const LOADERS: Record<DatasetFormat, (spec: DatasetSpec) => Promise<LoadedDataset>> = {
-  medqa: loadMedqa,
-  medmcqa: loadMedmcqa,
-  pubmedqa: loadPubmedqa,
-  mmlu: loadMmlu,
-  mapped: loadMapped,
-};
 
 export const DATASET_FORMATS: DatasetFormat[] = [...DATASET_FORMAT_NAMES];
 
@@ -34,14 +23,14 @@ export async function loadDataset(spec: DatasetSpec): Promise<LoadedDataset> {
     throw new InputError(`dataset.fields is set but the format is ${JSON.stringify(spec.format)}`, { field: 'format' }, 'set dataset.format: mapped, or remove fields');
   }
   const format = spec.format === 'auto' ? await detectFormat(spec.path) : spec.format;
-  const loader = LOADERS[format];
-  if (!loader) {
+  const definition = datasetFormat(format);
+  if (!definition) {
     throw new InputError(`unknown dataset format ${JSON.stringify(format)}`, { field: 'format' }, `use one of auto, ${DATASET_FORMATS.join(', ')}`);
   }
-  // Only MMLU reads a folder (of CSV files); the others need the file itself.
-  if (format !== 'mmlu') await mustBeFile(spec.path, 'path');
+  // Only a format that reads a folder (MMLU's CSV files) may be given one; the others need the file itself.
+  if (!definition.readsFolder) await mustBeFile(spec.path, 'path');
   if (spec.groundTruthPath) await mustBeFile(spec.groundTruthPath, 'groundTruthPath');
-  const loaded = await loader({ ...spec, format });
+  const loaded = await definition.load({ ...spec, format });
   return { ...loaded, warnings: [...(await readingWarnings(loaded.files)), ...loaded.warnings] };
 }
 
@@ -71,9 +60,16 @@ async function readingWarnings(files: string[]): Promise<string[]> {
   return [...new Set(out)];
 }
 
-/** The format, from the file extension (.csv / a folder: MMLU) or from the first record's fields. */
+/** The first format, in list order, whose detection hint says yes. */
+function detectBy(hint: (d: DatasetFormatDefinition) => boolean | undefined): DatasetFormat | undefined {
+  return DATASET_FORMAT_DEFINITIONS.find((d) => hint(d) === true)?.name;
+}
+
+/** The format, from the path (a folder, .csv: MMLU), a first line that is not JSON, or the first record's fields. */
 export async function detectFormat(path: string, given?: { line: number; text: string }): Promise<DatasetFormat> {
-  if ((await stat(path)).isDirectory() || path.toLowerCase().endsWith('.csv')) return 'mmlu';
+  const isDirectory = (await stat(path)).isDirectory();
+  const byPath = detectBy((d) => d.detectPath?.(path, isDirectory));
+  if (byPath) return byPath;
   const first = given ?? (await firstNonBlankLine(path));
   if (first === undefined) throw new InputError('no records (the file is empty)', { file: path });
   let record: unknown;
@@ -87,16 +83,12 @@ export async function detectFormat(path: string, given?: { line: number; text: s
       if (!element) throw new InputError('no records (the file is an empty JSON array)', { file: path });
       return detectFormat(path, element);
     }
-    // An indented JSON document (ori_pqal.json) opens with a lone "{".
-    if (first.text.trim() === '{') return 'pubmedqa';
+    const byOpening = detectBy((d) => d.detectOpening?.(first.text));
+    if (byOpening) return byOpening;
     throw new InputError('cannot detect the format: the first record is not JSON', { file: path, line: first.line }, `set dataset.format in the suite (${DATASET_FORMATS.join(', ')}; mapped with dataset.fields)`);
   }
-  if (isPlainObject(record)) {
-    if ('opa' in record || 'cop' in record) return 'medmcqa';
-    if ('options' in record || 'answer_idx' in record) return 'medqa';
-    const firstValue = Object.values(record)[0];
-    if (isPlainObject(firstValue) && ('QUESTION' in firstValue || 'final_decision' in firstValue)) return 'pubmedqa';
-  }
+  const byRecord = isPlainObject(record) ? detectBy((d) => d.detectRecord?.(record as Record<string, unknown>)) : undefined;
+  if (byRecord) return byRecord;
   const fields = isPlainObject(record) ? Object.keys(record).slice(0, 8).join(', ') : typeof record;
   throw new InputError(
     `cannot detect the format from the first record's fields (${fields})`,

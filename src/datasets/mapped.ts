@@ -12,6 +12,7 @@ import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js
 import { hashId } from './hashing.js';
 import { readJsonl } from './jsonl.js';
 import { RecordCheck, describeValue, isPlainObject, optionLetters } from './record-check.js';
+import { defineDatasetFormat } from './format.js';
 import type { DatasetSpec, LoadedDataset } from './types.js';
 
 /** A field by path: the exact key first (keys may contain dots), else the dotted path through objects. */
@@ -258,3 +259,9 @@ export async function loadMapped(spec: DatasetSpec): Promise<LoadedDataset> {
   }
   return finishDataset(spec, await parseMappedFile(spec.path, mapping.data));
 }
+
+/** Never auto-detected: the suite names its fields. */
+export const mappedFormat = defineDatasetFormat({
+  name: 'mapped',
+  load: loadMapped,
+});

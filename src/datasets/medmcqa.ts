@@ -7,6 +7,7 @@ import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js
 import { hashId } from './hashing.js';
 import { readJsonl } from './jsonl.js';
 import { RecordCheck, describeValue, isPlainObject } from './record-check.js';
+import { defineDatasetFormat } from './format.js';
 import type { DatasetSpec, LoadedDataset } from './types.js';
 
 const OPTION_FIELDS = [
@@ -140,3 +141,9 @@ function medmcqaRecord({ line, record, check, cop }: Pending, file: string, base
 export async function loadMedmcqa(spec: DatasetSpec): Promise<LoadedDataset> {
   return finishDataset(spec, await parseMedmcqaFile(spec.path, spec.copBase ?? 'auto'));
 }
+
+export const medmcqaFormat = defineDatasetFormat({
+  name: 'medmcqa',
+  load: loadMedmcqa,
+  detectRecord: (r) => 'opa' in r || 'cop' in r,
+});

@@ -7,6 +7,7 @@ import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js
 import { hashId } from './hashing.js';
 import { readJsonl } from './jsonl.js';
 import { RecordCheck, describeValue, isPlainObject } from './record-check.js';
+import { defineDatasetFormat } from './format.js';
 import type { DatasetSpec, LoadedDataset } from './types.js';
 
 /** Fields this loader reads; anything else a record carries goes to meta.extra unchanged. */
@@ -152,3 +153,9 @@ function medqaDefaultName(outcomes: RecordOutcome[]): string {
 export async function loadMedqa(spec: DatasetSpec): Promise<LoadedDataset> {
   return finishDataset(spec, await parseMedqaFile(spec.path));
 }
+
+export const medqaFormat = defineDatasetFormat({
+  name: 'medqa',
+  load: loadMedqa,
+  detectRecord: (r) => 'options' in r || 'answer_idx' in r,
+});

@@ -8,6 +8,7 @@ import { parseCsv, type CsvRecord } from './csv.js';
 import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
 import { hashId } from './hashing.js';
 import { RecordCheck } from './record-check.js';
+import { defineDatasetFormat } from './format.js';
 import type { DatasetSpec, LoadedDataset } from './types.js';
 
 /** The medical subsets peers report (Open Medical LLM Leaderboard). */
@@ -98,3 +99,10 @@ export async function parseMmluFiles(path: string, subjects?: string[]): Promise
 export async function loadMmlu(spec: DatasetSpec): Promise<LoadedDataset> {
   return finishDataset(spec, await parseMmluFiles(spec.path, spec.subjects));
 }
+
+export const mmluFormat = defineDatasetFormat({
+  name: 'mmlu',
+  load: loadMmlu,
+  readsFolder: true,
+  detectPath: (path, isDirectory) => isDirectory || path.toLowerCase().endsWith('.csv'),
+});

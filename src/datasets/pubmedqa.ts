@@ -6,6 +6,7 @@ import type { DatasetItem } from '../core/types.js';
 import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
 import { topLevelMembers } from './json-members.js';
 import { RecordCheck, describeValue, isPlainObject } from './record-check.js';
+import { defineDatasetFormat } from './format.js';
 import type { DatasetSpec, LoadedDataset } from './types.js';
 
 export const PUBMEDQA_OPTIONS = { A: 'yes', B: 'no', C: 'maybe' } as const;
@@ -151,3 +152,14 @@ async function selectGroundTruth(
 export async function loadPubmedqa(spec: DatasetSpec): Promise<LoadedDataset> {
   return finishDataset(spec, await parsePubmedqaFiles(spec.path, spec.groundTruthPath));
 }
+
+export const pubmedqaFormat = defineDatasetFormat({
+  name: 'pubmedqa',
+  load: loadPubmedqa,
+  // An indented JSON document (ori_pqal.json) opens with a lone "{".
+  detectOpening: (line) => line.trim() === '{',
+  detectRecord: (r) => {
+    const firstValue = Object.values(r)[0];
+    return isPlainObject(firstValue) && ('QUESTION' in firstValue || 'final_decision' in firstValue);
+  },
+});

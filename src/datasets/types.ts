@@ -2,9 +2,9 @@
 import type { DatasetItem } from '../core/types.js';
 import type { FieldMappingInput } from './field-mapping.js';
 
-/** Every format a suite may name (the suite schema and loadDataset both use this one list). */
-export const DATASET_FORMAT_NAMES = ['medqa', 'medmcqa', 'pubmedqa', 'mmlu', 'mapped'] as const;
-export type DatasetFormat = (typeof DATASET_FORMAT_NAMES)[number];
+/** The format names come from the one list of format definitions (formats.ts). */
+export { DATASET_FORMAT_NAMES, type DatasetFormat } from './formats.js';
+import type { DatasetFormat } from './formats.js';
 
 export interface DatasetSpec {
   format: DatasetFormat | 'auto';
