@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { InputError, InputErrors, formatPlace } from '../core/errors.js';
 import type { DatasetItem, SkippedRecords, SourceRef } from '../core/types.js';
 import { sha256Files } from './hashing.js';
-import type { DatasetFormat, DatasetSpec, LoadedDataset, SkippedRecord } from './types.js';
+import type { DatasetSpec, LoadedDataset, SkippedRecord } from './types.js';
 
 /** One record of a file: the item it became, or the problems that stopped it. */
 export interface RecordOutcome {
@@ -20,7 +20,7 @@ export interface RecordOutcome {
 }
 
 export interface ParsedFiles {
-  format: DatasetFormat;
+  format: string;
   files: string[];
   outcomes: RecordOutcome[];
   warnings: string[];

@@ -8,4 +8,5 @@ export { canonicalJson, hashId, sha256File, sha256Files } from './hashing.js';
 export { MMLU_MEDICAL_SUBJECTS, mmluSubject } from './mmlu.js';
 export { PUBMEDQA_OPTIONS } from './pubmedqa.js';
 export { decideCopBase, type CopBase } from './medmcqa.js';
-export type { DatasetFormat, DatasetSpec, LoadedDataset, SkippedRecord } from './types.js';
+export type { DatasetSpec, LoadedDataset, SkippedRecord } from './types.js';
+export { DATASET_FORMAT_NAMES, type DatasetFormat } from './formats.js';

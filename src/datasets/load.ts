@@ -5,9 +5,9 @@ import { InputError } from '../core/errors.js';
 import { invalidUtf8Lines, invalidUtf8Warning } from './encoding.js';
 import { firstNonBlankLine, readJsonl, takeReadWarnings } from './jsonl.js';
 import type { DatasetFormatDefinition } from './format.js';
-import { DATASET_FORMAT_DEFINITIONS, datasetFormat } from './formats.js';
+import { DATASET_FORMAT_DEFINITIONS, DATASET_FORMAT_NAMES, datasetFormat, type DatasetFormat } from './formats.js';
 import { isPlainObject } from './record-check.js';
-import { DATASET_FORMAT_NAMES, type DatasetFormat, type DatasetSpec, type LoadedDataset } from './types.js';
+import type { DatasetSpec, LoadedDataset } from './types.js';
 
 export const DATASET_FORMATS: DatasetFormat[] = [...DATASET_FORMAT_NAMES];
 

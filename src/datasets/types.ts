@@ -2,12 +2,10 @@
 import type { DatasetItem } from '../core/types.js';
 import type { FieldMappingInput } from './field-mapping.js';
 
-/** The format names come from the one list of format definitions (formats.ts). */
-export { DATASET_FORMAT_NAMES, type DatasetFormat } from './formats.js';
-import type { DatasetFormat } from './formats.js';
 
 export interface DatasetSpec {
-  format: DatasetFormat | 'auto';
+  /** 'auto' or a format of the one list (formats.ts: DATASET_FORMAT_NAMES); loadDataset refuses others. */
+  format: string;
   /** A file; for MMLU also a folder of <subject>_<split>.csv files. */
   path: string;
   /** Skip invalid records (listed in `skipped`) instead of failing on them. */
@@ -35,7 +33,8 @@ export interface SkippedRecord {
 
 export interface LoadedDataset {
   name: string;
-  format: DatasetFormat;
+  /** The format it was read as (a name in formats.ts). */
+  format: string;
   files: string[];
   /** The items to run: the valid records, cut to `limit` when one is given. */
   items: DatasetItem[];

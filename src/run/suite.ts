@@ -3,7 +3,8 @@
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { fieldMappingSchema } from '../datasets/field-mapping.js';
-import { DATASET_FORMAT_NAMES, type DatasetSpec } from '../datasets/types.js';
+import { DATASET_FORMAT_NAMES } from '../datasets/formats.js';
+import type { DatasetSpec } from '../datasets/types.js';
 import { readYamlFile } from '../core/yaml-config.js';
 
 export const samplingSchema = z.strictObject({

@@ -1,7 +1,7 @@
 // Dataset formats are one list of definitions: the suite schema's enum, loadDataset's dispatch and
 // `format: auto` detection all read it, so a format cannot be known to one and missing from another.
 import { describe, expect, it } from 'vitest';
-import { CONFIG_SCHEMAS, configJsonSchema } from '../../src/core/json-schema.js';
+import { CONFIG_SCHEMAS, configJsonSchema } from '../../src/run/json-schema.js';
 import { DATASET_FORMATS } from '../../src/datasets/index.js';
 import { DATASET_FORMAT_DEFINITIONS, DATASET_FORMAT_NAMES, datasetFormat } from '../../src/datasets/formats.js';
 

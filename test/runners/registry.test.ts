@@ -2,9 +2,9 @@
 // Schema and every capability check come from it. These tests fail when a kind is defined in one place
 // and missing in another (the factory map's exhaustiveness is checked by the compiler, below).
 import { describe, expect, it } from 'vitest';
-import { CONFIG_SCHEMAS, configJsonSchema } from '../../src/core/json-schema.js';
-import { contextSetting } from '../../src/core/plan-budget.js';
-import { likelihoodRunnerError } from '../../src/core/run-likelihood.js';
+import { CONFIG_SCHEMAS, configJsonSchema } from '../../src/run/json-schema.js';
+import { contextSetting } from '../../src/run/plan-budget.js';
+import { likelihoodRunnerError } from '../../src/run/run-likelihood.js';
 import { onnxRunner } from '../../src/runners/onnx.js';
 import {
   createRunner,
