@@ -53,7 +53,7 @@ export function claimsTable(model: ReportModel): string {
     const m = c.measured ? `${f(c.measured.estimate)} (${f(c.measured.lower)} to ${f(c.measured.upper)})` : 'n/a';
     const tol = c.tolerance ? ` ${(c.unit ?? 'fraction') === 'fraction' ? toleranceText(c.tolerance) : `± ${f(c.tolerance)}`}` : '';
     rows.push([c.id, `${f(c.claimed)}${tol}`, m, c.verdict]);
-    for (const p of c.parts ?? []) rows.push([`  ${p.part}`, '', p.measured ? pct(p.measured.estimate) : 'n/a', p.verdict]);
+    for (const p of c.parts ?? []) rows.push([`  ${MEMORY_TABLE[p.part]?.long ?? p.part}`, '', p.measured ? pct(p.measured.estimate) : 'n/a', p.verdict]);
   }
   const reasons = model.claims.map((c) => `  ${c.id}: ${c.definition}\n    -> ${c.reason}`).join('\n');
   const defs = VERDICT_DEFINITIONS.map(([v, d]) => `  ${v}: ${d}`).join('\n');

@@ -2,8 +2,8 @@
 // server, each its own process): per part the highest of their own figures, which is what any one of them
 // needed, never a sum; the note lists every figure so nothing is hidden.
 import type { MemoryFigure, MemoryReport } from '../core/types.js';
+import { formatBytes } from './units.js';
 
-const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
 
 /** `what` names each entry in notes ("shard", "replica"); `apart` says why they are never summed. */
 export function highestMemory(entries: Array<{ name: string; memory?: MemoryReport }>, what: string, apart: string): MemoryReport | undefined {
@@ -20,7 +20,7 @@ export function highestMemory(entries: Array<{ name: string; memory?: MemoryRepo
     }
     const top = known.reduce((a, b) => (b.fig.bytes! > a.fig.bytes! ? b : a));
     const same = known.length === figs.length && known.every((x) => x.fig.bytes === top.fig.bytes);
-    const each = figs.map((x) => `${what} ${x.name} ${x.fig.bytes === null ? 'n/a' : mib(x.fig.bytes)}`).join(', ');
+    const each = figs.map((x) => `${what} ${x.name} ${x.fig.bytes === null ? 'n/a' : formatBytes(x.fig.bytes)}`).join(', ');
     out[part] = {
       bytes: top.fig.bytes,
       source: top.fig.source,

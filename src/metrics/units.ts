@@ -17,7 +17,7 @@ const UNITS: readonly ByteUnit[] = [
 ];
 
 /** The policy in one sentence, for report definitions and docs. */
-export const BYTE_UNIT_POLICY = 'memory in binary units (1 KiB = 1024 bytes, 1 MiB = 2^20, 1 GiB = 2^30 bytes)';
+export const BYTE_UNIT_POLICY = 'binary units: 1 KiB = 1024 bytes, 1 MiB = 1024 KiB, 1 GiB = 1024 MiB';
 
 /** The largest unit in which `bytes` is at least 1 (B for anything under 1 KiB). */
 export function chooseByteUnit(bytes: number): ByteUnit {

@@ -256,13 +256,13 @@ function checkClaim(spec: ClaimSpec, ctx: ClaimContext): ClaimCheck {
   if (!cmp || !ctx.baseline || !ctx.compressed) return notMeasurable(definition, 'no baseline/compressed comparison in this report');
   const supporting: ClaimCheck['supporting'] = [];
   for (const r of cmp.latency) {
-    if (r.metric !== spec.latency) supporting.push({ label: `${r.metric} mean reduction`, value: r.reduction.estimate, unit: 'fraction', interval: r.reduction });
+    if (r.metric !== spec.latency) supporting.push({ label: `${LATENCY_TABLE[r.metric].short} mean reduction`, value: r.reduction.estimate, unit: 'fraction', interval: r.reduction });
   }
   for (const run of [ctx.baseline, ctx.compressed]) {
     const d = run.latency[spec.latency];
     if (d) {
-      supporting.push({ label: `${run.id} ${spec.latency} p50`, value: d.p50, unit: 'ms' });
-      supporting.push({ label: `${run.id} ${spec.latency} p99`, value: d.p99, unit: 'ms' });
+      supporting.push({ label: `${run.id} ${LATENCY_TABLE[spec.latency].short} p50`, value: d.p50, unit: 'ms' });
+      supporting.push({ label: `${run.id} ${LATENCY_TABLE[spec.latency].short} p99`, value: d.p99, unit: 'ms' });
     }
   }
   // Likelihood scoring generates nothing: its "latency" is prompt evaluation alone, not inference latency.

@@ -99,7 +99,7 @@ export function summaryMarkdown(s: RunSummary): string {
 function replicaTable(lines: string[], r: RunReport): void {
   const rate = (x: number | null) => (x == null ? 'n/a' : x.toFixed(2));
   lines.push('## Replicas (requests to the one with the fewest outstanding)', '');
-  lines.push('| replica | requests | completed | failed | requests/s | output tokens/s | TTFT p50 | E2E p50 | E2E p95 | rotation |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  lines.push(`| replica | requests | completed | failed | requests/s | output tokens/s | ${LATENCY_TABLE.ttftMs.short} p50 | ${LATENCY_TABLE.e2eMs.short} p50 | ${LATENCY_TABLE.e2eMs.short} p95 | rotation |`, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
   for (const x of r.replicas!) {
     lines.push(`| ${x.replica} | ${x.requests} | ${x.completed} | ${x.failed} | ${rate(x.requestsPerS)} | ${rate(x.outputTokensPerS)} | ${ms(x.ttftMs?.p50)} | ${ms(x.e2eMs?.p50)} | ${ms(x.e2eMs?.p95)} | ` +
       `${x.outOfRotation ? `out after ${x.outOfRotation.afterRequests} request(s): ${x.outOfRotation.reason.replace(/\|/g, '/')}` : 'in'} |`);
@@ -111,10 +111,10 @@ function replicaTable(lines: string[], r: RunReport): void {
 function shardTable(lines: string[], r: RunReport): void {
   const rate = (x: number | null, unit: string) => (x == null ? 'n/a' : `${x.toFixed(2)} ${unit}`);
   lines.push('## Shards (each on its own machine and clock)', '');
-  lines.push('| shard | status | records | errors | duration | requests/s | output tokens/s | process peak | GPU peak |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|');
+  lines.push(`| shard | status | records | errors | duration | requests/s | output tokens/s | ${MEMORY_TABLE.processPeak.long} | ${MEMORY_TABLE.gpuProcessPeak.long} |`, '|---:|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const s of r.shards!) {
     lines.push(`| ${s.index} | ${s.status} | ${s.records} | ${s.errors} | ${s.durationMs == null ? 'n/a' : `${(s.durationMs / 1000).toFixed(1)} s`} | ` +
-      `${rate(s.requestsPerS, '')} | ${rate(s.outputTokensPerS, '')} | ${mib(s.processPeakBytes)} | ${mib(s.gpuPeakBytes)} |`);
+      `${rate(s.requestsPerS, '')} | ${rate(s.outputTokensPerS, '')} | ${bytes(s.processPeakBytes)} | ${bytes(s.gpuPeakBytes)} |`);
   }
   lines.push('', `Merged throughput: ${rate(r.latency.requestThroughputPerS, 'requests/s')}, ${rate(r.latency.outputTokenThroughputPerS, 'output tokens/s')}: ${r.latency.throughputMethod ?? ''}. ` +
     'Memory figures above are per machine (the highest shard\'s), never a sum.', '');
