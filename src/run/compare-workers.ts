@@ -55,7 +55,13 @@ export class ModelWorker {
     this.child.on('error', (e) => this.fail(new Error(`the ${spec.role} worker could not run: ${e.message}`)));
     this.child.once('exit', (code, signal) => {
       this.ended = { code, signal };
-      if (this.closing && code === 0) return;
+      if (this.closing && code === 0 && (!this.pending || this.pending.expect === 'closed')) {
+        // A clean exit after a close or stop: nothing is owed any more.
+        const p = this.pending;
+        this.pending = null;
+        p?.resolve({ type: 'closed' });
+        return;
+      }
       const err = this.deathError();
       this.fail(err);
       onDeath(err);
