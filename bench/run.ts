@@ -16,8 +16,9 @@ import type { Benchmark, BenchResult } from './lib/types.js';
 import { onnxBench } from './onnx.js';
 import { reportScale } from './report-scale.js';
 import { replicasBench } from './replicas.js';
+import { compareAlternating } from './compare-alternating.js';
 
-const BENCHMARKS: Benchmark[] = [clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench];
+const BENCHMARKS: Benchmark[] = [clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating];
 const OUT_DIR = join('reports', 'bench');
 
 function writeJson(file: string, value: unknown): void {
