@@ -1,5 +1,5 @@
 // Entry point of the `medeval` executable (bin/medeval.js loads the compiled copy of this file).
-import { main } from './main.js';
+import { main } from './entry.js';
 
 main().then((code) => {
   process.exitCode = code;

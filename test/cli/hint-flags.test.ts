@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli/program.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { REPO } from '../helpers/tiny-run.js';
 
 /** Flags of the programs medeval starts or quotes, not its own. */

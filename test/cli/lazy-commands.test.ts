@@ -1,12 +1,12 @@
-// main.ts imports a command's module only when that command runs (start-up time): its table must name
-// every command of the full program, each loader must register exactly that command, and main.ts must
-// not import any command module statically (that would load them all again).
+// The executable's entry.ts imports a command's module only when that command runs (start-up time): its
+// table must name every command of the full program (main.ts), each loader must register exactly that
+// command, and entry.ts must not import a command module or main.ts statically (that loads them all).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { COMMANDS, main } from '../../src/cli/main.js';
-import { buildProgram } from '../../src/cli/program.js';
+import { COMMANDS, main } from '../../src/cli/entry.js';
+import { buildProgram } from '../../src/cli/main.js';
 
 describe('lazy command loading', () => {
   it('the table names every command, and each loader registers exactly its own', async () => {
@@ -19,9 +19,9 @@ describe('lazy command loading', () => {
     }
   });
 
-  it('main.ts imports no command module statically', () => {
-    const source = readFileSync(join(import.meta.dirname, '../../src/cli/main.ts'), 'utf8');
-    expect(source).not.toMatch(/^import[^;]*from '\.\/(commands\/|program\.js)/m);
+  it('entry.ts imports no command module statically', () => {
+    const source = readFileSync(join(import.meta.dirname, '../../src/cli/entry.ts'), 'utf8');
+    expect(source).not.toMatch(/^import[^;]*from '\.\/(commands\/|main\.js)/m);
   });
 
   it('--version answers without building the commands', async () => {

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { registerGate } from '../../src/cli/commands/gate.js';
 import { exitCodeFor } from '../../src/cli/exit.js';
-import { buildProgram } from '../../src/cli/program.js';
+import { buildProgram } from '../../src/cli/main.js';
 import { firstRight, tempRoot, withFlips, writeRun } from './runs.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
