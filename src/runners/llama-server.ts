@@ -405,6 +405,12 @@ export class LlamaServerRunner implements Runner {
       if (/exceeds the available context size/i.test(m)) {
         throw contextError('prompt-too-long', `${m} (slot context ${slot ?? '?'}; raise -c or lower -np)`, (e as { retries?: number }).retries);
       }
+      // With --no-context-shift a generation that reaches the slot's end is stopped with this error: the
+      // answer is cut by the context, never scored (the planning step's budget cap keeps this from happening).
+      if (/context shift is disabled/i.test(m)) {
+        throw contextError('context-full', `${m}: the prompt${known !== null ? ` (${known} tokens)` : ''} and the generation reached the end of the slot of ${slot ?? '?'} tokens ` +
+          '(-c divided by -np) and the server, without context shift, stopped it; the answer is incomplete, not scored; raise -c, lower -np or maxTokens', (e as { retries?: number }).retries);
+      }
       throw e;
     }
     const g = out.generation;
@@ -593,7 +599,7 @@ export function residentWeightsFigureOf(m: LlamaStartupMemory): MemoryFigure {
 }
 
 /** An item the context could not hold: the run records it as an error of this kind, never scores it. */
-function contextError(kind: 'prompt-too-long' | 'prompt-truncated' | 'context-shift', message: string, retries?: number): Error {
+function contextError(kind: 'prompt-too-long' | 'prompt-truncated' | 'context-shift' | 'context-full', message: string, retries?: number): Error {
   return Object.assign(new Error(message), { kind, ...(retries !== undefined ? { retries } : {}) });
 }
 

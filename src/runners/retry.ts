@@ -103,7 +103,9 @@ function looksLikeBadBody(message: string): boolean {
 /** Capacity failures a server reports in a stream: waiting for other requests to finish helps. */
 const CAPACITY_MESSAGE = /KV cache is full|compared to KV size|no free (slot|space)|\bunavailable\b|\bbusy\b|overloaded|try again later/i;
 const INPUT_TYPE = /invalid_request|exceed_context|not_found|authentication|permission/i;
-const INPUT_MESSAGE = /exceeds the available context size|maximum context length/i;
+// "context shift is disabled": llama-server --no-context-shift when a generation reaches the end of its slot
+// (500 server_error, yet the same request fills the slot again).
+const INPUT_MESSAGE = /exceeds the available context size|maximum context length|context shift is disabled/i;
 
 /**
  * The RequestError for an error a server sent inside a 200 stream: llama-server's SSE `error:` field

@@ -6,7 +6,7 @@
 // special tokens) count what the chat endpoint sees; past the slot (prompt + generation > n_ctx) the
 // context is shifted and the answer goes on (the default), or, as with --no-context-shift
 // (`contextShift = false`), a prompt that fills the slot gets the in-stream "exceeds the available context
-// size" error and a generation stops at the slot's end (finish_reason length).
+// size" error (400) and a generation that reaches the slot's end gets "context shift is disabled" (500).
 // Connection handling and errors as the real server's: the TCP connection is closed after every streamed
 // response although the headers say `Keep-Alive: timeout=5, max=100` (non-streamed answers keep it open);
 // in-stream failures come as an SSE `error:` field, then `data: [DONE]`, status 200; with `kvCacheCells`
@@ -37,6 +37,12 @@ export const CONTEXT_EXCEEDED: Failure = {
   streamErrorAfterChunks: 0, code: 400, type: 'invalid_request_error',
   message: 'the request exceeds the available context size. try increasing the context size or enable context shift',
 };
+/**
+ * What it sends, with `--no-context-shift`, when a generation reaches the end of its slot (server.cpp
+ * update_slots: n_past + 1 >= n_ctx and no shift allowed), after the text streamed so far: seen on a real
+ * build with -c 512 -np 1, a 443-token prompt and max_tokens 300.
+ */
+export const CONTEXT_SHIFT_DISABLED = { code: 500, message: 'context shift is disabled', type: 'server_error' };
 /** What it sends to every request in a batch that found no free KV cells ("KV cache is full" in its log). */
 export const KV_CACHE_FULL: Failure = {
   streamErrorAfterChunks: 0, code: 500, type: 'server_error',
@@ -250,6 +256,7 @@ export class LlamaServerDouble extends ScriptedSseServer {
       this.served.predicted += completion;
       this.served.predictedMs += timings.predicted_ms;
       let fault = typeof failure === 'object' ? failure : undefined;
+      if (ctx.shiftDisabledAfter !== undefined && !fault) fault = { streamErrorAfterChunks: ctx.shiftDisabledAfter, ...CONTEXT_SHIFT_DISABLED };
       // The kvCacheCells mode: a stream holds prompt + completion cells until it ends; no room, no answer.
       const cells = promptTokens + completion;
       let reserved = false;
@@ -308,7 +315,7 @@ export class LlamaServerDouble extends ScriptedSseServer {
    * prompt past the slot (kept: its last part, 200), a context shift when prompt + generation pass it, or
    * with contextShift false a refusal (prompt fills the slot) or a stop at the slot's end.
    */
-  private contextOutcome(fullPrompt: number, body: Record<string, unknown>, script: Script): { refuse: true } | { refuse: false; promptTokens: number; script: Script } {
+  private contextOutcome(fullPrompt: number, body: Record<string, unknown>, script: Script): { refuse: true } | { refuse: false; promptTokens: number; script: Script; shiftDisabledAfter?: number } {
     const slot = this.nCtxSlot;
     if (fullPrompt >= slot) {
       if (!this.contextShift) return { refuse: true };
@@ -321,9 +328,10 @@ export class LlamaServerDouble extends ScriptedSseServer {
       this.contextShifts++;
       return { refuse: false, promptTokens: fullPrompt, script };
     }
-    // No shift: generation stops when the slot is full.
-    const room = slot - fullPrompt;
-    return { refuse: false, promptTokens: fullPrompt, script: { ...script, chunks: script.chunks.slice(0, room), completionTokens: room, finishReason: 'length' } };
+    // No shift: when the slot is full the real build ends the stream with the in-stream error
+    // "context shift is disabled" (500 server_error), after the tokens that fitted.
+    const room = Math.max(0, slot - fullPrompt - 1);
+    return { refuse: false, promptTokens: fullPrompt, script, shiftDisabledAfter: room };
   }
 
   /** The recorded /metrics text with its counters advanced by what this double served. */

@@ -84,6 +84,16 @@ describe('llama-server context policy (attached)', () => {
     expect((err as Error).message).toMatch(/exceeds the available context size/);
     expect(chatRequests(server)).toBe(1);
   });
+
+  it('with --no-context-shift a generation that reaches the slot\'s end gets "context shift is disabled" (as a real build does): context-full, not retried, not scored', async () => {
+    server.contextShift = false;
+    await attach({ truncationCheck: false, retries: 3 });
+    server.script = () => ({ chunks: Array.from({ length: 600 }, () => ({ delayMs: 0, content: ' w' })), finishReason: 'length' });
+    const err = await runner.generate({ messages: user(words(100)), sampling: sampling(1000) }).catch((e: Error) => e);
+    expect(err).toMatchObject({ kind: 'context-full', retries: 0 });
+    expect((err as Error).message).toMatch(/^the server reported an error in the stream \(code 500, server_error\): context shift is disabled: .*end of the slot of 512 tokens/);
+    expect(chatRequests(server)).toBe(1);
+  });
 });
 
 describe('managed llama-server', () => {
