@@ -52,6 +52,15 @@ function recordSchemas(object: ObjectOf) {
     gpuDevice: memoryFigure.optional(),
     /** Fixed context/KV size from the run's settings, where known. */
     context: memoryFigure.optional(),
+    /**
+     * A server on several GPUs (vLLM tensor/pipeline/data parallel, Ray): gpuProcessPeak is attributed by
+     * device (metrics/gpu-attribution.ts); each GPU it was given, with its own peak.
+     */
+    gpuDevices: object({
+      attribution: z.literal('devices'),
+      how: z.string(),
+      devices: z.array(object({ index: count, peakBytes: nullableNumber, totalBytes: nullableNumber })),
+    }).optional(),
   });
 
   const modelDescription = object({

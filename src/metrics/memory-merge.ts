@@ -4,13 +4,15 @@
 import type { MemoryFigure, MemoryReport } from '../core/types.js';
 import { formatBytes } from './units.js';
 
+type FigurePart = Exclude<keyof MemoryReport, 'gpuDevices'>;
 
 /** `what` names each entry in notes ("shard", "replica"); `apart` says why they are never summed. */
 export function highestMemory(entries: Array<{ name: string; memory?: MemoryReport }>, what: string, apart: string): MemoryReport | undefined {
   const withMemory = entries.filter((s) => s.memory);
   if (withMemory.length === 0) return undefined;
-  const parts = new Set(withMemory.flatMap((s) => Object.keys(s.memory!))) as Set<keyof MemoryReport>;
-  const out: Partial<Record<keyof MemoryReport, MemoryFigure>> = {};
+  // Figures only: a per-GPU list (gpuDevices) stays with its own shard or replica.
+  const parts = new Set(withMemory.flatMap((s) => Object.keys(s.memory!)).filter((k) => k !== 'gpuDevices')) as Set<FigurePart>;
+  const out: Partial<Record<FigurePart, MemoryFigure>> = {};
   for (const part of parts) {
     const figs = withMemory.map((s) => ({ name: s.name, fig: s.memory![part] })).filter((x): x is { name: string; fig: MemoryFigure } => x.fig !== undefined);
     const known = figs.filter((x) => x.fig.bytes !== null);

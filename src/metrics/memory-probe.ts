@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { MemoryFigure, MemoryReport } from '../core/types.js';
 import { gpuBytesForPids, NvidiaSmi, type GpuProcessUsage } from './nvidia-smi.js';
 import { formatBytes } from './units.js';
+import type { DeviceMemoryTracker } from './gpu-attribution.js';
 
 const KIB = 1024;
 
@@ -93,6 +94,8 @@ export interface TreeSamplerOptions {
   intervalMs?: number;
   nvidiaSmi?: NvidiaSmi;
   procRoot?: string;
+  /** A multi-GPU server: GPU memory by the devices it was given, not by its PIDs (gpu-attribution.ts). */
+  devices?: DeviceMemoryTracker;
 }
 
 /**
@@ -112,8 +115,10 @@ export class ProcessTreeSampler {
   private gpuReason = 'not sampled yet';
   private gpuBusy = false;
   private samples = 0;
+  readonly devices: DeviceMemoryTracker | null;
 
   constructor(private readonly rootPid: number, opts: TreeSamplerOptions = {}) {
+    this.devices = opts.devices ?? null;
     this.intervalMs = Math.min(opts.intervalMs ?? 100, 100);
     this.smi = opts.nvidiaSmi ?? new NvidiaSmi();
     this.procRoot = opts.procRoot ?? '/proc';
@@ -147,6 +152,10 @@ export class ProcessTreeSampler {
   private async sampleGpu(pids: Set<number>): Promise<void> {
     this.gpuBusy = true;
     try {
+      if (this.devices) {
+        const d = await this.smi.devices();
+        if (d.ok) this.devices.record(d.value);
+      }
       const apps = await this.smi.computeApps();
       if (!apps.ok) {
         this.gpuReason = apps.reason;
@@ -186,6 +195,12 @@ export class ProcessTreeSampler {
   }
 
   gpuFigure(): MemoryFigure {
+    if (this.devices) {
+      const f = this.devices.figure();
+      // What per-process attribution saw on the same samples, for comparison (it misses Ray's workers).
+      const byPid = this.gpuPeak === null ? this.gpuReason : formatBytes(this.gpuPeak);
+      return { ...f, note: `${f.note ?? ''}; per-process attribution (the server's process tree) saw ${byPid}` };
+    }
     if (this.gpuPeak === null) return notAvailable('nvidia-smi --query-compute-apps per PID', this.gpuReason);
     return {
       bytes: this.gpuPeak,
@@ -243,10 +258,12 @@ export async function serverMemoryReport(o: {
   const whyNot = o.mode === 'attached'
     ? 'attached server: its process is not known to medeval (set pid in the profile to measure it)'
     : 'the managed server is not running';
+  const devices = o.sampler?.devices;
   return {
     weights: o.weights,
     ...(o.residentWeights ? { residentWeights: o.residentWeights } : {}),
     ...serverProcessFigures(o.sampler, whyNot),
+    ...(devices ? { gpuDevices: { attribution: 'devices' as const, how: devices.assignment.how, devices: devices.perDevice() } } : {}),
     gpuDevice: await gpuDeviceFigure(o.smi),
     context: o.context,
   };

@@ -61,6 +61,11 @@ function ownClock(run: LoadedRun): Pick<MergedShard, 'durationMs' | 'durationSou
   return { durationMs, durationSource, requestsPerS: perS(measured.length), outputTokensPerS: measured.some((r) => r.outputTokens !== null) ? perS(tokens) : null };
 }
 
+function withoutManaged(server: NonNullable<RunManifest['server']>): NonNullable<MergedShard['server']> {
+  const { managed: _managed, ...rest } = server;
+  return rest;
+}
+
 /** Read, check and merge `shardDirs` into a new run folder `outDir`. */
 export function mergeShards(shardDirs: string[], outDir: string, opts: MergeOptions = {}): MergeOutcome {
   if (shardDirs.length === 0) throw new InputError('merge needs at least one shard run folder', { field: 'SHARD_DIRS' });
@@ -144,7 +149,8 @@ export function mergeShards(shardDirs: string[], outDir: string, opts: MergeOpti
     ...(s.manifest.finishedAt ? { finishedAt: s.manifest.finishedAt } : {}),
     ...ownClock(s),
     ...(s.manifest.memory ? { memory: s.manifest.memory } : {}),
-    ...(s.manifest.server ? { server: s.manifest.server } : {}),
+    // The shard's server figures (a managed server's end stays in the shard's own folder).
+    ...(s.manifest.server ? { server: withoutManaged(s.manifest.server) } : {}),
   }));
   const sumOf = (k: 'requestsPerS' | 'outputTokensPerS') => (merged.some((m) => m[k] !== null) ? merged.reduce((n, m) => n + (m[k] ?? 0), 0) : null);
   const record: MergeRecord = {

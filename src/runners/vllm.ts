@@ -13,6 +13,7 @@ import { LATENCY_TABLE } from '../metrics/table.js';
 import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
+import { assignedGpus, DeviceMemoryTracker, needsDeviceAttribution, parallelSizes } from '../metrics/gpu-attribution.js';
 import { counterDelta, histogramTotals, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
 import type { ThrottleReport } from './capacity-window.js';
 import { metricsOverRun, rescrapeAfterWarmup, type MetricsOverRun } from './server-metrics.js';
@@ -111,6 +112,8 @@ export class VllmRunner implements Runner {
   private metricsWarmupNote: string | null = null;
   private modelInfo: NonNullable<VllmModels['data']>[number] | null = null;
   private sampler: ProcessTreeSampler | null = null;
+  /** Why a multi-GPU server's memory is attributed per process after all (GPUs by UUID, no nvidia-smi). */
+  gpuAttributionNote: string | null = null;
   private proc: ManagedProcess | null = null;
   private session!: OpenAiServerSession;
   private stopDescription: string | null = null;
@@ -124,7 +127,9 @@ export class VllmRunner implements Runner {
     registerServerSecrets(profile.args);
     const headers: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
     let baseUrl: string;
+    let devices: DeviceMemoryTracker | null = null;
     if (profile.mode === 'managed') {
+      devices = await deviceTrackerFor(profile.args, opts.nvidiaSmi ?? new NvidiaSmi(), (n) => (r.gpuAttributionNote = n));
       const port = opts.port ?? (await findFreePort(profile.host));
       baseUrl = `http://${profile.host}:${port}`;
       // One more served name, unique, read back from /v1/models after start (the first name stays the model's).
@@ -175,6 +180,7 @@ export class VllmRunner implements Runner {
     if (pid) {
       r.sampler = new ProcessTreeSampler(pid, {
         ...(opts.nvidiaSmi ? { nvidiaSmi: opts.nvidiaSmi } : {}),
+        ...(devices ? { devices } : {}),
         ...(opts.sampleIntervalMs ? { intervalMs: opts.sampleIntervalMs } : {}),
       });
       r.sampler.start();
@@ -312,7 +318,7 @@ export class VllmRunner implements Runner {
   }
 
   async memory(): Promise<MemoryReport> {
-    return serverMemoryReport({
+    const report = await serverMemoryReport({
       mode: this.profile.mode,
       sampler: this.sampler,
       smi: this.opts.nvidiaSmi ?? new NvidiaSmi(),
@@ -322,6 +328,9 @@ export class VllmRunner implements Runner {
         : notAvailable('vLLM start-up log "Model loading took X GiB"', this.proc ? 'no such line in the log' : 'attached server: its start-up log is not visible'),
       context: this.contextFigure(),
     });
+    const gpu = report.gpuProcessPeak;
+    if (this.gpuAttributionNote && gpu) report.gpuProcessPeak = { ...gpu, note: `${gpu.note ? gpu.note + '; ' : ''}attribution: processes, not devices: ${this.gpuAttributionNote}` };
+    return report;
   }
 
   private async weightsFigure(): Promise<MemoryFigure> {
@@ -394,6 +403,27 @@ async function localWeights(model: string): Promise<{ bytes: number; count: numb
   } catch {
     return null;
   }
+}
+
+/**
+ * A managed vLLM on several GPUs or with the Ray executor: a tracker of the GPUs it is given, read before
+ * it starts (their use then is the baseline). null when per-process attribution applies; `why` is told why
+ * device attribution was wanted but is not possible.
+ */
+export async function deviceTrackerFor(args: string[], smi: NvidiaSmi, why: (note: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<DeviceMemoryTracker | null> {
+  const sizes = parallelSizes(args);
+  if (!needsDeviceAttribution(sizes)) return null;
+  const before = await smi.devices();
+  if (!before.ok) {
+    why(`${sizes.tensor * sizes.pipeline * sizes.data} GPU(s)${sizes.ray ? ' with Ray' : ''} asked, but ${before.reason}`);
+    return null;
+  }
+  const assignment = assignedGpus(sizes, env.CUDA_VISIBLE_DEVICES, before.value);
+  if (typeof assignment === 'string') {
+    why(`${assignment}; Ray workers (not children of vllm serve) are then missed`);
+    return null;
+  }
+  return new DeviceMemoryTracker(assignment, before.value);
 }
 
 export function createVllmRunner(profile: VllmProfile, opts: ServerRunnerOptions = {}): Promise<VllmRunner> {
