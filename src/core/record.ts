@@ -394,6 +394,10 @@ function recordSchemas(object: ObjectOf) {
     budget: itemBudget.optional(),
     /** Likelihood scoring: natural-log probability of each option letter after the prompt (not renormalised). */
     letterLogprobs: numberMap.optional(),
+    /** Likelihood scoring on a top-N server: letters with no figure (outside the top N), each with an upper bound of its log-probability. */
+    letterNoFigure: numberMap.optional(),
+    /** Likelihood scoring on a server: the prompt text it scored after (its chat template applied, then the prefix). */
+    likelihoodPrompt: z.string().optional(),
     /** `medeval merge`: the shard (machine) this record was run on. */
     shard: count.optional(),
     /** Runners with several replicas: the replica (base URL) that served this request. */

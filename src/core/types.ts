@@ -93,6 +93,14 @@ export interface LetterLogprobRequest {
 export interface LetterLogprobs {
   /** Natural-log probability of each letter's continuation (summed over its tokens); not renormalised. */
   logprobs: Record<string, number>;
+  /**
+   * Letters with no figure (servers that give only the top N next-token log-probabilities: one of the
+   * letter's tokens was outside them), each with an upper bound of its log-probability (the letter's known
+   * part plus the smallest top-N log-probability where its token was missing). Never in `logprobs`.
+   */
+  noFigure?: Record<string, number>;
+  /** The text scored after (chat template applied by the server, then the prefix), where a server made it. */
+  prompt?: string;
   /** Tokens in the context (template, question and prefix). */
   promptTokens: number;
   /** Wall time of the evaluation, ms (monotonic clock), and when it started (epoch ms). */

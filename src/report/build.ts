@@ -429,7 +429,9 @@ function flipOutput(samples: ItemResult[], letter: string | null): FlipOutput | 
     // Likelihood scoring wrote nothing: show the letter distribution instead, most likely first.
     const letters = Object.keys(r.letterLogprobs);
     const p = letterDistribution(r.letterLogprobs, letters);
-    const excerpt = letters.map((l, i) => [l, p[i]!] as const).sort((a, b) => b[1] - a[1]).map(([l, x]) => `P(${l}) ${(100 * x).toFixed(1)}%`).join(', ');
+    const shown = letters.map((l, i) => [l, p[i]!] as const).sort((a, b) => b[1] - a[1]).map(([l, x]) => `P(${l}) ${(100 * x).toFixed(1)}%`).join(', ');
+    const missing = Object.keys(r.letterNoFigure ?? {});
+    const excerpt = missing.length ? `${shown} (among the letters with a figure; no figure: ${missing.join(', ')})` : shown;
     return { status: r.extracted.status, excerpt, reasoned: false };
   }
   return { status: r.extracted.status, excerpt: outputExcerpt(r.rawOutput), reasoned: r.reasoning !== null || r.rawOutput.includes('<think>') };
@@ -515,11 +517,16 @@ function comparePair(bRun: LoadedRun, bRep: RunReport, cRun: LoadedRun, cRep: Ru
 /** Likelihood-scored pairs: KL divergence and agreement of the answer-letter distributions (first samples). */
 function letterDistributionField(paired: readonly PairedItem[], s: Settings): { letterDistribution?: LetterDistributionComparison } {
   const kls: number[] = [];
-  let agree = 0, bGold = 0, cGold = 0, bMass = 0, cMass = 0;
+  let agree = 0, bGold = 0, cGold = 0, bMass = 0, cMass = 0, withoutFull = 0;
   for (const p of paired) {
     const b = p.base.find((r) => r.sample === 0) ?? p.base[0]!;
     const c = p.comp.find((r) => r.sample === 0) ?? p.comp[0]!;
     if (!b.letterLogprobs || !c.letterLogprobs) continue;
+    // A letter without a figure leaves the distribution unknown: renormalising over the rest would be wrong.
+    if (Object.keys(b.letterNoFigure ?? {}).length > 0 || Object.keys(c.letterNoFigure ?? {}).length > 0) {
+      withoutFull++;
+      continue;
+    }
     const letters = Object.keys(b.letterLogprobs).filter((l) => l in c.letterLogprobs!).sort();
     if (letters.length < 2) continue;
     const bp = letterDistribution(b.letterLogprobs, letters);
@@ -550,6 +557,7 @@ function letterDistributionField(paired: readonly PairedItem[], s: Settings): { 
       compressedGoldProbability: cGold / n,
       baselineLetterMass: bMass / n,
       compressedLetterMass: cMass / n,
+      ...(withoutFull > 0 ? { withoutFullDistribution: withoutFull } : {}),
     },
   };
 }

@@ -268,6 +268,8 @@ export interface LetterDistributionComparison {
   /** Mean total next-token probability the letters got before renormalising. */
   baselineLetterMass: number;
   compressedLetterMass: number;
+  /** Pairs left out because a letter had no figure on one side (outside a server's top N log-probabilities). */
+  withoutFullDistribution?: number;
 }
 
 /** Verdict words and their rule: src/report/claims.ts (VERDICT_DEFINITIONS), docs/report-schema.md. */

@@ -7,7 +7,7 @@ import type { LoadedSuite } from './suite.js';
 import type { DatasetItem, ExtractedAnswer, ItemResult, Letter, Runner } from '../core/types.js';
 
 export function likelihoodRunnerError(kind: string): InputError {
-  return new InputError(`scoring: likelihood needs next-token probabilities in process, which the "${kind}" runner does not give`,
+  return new InputError(`scoring: likelihood needs next-token log-probabilities, which the "${kind}" runner does not give`,
     { field: 'scoring' }, `use a ${[...LIKELIHOOD_RUNNER_KINDS].join(' or ')} runner profile, or scoring: generate`);
 }
 
@@ -43,9 +43,18 @@ export async function runLikelihoodItem(
       const v = lp.logprobs[l];
       if (v !== undefined && Number.isFinite(v) && (letter === null || v > lp.logprobs[letter]!)) letter = l;
     }
-    const extracted: ExtractedAnswer = letter
-      ? { letter, status: 'answered', method: 'likelihood', answerText: '' }
-      : { letter: null, status: 'unparseable', method: 'likelihood (no finite log-probability)', answerText: '' };
+    // A letter with no figure (outside a server's top N) may only lose: the best known letter wins only
+    // when it beats every such letter's upper bound.
+    const unsure = Object.entries(lp.noFigure ?? {}).filter(([, bound]) => letter === null || bound >= lp.logprobs[letter]!).map(([l]) => l);
+    let extracted: ExtractedAnswer;
+    if (unsure.length > 0) {
+      letter = null;
+      extracted = { letter: null, status: 'unparseable', method: `likelihood (no figure for ${unsure.join(', ')}: outside the server's top log-probabilities, could be the best)`, answerText: '' };
+    } else {
+      extracted = letter
+        ? { letter, status: 'answered', method: 'likelihood', answerText: '' }
+        : { letter: null, status: 'unparseable', method: 'likelihood (no finite log-probability)', answerText: '' };
+    }
     return {
       ...base,
       rawOutput: '',
@@ -59,6 +68,8 @@ export async function runLikelihoodItem(
       // Nothing is generated: the time to the answer distribution is the whole request.
       timings: { startedAtEpochMs: lp.startedAtEpochMs, ttftMs: lp.evalMs, ttfoMs: lp.evalMs, e2eMs: lp.evalMs, itlMs: [], tpotMs: null },
       letterLogprobs: lp.logprobs,
+      ...(lp.noFigure && Object.keys(lp.noFigure).length ? { letterNoFigure: lp.noFigure } : {}),
+      ...(lp.prompt !== undefined ? { likelihoodPrompt: lp.prompt } : {}),
       rssBytes: process.memoryUsage().rss,
     };
   } catch (e) {

@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises';
 import { z } from 'zod';
 import { defineRunner, type ServerMetricNames } from './definition.js';
 import { InputError } from '../core/errors.js';
-import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
+import type { ChatMessage, GenerateRequest, Generation, LetterLogprobRequest, LetterLogprobs, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
 import { notAvailable, parseModelBufferLine, ProcessTreeSampler, residentWeightsFigure, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { counterDelta, parsePrometheusText, pickMetrics, type PromScrape } from '../metrics/prometheus.js';
@@ -25,6 +25,7 @@ import type { ManagedServerEnd } from '../core/types.js';
 import { messagesAsPrompt, OpenAiServerSession, registerServerSecrets, resolveApiKey, type ServerSessionOptions } from './openai-stream.js';
 import { postJsonOnce } from './side-request.js';
 import type { ThrottleReport } from './capacity-window.js';
+import { llamaServerLetterLogprobs } from './server-likelihood.js';
 
 const MIB = 1024 * 1024;
 
@@ -127,6 +128,11 @@ export const llamaServerProfileSchema = z
      * requests) to cap its budget to the slot and detect truncation; false: only the after-the-fact check.
      */
     truncationCheck: z.boolean().default(true),
+    /**
+     * scoring: likelihood: how many next-token log-probabilities to ask for (n_probs); a letter whose token
+     * falls outside them has no figure for that question (recorded, never probability 0).
+     */
+    likelihoodTopN: z.number().int().min(1).max(1000).default(20),
   })
   .superRefine((p, ctx) => checkServerProfile(p, ctx, ['-m', '--model', '--port', '--host', '-a', '--alias']));
 export type LlamaServerProfile = z.infer<typeof llamaServerProfileSchema>;
@@ -433,6 +439,20 @@ export class LlamaServerRunner implements Runner {
   }
 
   /**
+   * Multiple choice by likelihood from the server's top-N next-token log-probabilities, after its own chat
+   * template (/apply-template) and the prefix, tokenised by the server (see server-likelihood.ts).
+   */
+  async letterLogprobs(req: LetterLogprobRequest): Promise<LetterLogprobs> {
+    return llamaServerLetterLogprobs(this.session.baseUrl, req, {
+      headers: this.session.authHeaders(),
+      timeoutMs: this.profile.requestTimeoutMs,
+      topN: this.profile.likelihoodTopN,
+      cachePrompt: this.profile.cachePrompt,
+      slotContext: this.slotContext,
+    });
+  }
+
+  /**
    * Tokens the server will see for this prompt: its chat template applied (/apply-template) and tokenised
    * with special tokens (/tokenize add_special), as the chat endpoint does. A server without /apply-template
    * gives the messages' own tokens, a lower bound. Each on a connection closed after the answer, cached per
@@ -634,7 +654,7 @@ export const llamaServerRunner = defineRunner({
   profileSchema: llamaServerProfileSchema,
   create: (profile) => createLlamaServerRunner(profile),
   capabilities: {
-    likelihood: false,
+    likelihood: true,
     modes: ['attached', 'managed'],
     contextSetting: "the server's -c divided by -np (n_ctx per slot)",
     pathFields: ['model', 'binary'],

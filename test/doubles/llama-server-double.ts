@@ -28,6 +28,25 @@ const FIX = fileURLToPath(new URL('../fixtures/servers/', import.meta.url));
 const PROPS = JSON.parse(readFileSync(FIX + 'llama-props.json', 'utf8')) as Record<string, unknown>;
 const MODELS = JSON.parse(readFileSync(FIX + 'llama-v1-models.json', 'utf8')) as { data: Array<Record<string, unknown>> };
 const METRICS = readFileSync(FIX + 'llama-metrics-after.txt', 'utf8');
+/** A real /completion answer with n_probs (stories260K build): the shape the double's answers take. */
+const COMPLETION_NPROBS = JSON.parse(readFileSync(FIX + 'llama-completion-nprobs.json', 'utf8')) as Record<string, unknown>;
+/** The real answer to /v1/completions with echo: true (HTTP 500). */
+const ECHO_REFUSED = JSON.parse(readFileSync(FIX + 'llama-v1-completions-echo.json', 'utf8')) as Record<string, unknown>;
+
+/**
+ * The model behind the double's log-probabilities (POST /completion with n_probs, /tokenize ids, the chat
+ * template of /apply-template): tests plug in a real model (e.g. node-llama-cpp on the same GGUF the
+ * in-process runner loads), so the numbers are a model's, not made up.
+ */
+export interface DoubleLogprobModel {
+  /** The GGUF's chat template applied to the messages, with the generation prompt. */
+  template(messages: Array<{ role: string; content: string }>): string;
+  /** Token ids as llama-server tokenises a prompt: special tokens parsed, BOS when addSpecial. */
+  tokenize(text: string, addSpecial: boolean): number[];
+  piece(id: number): string;
+  /** Natural-log next-token probabilities after `ids` over the whole vocabulary (softmax before sampling). */
+  nextLogprobs(ids: number[]): Promise<Array<{ id: number; logprob: number }>>;
+}
 
 /** Tokens a chat template adds around the messages (the double's stand-in for <|im_start|>... ). */
 export const TEMPLATE_TOKENS = 6;
@@ -75,6 +94,10 @@ export class LlamaServerDouble extends ScriptedSseServer {
   httpThreads: number | null = null;
   /** Connections that had to wait for a thread, and when each wait began (performance.now()). */
   readonly threadWaits: number[] = [];
+  /** Serves /completion log-probabilities and real token ids from this model (null: fake token counts only). */
+  logprobModel: DoubleLogprobModel | null = null;
+  /** Bodies of the /completion requests, in arrival order. */
+  readonly completionBodies: Array<Record<string, unknown>> = [];
   /** At most `slots` generations at a time; the others wait for a slot inside the server, holding their thread. */
   enforceSlots = false;
   /** timings.prompt_ms / predicted_ms as the double really spent them (slot start to first chunk, to the end). */
@@ -208,6 +231,12 @@ export class LlamaServerDouble extends ScriptedSseServer {
       const leak = auth ? `# HELP double_request_auth ${auth}\n# TYPE double_request_auth gauge\ndouble_request_auth{authorization="${auth}"} 1\n` : '';
       return void res.end(this.metricsText() + leak);
     }
+    if (path === '/tokenize' && method === 'POST' && this.logprobModel) {
+      const body = JSON.parse(raw) as { content: string; add_special?: boolean; with_pieces?: boolean };
+      const ids = this.logprobModel.tokenize(body.content, body.add_special === true);
+      return this.json(res, 200, { tokens: body.with_pieces ? ids.map((id) => ({ id, piece: this.logprobModel!.piece(id) })) : ids });
+    }
+    if (path === '/completion' && method === 'POST') return this.completion(raw, res);
     if (path === '/tokenize' && method === 'POST') {
       const body = JSON.parse(raw) as { content: string; add_special?: boolean };
       const n = doubleSpecialTokens(body.content, body.add_special === true);
@@ -215,7 +244,7 @@ export class LlamaServerDouble extends ScriptedSseServer {
     }
     if (path === '/apply-template' && method === 'POST' && this.applyTemplate) {
       const body = JSON.parse(raw) as { messages: Array<{ role: string; content: string }> };
-      return this.json(res, 200, { prompt: doubleTemplate(body.messages) });
+      return this.json(res, 200, { prompt: this.logprobModel ? this.logprobModel.template(body.messages) : doubleTemplate(body.messages) });
     }
     if ((path === '/v1/chat/completions' || path === '/v1/completions') && method === 'POST') {
       let body: Record<string, unknown>;
@@ -225,6 +254,8 @@ export class LlamaServerDouble extends ScriptedSseServer {
         // What this build really answers for a malformed body: 500, not 400.
         return this.json(res, 500, { error: { code: 500, message: "[json.exception.parse_error.101] parse error at line 1, column 3: syntax error while parsing object key - invalid literal; last read: '{no'; expected string literal", type: 'server_error' } });
       }
+      // This build refuses prompt log-probabilities outright.
+      if (path === '/v1/completions' && body.echo === true) return this.json(res, 500, ECHO_REFUSED);
       const failure = this.playFailure(res, body, path);
       if (failure === true) return;
       const chat = path === '/v1/chat/completions';
@@ -297,6 +328,53 @@ export class LlamaServerDouble extends ScriptedSseServer {
       return;
     }
     this.json(res, 404, { error: { code: 404, message: 'File Not Found', type: 'not_found_error' } });
+  }
+
+  /**
+   * POST /completion with n_probs, one token, as the recorded build answers it: the greedy token, and
+   * completion_probabilities[0] with the top n_probs entries (id, token, bytes, logprob) before sampling,
+   * or, with post_sampling_probs, probabilities after the sampler chain (prob / top_probs; at temperature
+   * 0 the greedy token gets 1 and the rest 0, as recorded). Token-id prompts are used as given (no BOS added).
+   */
+  private async completion(raw: string, res: ServerResponse): Promise<void> {
+    let body: Record<string, unknown>;
+    try {
+      body = JSON.parse(raw) as Record<string, unknown>;
+    } catch {
+      return this.json(res, 500, { error: { code: 500, message: '[json.exception.parse_error.101] parse error', type: 'server_error' } });
+    }
+    this.completionBodies.push(body);
+    const model = this.logprobModel;
+    if (!model) return this.json(res, 501, { error: { code: 501, message: 'the llama-server double has no logprob model', type: 'not_supported_error' } });
+    const ids = Array.isArray(body.prompt) ? (body.prompt as number[]) : model.tokenize(String(body.prompt ?? ''), true);
+    if (ids.length >= this.nCtxSlot) {
+      return this.json(res, 400, { error: { code: 400, message: 'the request exceeds the available context size. try increasing the context size or enable context shift', type: 'invalid_request_error' } });
+    }
+    const nProbs = typeof body.n_probs === 'number' ? body.n_probs : 0;
+    const post = body.post_sampling_probs === true;
+    const all = (await model.nextLogprobs(ids)).slice().sort((a, b) => b.logprob - a.logprob);
+    const entry = (t: { id: number; logprob: number }, greedy: boolean) => {
+      const token = model.piece(t.id);
+      const base = { id: t.id, token, bytes: [...Buffer.from(token, 'utf8')] };
+      return post ? { ...base, prob: greedy ? 1 : 0 } : { ...base, logprob: t.logprob };
+    };
+    const best = all[0]!;
+    const top = all.slice(0, nProbs).map((t) => entry(t, t.id === best.id));
+    const probs = nProbs > 0
+      ? [{ ...entry(best, true), ...(post ? { top_probs: top } : { top_logprobs: top }) }]
+      : [];
+    const rec = COMPLETION_NPROBS as { generation_settings: Record<string, unknown>; timings: Record<string, unknown> };
+    this.json(res, 200, {
+      ...COMPLETION_NPROBS,
+      content: model.piece(best.id),
+      id_slot: 0,
+      tokens_evaluated: ids.length,
+      tokens_cached: ids.length,
+      prompt: ids.map((id) => model.piece(id)).join(''),
+      generation_settings: { ...rec.generation_settings, n_probs: nProbs, post_sampling_probs: post, max_tokens: body.n_predict ?? -1, n_predict: body.n_predict ?? -1 },
+      timings: { ...rec.timings, prompt_n: ids.length },
+      completion_probabilities: probs,
+    });
   }
 
   /** The engine's figures as this double spent them: prompt = slot start to first token, predicted = the rest. */

@@ -1,0 +1,135 @@
+// Multiple choice by likelihood on served models, over plain HTTP side requests (one connection each).
+// llama-server gives no log-probabilities of the prompt's own tokens (`echo` is refused with HTTP 500) but
+// gives the top N log-probabilities of the next token (/completion with n_probs: the full-vocabulary
+// softmax before sampling, natural log). So each letter's tokens are scored one at a time: the prompt as
+// token ids, one token generated, and the letter's token read from the top N; a letter whose tokens are
+// several is scored token after token on top of its own earlier tokens (exact, as the product of the
+// conditional probabilities). A token outside the top N leaves its letter without a figure: recorded,
+// with an upper bound, never read as probability 0.
+// vLLM's /v1/completions with echo and logprobs scores the prompt's own tokens, so one request per letter
+// gives its continuation's log-probability exactly (the way lm-evaluation-harness's local-completions does).
+import type { ChatMessage, LetterLogprobRequest, LetterLogprobs } from '../core/types.js';
+import { checkLetters, splitContinuation } from './likelihood.js';
+import { postJsonOnce, type SideResult } from './side-request.js';
+
+export interface SideOptions {
+  headers: Record<string, string>;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+function unwrap<T>(r: SideResult<T>, what: string): T {
+  if (!r.ok) throw Object.assign(new Error(`${what} failed: ${r.reason}`), { kind: r.reason === 'aborted' ? 'aborted' : 'server-error' });
+  return r.value;
+}
+
+/** The chat template applied by the server itself (POST /apply-template), as its chat endpoint applies it. */
+export async function serverChatPrompt(baseUrl: string, messages: ChatMessage[], o: SideOptions): Promise<string> {
+  const r = await postJsonOnce<{ prompt?: unknown }>(`${baseUrl}/apply-template`, { messages }, o);
+  if (!r.ok && (r.status === 404 || r.status === 501)) {
+    throw Object.assign(new Error('this llama-server has no /apply-template: likelihood scoring needs the prompt exactly as its chat endpoint builds it; use a llama.cpp build from 2025 or later'),
+      { kind: 'unsupported' });
+  }
+  const v = unwrap(r, 'POST /apply-template');
+  if (typeof v.prompt !== 'string') throw new Error('POST /apply-template answered without a prompt string');
+  return v.prompt;
+}
+
+/** Token ids of `content` as llama-server tokenises a prompt (special tokens parsed, BOS added). */
+export async function serverTokenize(baseUrl: string, content: string, o: SideOptions): Promise<number[]> {
+  const v = unwrap(await postJsonOnce<{ tokens?: unknown }>(`${baseUrl}/tokenize`, { content, add_special: true }, o), 'POST /tokenize');
+  if (!Array.isArray(v.tokens) || !v.tokens.every((t) => Number.isInteger(t))) throw new Error('POST /tokenize answered without a list of token ids');
+  return v.tokens as number[];
+}
+
+interface TopN {
+  byId: Map<number, number>;
+  /** The smallest log-probability among the top N: no token outside them is more likely. */
+  floor: number;
+}
+
+/**
+ * Letter log-probabilities from llama-server's top-N next-token log-probabilities (see the file comment).
+ * `slotContext`: tokens one slot holds (a longer prompt would be cut or refused by the server).
+ */
+export async function llamaServerLetterLogprobs(
+  baseUrl: string,
+  req: LetterLogprobRequest,
+  o: SideOptions & { topN: number; cachePrompt: boolean; slotContext: number | null },
+): Promise<LetterLogprobs> {
+  const letters = checkLetters(req.letters);
+  req.signal?.throwIfAborted();
+  const opts = { ...o, ...(req.signal ? { signal: req.signal } : {}) };
+  const startedAtEpochMs = Date.now();
+  const t0 = performance.now();
+  const prompt = (await serverChatPrompt(baseUrl, req.messages, opts)) + req.prefix;
+  const ctx = await serverTokenize(baseUrl, prompt, opts);
+  const splits = [];
+  for (const letter of letters) {
+    splits.push(splitContinuation(ctx, await serverTokenize(baseUrl, `${prompt} ${letter}`, opts), `letter ${JSON.stringify(letter)}`));
+  }
+  const longest = Math.max(...splits.map((s) => s.whole.length));
+  if (o.slotContext !== null && longest > o.slotContext) {
+    throw Object.assign(new Error(`prompt, prefix and answer letter take ${longest} tokens and a slot of this llama-server holds ${o.slotContext} (-c divided by -np): raise -c (or lower -np)`),
+      { kind: 'prompt-too-long' });
+  }
+  const tops = new Map<string, Promise<TopN>>();
+  const topAfter = (ids: number[]): Promise<TopN> => {
+    const key = ids.join(',');
+    let t = tops.get(key);
+    if (!t) {
+      t = nextTokenTopN(baseUrl, ids, o.topN, o.cachePrompt, opts);
+      tops.set(key, t);
+    }
+    return t;
+  };
+  const logprobs: Record<string, number> = {};
+  const noFigure: Record<string, number> = {};
+  for (let k = 0; k < letters.length; k++) {
+    const { whole, contextLength } = splits[k]!;
+    let sum = 0;
+    let missing = false;
+    for (let i = contextLength; i < whole.length; i++) {
+      const top = await topAfter(whole.slice(0, i));
+      const lp = top.byId.get(whole[i]!);
+      if (lp === undefined) {
+        // At most as likely as the least likely of the top N, and the later tokens can only lower it.
+        noFigure[letters[k]!] = sum + top.floor;
+        missing = true;
+        break;
+      }
+      sum += lp;
+    }
+    if (!missing) logprobs[letters[k]!] = sum;
+  }
+  return {
+    logprobs,
+    ...(Object.keys(noFigure).length ? { noFigure } : {}),
+    prompt,
+    promptTokens: ctx.length,
+    evalMs: performance.now() - t0,
+    startedAtEpochMs,
+  };
+}
+
+interface CompletionProbabilities {
+  completion_probabilities?: Array<{ top_logprobs?: Array<{ id?: unknown; logprob?: unknown }>; probs?: unknown }>;
+}
+
+async function nextTokenTopN(baseUrl: string, ids: number[], topN: number, cachePrompt: boolean, o: SideOptions): Promise<TopN> {
+  // temperature 0 and post_sampling_probs false: the log-probabilities before any sampler touched them.
+  const body = { prompt: ids, n_predict: 1, n_probs: topN, temperature: 0, post_sampling_probs: false, cache_prompt: cachePrompt };
+  const v = unwrap(await postJsonOnce<CompletionProbabilities>(`${baseUrl}/completion`, body, o), 'POST /completion (n_probs)');
+  const top = v.completion_probabilities?.[0]?.top_logprobs;
+  if (!Array.isArray(top) || top.length === 0) {
+    throw new Error('POST /completion answered without completion_probabilities[0].top_logprobs: this llama-server build gives no log-probabilities (builds before 2025 give probabilities as "probs"); use a newer build');
+  }
+  const byId = new Map<number, number>();
+  let floor = 0;
+  for (const t of top) {
+    if (typeof t.id !== 'number' || typeof t.logprob !== 'number') continue;
+    byId.set(t.id, t.logprob);
+    floor = Math.min(floor, t.logprob);
+  }
+  return { byId, floor };
+}
