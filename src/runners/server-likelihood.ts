@@ -133,3 +133,65 @@ async function nextTokenTopN(baseUrl: string, ids: number[], topN: number, cache
   }
   return { byId, floor };
 }
+
+interface VllmTokenize {
+  tokens?: unknown;
+}
+
+interface VllmEchoCompletion {
+  choices?: Array<{ logprobs?: { token_logprobs?: Array<number | null> } | null }>;
+}
+
+/**
+ * Letter log-probabilities from vLLM: its chat template applied with the assistant turn opened on the
+ * prefix (/tokenize with messages and continue_final_message), each letter's whole token sequence sent
+ * once to /v1/completions with echo and logprobs (max_tokens 1; the generated token is not read), and the
+ * continuation's prompt log-probabilities summed, as lm-evaluation-harness's local-completions does.
+ */
+export async function vllmLetterLogprobs(
+  baseUrl: string,
+  model: string,
+  req: LetterLogprobRequest,
+  o: SideOptions & { maxModelLen: number | null },
+): Promise<LetterLogprobs> {
+  const letters = checkLetters(req.letters);
+  req.signal?.throwIfAborted();
+  const opts = { ...o, ...(req.signal ? { signal: req.signal } : {}) };
+  const startedAtEpochMs = Date.now();
+  const t0 = performance.now();
+  const tokensWith = async (assistant: string): Promise<number[]> => {
+    const body = {
+      model,
+      messages: [...req.messages, { role: 'assistant', content: assistant }],
+      add_generation_prompt: false,
+      continue_final_message: true,
+    };
+    const v = unwrap(await postJsonOnce<VllmTokenize>(`${baseUrl}/tokenize`, body, opts), 'POST /tokenize (messages)');
+    if (!Array.isArray(v.tokens) || !v.tokens.every((t) => Number.isInteger(t))) throw new Error('POST /tokenize answered without a list of token ids');
+    return v.tokens as number[];
+  };
+  const ctx = await tokensWith(req.prefix);
+  const detok = unwrap(await postJsonOnce<{ prompt?: unknown }>(`${baseUrl}/detokenize`, { model, tokens: ctx }, opts), 'POST /detokenize');
+  const prompt = typeof detok.prompt === 'string' ? detok.prompt : undefined;
+  const logprobs: Record<string, number> = {};
+  for (const letter of letters) {
+    const { whole, contextLength } = splitContinuation(ctx, await tokensWith(`${req.prefix} ${letter}`), `letter ${JSON.stringify(letter)}`);
+    if (o.maxModelLen !== null && whole.length + 1 > o.maxModelLen) {
+      throw Object.assign(new Error(`prompt, prefix and answer letter take ${whole.length} tokens and this vLLM serves ${o.maxModelLen} (max_model_len)`), { kind: 'prompt-too-long' });
+    }
+    const body = { model, prompt: whole, max_tokens: 1, logprobs: 1, echo: true, temperature: 0 };
+    const v = unwrap(await postJsonOnce<VllmEchoCompletion>(`${baseUrl}/v1/completions`, body, opts), 'POST /v1/completions (echo)');
+    const lps = v.choices?.[0]?.logprobs?.token_logprobs;
+    if (!Array.isArray(lps) || lps.length < whole.length) {
+      throw new Error('POST /v1/completions with echo answered without the prompt\'s token_logprobs: this server does not score prompts');
+    }
+    let sum = 0;
+    for (let i = contextLength; i < whole.length; i++) {
+      const lp = lps[i];
+      if (typeof lp !== 'number') throw new Error(`POST /v1/completions with echo gave no log-probability for prompt token ${i}`);
+      sum += lp;
+    }
+    logprobs[letter] = sum;
+  }
+  return { logprobs, ...(prompt !== undefined ? { prompt } : {}), promptTokens: ctx.length, evalMs: performance.now() - t0, startedAtEpochMs };
+}

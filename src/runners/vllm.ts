@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { defineRunner, type ServerMetricNames } from './definition.js';
 import { LATENCY_TABLE } from '../metrics/table.js';
-import type { ChatMessage, GenerateRequest, Generation, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
+import type { ChatMessage, GenerateRequest, Generation, LetterLogprobRequest, LetterLogprobs, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
 import { assignedGpus, DeviceMemoryTracker, needsDeviceAttribution, parallelSizes } from '../metrics/gpu-attribution.js';
@@ -24,6 +24,7 @@ import {
 import type { ManagedServerEnd } from '../core/types.js';
 import { messagesAsPrompt, OpenAiServerSession, registerServerSecrets, resolveApiKey } from './openai-stream.js';
 import { postJsonOnce } from './side-request.js';
+import { vllmLetterLogprobs } from './server-likelihood.js';
 
 const GIB = 1024 ** 3;
 
@@ -231,6 +232,15 @@ export class VllmRunner implements Runner {
     };
   }
 
+  /** Multiple choice by likelihood: the continuation's prompt log-probabilities (echo), see server-likelihood.ts. */
+  async letterLogprobs(req: LetterLogprobRequest): Promise<LetterLogprobs> {
+    return vllmLetterLogprobs(this.session.baseUrl, this.session.model, req, {
+      headers: this.session.authHeaders(),
+      timeoutMs: this.profile.requestTimeoutMs,
+      maxModelLen: this.modelInfo?.max_model_len ?? null,
+    });
+  }
+
   async generate(req: GenerateRequest): Promise<Generation> {
     const extraBody: Record<string, unknown> = {};
     if (req.constrain) {
@@ -436,7 +446,7 @@ export const vllmRunner = defineRunner({
   profileSchema: vllmProfileSchema,
   create: (profile) => createVllmRunner(profile),
   capabilities: {
-    likelihood: false,
+    likelihood: true,
     modes: ['attached', 'managed'],
     contextSetting: "vLLM's --max-model-len",
     pathFields: ['model', 'binary'],

@@ -44,6 +44,8 @@ export interface DoubleLogprobModel {
   /** Token ids as llama-server tokenises a prompt: special tokens parsed, BOS when addSpecial. */
   tokenize(text: string, addSpecial: boolean): number[];
   piece(id: number): string;
+  /** The text of a token sequence (special tokens as text). */
+  detokenize(ids: number[]): string;
   /** Natural-log next-token probabilities after `ids` over the whole vocabulary (softmax before sampling). */
   nextLogprobs(ids: number[]): Promise<Array<{ id: number; logprob: number }>>;
 }
@@ -370,7 +372,7 @@ export class LlamaServerDouble extends ScriptedSseServer {
       id_slot: 0,
       tokens_evaluated: ids.length,
       tokens_cached: ids.length,
-      prompt: ids.map((id) => model.piece(id)).join(''),
+      prompt: model.detokenize(ids),
       generation_settings: { ...rec.generation_settings, n_probs: nProbs, post_sampling_probs: post, max_tokens: body.n_predict ?? -1, n_predict: body.n_predict ?? -1 },
       timings: { ...rec.timings, prompt_n: ids.length },
       completion_probabilities: probs,

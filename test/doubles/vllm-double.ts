@@ -2,7 +2,12 @@
 // reasoning from the deepseek_r1 parser in delta.reasoning_content (or delta.reasoning, newer), content
 // chunks, a finish chunk, a separate usage chunk with "choices": [], then "data: [DONE]"; /v1/models with
 // max_model_len; /metrics with current or deprecated metric names; errors as {"object":"error",...}.
+// With a logprob model plugged in (the same interface as the llama-server double's): /tokenize (prompt, or
+// messages through the model's chat template, add_generation_prompt / continue_final_message),
+// /detokenize, and /v1/completions with echo and logprobs scoring the prompt's own tokens (token_logprobs
+// starts with null: nothing predicts the first token), as vLLM's OpenAI server answers them.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { DoubleLogprobModel } from './llama-server-double.js';
 import { doubleTokens, ScriptedSseServer, type SendRecord } from './scripted-sse.js';
 
 export class VllmDouble extends ScriptedSseServer {
@@ -19,6 +24,10 @@ export class VllmDouble extends ScriptedSseServer {
   frozen = false;
   private seq = 0;
   private generated = 0;
+  /** Serves /tokenize, /detokenize and echo log-probabilities from this model (null: none of them). */
+  logprobModel: DoubleLogprobModel | null = null;
+  /** Bodies of the /v1/completions requests with echo, in arrival order. */
+  readonly echoBodies: Array<Record<string, unknown>> = [];
 
   protected async route(method: string, path: string, raw: string, receivedAt: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (this.frozen) return;
@@ -36,6 +45,8 @@ export class VllmDouble extends ScriptedSseServer {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
       return void res.end(this.metricsText());
     }
+    if (this.logprobModel && method === 'POST' && (path === '/tokenize' || path === '/detokenize')) return this.tokenizeRoute(path, raw, res);
+    if (this.logprobModel && method === 'POST' && path === '/v1/completions' && /"echo"\s*:\s*true/.test(raw)) return this.echo(raw, res);
     if ((path === '/v1/chat/completions' || path === '/v1/completions') && method === 'POST') {
       let body: Record<string, unknown>;
       try {
@@ -74,6 +85,65 @@ export class VllmDouble extends ScriptedSseServer {
       return;
     }
     this.json(res, 404, { detail: 'Not Found' });
+  }
+
+  private tokenizeRoute(path: string, raw: string, res: ServerResponse): void {
+    const m = this.logprobModel!;
+    const body = JSON.parse(raw) as Record<string, unknown>;
+    if (path === '/detokenize') return this.json(res, 200, { prompt: m.detokenize(body.tokens as number[]) });
+    let text: string;
+    let addSpecial: boolean;
+    if (Array.isArray(body.messages)) {
+      const messages = body.messages as Array<{ role: string; content: string }>;
+      if (body.continue_final_message === true) {
+        // The template up to the final (assistant) message, which is left open on its content.
+        const last = messages[messages.length - 1]!;
+        text = m.template(messages.slice(0, -1)) + last.content;
+      } else {
+        text = m.template(messages);
+      }
+      addSpecial = body.add_special_tokens === true; // vLLM's default for chat: false (the template holds BOS)
+    } else {
+      text = String(body.prompt ?? '');
+      addSpecial = body.add_special_tokens !== false;
+    }
+    const tokens = m.tokenize(text, addSpecial);
+    this.json(res, 200, { count: tokens.length, max_model_len: this.maxModelLen, tokens, token_strs: null });
+  }
+
+  /** /v1/completions with echo: the prompt's tokens with their log-probabilities, then the generated token's. */
+  private async echo(raw: string, res: ServerResponse): Promise<void> {
+    const m = this.logprobModel!;
+    const body = JSON.parse(raw) as Record<string, unknown>;
+    this.echoBodies.push(body);
+    const ids = Array.isArray(body.prompt) ? (body.prompt as number[]) : m.tokenize(String(body.prompt ?? ''), true);
+    const tokenLogprobs: Array<number | null> = [null];
+    const top: Array<Record<string, number> | null> = [null];
+    for (let i = 1; i <= ids.length; i++) {
+      const dist = (await m.nextLogprobs(ids.slice(0, i))).sort((a, b) => b.logprob - a.logprob);
+      if (i < ids.length) {
+        const lp = dist.find((d) => d.id === ids[i])!.logprob;
+        tokenLogprobs.push(lp);
+        top.push({ [m.piece(ids[i]!)]: lp, [m.piece(dist[0]!.id)]: dist[0]!.logprob });
+      } else {
+        ids.push(dist[0]!.id); // the one generated token (greedy)
+        tokenLogprobs.push(dist[0]!.logprob);
+        top.push({ [m.piece(dist[0]!.id)]: dist[0]!.logprob });
+        break;
+      }
+    }
+    const tokens = ids.map((id) => m.piece(id));
+    const offsets: number[] = [];
+    let at = 0;
+    for (const t of tokens) {
+      offsets.push(at);
+      at += t.length;
+    }
+    this.json(res, 200, {
+      id: `cmpl-${++this.seq}`, object: 'text_completion', created: 1795534944, model: this.modelId,
+      choices: [{ index: 0, text: tokens.join(''), logprobs: { text_offset: offsets, token_logprobs: tokenLogprobs, tokens, top_logprobs: top }, finish_reason: 'length', stop_reason: null, prompt_logprobs: null }],
+      usage: { prompt_tokens: ids.length - 1, total_tokens: ids.length, completion_tokens: 1 },
+    });
   }
 
   private metricsText(): string {

@@ -109,8 +109,6 @@ describe('scoring: likelihood', () => {
     const dir = tempDir();
     const local = await loadRunnerProfile(writeRunnerProfile(dir, f32));
     const cases: Array<[string, Parameters<typeof runSuite>[0], RegExp]> = [
-      ['server runner', { suite: likelihoodSuite(tempDir()), runner: { profile: { kind: 'vllm', label: 'v', mode: 'attached', baseUrl: 'http://127.0.0.1:9' } as never, file: null }, out: join(dir, 'a') },
-        /scoring: likelihood needs next-token probabilities in process, which the "vllm" runner does not give/],
       ['samples', { suite: likelihoodSuite(tempDir(), ['samples: 3']), runner: local, out: join(dir, 'b') }, /deterministic: 3 samples per question/],
       ['constraint', { suite: likelihoodSuite(tempDir(), ['answerConstraint: letter']), runner: local, out: join(dir, 'c') }, /answerConstraint has nothing to constrain/],
     ];

@@ -11,7 +11,10 @@ import { runLikelihoodItem } from '../../src/run/run-likelihood.js';
 import { createLlamaEmbeddedRunner, llamaEmbeddedProfileSchema, type LlamaEmbeddedRunner } from '../../src/runners/llama-embedded.js';
 import { createLlamaServerRunner, llamaServerProfileSchema, type LlamaServerRunner } from '../../src/runners/llama-server.js';
 import { LIKELIHOOD_RUNNER_KINDS } from '../../src/runners/registry.js';
+import { createVllmRunner, vllmProfileSchema } from '../../src/runners/vllm.js';
+import { NvidiaSmi } from '../../src/metrics/nvidia-smi.js';
 import { LlamaServerDouble, type DoubleLogprobModel } from '../doubles/llama-server-double.js';
+import { VllmDouble } from '../doubles/vllm-double.js';
 import { REPO, tinyModel } from '../helpers/tiny-run.js';
 
 const QUESTION = 'A 45-year-old man has crushing chest pain for 1 hour. Which is the best next step? A) ECG B) CT C) MRI D) X-ray E) Wait';
@@ -27,13 +30,14 @@ function ggufTemplate(messages: Array<{ role: string; content: string }>): strin
 async function nodeLlamaModel(file: string): Promise<{ model: LlamaModel; sequence: LlamaContextSequence; logprob: DoubleLogprobModel; dispose(): Promise<void> }> {
   const llama = await getLlama({ gpu: false, logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: file });
-  const context = await model.createContext({ contextSize: 512, threads: 1 });
+  const context = await model.createContext({ contextSize: 2048, threads: 1 });
   const sequence = context.getSequence();
   const bos = model.tokens.bos;
   const logprob: DoubleLogprobModel = {
     template: ggufTemplate,
     tokenize: (text, addSpecial) => [...(addSpecial && bos !== null ? [bos] : []), ...(model.tokenize(text, true) as number[])],
     piece: (id) => model.detokenize([id as never], true),
+    detokenize: (ids) => model.detokenize(ids as never[], true),
     async nextLogprobs(ids) {
       await sequence.clearHistory();
       const out = await sequence.controlledEvaluate(ids.map((t, i) => (i === ids.length - 1
@@ -149,8 +153,84 @@ describe('likelihood scoring on llama-server (double with the tiny GGUF behind i
     expect(rec.correct).toBe(false);
   });
 
+  it('a `scoring: likelihood` run on llama-server journals each item\'s letters, prompt and letters without a figure', async () => {
+    const { runSuite } = await import('../../src/run/run.js');
+    const { tempDir, writeSuite } = await import('../helpers/tiny-run.js');
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = tempDir();
+    const suite = writeSuite(dir, { constrain: false });
+    writeFileSync(suite, `${readFileSync(suite, 'utf8')}\nscoring: likelihood\n`);
+    server.nCtxSlot = 2048;
+    const profile = llamaServerProfileSchema.parse({ kind: 'llama-server', label: 'double', baseUrl: server.baseUrl, likelihoodTopN: 3 });
+    const run = await runSuite({ suite, runner: { profile, file: null }, out: join(dir, 'out'), limit: 4, seed: 1, cacheDir: false });
+    expect(run.results).toHaveLength(4);
+    for (const r of run.results) {
+      expect(r.error).toBeUndefined();
+      expect(r.likelihoodPrompt).toMatch(/^<｜User｜>[\s\S]*<｜Assistant｜>Answer:$/);
+      const known = Object.keys(r.letterLogprobs ?? {});
+      const none = Object.keys(r.letterNoFigure ?? {});
+      expect(new Set([...known, ...none]).size).toBe(known.length + none.length); // a letter is one or the other
+      expect(known.length + none.length).toBeGreaterThanOrEqual(4);
+      if (r.extracted.status === 'answered') expect(known).toContain(r.extracted.letter);
+    }
+  });
+
   it('llama-server is a likelihood runner kind', () => {
     expect(LIKELIHOOD_RUNNER_KINDS.has('llama-server')).toBe(true);
+  });
+});
+
+/** The same, over given ids: log P(whole[from..] | whole[..from]), every token from scratch. */
+async function directIds(engine: DoubleLogprobModel, whole: number[], from: number): Promise<number> {
+  let lp = 0;
+  for (let i = from; i < whole.length; i++) lp += (await engine.nextLogprobs(whole.slice(0, i))).find((d) => d.id === whole[i])!.logprob;
+  return lp;
+}
+
+describe('likelihood scoring on vLLM (echo + logprobs; double with the tiny GGUF behind it)', () => {
+  let server: VllmDouble;
+  let engine: Awaited<ReturnType<typeof nodeLlamaModel>>;
+  beforeAll(async () => {
+    engine = await nodeLlamaModel(await tinyModel('F32'));
+    server = await new VllmDouble().start();
+    server.logprobModel = engine.logprob;
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await engine?.dispose();
+  });
+
+  it('scores every letter, one token or several, exactly from the prompt log-probabilities (within 1e-6)', async () => {
+    const r = await createVllmRunner(vllmProfileSchema.parse({ kind: 'vllm', label: 'v', baseUrl: server.baseUrl, retries: 0 }), { nvidiaSmi: new NvidiaSmi(null) });
+    try {
+      const letters = ['A', 'B', 'ECG', 'X-ray'];
+      const got = await r.letterLogprobs({ messages: MESSAGES, prefix: 'The best next step is', letters });
+      expect(got.noFigure).toBeUndefined();
+      // The template with the assistant turn left open on the prefix, tokenised by the server, recorded as its text.
+      const ctxText = `${ggufTemplate(MESSAGES)}The best next step is`;
+      const ctx = engine.logprob.tokenize(ctxText, false);
+      expect(got.prompt).toBe(engine.logprob.detokenize(ctx));
+      expect(got.promptTokens).toBe(ctx.length);
+      let multi = false;
+      for (const l of letters) {
+        const whole = engine.logprob.tokenize(`${ctxText} ${l}`, false);
+        let n = 0;
+        while (whole[n] === ctx[n]) n++;
+        if (whole.length - n > 1) multi = true;
+        expect(Math.abs(got.logprobs[l]! - (await directIds(engine.logprob, whole, n)))).toBeLessThan(1e-6);
+      }
+      expect(multi).toBe(true);
+      // As lm-evaluation-harness's local-completions asks: token ids, echo, logprobs 1, one token, greedy.
+      expect(server.echoBodies.at(-1)).toMatchObject({ echo: true, logprobs: 1, max_tokens: 1, temperature: 0 });
+      expect(Array.isArray(server.echoBodies.at(-1)!.prompt)).toBe(true);
+    } finally {
+      await r.close();
+    }
+  });
+
+  it('vLLM is a likelihood runner kind', () => {
+    expect(LIKELIHOOD_RUNNER_KINDS.has('vllm')).toBe(true);
   });
 });
 
