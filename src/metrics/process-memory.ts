@@ -1,6 +1,7 @@
 // Resident memory of the medeval process itself, for runners that hold the model in process
 // (llama.cpp embedded, onnxruntime-node). The kernel's high-water mark (maxRSS = VmHWM) is the peak;
 // a 100 ms sampler adds a timeline-friendly current value and a check on the kernel figure.
+import { performance } from 'node:perf_hooks';
 import type { MemoryFigure } from '../core/types.js';
 
 export class ProcessMemorySampler {
@@ -45,4 +46,21 @@ export class ProcessMemorySampler {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
+}
+
+let recentRssBytes = 0;
+let recentRssAt = -Infinity;
+
+/**
+ * This process's RSS, read at most once per `maxAgeMs` (a record's rssBytes): reading it for every item
+ * cost about 7% of the client's CPU at thousands of requests per second, and a 100 ms old figure draws
+ * the same memory curve.
+ */
+export function recentRss(maxAgeMs = 100): number {
+  const now = performance.now();
+  if (now - recentRssAt >= maxAgeMs) {
+    recentRssBytes = process.memoryUsage.rss();
+    recentRssAt = now;
+  }
+  return recentRssBytes;
 }

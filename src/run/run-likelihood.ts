@@ -5,6 +5,7 @@ import { InputError } from '../core/errors.js';
 import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import type { LoadedSuite } from './suite.js';
 import type { DatasetItem, ExtractedAnswer, ItemResult, Letter, Runner } from '../core/types.js';
+import { recentRss } from '../metrics/process-memory.js';
 
 export function likelihoodRunnerError(kind: string): InputError {
   return new InputError(`scoring: likelihood needs next-token log-probabilities, which the "${kind}" runner does not give`,
@@ -70,7 +71,7 @@ export async function runLikelihoodItem(
       letterLogprobs: lp.logprobs,
       ...(lp.noFigure && Object.keys(lp.noFigure).length ? { letterNoFigure: lp.noFigure } : {}),
       ...(lp.prompt !== undefined ? { likelihoodPrompt: lp.prompt } : {}),
-      rssBytes: process.memoryUsage().rss,
+      rssBytes: recentRss(),
     };
   } catch (e) {
     if (e instanceof InputError) throw e;

@@ -28,6 +28,7 @@ import { fittedWarmupPrompt, warmupPrompt } from './warmup.js';
 import { applyShard, type ShardSpec } from './shard.js';
 import { createRunnerWithReplicas } from './replicas.js';
 import type { RunnerSession } from './runner-session.js';
+import { recentRss } from '../metrics/process-memory.js';
 
 export interface RunOptions {
   suite: string | LoadedSuite;
@@ -538,7 +539,7 @@ async function runItem(
       finishReason: gen.finishReason,
       // The wait inside this task before the runner's clock started counts as queueing (the run adds the slot wait).
       timings: { ...gen.timings, queueMs: sentAt !== null ? Math.max(0, sentAt - taskStart) : 0 },
-      rssBytes: process.memoryUsage().rss,
+      rssBytes: recentRss(),
       ...(hit ? { cached: true } : {}),
       ...(!hit && gen.retries ? { retries: gen.retries, ...(gen.retryReasons?.length ? { retryReasons: gen.retryReasons } : {}) } : {}),
       ...(!hit && gen.replica ? { replica: gen.replica } : {}),
