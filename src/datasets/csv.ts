@@ -1,5 +1,7 @@
-// A small RFC 4180 CSV parser (quoted fields, "" escapes, embedded newlines, CRLF), enough for the
-// header-less MMLU files; csv-parse is not a dependency of this project.
+// CSV reading with csv-parse (RFC 4180: quoted fields, "" escapes, embedded newlines, CRLF), as the
+// header-less MMLU files and mapped CSV sets need it, with each record's starting line for file:line
+// errors. Broken quoting never throws: the record is kept with its problem so the loader can report it.
+import { parse, CsvError } from 'csv-parse/sync';
 
 export interface CsvRecord {
   /** 1-based physical line where the record starts. */
@@ -9,76 +11,40 @@ export interface CsvRecord {
   problem?: { line: number; message: string };
 }
 
+const newlines = (text: string) => text.split('\n').length - 1;
+
+/** Why csv-parse skipped a record, in the words the loaders' errors use. */
+function problemMessage(error: CsvError, raw: string | undefined): string {
+  if (error.code === 'CSV_QUOTE_NOT_CLOSED') return 'quoted field is never closed (a missing " ?)';
+  if (error.code === 'CSV_INVALID_CLOSING_QUOTE') {
+    const after = error.message.match(/got "(.*?)" at line/)?.[1] ?? '';
+    return `unexpected text after a closing quote: ${JSON.stringify(after)} (${raw ? JSON.stringify(raw.slice(0, 20)) : 'this record'})`;
+  }
+  return error.message;
+}
+
 /** Parses CSV text. Blank lines are skipped; a leading BOM is ignored. Never throws. */
 export function parseCsv(text: string): CsvRecord[] {
-  if (text.startsWith('\uFEFF')) text = text.slice(1);
-  const records: CsvRecord[] = [];
-  let problem: CsvRecord['problem'];
-  let line = 1;
-  let recordLine = 1;
-  let fields: string[] = [];
-  let field = '';
-  let i = 0;
-  const n = text.length;
-
-  const endRecord = () => {
-    fields.push(field);
-    const blank = fields.length === 1 && fields[0] === '';
-    if (!blank) records.push({ line: recordLine, fields, ...(problem && { problem }) });
-    problem = undefined;
-    fields = [];
-    field = '';
-  };
-
-  while (i < n) {
-    const c = text[i];
-    if (c === '"' && field === '') {
-      // Quoted field: runs to the next lone quote, across commas and newlines.
-      const startLine = line;
-      i++;
-      let closed = false;
-      while (i < n) {
-        const q = text[i];
-        if (q === '"') {
-          if (text[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
-          }
-          i++;
-          closed = true;
-          break;
-        }
-        if (q === '\n') line++;
-        field += q;
-        i++;
-      }
-      if (!closed) {
-        problem ??= { line: startLine, message: 'quoted field is never closed (a missing " ?)' };
-        break;
-      }
-      if (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
-        problem ??= { line, message: `unexpected text after a closing quote: ${JSON.stringify(text.slice(i, i + 20))}` };
-        // Keep the stray text so nothing is silently dropped; the record will usually fail validation.
-      }
-      continue;
-    }
-    if (c === ',') {
-      fields.push(field);
-      field = '';
-      i++;
-      continue;
-    }
-    if (c === '\r' || c === '\n') {
-      endRecord();
-      i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
-      line++;
-      recordLine = line;
-      continue;
-    }
-    field += c;
-    i++;
+  const out: CsvRecord[] = [];
+  const rows = parse(text, {
+    bom: true,
+    relax_column_count: true,
+    skip_empty_lines: true,
+    info: true,
+    raw: true,
+    skip_records_with_error: true,
+    on_skip: (error: CsvError | undefined, raw: string | undefined) => {
+      if (!error) return;
+      // error.lines is where parsing stopped; the record started as many lines earlier as it spans.
+      const span = raw ? newlines(raw.replace(/\r?\n$/, '')) : 0;
+      const line = Math.max(1, Number(error.lines) - span);
+      out.push({ line, fields: [], problem: { line, message: problemMessage(error, raw) } });
+    },
+  }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+  for (const { record, info } of rows) {
+    // info.lines is the record's last line; embedded newlines say how many lines it spans.
+    const line = info.lines - record.reduce((n, f) => n + newlines(f), 0);
+    out.push({ line, fields: record });
   }
-  if (field !== '' || fields.length > 0) endRecord();
-  return records;
+  return out.sort((a, b) => a.line - b.line);
 }
