@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { emptyProgram } from './program-base.js';
 import { registerClassify } from './commands/classify.js';
 import { registerCompare } from './commands/compare.js';
+import { registerDatasets } from './commands/datasets.js';
 import { registerDemo } from './commands/demo.js';
 import { registerGate } from './commands/gate.js';
 import { registerMakeModel } from './commands/make-model.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerMerge(program);
   registerSchema(program);
   registerClassify(program);
+  registerDatasets(program);
   return program;
 }
 

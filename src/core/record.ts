@@ -97,6 +97,18 @@ function recordSchemas(object: ObjectOf) {
   /** Records a run left out; `records` lists at most the first 100 of `total`. */
   const skippedRecords = object({ total: count, records: z.array(object({ place: z.string(), reason: z.string() })) });
 
+  /** Where a dataset named by a suite's `dataset.hub` came from (the cache's lock entry). */
+  const hubDatasetRecord = object({
+    name: z.string(),
+    repo: z.string(),
+    /** The commit the files came from. */
+    revision: z.string(),
+    /** "catalog pin", "main (unverified pin: first fetch)" or "--revision R". */
+    requested: z.string(),
+    chosenOnPurpose: z.boolean(),
+    files: z.array(object({ path: z.string(), sha256: z.string() })),
+  });
+
   /** The server's own view of a run: its /metrics before and after, and prompts it cut to fit. */
   const serverReport = object({
     /** Gauges and counters under the server's own metric names, and after - before (histograms as _sum/_count). */
@@ -256,6 +268,8 @@ function recordSchemas(object: ObjectOf) {
       scoring: z.literal('likelihood').optional(),
       /** Invalid dataset records left out by --skip-invalid: how many, and the first ones (file:line, why). */
       skipped: skippedRecords.optional(),
+      /** A suite's `dataset.hub`: the Hub repository, the commit used and each file's sha256. */
+      hub: hubDatasetRecord.optional(),
     }),
     runner: object({ kind: z.string(), profileFile: z.string().nullable() }),
     model: modelDescription,
@@ -409,7 +423,7 @@ function recordSchemas(object: ObjectOf) {
   });
 
   return {
-    memoryFigure, memoryReport, modelDescription, samplingParams, skippedRecords, serverReport: serverReportWithReplicas, replicaReport,
+    memoryFigure, memoryReport, modelDescription, samplingParams, skippedRecords, hubDatasetRecord, serverReport: serverReportWithReplicas, replicaReport,
     managedServerEnd, throttleReport, rescoredFrom, shardRecord, mergedShard, mergeRecord,
     manifest, generationTimings, extractedAnswer, itemError, itemBudget, itemResult,
   };
@@ -428,6 +442,7 @@ export type MemoryReport = z.infer<S['memoryReport']>;
 export type ModelDescription = z.infer<S['modelDescription']>;
 export type SamplingParams = z.infer<S['samplingParams']>;
 export type SkippedRecords = z.infer<S['skippedRecords']>;
+export type HubDatasetRecord = z.infer<S['hubDatasetRecord']>;
 export type ServerReport = z.infer<S['serverReport']>;
 export type ReplicaReport = z.infer<S['replicaReport']>;
 export type ShardRecord = z.infer<S['shardRecord']>;

@@ -8,7 +8,7 @@ export {
   type AnswerStatus, type ExtractedAnswer, type FinishReason, type GenerationTimings, type ItemBudget, type ItemError,
   type ItemResult, type Letter, type ManagedServerEnd, type MemoryFigure, type MemoryReport, type ModelDescription,
   type QuestionType, type RescoredFrom, type RunManifest, type SamplingParams, type ServerReport, type SkippedRecords,
-  type TokenCountSource, type ShardRecord, type MergedShard, type MergeRecord, type ReplicaReport, type ThrottleReport, type WindowChange,
+  type TokenCountSource, type HubDatasetRecord, type ShardRecord, type MergedShard, type MergeRecord, type ReplicaReport, type ThrottleReport, type WindowChange,
 } from './record.js';
 import type { FinishReason, GenerationTimings, Letter, ManagedServerEnd, MemoryReport, ModelDescription, QuestionType, SamplingParams, ServerReport, ThrottleReport, TokenCountSource } from './record.js';
 

@@ -247,6 +247,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       answerConstraint: suite.answerConstraint,
       ...(suite.scoring === 'likelihood' ? { scoring: 'likelihood' as const } : {}),
       ...(dataset.skipped.length > 0 ? { skipped: skippedRecords(dataset, portablePath) } : {}),
+      ...(suite.hub ? { hub: suite.hub } : {}),
     },
     runner: { kind: runner.kind, profileFile: opts.runner.file === null ? null : portablePath(opts.runner.file) },
     model: model.modelPath ? { ...model, modelPath: portablePath(model.modelPath) } : model,

@@ -6,6 +6,9 @@ import { fieldMappingSchema } from '../datasets/field-mapping.js';
 import { DATASET_FORMAT_NAMES } from '../datasets/formats.js';
 import type { DatasetSpec } from '../datasets/types.js';
 import { readYamlFile } from '../core/yaml-config.js';
+import { InputError } from '../core/errors.js';
+import type { HubDatasetRecord } from '../core/types.js';
+import { useHubDataset, type DownloadProgress } from '../datasets/hub/index.js';
 
 export const samplingSchema = z.strictObject({
   temperature: z.number().min(0).max(5).default(0.6),
@@ -37,7 +40,11 @@ export const suiteSchema = z.strictObject({
   dataset: z.strictObject({
     format: z.enum([...DATASET_FORMAT_NAMES, 'auto']).default('auto'),
     /** A file (or, for MMLU, a folder of CSVs), relative to the suite file. */
-    path: z.string().min(1),
+    path: z.string().min(1).optional(),
+    /** A dataset medeval knows by name (medeval datasets list): fetched on first use, then read from the cache. */
+    hub: z.string().min(1).optional(),
+    /** With hub: another revision than the pinned one, on purpose (recorded in the lock file and manifest). */
+    revision: z.string().min(1).optional(),
     name: z.string().optional(),
     /** MedMCQA: `cop` is 0-based (Hugging Face copy) or 1-based (original dev.json); auto detects and reports. */
     copBase: z.union([z.literal(0), z.literal(1), z.literal('auto')]).optional(),
@@ -48,6 +55,9 @@ export const suiteSchema = z.strictObject({
     /** format mapped: the fields holding question, options, answer (and id, metadata); see README. */
     fields: fieldMappingSchema.optional(),
   }).superRefine((d, ctx) => {
+    if (!d.path === !d.hub) ctx.addIssue({ code: 'custom', path: ['path'], message: 'give either path (a file of yours) or hub (a known dataset name), not both or neither' });
+    if (d.revision && !d.hub) ctx.addIssue({ code: 'custom', path: ['revision'], message: 'revision goes with hub' });
+    if (d.hub && (d.format !== 'auto' || d.fields)) ctx.addIssue({ code: 'custom', path: ['format'], message: 'a hub dataset brings its own format: remove format and fields' });
     if (d.format === 'mapped' && !d.fields) ctx.addIssue({ code: 'custom', path: ['fields'], message: 'format "mapped" needs fields: {question, options, answer}' });
     if (d.fields && d.format !== 'mapped') ctx.addIssue({ code: 'custom', path: ['format'], message: 'fields is set: use format: mapped' });
   }),
@@ -81,16 +91,45 @@ export interface LoadedSuite extends SuiteConfig {
   file: string;
   datasetPath: string;
   promptsDir: string;
+  /** Set for `dataset.hub`: where the files came from (also recorded in the run manifest). */
+  hub?: HubDatasetRecord;
 }
 
-export async function loadSuite(file: string): Promise<LoadedSuite> {
+export interface SuiteLoadOptions {
+  /** Lines about a `dataset.hub` fetch on first use (stderr by default). */
+  onHubLine?: (line: string) => void;
+  onHubProgress?: (p: DownloadProgress) => void;
+}
+
+export async function loadSuite(file: string, o: SuiteLoadOptions = {}): Promise<LoadedSuite> {
   const cfg = await readYamlFile(file, suiteSchema, 'suite file');
   const base = dirname(resolve(file));
+  const promptsDir = resolve(base, cfg.prompts);
+  if (!cfg.dataset.hub) return { ...cfg, file, datasetPath: resolve(base, cfg.dataset.path!), promptsDir };
+  const name = cfg.dataset.hub;
+  const say = o.onHubLine ?? ((line: string) => void process.stderr.write(`medeval: dataset ${name}: ${line}\n`));
+  let hub;
+  try {
+    hub = await useHubDataset(name, { ...(cfg.dataset.revision && { revision: cfg.dataset.revision }), onLine: say, onProgress: o.onHubProgress });
+  } catch (e) {
+    // The dataset problem belongs to this suite's dataset.hub field.
+    if (e instanceof InputError && !e.place.file) throw new InputError(e.message, { file, field: 'dataset.hub' });
+    throw e;
+  }
+  if (hub.fetched) say(`fetched ${hub.locked.repo} at ${hub.locked.revision} into the cache`);
+  if (hub.known.needsGroundTruth && !cfg.dataset.groundTruth) {
+    throw new InputError(`${name} needs the official test PMIDs: ${hub.known.note ?? ''}`, { file, field: 'dataset.groundTruth' }, 'set dataset.groundTruth: path/to/test_ground_truth.json');
+  }
   return {
     ...cfg,
+    dataset: { ...cfg.dataset, format: hub.spec.format, ...(hub.spec.copBase !== undefined && { copBase: hub.spec.copBase }), name: cfg.dataset.name ?? name },
     file,
-    datasetPath: resolve(base, cfg.dataset.path),
-    promptsDir: resolve(base, cfg.prompts),
+    datasetPath: hub.spec.path,
+    promptsDir,
+    hub: {
+      name, repo: hub.locked.repo, revision: hub.locked.revision, requested: hub.locked.requested, chosenOnPurpose: hub.locked.chosenOnPurpose,
+      files: hub.locked.files.map((f) => ({ path: f.path, sha256: f.sha256 })),
+    },
   };
 }
 
