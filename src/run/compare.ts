@@ -9,7 +9,7 @@ import { ModelWorker, WorkerDied } from './compare-workers.js';
 import type { TurnOutcome, WireRunEvent } from './compare-protocol.js';
 import { loadRunnerProfile } from '../runners/registry.js';
 import { parseRunSettings, type RunSettings } from './run-settings.js';
-import { datasetSpec, loadSuite } from './suite.js';
+import { loadSuite, resolveSuiteDataset } from './suite.js';
 import { loadDataset } from '../datasets/index.js';
 
 export type CompareRole = 'baseline' | 'compressed';
@@ -44,7 +44,7 @@ export async function runComparison(o: CompareOptions): Promise<CompareRuns> {
   // Validate both profiles and the dataset here, before any model is loaded.
   const [b, c] = await Promise.all([loadRunnerProfile(o.baseline), loadRunnerProfile(o.compressed)]);
   const suite = await loadSuite(settings.suite);
-  const ds = await loadDataset(datasetSpec(suite, { skipInvalid: settings.skipInvalid, limit: settings.limit ?? suite.limit }));
+  const ds = await loadDataset((await resolveSuiteDataset(suite, { skipInvalid: settings.skipInvalid, limit: settings.limit ?? suite.limit })).spec);
   const total = ds.items.length;
   const baselineDir = join(o.out, 'runs', 'baseline-' + safe(b.profile.label));
   const compressedDir = join(o.out, 'runs', 'compressed-' + safe(c.profile.label));

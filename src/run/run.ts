@@ -13,7 +13,7 @@ import { extractAnswer } from '../scoring/extract.js';
 import { InputError } from '../core/errors.js';
 import { RunFolder } from '../core/run-folder.js';
 import { itemIdsHash } from '../core/journal-check.js';
-import { datasetSpec, loadSuite, type LoadedSuite } from './suite.js';
+import { loadSuite, resolveSuiteDataset, type LoadedSuite } from './suite.js';
 import { writeRunSummary } from './summary.js';
 import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport, ShardRecord } from '../core/types.js';
 import { ResponseCache } from './response-cache.js';
@@ -109,7 +109,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 
   // 1. Validate everything a model would need before loading one.
   // --limit first, then the shard: the shards of one --limit run merge into exactly that run.
-  const { dataset, record: shardRecord } = applyShard(await loadDataset(datasetSpec(suite, { skipInvalid: opts.skipInvalid, limit })), opts.shard, itemIdsHash);
+  const { spec: datasetSpecOfSuite, hub } = await resolveSuiteDataset(suite, { skipInvalid: opts.skipInvalid, limit });
+  const { dataset, record: shardRecord } = applyShard(await loadDataset(datasetSpecOfSuite), opts.shard, itemIdsHash);
   const render = await buildPromptSystem(suite.promptsDir);
   const prompts = new Map(dataset.items.map((item) => [item.id, render(item)]));
   const sampling: SamplingParams = { ...suite.sampling, ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
@@ -247,7 +248,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       answerConstraint: suite.answerConstraint,
       ...(suite.scoring === 'likelihood' ? { scoring: 'likelihood' as const } : {}),
       ...(dataset.skipped.length > 0 ? { skipped: skippedRecords(dataset, portablePath) } : {}),
-      ...(suite.hub ? { hub: suite.hub } : {}),
+      ...(hub ? { hub } : {}),
     },
     runner: { kind: runner.kind, profileFile: opts.runner.file === null ? null : portablePath(opts.runner.file) },
     model: model.modelPath ? { ...model, modelPath: portablePath(model.modelPath) } : model,

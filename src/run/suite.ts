@@ -89,43 +89,59 @@ export type SuiteConfig = z.infer<typeof suiteSchema>;
 
 export interface LoadedSuite extends SuiteConfig {
   file: string;
+  /** The dataset file or folder; "hub:<name>" for `dataset.hub` (resolved by resolveSuiteDataset). */
   datasetPath: string;
   promptsDir: string;
-  /** Set for `dataset.hub`: where the files came from (also recorded in the run manifest). */
-  hub?: HubDatasetRecord;
 }
 
-export interface SuiteLoadOptions {
+/** Reads and validates a suite file; a `dataset.hub` is not fetched here but when the dataset is used. */
+export async function loadSuite(file: string): Promise<LoadedSuite> {
+  const cfg = await readYamlFile(file, suiteSchema, 'suite file');
+  const base = dirname(resolve(file));
+  return {
+    ...cfg,
+    file,
+    datasetPath: cfg.dataset.hub ? `hub:${cfg.dataset.hub}` : resolve(base, cfg.dataset.path!),
+    promptsDir: resolve(base, cfg.prompts),
+  };
+}
+
+export interface SuiteDatasetOptions {
+  skipInvalid?: boolean;
+  limit?: number;
   /** Lines about a `dataset.hub` fetch on first use (stderr by default). */
   onHubLine?: (line: string) => void;
   onHubProgress?: (p: DownloadProgress) => void;
 }
 
-export async function loadSuite(file: string, o: SuiteLoadOptions = {}): Promise<LoadedSuite> {
-  const cfg = await readYamlFile(file, suiteSchema, 'suite file');
-  const base = dirname(resolve(file));
-  const promptsDir = resolve(base, cfg.prompts);
-  if (!cfg.dataset.hub) return { ...cfg, file, datasetPath: resolve(base, cfg.dataset.path!), promptsDir };
-  const name = cfg.dataset.hub;
+/**
+ * The loader's spec for a suite's dataset; for `dataset.hub` the cached copy (fetched on first use,
+ * hashes checked), with where it came from for the run manifest.
+ */
+export async function resolveSuiteDataset(suite: LoadedSuite, o: SuiteDatasetOptions = {}): Promise<{ spec: DatasetSpec; hub?: HubDatasetRecord }> {
+  const name = suite.dataset.hub;
+  if (!name) return { spec: datasetSpec(suite, o) };
   const say = o.onHubLine ?? ((line: string) => void process.stderr.write(`medeval: dataset ${name}: ${line}\n`));
   let hub;
   try {
-    hub = await useHubDataset(name, { ...(cfg.dataset.revision && { revision: cfg.dataset.revision }), onLine: say, onProgress: o.onHubProgress });
+    hub = await useHubDataset(name, { ...(suite.dataset.revision && { revision: suite.dataset.revision }), onLine: say, onProgress: o.onHubProgress });
   } catch (e) {
-    // The dataset problem belongs to this suite's dataset.hub field.
-    if (e instanceof InputError && !e.place.file) throw new InputError(e.message, { file, field: 'dataset.hub' });
+    // The problem belongs to this suite's dataset.hub field.
+    if (e instanceof InputError && !e.place.file) throw new InputError(e.message, { file: suite.file, field: 'dataset.hub' });
     throw e;
   }
   if (hub.fetched) say(`fetched ${hub.locked.repo} at ${hub.locked.revision} into the cache`);
-  if (hub.known.needsGroundTruth && !cfg.dataset.groundTruth) {
-    throw new InputError(`${name} needs the official test PMIDs: ${hub.known.note ?? ''}`, { file, field: 'dataset.groundTruth' }, 'set dataset.groundTruth: path/to/test_ground_truth.json');
+  if (hub.known.needsGroundTruth && !suite.dataset.groundTruth) {
+    throw new InputError(`${name} needs the official test PMIDs: ${hub.known.note ?? ''}`, { file: suite.file, field: 'dataset.groundTruth' },
+      'set dataset.groundTruth: path/to/test_ground_truth.json');
   }
-  return {
-    ...cfg,
-    dataset: { ...cfg.dataset, format: hub.spec.format, ...(hub.spec.copBase !== undefined && { copBase: hub.spec.copBase }), name: cfg.dataset.name ?? name },
-    file,
+  const resolved: LoadedSuite = {
+    ...suite,
+    dataset: { ...suite.dataset, format: hub.spec.format, ...(hub.spec.copBase !== undefined && { copBase: hub.spec.copBase }), name: suite.dataset.name ?? name },
     datasetPath: hub.spec.path,
-    promptsDir,
+  };
+  return {
+    spec: datasetSpec(resolved, o),
     hub: {
       name, repo: hub.locked.repo, revision: hub.locked.revision, requested: hub.locked.requested, chosenOnPurpose: hub.locked.chosenOnPurpose,
       files: hub.locked.files.map((f) => ({ path: f.path, sha256: f.sha256 })),

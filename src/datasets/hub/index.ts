@@ -35,7 +35,7 @@ export interface HubDataset {
 function mustKnow(name: string): KnownDataset {
   const known = knownDataset(name);
   if (!known) {
-    throw new InputError(`unknown dataset ${JSON.stringify(name)}`, { field: 'dataset.hub' },
+    throw new InputError(`unknown dataset ${JSON.stringify(name)}`, {},
       `known: ${KNOWN_DATASETS.map((d) => d.name).join(', ')} (medeval datasets list)`);
   }
   return known;
@@ -136,7 +136,7 @@ export async function useHubDataset(name: string, o: HubOptions = {}): Promise<H
     return await fetchDataset(name, o);
   } catch (e) {
     if (!(e instanceof HubUnreachable)) throw e;
-    throw new InputError(`dataset ${name} is not in the cache (${root}) and ${e.message}`, { field: 'dataset.hub' },
+    throw new InputError(`dataset ${name} is not in the cache (${root}) and ${e.message}`, {},
       `fetch it once while online: medeval datasets fetch ${name} (MEDEVAL_CACHE sets where it is kept; HF_ENDPOINT a mirror)`);
   }
 }
