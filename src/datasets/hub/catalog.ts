@@ -2,7 +2,7 @@
 // evaluated split, how its rows map onto a loader, and what is pinned. A pin that could not be checked
 // from here (no Hub access when this list was written) is marked unverified: its revision and file
 // hashes are recorded on first fetch in the cache's lock file and enforced from then on.
-import type { DatasetFormat } from '../types.js';
+import type { DatasetFormat } from '../formats.js';
 
 /** How the Hub's rows become the original files a loader reads (so ids match the original files'). */
 export type HubShape = 'medqa' | 'medmcqa' | 'pubmedqa' | 'mmlu';

@@ -4,6 +4,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../core/errors.js';
 import { sha256File } from '../hashing.js';
+import type { DatasetFormat } from '../formats.js';
 import type { DatasetSpec } from '../types.js';
 import { KNOWN_DATASETS, knownDataset, type KnownDataset } from './catalog.js';
 import { cacheRoot, filesDir, lockFile, preparedDir, readLock, writeLock, type LockedDataset, type LockedFile } from './cache.js';
@@ -27,7 +28,7 @@ export interface HubDataset {
   known: KnownDataset;
   locked: LockedDataset;
   /** Loader spec pieces: what the prepared files are. */
-  spec: Pick<DatasetSpec, 'format' | 'path'> & Partial<Pick<DatasetSpec, 'copBase'>>;
+  spec: { format: DatasetFormat } & Pick<DatasetSpec, 'path'> & Partial<Pick<DatasetSpec, 'copBase'>>;
   /** Whether this call used the network. */
   fetched: boolean;
 }
