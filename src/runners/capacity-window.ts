@@ -3,7 +3,8 @@
 // compared to KV size" when its shared KV cache cannot place a batch, "KV cache is full", 503, busy); then
 // the window halves, once per episode (the attempts that were in flight together fail together: llama-server
 // sends the error to every slot of the batch), and grows by one after as many answers in a row as the window
-// holds, up to one less than the window that last ran out of room. Attempts past the window wait for a place (in
+// holds up to one less than the window that last ran out of room, and past it (up to what was in flight
+// before the first cut) only after four times as many. Attempts past the window wait for a place (in
 // the client, where it counts as queueing). Every change is kept, so the run can say it was throttled.
 import { performance } from 'node:perf_hooks';
 import type { ThrottleReport, WindowChange } from '../core/types.js';
@@ -73,7 +74,7 @@ export class CapacityWindow {
       const from = this.limit === Infinity ? inFlightNow : this.limit;
       if (ticket.epoch === this.epoch && from > 1) {
         if (this.before === null) this.before = Math.max(from, this.peakInFlight);
-        // Never grow back to a window that ran out of room: each episode lowers the ceiling, so the
+        // Grow back slowly past a window that ran out of room: each episode lowers this ceiling, so the
         // window settles instead of cutting the same requests again and again (their retries are few).
         this.ceiling = Math.max(1, Math.min(this.ceiling, from - 1));
         const to = Math.max(1, Math.floor(from / 2));
@@ -81,8 +82,10 @@ export class CapacityWindow {
         this.cuts++;
         this.set(from, to, 'capacity');
       }
-    } else if (outcome === 'ok' && this.limit !== Infinity && this.limit < this.ceiling) {
-      if (++this.okInRow >= this.limit) {
+    } else if (outcome === 'ok' && this.limit !== Infinity && this.before !== null && this.limit < this.before) {
+      // Up to one less than the last window that ran out of room: one more after `limit` answers in a row;
+      // past it only after four times as many (a server's lack of room may pass: a wedged cache recovers).
+      if (++this.okInRow >= (this.limit < this.ceiling ? this.limit : 4 * this.limit)) {
         this.okInRow = 0;
         this.set(this.limit, this.limit + 1, 'recovered');
       }

@@ -57,7 +57,7 @@ describe('capacity window (AIMD)', () => {
     expect(w.report()).toMatchObject({ cuts: 1, before: 2, lowest: 1, atEnd: 1 });
   });
 
-  it('grows by one after as many answers in a row as the window holds, up to one less than the window that ran out of room', async () => {
+  it('grows by one after as many answers in a row as the window holds up to one less than the window that ran out of room, past it after four times as many', async () => {
     const w = new CapacityWindow();
     const four = await Promise.all([w.acquire(), w.acquire(), w.acquire(), w.acquire()]);
     for (const t of four) w.release(t, 'capacity');
@@ -67,17 +67,19 @@ describe('capacity window (AIMD)', () => {
     expect(w.size).toBe(2);
     await answer();
     expect(w.size).toBe(3);
-    for (let i = 0; i < 10; i++) await answer();
-    expect(w.size).toBe(3); // 4 ran out of room: never back to it
-    // 3 runs out of room too: cut to 1, and 2 is the most from now on.
-    const three = await Promise.all([w.acquire(), w.acquire(), w.acquire()]);
-    for (const t of three) w.release(t, 'capacity');
-    expect(w.size).toBe(1);
-    for (let i = 0; i < 10; i++) await answer();
+    for (let i = 0; i < 11; i++) await answer();
+    expect(w.size).toBe(3); // 4 ran out of room: back to it only after 4 x 3 answers in a row
+    await answer();
+    expect(w.size).toBe(4);
+    for (let i = 0; i < 20; i++) await answer();
+    expect(w.size).toBe(4); // never past what was in flight before the first cut
+    // 4 runs out of room again: cut to 2; the ceiling is now 3 (one less than 4).
+    const four2 = await Promise.all([w.acquire(), w.acquire(), w.acquire(), w.acquire()]);
+    for (const t of four2) w.release(t, 'capacity');
     expect(w.size).toBe(2);
     const r = w.report()!;
-    expect(r).toMatchObject({ cuts: 2, before: 4, lowest: 1, atEnd: 2, changesTotal: 4 });
-    expect(r.changes.map((c) => [c.from, c.to, c.why])).toEqual([[4, 2, 'capacity'], [2, 3, 'recovered'], [3, 1, 'capacity'], [1, 2, 'recovered']]);
+    expect(r).toMatchObject({ cuts: 2, before: 4, lowest: 2, atEnd: 2, changesTotal: 4 });
+    expect(r.changes.map((c) => [c.from, c.to, c.why])).toEqual([[4, 2, 'capacity'], [2, 3, 'recovered'], [3, 4, 'recovered'], [4, 2, 'capacity']]);
   });
 
   it('a waiter whose caller gives up leaves the queue', async () => {
