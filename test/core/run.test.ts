@@ -28,7 +28,7 @@ describe('runSuite with the in-process llama.cpp runner', () => {
     // Two weights figures: the file, and the model buffers llama.cpp states at load (node-llama-cpp's log).
     const mem = manifest.memory!;
     expect(mem.weights.source).toMatch(/GGUF file size/);
-    expect(mem.residentWeights!.source).toMatch(/^llama\.cpp load log \(node-llama-cpp\), model buffer size: CPU_Mapped \d+\.\d\d MiB/);
+    expect(mem.residentWeights!.source).toMatch(/^llama\.cpp load log \(node-llama-cpp\), model buffer size: CPU_Mapped \d+\.\d\d (KiB|MiB|GiB)/);
     expect(mem.residentWeights!.bytes!).toBeGreaterThan(mem.weights.bytes! * 0.5);
     const journal = lines(out);
     expect(journal.map((r) => r.itemId)).toEqual(results.map((r) => r.itemId));
