@@ -6,6 +6,7 @@ import { registerClassify } from './commands/classify.js';
 import { registerCompare } from './commands/compare.js';
 import { registerDatasets } from './commands/datasets.js';
 import { registerDemo } from './commands/demo.js';
+import { registerExport } from './commands/export.js';
 import { registerGate } from './commands/gate.js';
 import { registerMakeModel } from './commands/make-model.js';
 import { registerMerge } from './commands/merge.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerSchema(program);
   registerClassify(program);
   registerDatasets(program);
+  registerExport(program);
   return program;
 }
 
