@@ -27,9 +27,9 @@ function isMeasured(r: ItemResult): boolean {
 }
 
 /**
- * vLLM `bench serve --save-result`'s flat fields (vllm/benchmarks/serve.py, `result` and
- * process_one_metric: mean_/median_/std_ and the default `--metric-percentiles 99`). std is the
- * population standard deviation, as numpy's np.std. Per-request arrays (--save-detailed) and figures
+ * vLLM `bench serve`'s saved result, flat fields (vllm/benchmarks/serve.py, `result` and
+ * process_one_metric: mean_/median_/std_ and the default metric percentile, 99). std is the
+ * population standard deviation, as numpy's np.std. Per-request arrays (saved only in detailed mode) and figures
  * medeval does not measure (peak output tokens/s, peak concurrency, rtfx) are left out, not faked.
  */
 export function renderBenchJson(run: LoadedRun, report: RunReport = runReportOf(run)): string {
