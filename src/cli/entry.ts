@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   merge: async () => (await import('./commands/merge.js')).registerMerge,
   schema: async () => (await import('./commands/schema.js')).registerSchema,
   classify: async () => (await import('./commands/classify.js')).registerClassify,
+  datasets: async () => (await import('./commands/datasets.js')).registerDatasets,
   export: async () => (await import('./commands/export.js')).registerExport,
 };
 
