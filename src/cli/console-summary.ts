@@ -3,6 +3,7 @@ import { describeSlo } from '../metrics/goodput.js';
 import { LATENCY_TABLE, MEMORY_TABLE, RUN_TABLE } from '../metrics/table.js';
 import { formatBytes } from '../metrics/units.js';
 import type { ReportModel } from '../report/model.js';
+import { REPORT_WRITERS } from '../report/writers.js';
 import { printerFor } from './terminal.js';
 import { toleranceText, VERDICT_DEFINITIONS } from '../report/claims.js';
 
@@ -73,8 +74,9 @@ export function comparisonLine(model: ReportModel): string {
     `(${l.klMean.lower.toPrecision(3)} to ${l.klMean.upper.toPrecision(3)}), same most likely letter ${pct(l.top1Agreement)}`;
 }
 
-export function printReportSummary(model: ReportModel, outDir: string, out: NodeJS.WriteStream = process.stdout): void {
+export function printReportSummary(model: ReportModel, outDir: string, out: NodeJS.WriteStream = process.stdout, formats: readonly string[] = REPORT_WRITERS.map((w) => w.name)): void {
+  const files = REPORT_WRITERS.filter((w) => formats.includes(w.name)).flatMap((w) => w.files);
   const warn = model.notes.filter((n) => n.kind === 'warning').map((n) => `! ${n.text}`);
   printerFor(out)(['', sideBySide(model), '', comparisonLine(model), '', claimsTable(model), '', ...warn, '',
-    `reports written to ${outDir}/ (report.html, report.md, report.json, results.csv, summary.csv, table.tex, charts/)`, ''].join('\n'));
+    `reports written to ${outDir}/ (${files.join(', ')})`, ''].join('\n'));
 }

@@ -11,6 +11,7 @@ import { Chart, registerables, type ChartConfiguration, type ChartItem } from 'c
 import { loadChartPlugins } from './chart-plugins.js';
 import { CHART_FONT_FAMILY, reportCharts, type ChartSpec } from './charts.js';
 import type { ReportModel } from './model.js';
+import type { ReportWriter } from './writer.js';
 
 export type ChartFormat = 'png' | 'svg';
 
@@ -84,3 +85,15 @@ export async function renderCharts(model: ReportModel, outDir: string, options: 
   }
   return written;
 }
+
+export const chartsWriter: ReportWriter = {
+  name: 'charts',
+  description: 'the charts as PNG and SVG under charts/',
+  files: ['charts/'],
+  skippable: true,
+  async *render(model) {
+    for (const spec of reportCharts(model)) {
+      for (const format of ['png', 'svg'] as const) yield { name: `charts/${spec.id}.${format}`, content: await renderChart(spec, { format }) };
+    }
+  },
+};

@@ -4,6 +4,7 @@
 // leading apostrophe (OWASP CSV injection guard); numbers are written as numbers.
 import { fieldName, LATENCY_TABLE, MEMORY_TABLE, statName, type LatencyStat, type MemoryPartName } from '../metrics/table.js';
 import type { LatencyMetric, ReportModel } from './model.js';
+import type { ReportWriter } from './writer.js';
 
 /** One CSV field. Numbers and booleans as is, null/undefined as empty, text quoted when needed. */
 export function csvField(value: string | number | boolean | null | undefined): string {
@@ -69,3 +70,13 @@ export function renderSummaryCsv(model: ReportModel): string {
   }
   return parts.join('');
 }
+
+export const csvWriter: ReportWriter = {
+  name: 'csv',
+  description: 'results.csv (one row per question and sample) and summary.csv (one row per run)',
+  files: ['results.csv', 'summary.csv'],
+  render: (model) => [
+    ...(model.items ? [{ name: 'results.csv', content: renderResultsCsv(model) }] : []),
+    { name: 'summary.csv', content: renderSummaryCsv(model) },
+  ],
+};

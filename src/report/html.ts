@@ -28,6 +28,7 @@ import type {
   Verdict,
 } from './model.js';
 import type { ServerFigure } from './server-view.js';
+import type { ReportWriter } from './writer.js';
 
 // ---- number formatting ---------------------------------------------------------------------------
 
@@ -475,3 +476,11 @@ export async function writeHtml(model: ReportModel, file: string): Promise<strin
   await writeRedactedAsync(file, renderHtml(model));
   return file;
 }
+
+export const htmlWriter: ReportWriter = {
+  name: 'html',
+  description: 'report.html, one self-contained page',
+  files: ['report.html'],
+  skippable: true,
+  render: (model) => [{ name: 'report.html', content: renderHtml(model) }],
+};

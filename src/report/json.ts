@@ -1,6 +1,7 @@
 // report.json: the report model itself (schema "medeval.report/1", see docs/report-schema.md).
 import { InputError } from '../core/errors.js';
 import { REPORT_SCHEMA_VERSION, type ReportModel } from './model.js';
+import type { ReportWriter } from './writer.js';
 
 export function renderJson(model: ReportModel): string {
   // JSON has no NaN/Infinity: write null so every reader can parse the file.
@@ -21,3 +22,10 @@ export function parseReportJson(text: string, file = 'report.json'): ReportModel
   }
   return data as ReportModel;
 }
+
+export const jsonWriter: ReportWriter = {
+  name: 'json',
+  description: 'report.json, the report model (docs/report-schema.md)',
+  files: ['report.json'],
+  render: (model) => [{ name: 'report.json', content: renderJson(model) }],
+};

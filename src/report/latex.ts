@@ -5,6 +5,7 @@ import { LATENCY_TABLE, MEMORY_TABLE } from '../metrics/table.js';
 import { formatBytes } from '../metrics/units.js';
 import type { ClaimCheck, Interval, LatencyMetric, ReportModel } from './model.js';
 import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
+import type { ReportWriter } from './writer.js';
 
 const LATEX_SPECIALS: Record<string, string> = {
   '\\': '\\textbackslash{}',
@@ -120,3 +121,10 @@ export function renderLatex(model: ReportModel): string {
   }
   return out.join('\n');
 }
+
+export const latexWriter: ReportWriter = {
+  name: 'tex',
+  description: 'table.tex, booktabs tables for a paper',
+  files: ['table.tex'],
+  render: (model) => [{ name: 'table.tex', content: renderLatex(model) }],
+};

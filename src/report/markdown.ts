@@ -7,6 +7,7 @@ import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
 import type { ClaimCheck, Distribution, FlippedItem, Interval, ReportModel, RunReport } from './model.js';
 import type { ServerFigure } from './server-view.js';
 import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
+import type { ReportWriter } from './writer.js';
 
 /**
  * Escape text for a Markdown table cell or inline text (GitHub-flavoured): one line; the characters that
@@ -282,3 +283,10 @@ export function renderMarkdown(model: ReportModel): string {
     ...notesSection(model),
   ].join('\n');
 }
+
+export const markdownWriter: ReportWriter = {
+  name: 'md',
+  description: 'report.md, for a README or a pull request',
+  files: ['report.md'],
+  render: (model) => [{ name: 'report.md', content: renderMarkdown(model) }],
+};

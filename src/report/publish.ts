@@ -1,11 +1,9 @@
-// Everything `medeval report` writes for a set of run folders: the report model rendered as JSON,
-// Markdown, CSV and LaTeX, the self-contained HTML page, and the charts as PNG and SVG.
-import { join } from 'node:path';
+// Everything `medeval report` writes for a set of run folders: every report format in writers.ts (JSON,
+// Markdown, CSV, LaTeX, the self-contained HTML page, the charts as PNG and SVG), skippable ones on request.
 import { loadClaims, PAPER_CLAIMS, type ClaimSpec } from './claims.js';
-import { renderCharts } from './chart-render.js';
-import { writeHtml } from './html.js';
 import type { ReportModel } from './model.js';
 import { reportFromRunFolders } from './write.js';
+import { REPORT_WRITERS } from './writers.js';
 import type { Slo } from '../metrics/goodput.js';
 
 export interface PublishOptions {
@@ -13,21 +11,29 @@ export interface PublishOptions {
   claimsFile?: string;
   claims?: ClaimSpec[];
   seed?: number;
+  /** Skippable formats to leave out, by name (`--no-html`, `--no-charts`). */
+  skip?: readonly string[];
+  /** false: as skip ['charts']. */
   charts?: boolean;
+  /** false: as skip ['html']. */
   html?: boolean;
   /** Service-level objectives: a goodput figure per run. */
   goodput?: Slo;
 }
 
+/** The formats a publish writes: every one, less the skippable ones asked to be skipped. */
+export function publishedFormats(o: Pick<PublishOptions, 'skip' | 'charts' | 'html'> = {}): string[] {
+  const skip = new Set([...(o.skip ?? []), ...(o.charts === false ? ['charts'] : []), ...(o.html === false ? ['html'] : [])]);
+  return REPORT_WRITERS.filter((w) => !(w.skippable && skip.has(w.name))).map((w) => w.name);
+}
+
 export async function publishReport(dirs: string[], outDir: string, o: PublishOptions = {}): Promise<{ model: ReportModel; files: string[] }> {
   const claims = o.claims ?? (o.claimsFile ? await loadClaims(o.claimsFile) : PAPER_CLAIMS);
-  const { model, files } = await reportFromRunFolders(dirs, outDir, {
+  return reportFromRunFolders(dirs, outDir, {
     claims,
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.goodput ? { goodput: o.goodput } : {}),
     generatedAt: new Date().toISOString(),
+    formats: publishedFormats(o),
   });
-  if (o.html !== false) files.push(await writeHtml(model, join(outDir, 'report.html')));
-  if (o.charts !== false) files.push(...(await renderCharts(model, join(outDir, 'charts'), { formats: ['png', 'svg'] })));
-  return { model, files };
 }

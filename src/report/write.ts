@@ -1,63 +1,57 @@
 // Writes the report files from the model, and the one-call entry point the CLI uses
 // (`medeval report DIR...`, `medeval compare`): run folders in, report files out. Never calls a model.
 import { mkdirSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { writeRedacted } from '../core/redact.js';
 import { buildReport, type BuildOptions } from './build.js';
 import type { ClaimSpec } from './claims.js';
-import { renderResultsCsv, renderSummaryCsv } from './csv.js';
-import { renderJson } from './json.js';
-import { renderLatex } from './latex.js';
-import { renderMarkdown } from './markdown.js';
 import type { ReportModel } from './model.js';
 import { readRunFolder } from '../core/run-folder.js';
+import type { ReportFile } from './writer.js';
+import { REPORT_WRITERS } from './writers.js';
 
-export const REPORT_FORMATS = ['json', 'md', 'csv', 'tex'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
+/** Every report format's name (writers.ts), in writing order. */
+export const REPORT_FORMATS: readonly string[] = REPORT_WRITERS.map((w) => w.name);
+export type ReportFormat = string;
+/** The formats writeReports writes unless told otherwise: the text ones (json, md, csv, tex). */
+export const TEXT_REPORT_FORMATS: readonly string[] = REPORT_WRITERS.filter((w) => !w.skippable).map((w) => w.name);
 
-/** A renderer from elsewhere (HTML page, charts) plugged into writeReports: returns files to write. */
-export type ExtraRenderer = (model: ReportModel, outDir: string) => Promise<Array<{ name: string; content: string | Uint8Array }>> | Array<{ name: string; content: string | Uint8Array }>;
+/** A renderer from elsewhere plugged into writeReports: returns files to write. */
+export type ExtraRenderer = (model: ReportModel, outDir: string) => Promise<ReportFile[]> | ReportFile[];
 
 export interface WriteOptions {
-  /** Default: all of json, md, csv, tex. */
+  /** Default: the text formats (json, md, csv, tex). */
   formats?: readonly ReportFormat[];
   extra?: ExtraRenderer[];
 }
 
-export const REPORT_FILES: Record<ReportFormat, string[]> = {
-  json: ['report.json'],
-  md: ['report.md'],
-  csv: ['results.csv', 'summary.csv'],
-  tex: ['table.tex'],
-};
+/** The files each format writes, by format name. */
+export const REPORT_FILES: Record<string, readonly string[]> = Object.fromEntries(REPORT_WRITERS.map((w) => [w.name, w.files]));
 
 function writeAtomic(file: string, content: string | Uint8Array): void {
+  mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   writeRedacted(tmp, content);
   renameSync(tmp, file);
 }
 
-/** Render the chosen formats into outDir (created if needed); returns the paths written. */
+/** Render the chosen formats into outDir (created if needed), each file as it is rendered; returns the paths written. */
 export async function writeReports(model: ReportModel, outDir: string, opts: WriteOptions = {}): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
-  const formats = opts.formats ?? REPORT_FORMATS;
-  const files: Array<{ name: string; content: string | Uint8Array }> = [];
-  for (const f of formats) {
-    if (f === 'json') files.push({ name: 'report.json', content: renderJson(model) });
-    else if (f === 'md') files.push({ name: 'report.md', content: renderMarkdown(model) });
-    else if (f === 'csv') {
-      if (model.items) files.push({ name: 'results.csv', content: renderResultsCsv(model) });
-      files.push({ name: 'summary.csv', content: renderSummaryCsv(model) });
-    } else if (f === 'tex') files.push({ name: 'table.tex', content: renderLatex(model) });
-    else throw new RangeError(`unknown report format "${String(f)}"; choose from ${REPORT_FORMATS.join(', ')}`);
-  }
-  for (const render of opts.extra ?? []) files.push(...(await render(model, outDir)));
+  const formats = opts.formats ?? TEXT_REPORT_FORMATS;
+  const writers = formats.map((f) => {
+    const w = REPORT_WRITERS.find((x) => x.name === f);
+    if (!w) throw new RangeError(`unknown report format "${String(f)}"; choose from ${REPORT_FORMATS.join(', ')}`);
+    return w;
+  });
   const written: string[] = [];
-  for (const { name, content } of files) {
-    const path = join(outDir, name);
+  const write = ({ name, content }: ReportFile) => {
+    const path = join(outDir, ...name.split('/'));
     writeAtomic(path, content);
     written.push(path);
-  }
+  };
+  for (const w of writers) for await (const file of w.render(model)) write(file);
+  for (const render of opts.extra ?? []) for (const file of await render(model, outDir)) write(file);
   return written;
 }
 

@@ -1,0 +1,22 @@
+// What a report format declares: its name (`--no-<name>` skips a skippable one), the files it writes,
+// and a renderer from the report model to those files. writers.ts lists every format; `medeval report`,
+// compare and demo write them all through write.ts, which alone touches the disk (atomic, redacted).
+import type { ReportModel } from './model.js';
+
+export interface ReportFile {
+  /** Path under the report folder, "/"-separated (e.g. "charts/memory.png"). */
+  name: string;
+  content: string | Uint8Array;
+}
+
+export interface ReportWriter {
+  name: string;
+  /** What it is, for --help: "report.html, one self-contained page". */
+  description: string;
+  /** The files it writes, as the terminal lists them ("charts/" for a folder). */
+  files: readonly string[];
+  /** Costly or browser-side formats may be skipped (`--no-html`, `--no-charts`); text formats are always written. */
+  skippable?: boolean;
+  /** The files, one at a time (a large format need not hold them all in memory). */
+  render(model: ReportModel): Iterable<ReportFile> | AsyncIterable<ReportFile>;
+}
