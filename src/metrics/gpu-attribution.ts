@@ -23,7 +23,7 @@ const SIZE_FLAGS: Array<[keyof Omit<ParallelSizes, 'ray'>, string[]]> = [
   ['data', ['--data-parallel-size', '-dp']],
 ];
 
-/** The parallel sizes in `vllm serve` arguments (`--flag N` or `--flag=N`); 1 when absent. */
+/** The parallel sizes in `vllm serve` arguments (`--tensor-parallel-size N` or `--tensor-parallel-size=N`, and the like); 1 when absent. */
 export function parallelSizes(args: readonly string[]): ParallelSizes {
   const value = (names: string[]): string | undefined => {
     for (let i = 0; i < args.length; i++) {

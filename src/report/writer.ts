@@ -1,4 +1,4 @@
-// What a report format declares: its name (`--no-<name>` skips a skippable one), the files it writes,
+// What a report format declares: its name (a `--no-` flag named after it skips a skippable one), the files it writes,
 // and a renderer from the report model to those files. writers.ts lists every format; `medeval report`,
 // compare and demo write them all through write.ts, which alone touches the disk (atomic, redacted).
 import type { ReportModel } from './model.js';

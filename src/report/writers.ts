@@ -1,6 +1,6 @@
 // Every report format, in the order their files are written and listed. A new format: one module
 // exporting a ReportWriter (report/writer.ts) and one line here; `medeval report` writes it and
-// `--no-<name>` skips it when it is skippable.
+// a `--no-` flag named after it skips it when it is skippable (`--no-html`).
 import { chartsWriter } from './chart-render.js';
 import { csvWriter } from './csv.js';
 import { htmlWriter } from './html.js';

@@ -3,6 +3,7 @@
 // (`--retry-errors`, `--format`, `--cop-base` were) sends the user nowhere.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
 import { REPO } from '../helpers/tiny-run.js';
@@ -11,7 +12,10 @@ import { REPO } from '../helpers/tiny-run.js';
 const OTHER_PROGRAMS: Record<string, string[]> = {
   'llama-server': ['--port', '--host', '--metrics', '--model', '--alias', '--ctx-size', '--parallel', '--no-context-shift', '--slots', '--api-key', '--context-shift'],
   // vLLM's server and its benchmark (vllm bench serve)
-  vllm: ['--quantization', '--gpu-memory-utilization', '--kv-cache-memory-bytes', '--reasoning-parser', '--max-model-len', '--served-model-name', '--max-logprobs', '--goodput', '--max-concurrency'],
+  vllm: ['--quantization', '--gpu-memory-utilization', '--kv-cache-memory-bytes', '--reasoning-parser', '--max-model-len', '--served-model-name', '--max-logprobs', '--goodput', '--max-concurrency',
+    '--tensor-parallel-size', '--pipeline-parallel-size', '--data-parallel-size', '--distributed-executor-backend'],
+  // the Hugging Face CLI (huggingface-cli), quoted where medeval explains where HF_TOKEN comes from
+  'huggingface-cli': ['--token'],
   'nvidia-smi': ['--query-gpu', '--query-compute-apps', '--format'],
   'optimum-cli': ['--model', '--task'],
   node: ['--import'],
@@ -28,7 +32,9 @@ function sourceFiles(dir: string): string[] {
 describe('flags named in medeval’s messages', () => {
   it('exist', () => {
     const own = new Set<string>();
-    for (const cmd of buildProgram().commands) {
+    // Subcommands too (`datasets fetch --revision`).
+    const commands = (c: Command): Command[] => c.commands.flatMap((s) => [s, ...commands(s)]);
+    for (const cmd of commands(buildProgram())) {
       for (const o of cmd.options) {
         if (o.long) own.add(o.long);
         if (o.long?.startsWith('--no-')) own.add(`--${o.long.slice(5)}`);
@@ -37,9 +43,10 @@ describe('flags named in medeval’s messages', () => {
     own.add('--help').add('--version');
     const other = new Set(Object.values(OTHER_PROGRAMS).flat());
     const unknown: string[] = [];
+    // A flag ends in a letter or digit: `--no-` alone is the prefix of generated flags, not a flag.
     for (const file of sourceFiles(join(REPO, 'src'))) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*/g)) {
+      for (const m of text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*[a-z0-9]/g)) {
         if (!own.has(m[0]) && !other.has(m[0])) unknown.push(`${file.slice(REPO.length + 1)}: ${m[0]}`);
       }
     }
