@@ -46,7 +46,7 @@ describe('flags named in medeval’s messages', () => {
     // A flag ends in a letter or digit: `--no-` alone is the prefix of generated flags, not a flag.
     for (const file of sourceFiles(join(REPO, 'src'))) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*[a-z0-9]/g)) {
+      for (const m of text.matchAll(/(?<![\w-])--[a-z][a-z0-9-]*[a-z0-9](?![\w-])/g)) {
         if (!own.has(m[0]) && !other.has(m[0])) unknown.push(`${file.slice(REPO.length + 1)}: ${m[0]}`);
       }
     }
