@@ -103,21 +103,7 @@ describe('a compare worker that dies', () => {
   }, 600_000);
 
   it('SIGKILL to the compressed worker mid-turn: compare incomplete, exit 1, clear message; the named command finishes it', async () => {
-    const dir = tempDir('medeval-cmp-kill-');
-    const [base, comp] = [await new HoldingDouble().start(), await new HoldingDouble().start()];
-    doubles.push(base, comp);
-    for (const d of [base, comp]) d.script = answerScript;
-    const profile = (label: string, d: LlamaServerDouble) => {
-      const file = join(dir, `${label}.yaml`);
-      writeFileSync(file, `kind: llama-server\nlabel: ${label}\nmode: attached\nbaseUrl: ${d.baseUrl}\nretries: 0\nrequestTimeoutMs: 600000\n`);
-      return file;
-    };
-    const suite = writeSampleSuite(dir);
-    const out = join(dir, 'cmp');
-    const baseDir = join(out, 'runs', 'baseline-base');
-    const compDir = join(out, 'runs', 'compressed-comp');
-    const args = ['compare', '--suite', suite, '--baseline', profile('base', base), '--compressed', profile('comp', comp), '--out', out,
-      '--order', 'alternating', '--chunk', '3', '--limit', '7', '--no-cache'];
+    const { base, comp, out, args, baseDir, compDir } = await setup();
 
     // Hold the compressed model's 5th item (its second turn, items 4..6, has begun), then kill its worker.
     comp.hold = (p) => p === '/v1/chat/completions' && onDisk(compDir) === 4;
