@@ -40,6 +40,22 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
       return;
     }
   }
+  for await (const { line, text } of nonBlankLines(file)) {
+    try {
+      yield { kind: 'value', line, value: JSON.parse(text) };
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      yield {
+        kind: 'error',
+        line,
+        error: new InputError(`not valid JSON (${detail})`, { file, line }),
+      };
+    }
+  }
+}
+
+/** Every line with any text (a BOM on line 1 dropped), with its 1-based physical line number. */
+async function* nonBlankLines(file: string): AsyncGenerator<{ line: number; text: string }> {
   const input = createReadStream(file, { encoding: 'utf8' });
   const lines = createInterface({ input, crlfDelay: Infinity });
   let line = 0;
@@ -47,17 +63,7 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
     for await (let text of lines) {
       line++;
       if (line === 1 && text.startsWith(BOM)) text = text.slice(1);
-      if (text.trim() === '') continue;
-      try {
-        yield { kind: 'value', line, value: JSON.parse(text) };
-      } catch (err) {
-        const detail = err instanceof Error ? err.message : String(err);
-        yield {
-          kind: 'error',
-          line,
-          error: new InputError(`not valid JSON (${detail})`, { file, line }),
-        };
-      }
+      if (text.trim() !== '') yield { line, text };
     }
   } finally {
     lines.close();
@@ -67,20 +73,8 @@ export async function* readJsonl(file: string): AsyncGenerator<JsonlLine> {
 
 /** The first line with any text (a BOM on line 1 dropped), with its 1-based line number. */
 export async function firstNonBlankLine(file: string): Promise<{ line: number; text: string } | undefined> {
-  const input = createReadStream(file, { encoding: 'utf8' });
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let line = 0;
-  try {
-    for await (let text of lines) {
-      line++;
-      if (line === 1) text = text.replace(/^\uFEFF/, '');
-      if (text.trim() !== '') return { line, text };
-    }
-    return undefined;
-  } finally {
-    lines.close();
-    input.destroy();
-  }
+  for await (const first of nonBlankLines(file)) return first;
+  return undefined;
 }
 
 /**
