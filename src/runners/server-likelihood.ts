@@ -1,15 +1,16 @@
 // Multiple choice by likelihood on served models, over plain HTTP side requests (one connection each).
 // llama-server gives no log-probabilities of the prompt's own tokens (`echo` is refused with HTTP 500) but
 // gives the top N log-probabilities of the next token (/completion with n_probs: the full-vocabulary
-// softmax before sampling, natural log). So each letter's tokens are scored one at a time: the prompt as
-// token ids, one token generated, and the letter's token read from the top N; a letter whose tokens are
-// several is scored token after token on top of its own earlier tokens (exact, as the product of the
-// conditional probabilities). A token outside the top N leaves its letter without a figure: recorded,
-// with an upper bound, never read as probability 0.
+// softmax before sampling, natural log). So each letter is scored by one request: the prompt as token
+// ids, one token generated, and the letter's token read from the top N. That is exact for a letter of one
+// token only, so a letter of several tokens is refused before any scoring request (InputError: the vLLM
+// echo path and the in-process runners score those). A token outside the top N leaves its letter without
+// a figure: recorded, with an upper bound, never read as probability 0.
 // vLLM's /v1/completions with echo and logprobs scores the prompt's own tokens, so one request per letter
 // gives its continuation's log-probability exactly (the way lm-evaluation-harness's local-completions does).
 import type { ChatMessage, LetterLogprobRequest, LetterLogprobs } from '../core/types.js';
-import { checkLetters, splitContinuation } from './likelihood.js';
+import { InputError } from '../core/errors.js';
+import { checkLetters, splitContinuation, type ContinuationSplit } from './likelihood.js';
 import { postJsonOnce, type SideResult } from './side-request.js';
 
 export interface SideOptions {
@@ -68,39 +69,24 @@ export async function llamaServerLetterLogprobs(
   for (const letter of letters) {
     splits.push(splitContinuation(ctx, await serverTokenize(baseUrl, `${prompt} ${letter}`, opts), `letter ${JSON.stringify(letter)}`));
   }
+  refuseMultiTokenLetters(letters, splits);
   const longest = Math.max(...splits.map((s) => s.whole.length));
   if (o.slotContext !== null && longest > o.slotContext) {
     throw Object.assign(new Error(`prompt, prefix and answer letter take ${longest} tokens and a slot of this llama-server holds ${o.slotContext} (-c divided by -np): raise -c (or lower -np)`),
       { kind: 'prompt-too-long' });
   }
-  const tops = new Map<string, Promise<TopN>>();
-  const topAfter = (ids: number[]): Promise<TopN> => {
-    const key = ids.join(',');
-    let t = tops.get(key);
-    if (!t) {
-      t = nextTokenTopN(baseUrl, ids, o.topN, o.cachePrompt, opts);
-      tops.set(key, t);
-    }
-    return t;
-  };
+  // Letters after the same context tokens (usually all of them) share one request.
+  const tops = new Map<number, Promise<TopN>>();
   const logprobs: Record<string, number> = {};
   const noFigure: Record<string, number> = {};
   for (let k = 0; k < letters.length; k++) {
     const { whole, contextLength } = splits[k]!;
-    let sum = 0;
-    let missing = false;
-    for (let i = contextLength; i < whole.length; i++) {
-      const top = await topAfter(whole.slice(0, i));
-      const lp = top.byId.get(whole[i]!);
-      if (lp === undefined) {
-        // At most as likely as the least likely of the top N, and the later tokens can only lower it.
-        noFigure[letters[k]!] = sum + top.floor;
-        missing = true;
-        break;
-      }
-      sum += lp;
-    }
-    if (!missing) logprobs[letters[k]!] = sum;
+    let top = tops.get(contextLength);
+    if (!top) tops.set(contextLength, (top = nextTokenTopN(baseUrl, whole.slice(0, contextLength), o.topN, o.cachePrompt, opts)));
+    const lp = (await top).byId.get(whole[contextLength]!);
+    // Outside the top N: at most as likely as the least likely of them.
+    if (lp === undefined) noFigure[letters[k]!] = (await top).floor;
+    else logprobs[letters[k]!] = lp;
   }
   return {
     logprobs,
@@ -110,6 +96,23 @@ export async function llamaServerLetterLogprobs(
     evalMs: performance.now() - t0,
     startedAtEpochMs,
   };
+}
+
+/**
+ * The top N next-token log-probabilities give a letter's figure only when the letter is one token after
+ * the prompt (a letter of several tokens would need the log-probabilities of its own earlier tokens as
+ * part of a prompt, which this server refuses to give: `echo` is HTTP 500).
+ */
+function refuseMultiTokenLetters(letters: string[], splits: ContinuationSplit[]): void {
+  const alternative = 'use option letters of one token each (A, B, C, ...), a `kind: vllm` runner (its echo path scores letters of several tokens exactly), or an in-process runner (llama-cpp-embedded, onnx)';
+  for (let k = 0; k < letters.length; k++) {
+    const { whole, contextLength } = splits[k]!;
+    const n = whole.length - contextLength;
+    if (n !== 1) {
+      throw new InputError(`answer letter ${JSON.stringify(letters[k])} is ${n} tokens after the prompt on this llama-server: its top-N next-token log-probabilities score one-token letters only`,
+        { field: 'scoring' }, alternative);
+    }
+  }
 }
 
 interface CompletionProbabilities {

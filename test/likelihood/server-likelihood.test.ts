@@ -3,10 +3,11 @@
 // behind its numbers: node-llama-cpp on the same tiny GGUF the in-process runner loads. The server path
 // (its chat template, its token ids, top-N next-token log-probabilities) must give the in-process path's
 // letter log-probabilities; letters outside the top N get no figure, never probability 0.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLlama, LlamaLogLevel, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
 import type { DatasetItem } from '../../src/core/types.js';
+import { InputError } from '../../src/core/errors.js';
 import { runLikelihoodItem } from '../../src/run/run-likelihood.js';
 import { createLlamaEmbeddedRunner, llamaEmbeddedProfileSchema, type LlamaEmbeddedRunner } from '../../src/runners/llama-embedded.js';
 import { createLlamaServerRunner, llamaServerProfileSchema, type LlamaServerRunner } from '../../src/runners/llama-server.js';
@@ -113,13 +114,49 @@ describe('likelihood scoring on llama-server (double with the tiny GGUF behind i
     expect(Array.isArray(last.prompt)).toBe(true);
   });
 
-  it('scores a letter of several tokens token after token on top of its own earlier tokens', async () => {
+  it('refuses a letter of several tokens up front (exit 2), naming the letter, its token count and the alternatives', async () => {
     const r = await serverRunner({ likelihoodTopN: 1000 });
     const letters = ['ECG', 'X-ray', 'Wait'];
-    const got = await r.letterLogprobs({ messages: MESSAGES, prefix: 'The best next step is', letters });
-    const lengths = letters.map((l) => engine.logprob.tokenize(`${got.prompt} ${l}`, true).length - got.promptTokens);
-    expect(Math.max(...lengths)).toBeGreaterThan(1);
-    for (const l of letters) expect(Math.abs(got.logprobs[l]! - (await direct(engine.logprob, got.prompt!, l)))).toBeLessThan(1e-6);
+    const before = server.completionBodies.length;
+    const err = await r.letterLogprobs({ messages: MESSAGES, prefix: 'The best next step is', letters }).then(() => null, (e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    const prompt = `<｜User｜>${QUESTION}<｜Assistant｜>The best next step is`;
+    const ctx = engine.logprob.tokenize(prompt, true);
+    const multi = letters.map((l) => ({ l, n: engine.logprob.tokenize(`${prompt} ${l}`, true).length - ctx.length })).find((x) => x.n > 1)!;
+    expect(multi).toBeDefined();
+    const first = letters.map((l) => ({ l, n: engine.logprob.tokenize(`${prompt} ${l}`, true).length - ctx.length })).find((x) => x.n !== 1)!;
+    expect((err as Error).message).toContain(`answer letter "${first.l}" is ${first.n} tokens`);
+    expect((err as Error).message).toMatch(/kind: vllm.*echo/);
+    expect((err as Error).message).toMatch(/in-process runner/);
+    // Refused before any scoring request reached the server.
+    expect(server.completionBodies.length).toBe(before);
+  });
+
+  it('a run whose letters are two tokens on this server stops before scoring, exit-2 error (InputError), nothing journaled as scored', async () => {
+    const { runSuite } = await import('../../src/run/run.js');
+    const { tempDir, writeSuite } = await import('../helpers/tiny-run.js');
+    const { writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const dir = tempDir();
+    const suite = writeSuite(dir, { constrain: false });
+    writeFileSync(suite, `${readFileSync(suite, 'utf8')}\nscoring: likelihood\n`);
+    server.nCtxSlot = 2048;
+    // A tokenizer that gives " B" as two tokens (a space token, then the letter), as some vocabularies do.
+    const real = engine.logprob;
+    const [space] = real.tokenize(' ', false);
+    server.logprobModel = { ...real, tokenize: (text, special) => (text.endsWith(' B') ? [...real.tokenize(text, special).slice(0, -1), space!, ...real.tokenize('B', false)] : real.tokenize(text, special)) };
+    const before = server.completionBodies.length;
+    try {
+      const profile = llamaServerProfileSchema.parse({ kind: 'llama-server', label: 'double', baseUrl: server.baseUrl, likelihoodTopN: 3 });
+      const err = await runSuite({ suite, runner: { profile, file: null }, out: join(dir, 'out'), limit: 2, seed: 1, cacheDir: false }).then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(InputError);
+      expect((err as Error).message).toContain('answer letter "B" is 2 tokens');
+      expect(server.completionBodies.length).toBe(before);
+      const journal = join(dir, 'out', 'results.jsonl');
+      expect(existsSync(journal) ? readFileSync(journal, 'utf8').trim() : '').toBe('');
+    } finally {
+      server.logprobModel = real;
+    }
   });
 
   it('a letter outside the top N has no figure, only an upper bound; the item is scored when the best letter beats every bound', async () => {
