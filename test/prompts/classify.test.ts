@@ -321,7 +321,7 @@ describe('rules file validation', () => {
     }
     expect(message).toMatch(/r\.yaml:4 .*at least one phrase or regex/);
     expect(message).toMatch(/r\.yaml:5 field "rules\.3\.in"/);
-    expect(message).toMatch(/r\.yaml:6 .*Unrecognized key: "phrase"/);
+    expect(message).toMatch(/r\.yaml:6 .*unknown key "phrase" \(did you mean "phrases"\?\)/);
   });
 
   it('reserved rule names are refused', () => {
