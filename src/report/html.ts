@@ -8,6 +8,7 @@ import { writeRedactedAsync } from '../core/redact.js';
 import { dirname } from 'node:path';
 import { CHART_FONT_FAMILY, intervalLabel, reportCharts, unionKeys, type ChartSpec } from './charts.js';
 import { nats } from './format.js';
+import { THROTTLE_DEFINITION, throttleRows } from './throttle.js';
 import { LATENCY_DISPLAY_ORDER, LATENCY_TABLE, MEMORY_TABLE } from '../metrics/table.js';
 import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
 import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
@@ -316,6 +317,7 @@ function latencySection(model: ReportModel, charts: ChartSpec[]): string {
     [
       table,
       `<table><caption>Load and throughput</caption><thead><tr><th>Run</th><th class="num">Requests</th><th class="num">Completed</th><th class="num">Failed</th><th class="num">Requests / s</th><th class="num">Output tokens / s</th><th class="num">Peak in flight</th><th>Load</th></tr></thead><tbody>${throughput}</tbody></table>`,
+      throttleTable(model),
       goodputTable(model),
       figure(charts, 'latency-cdf-e2el'),
       figure(charts, 'latency-cdf-ttft'),
@@ -429,6 +431,14 @@ function notesSection(model: ReportModel): string {
     `<li><strong>settings:</strong> confidence ${pct(model.settings.confidence, 0)}, ${count(model.settings.bootstrapResamples)} bootstrap resamples, seed ${esc(model.settings.seed)}.</li>`,
   );
   return section('notes', 'Definitions and notes', `<ul class="notes">${items.join('\n')}</ul>`);
+}
+
+/** The capacity throttle per run, beside the load settings; nothing when no run was throttled. */
+function throttleTable(model: ReportModel): string {
+  const rows = throttleRows(model);
+  if (!rows.length) return '';
+  const body = rows.map((t) => `<tr><td>${esc(t.label)}</td><td class="num">${count(t.cuts)}</td><td>${esc(t.path)}</td><td class="num">${count(t.changes)}</td><td class="num">${count(t.lowest)}</td><td class="num">${count(t.atEnd)}</td></tr>`).join('\n');
+  return `<table id="throttle"><caption>Throttled: requests in flight after capacity errors</caption><thead><tr><th>Run</th><th class="num">Capacity episodes</th><th>Window (requests in flight)</th><th class="num">Window changes</th><th class="num">Lowest</th><th class="num">Final window</th></tr></thead><tbody>${body}</tbody></table>\n<p class="small">${esc(THROTTLE_DEFINITION)}</p>`;
 }
 
 function section(id: string, title: string, html: string): string {

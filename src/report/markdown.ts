@@ -7,6 +7,7 @@ import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
 import type { ClaimCheck, Distribution, FlippedItem, Interval, ReportModel, RunReport } from './model.js';
 import type { ServerFigure } from './server-view.js';
 import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
+import { THROTTLE_DEFINITION, throttleRows } from './throttle.js';
 import type { ReportWriter } from './writer.js';
 
 /**
@@ -163,6 +164,12 @@ function latencySection(model: ReportModel): string[] {
     r.latency.inFlight ? String(r.latency.inFlight.peak) : 'n/a',
     escapeMarkdown(r.latency.outputTokens.sources.join(', ') || 'n/a')]);
   out.push(table(['Run', 'Completed/requests', 'Requests/s', 'Output tokens/s', 'Peak in flight', 'Token count source'], tput), '');
+  const throttled = throttleRows(model);
+  if (throttled.length) {
+    out.push(`**Throttled.** ${THROTTLE_DEFINITION}`, '');
+    out.push(table(['Run', 'Capacity episodes', 'Window (requests in flight)', 'Window changes', 'Lowest', 'Final window'],
+      throttled.map((t) => [escapeMarkdown(t.id), String(t.cuts), t.path, String(t.changes), String(t.lowest), String(t.atEnd)])), '');
+  }
   const withGoodput = model.runs.filter((r) => r.latency.goodput);
   if (withGoodput.length) {
     out.push(`Goodput (as vLLM \`bench serve --goodput\`): completed requests meeting every objective, ${escapeMarkdown(withGoodput[0]!.latency.goodput!.objectives)}.`, '');

@@ -53,6 +53,13 @@ describe('capacity errors throttle the run', () => {
     expect(reasons.length).toBeGreaterThan(0);
     for (const why of reasons) expect(why).toMatch(/^capacity: the server reported an error in the stream \(code 500, server_error\): Input prompt is too big compared to KV size/);
     expect(readFileSync(join(dir, 'run', 'summary.md'), 'utf8')).toMatch(/\*\*Throttled:\*\* the server ran out of room \(capacity errors\) \d+ time\(s\); medeval cut the requests in flight from 4 to as few as [12]/);
+    // The reports built from the run folder show it per model beside the load settings (HTML, Markdown) and keep every change (report.json).
+    const { reportFromRunFolders } = await import('../../src/report/write.js');
+    await reportFromRunFolders([join(dir, 'run')], join(dir, 'report'), { formats: ['json', 'md', 'html'], resamples: 50 });
+    const path = [th.before, ...th.changes.map((c) => c.to)].slice(0, 13).join(' → ');
+    expect(readFileSync(join(dir, 'report', 'report.md'), 'utf8')).toContain(`| ${th.cuts} | ${path}`);
+    expect(readFileSync(join(dir, 'report', 'report.html'), 'utf8')).toContain(`<td class="num">${th.cuts}</td><td>${path}`);
+    expect(JSON.parse(readFileSync(join(dir, 'report', 'report.json'), 'utf8')).runs[0].latency.load.throttle).toEqual(th);
     console.log(`[throttle] KV-full refusals ${server.kvFullRefusals}, retries ${reasons.length}, window ${th.changes.map((c) => `${c.from}->${c.to}`).join(' ')}`);
   }, 600_000);
 });
