@@ -7,7 +7,7 @@
 // (kind prompt-too-long), and if the engine still runs out of room the item fails (kind context-shift).
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import type { ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { z } from 'zod';
 import { defineRunner } from './definition.js';
 import { InputError } from '../core/errors.js';
@@ -110,6 +110,8 @@ export class LlamaEmbeddedRunner implements Runner {
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
     private readonly sequence: LlamaContextSequence,
+    /** Resolved once per model load: "auto" checks the GGUF's Jinja template against every known wrapper (tens of ms). */
+    private readonly chatWrapper: ChatWrapper,
     private readonly loadMs: number,
   ) {
     this.sampler.start();
@@ -154,7 +156,7 @@ export class LlamaEmbeddedRunner implements Runner {
     });
     // Never erase context tokens to make room: stop the generation with an error instead (see the top).
     const sequence = context.getSequence({ contextShift: { strategy: () => { throw new ContextFullError(context.contextSize); } } });
-    const runner = new LlamaEmbeddedRunner(profile, summary, model, context, sequence, performance.now() - t0);
+    const runner = new LlamaEmbeddedRunner(profile, summary, model, context, sequence, await resolveWrapper(profile, model), performance.now() - t0);
     runner.modelBuffers = buffers;
     runner.detachLog = () => loadLogListeners.delete(onLine);
     return runner;
@@ -185,17 +187,16 @@ export class LlamaEmbeddedRunner implements Runner {
     return this.profile.chatWrapper;
   }
 
-  /** A chat session on the one sequence, with the profile's chat wrapper. */
+  /**
+   * A chat session on the one sequence, with the model's one chat wrapper. A new session per item: the
+   * history lives in the session, so no item sees another's turns; the wrapper holds only settings.
+   */
   private async newSession(system: string | undefined, onContextShift?: () => void) {
-    const { LlamaChatSession, DeepSeekChatWrapper, GeneralChatWrapper } = await import('node-llama-cpp');
-    const chatWrapper =
-      this.profile.chatWrapper === 'deepseek' ? new DeepSeekChatWrapper()
-        : this.profile.chatWrapper === 'general' ? new GeneralChatWrapper()
-          : 'auto';
+    const { LlamaChatSession } = await import('node-llama-cpp');
     const session = new LlamaChatSession({
       contextSequence: this.sequence,
       autoDisposeSequence: false,
-      chatWrapper,
+      chatWrapper: this.chatWrapper,
       ...(system ? { systemPrompt: system } : {}),
       ...(onContextShift ? {
         contextShift: {
@@ -341,19 +342,13 @@ export class LlamaEmbeddedRunner implements Runner {
     await this.sequence.clearHistory();
     const { user, system } = splitMessages(req.messages);
     // The same chat wrapper generate() uses, asked for the text up to the assistant's prefix.
-    const session = await this.newSession(undefined);
-    let contextText: import('node-llama-cpp').LlamaText;
-    try {
-      contextText = session.chatWrapper.generateContextState({
-        chatHistory: [
-          ...(system ? [{ type: 'system' as const, text: system }] : []),
-          { type: 'user' as const, text: user },
-          { type: 'model' as const, response: [req.prefix] },
-        ],
-      }).contextText;
-    } finally {
-      session.dispose({ disposeSequence: false });
-    }
+    const { contextText } = this.chatWrapper.generateContextState({
+      chatHistory: [
+        ...(system ? [{ type: 'system' as const, text: system }] : []),
+        { type: 'user' as const, text: user },
+        { type: 'model' as const, response: [req.prefix] },
+      ],
+    });
     const tokenizer = this.model.tokenizer;
     const ctx = contextText.tokenize(tokenizer);
     const continuations = req.letters.map((letter) => {
@@ -434,6 +429,14 @@ export class LlamaEmbeddedRunner implements Runner {
     await this.context.dispose();
     await this.model.dispose();
   }
+}
+
+/** The profile's chat wrapper; "auto" resolves it exactly as LlamaChatSession's own "auto" does. */
+async function resolveWrapper(profile: LlamaEmbeddedProfile, model: LlamaModel): Promise<ChatWrapper> {
+  const { resolveChatWrapper, DeepSeekChatWrapper, GeneralChatWrapper } = await import('node-llama-cpp');
+  if (profile.chatWrapper === 'deepseek') return new DeepSeekChatWrapper();
+  if (profile.chatWrapper === 'general') return new GeneralChatWrapper();
+  return resolveChatWrapper(model);
 }
 
 /** The user turns joined (DeepSeek-R1 style: every instruction in one user turn) and the system prompt. */
