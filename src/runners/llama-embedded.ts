@@ -177,14 +177,11 @@ export class LlamaEmbeddedRunner implements Runner {
       extra: {
         modelName: this.summary.name ?? null,
         loadMs: Math.round(this.loadMs),
-        chatWrapper: this.chatWrapperName(),
+        chatWrapper: this.profile.chatWrapper,
+        chatWrapperResolved: this.chatWrapper.wrapperName,
         ...(this.profile.notes ? { notes: this.profile.notes } : {}),
       },
     };
-  }
-
-  private chatWrapperName(): string {
-    return this.profile.chatWrapper;
   }
 
   /**
