@@ -13,7 +13,9 @@
 // server that does not stop on SIGTERM (to see the SIGKILL after the grace period). --fake-service-ms N: each
 // chat answer takes N ms of service time, one at a time (-np 1 as a server with one slot: requests queue).
 // --fake-hold-chat K: the K-th chat request gets no answer at all, and "fake: holding chat request K" is
-// logged (a test kills the server then, with that request in flight).
+// logged (a test kills the server then, with that request in flight). --fake-notify URL: POST one JSON
+// object per event to URL ({pid, port, event: 'listening' | 'chat' | 'holding'}), so a test that does not
+// own the process (medeval starts it) learns of it the moment it happens.
 import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -38,6 +40,11 @@ const alias = opt('-a', '--alias');
 const sharedPort = argv.includes('--fake-shared-port');
 const serviceMs = Number(opt('--fake-service-ms') ?? 0);
 const holdChat = Number(opt('--fake-hold-chat') ?? 0);
+const notifyUrl = opt('--fake-notify');
+const notify = (event) => {
+  if (!notifyUrl) return;
+  fetch(notifyUrl, { method: 'POST', body: JSON.stringify({ pid: process.pid, port, event }) }).catch((e) => say(`fake: notify failed: ${e.message}`));
+};
 let chats = 0;
 /** One slot: service times do not overlap. */
 let slotFreeAt = 0;
@@ -84,7 +91,8 @@ const server = createServer((req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
       return res.end('# TYPE llamacpp:prompt_tokens_total counter\nllamacpp:prompt_tokens_total 0\n');
     }
-    if (path === '/v1/chat/completions' && ++chats === holdChat) return say(`fake: holding chat request ${chats}`);
+    if (path === '/v1/chat/completions') notify(++chats === holdChat ? 'holding' : 'chat');
+    if (path === '/v1/chat/completions' && chats === holdChat) return say(`fake: holding chat request ${chats}`);
     if (path === '/v1/chat/completions' && serviceMs > 0) {
       const now = performance.now();
       slotFreeAt = Math.max(slotFreeAt, now) + serviceMs;
@@ -113,6 +121,7 @@ const started = () => {
   setTimeout(() => {
     loaded = true;
     say(`main: server is listening on http://${host}:${port} - starting the main loop`);
+    notify('listening');
   }, loadMs);
 };
 server.listen(port, host, started);
