@@ -96,6 +96,16 @@ export const VERDICT_DEFINITIONS: Array<[Verdict, string]> = [
   ['smoke test: no evidence', 'a run of the pair is a smoke test (smoke-test suite, tiny random model or scripted runner): its numbers check the pipeline and are no evidence for or against the claim; what the rule alone would say is kept beside it'],
 ];
 
+/** The same verdicts in a few words each, for a paper table's legend (table.tex); the full text above is in its comments. */
+export const VERDICT_BRIEF: Array<[Verdict, string]> = [
+  ['reproduced', 'the whole interval lies within the band'],
+  ['exceeded', 'wholly beyond the band on the side the claim calls better'],
+  ['not reproduced', 'wholly beyond it on the other side'],
+  ['inconclusive', 'the interval overlaps an edge of the band'],
+  ['not measurable', 'a figure the claim needs is missing'],
+  ['smoke test: no evidence', 'a run is a smoke test (tiny model, smoke-test suite or scripted runner); its numbers are no evidence'],
+];
+
 /** The tolerance in words: "± 2 points" (percentage points of the claimed percentage). */
 export function toleranceText(tolerance: number): string {
   return `± ${(Math.round(tolerance * 1000) / 10).toFixed(1)} points`;
@@ -212,7 +222,7 @@ function checkClaim(spec: ClaimSpec, ctx: ClaimContext): ClaimCheck {
     const cmp = ctx.comparison;
     if (cmp?.retention) supporting.push({ label: 'retention (compressed / baseline accuracy)', value: cmp.retention.estimate, unit: 'fraction', interval: cmp.retention });
     if (ctx.baseline?.accuracy.overall.accuracy) supporting.push({ label: 'baseline accuracy', value: ctx.baseline.accuracy.overall.accuracy.estimate, unit: 'fraction', interval: ctx.baseline.accuracy.overall.accuracy });
-    if (cmp?.accuracyDifference) supporting.push({ label: 'accuracy difference (compressed - baseline)', value: cmp.accuracyDifference.estimate, unit: 'fraction', interval: cmp.accuracyDifference });
+    if (cmp?.accuracyDifference) supporting.push({ label: 'accuracy difference (compressed - baseline)', value: cmp.accuracyDifference.estimate, unit: 'points', interval: cmp.accuracyDifference });
     if (cmp?.mcnemar) supporting.push({ label: 'McNemar exact p', value: cmp.mcnemar.exactP, unit: 'p-value' });
     supporting.push({ label: 'scored answers', value: run.accuracy.overall.scored, unit: 'count' });
     if (spec.suites && !spec.suites.includes(run.suite.name)) {

@@ -32,3 +32,21 @@ export function num(x: number | null | undefined, digits = 2): string {
 export function nats(x: number): string {
   return Number.isFinite(x) ? x.toPrecision(3) : 'inf';
 }
+
+/**
+ * A difference of two proportions in percentage points, signed: "+1.2 pp", "-3.4 pp", "0.0 pp". Every
+ * output prints an accuracy difference this way (never as a percentage, which reads as a ratio).
+ */
+export function points(x: number | null | undefined, digits = 1): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return 'n/a';
+  const v = Number((x * 100).toFixed(digits));
+  return `${v > 0 ? '+' : v < 0 ? '-' : ''}${Math.abs(v).toFixed(digits)} pp`;
+}
+
+/** "+1.2 pp [-0.4, +2.9]": the estimate with its unit, the bounds in the same unit. */
+export function pointsInterval(i: Interval | null | undefined, digits = 1): string {
+  if (!i) return 'n/a';
+  if (i.lower === i.upper && i.lower === i.estimate) return points(i.estimate, digits);
+  const bare = (x: number) => points(x, digits).replace(' pp', '');
+  return `${points(i.estimate, digits)} [${bare(i.lower)}, ${bare(i.upper)}]`;
+}

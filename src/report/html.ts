@@ -80,7 +80,7 @@ function claimValue(claim: ClaimCheck, v: number): string {
 }
 
 function supportingValue(s: ClaimCheck['supporting'][number]): string {
-  const formats: Record<string, (v: number) => string> = { fraction: (v) => pct(v), ms, bytes, count, 'p-value': pValue };
+  const formats: Record<string, (v: number) => string> = { fraction: (v) => pct(v), points: pp, ms, bytes, count, 'p-value': pValue };
   const format = formats[s.unit] ?? ((v: number) => esc(v));
   if (s.interval) return interval(s.interval, format);
   return s.value == null ? NA : format(s.value);

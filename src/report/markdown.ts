@@ -1,7 +1,7 @@
 // report.md: for a README or a PR comment. Order: claims (with the definition beside every verdict),
 // accuracy, paired comparison, latency, memory, flips, notes. Everything that came from a dataset or a
 // model goes through escapeMarkdown, so a "|" or a newline cannot break a table.
-import { ms, nats, pct, pctInterval, pValue } from './format.js';
+import { ms, nats, pct, pctInterval, points, pointsInterval, pValue } from './format.js';
 import { LATENCY_DISPLAY_ORDER, LATENCY_TABLE, MEMORY_TABLE, type MemoryPartName } from '../metrics/table.js';
 import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
 import type { ClaimCheck, Distribution, FlippedItem, Interval, ReportModel, RunReport } from './model.js';
@@ -41,6 +41,7 @@ type Unit = ClaimCheck['supporting'][number]['unit'];
 function formatValue(value: number | null, unit: Unit): string {
   switch (unit) {
     case 'fraction': return pct(value);
+    case 'points': return points(value);
     case 'p-value': return pValue(value);
     case 'ms': return `${ms(value)} ms`;
     case 'bytes': return formatBytes(value);
@@ -52,6 +53,7 @@ function formatValue(value: number | null, unit: Unit): string {
 function formatInterval(i: Interval | null | undefined, unit: Unit): string {
   if (!i) return 'n/a';
   if (unit === 'fraction') return pctInterval(i);
+  if (unit === 'points') return pointsInterval(i);
   if (i.lower === i.upper && i.lower === i.estimate) return formatValue(i.estimate, unit);
   return `${formatValue(i.estimate, unit)} [${formatValue(i.lower, unit)}, ${formatValue(i.upper, unit)}]`;
 }
@@ -121,13 +123,13 @@ function comparisonSection(model: ReportModel): string[] {
     `${escapeMarkdown(c.baseline)} -> ${escapeMarkdown(c.compressed)}`,
     String(c.itemsInCommon),
     `${pct(c.baselineAccuracy)} -> ${pct(c.compressedAccuracy)}`,
-    pctInterval(c.accuracyDifference),
+    pointsInterval(c.accuracyDifference),
     pctInterval(c.retention),
     `${c.rightToWrong.length} / ${c.wrongToRight.length}`,
     pct(c.agreementRate),
     c.mcnemar ? `${pValue(c.mcnemar.exactP)} (mid-p ${pValue(c.mcnemar.midP)})` : 'n/a',
   ]);
-  out.push(table(['Pair', 'Common questions', 'Accuracy', 'Difference (95% CI)', 'Retention (95% CI)', 'Right->wrong / wrong->right', 'Agreement', 'McNemar exact p'], rows), '');
+  out.push(table(['Pair', 'Common questions', 'Accuracy', 'Difference, points (95% CI)', 'Retention (95% CI)', 'Right->wrong / wrong->right', 'Agreement', 'McNemar exact p'], rows), '');
   const withLetters = model.comparisons.filter((c) => c.letterDistribution);
   if (withLetters.length) {
     out.push('Answer-letter distributions (likelihood scoring; each renormalised over the option letters; KL in nats):', '');

@@ -319,8 +319,11 @@ export interface ClaimCheck {
    * percentage). Always set by this version; absent in older reports (read as "fraction").
    */
   unit?: 'fraction' | 'bytes' | 'ms';
-  /** Supporting figures shown beside the verdict (retention, other memory parts, TTFT, p50...). */
-  supporting: Array<{ label: string; value: number | null; unit: 'fraction' | 'ms' | 'bytes' | 'count' | 'p-value'; interval?: Interval }>;
+  /**
+   * Supporting figures shown beside the verdict (retention, other memory parts, TTFT, p50...). Unit
+   * "points": a difference of two fractions (the value is still a fraction), printed in percentage points.
+   */
+  supporting: Array<{ label: string; value: number | null; unit: 'fraction' | 'points' | 'ms' | 'bytes' | 'count' | 'p-value'; interval?: Interval }>;
   /** Which comparison the claim was checked on. */
   baseline: string | null;
   compressed: string | null;
