@@ -4,7 +4,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRunFolder } from '../../src/core/run-folder.js';
-import { claimsTable, sideBySide } from '../../src/cli/console-summary.js';
+import { claimsTable, comparisonLine, sideBySide } from '../../src/cli/console-summary.js';
+import { pctInterval } from '../../src/report/format.js';
 import { describeSlo } from '../../src/metrics/goodput.js';
 import { ALL_METRICS, LATENCY_METRICS, LATENCY_TABLE, MEMORY_TABLE, statName } from '../../src/metrics/table.js';
 import { BYTE_UNIT_POLICY, chooseByteUnit, formatBytes } from '../../src/metrics/units.js';
@@ -59,6 +60,15 @@ describe('metric names and units come from the one table', () => {
       // Sources quote the engine's own log (llama.cpp prints "6.75 MiB"), which is already two decimals.
       expect(number, whole).toMatch(/^\d+\.\d\d$/);
     }
+  });
+
+  it.each(['markdown', 'html', 'latex', 'terminal'])('%s: an accuracy difference is in percentage points, never a percentage', (name) => {
+    const text = name === 'terminal' ? comparisonLine(model) : outputs[name]!;
+    const d = model.comparisons[0]!.accuracyDifference!;
+    expect(d.estimate).not.toBe(0);
+    const magnitude = Math.abs(d.estimate * 100).toFixed(1);
+    expect(text, `${name} prints the difference in pp`).toMatch(new RegExp(`(?:[-+−]|\\$-\\$)${magnitude.replace('.', '\\.')}\\s?pp`));
+    expect(text, `${name} prints the difference as a percentage`).not.toContain(pctInterval(d));
   });
 
   it("memory part names are the table's long names wherever a part is named", () => {
