@@ -69,6 +69,8 @@ export const SERVER_FIGURE_LABELS = {
   generationSpeed: 'generation speed per request (tokens/s of its own decode time)',
   promptThroughput: "prompt throughput (tokens/s of the run's wall time)",
   generationThroughput: "generation throughput (tokens/s of the run's wall time)",
+  held: 'requests in flight, share of the load allowed (client)',
+  engineBusy: "engine busy, share of slots in use (engine's own timings)",
 } as const;
 export type ServerFigureLabel = keyof typeof SERVER_FIGURE_LABELS;
 

@@ -4,6 +4,7 @@
 // The "before" /metrics is read after the warm-up (Runner.afterWarmup), so differences cover measured
 // requests; a tokens/s figure says whether it is a per-request speed or a throughput over wall time.
 import type { ItemResult, RunManifest, ServerReport } from '../core/types.js';
+import { occupancy } from '../metrics/occupancy.js';
 import { SERVER_FIGURE_LABELS } from '../metrics/table.js';
 import { SERVER_METRICS } from '../runners/registry.js';
 
@@ -106,6 +107,33 @@ function metricFigures(delta: Record<string, number>, durationMs: number | null)
   return out;
 }
 
+/**
+ * How full the run kept the server (metrics/occupancy.ts): the client's share of the places its load
+ * profile allowed, and the engine's own busy share of the slots in use. Only for a fixed number in flight
+ * (sequential, concurrency): an arrival-rate profile has no fixed number to be full against.
+ */
+function occupancyFigures(manifest: RunManifest, results: readonly ItemResult[]): ServerFigure[] {
+  const load = manifest.load;
+  const inFlight = load.profile === 'sequential' ? 1 : load.profile === 'concurrency' ? load.concurrency ?? null : null;
+  if (inFlight === null) return [];
+  const measured = results.filter((r) => !r.error && r.cached !== true && typeof r.timings?.startedAtEpochMs === 'number' && typeof r.timings?.e2eMs === 'number');
+  const engineMs = (e: Record<string, unknown> | undefined) =>
+    typeof e?.prompt_ms === 'number' && typeof e?.predicted_ms === 'number' ? e.prompt_ms + e.predicted_ms : null;
+  const slots = manifest.model?.extra?.slots;
+  const o = occupancy(
+    measured.map((r) => ({ startedAtEpochMs: r.timings!.startedAtEpochMs!, e2eMs: r.timings!.e2eMs!, engineMs: engineMs(r.timings!.engine as Record<string, unknown> | undefined) })),
+    inFlight, typeof slots === 'number' ? slots : null);
+  if (!o) return [];
+  const span = `${o.requests} requests over their own span of ${(o.wallMs / 1000).toFixed(1)} s`;
+  const throttled = load.throttle ? '; the capacity throttle cut the window during this run' : '';
+  const out: ServerFigure[] = [{ label: SERVER_FIGURE_LABELS.held, value: o.held, unit: 'ratio', source: `client: Σ E2EL / (wall × ${o.inFlight} in flight), ${span}${throttled}` }];
+  if (o.engineBusy !== null) {
+    out.push({ label: SERVER_FIGURE_LABELS.engineBusy, value: o.engineBusy, unit: 'ratio',
+      source: `llama.cpp timings: Σ (prompt_ms + predicted_ms) / (wall × ${o.slotsInUse} slots in use), ${span}; the rest is time inside the server outside its slots' timings (HTTP, tokenising, waiting for a batch) plus the client's gaps` });
+  }
+  return out;
+}
+
 /** The server view of a run; null for runs that had no server (in-process runners) and no engine timings. */
 export function buildServerView(manifest: RunManifest, results: readonly ItemResult[]): ServerView | null {
   const engine = engineFigures(results);
@@ -113,7 +141,7 @@ export function buildServerView(manifest: RunManifest, results: readonly ItemRes
   if (!server && !engine.length) return null;
   const fromMetrics = server?.metrics ? metricFigures(server.metrics.delta, manifest.durationMs ?? null) : [];
   return {
-    figures: [...engine, ...fromMetrics],
+    figures: [...engine, ...occupancyFigures(manifest, results), ...fromMetrics],
     truncation: server?.truncation ?? null,
     note: server?.metricsNote ?? null,
     metrics: server?.metrics ?? null,
