@@ -21,6 +21,8 @@ export interface Occupancy {
   held: number;
   /** Slots the engine could use for this run: min(server slots, in flight); null without slot timings. */
   slotsInUse: number | null;
+  /** The server's slots, when it says (llama-server /props total_slots). */
+  serverSlots: number | null;
   engineBusy: number | null;
 }
 
@@ -43,6 +45,7 @@ export function occupancy(requests: readonly TimedRequest[], inFlight: number, s
     inFlight,
     held: e2e / (wallMs * inFlight),
     slotsInUse,
+    serverSlots,
     engineBusy: slotsInUse !== null ? engine / (wallMs * slotsInUse) : null,
   };
 }

@@ -129,7 +129,9 @@ function occupancyFigures(manifest: RunManifest, results: readonly ItemResult[])
   const out: ServerFigure[] = [{ label: SERVER_FIGURE_LABELS.held, value: o.held, unit: 'ratio', source: `client: Σ E2EL / (wall × ${o.inFlight} in flight), ${span}${throttled}` }];
   if (o.engineBusy !== null) {
     out.push({ label: SERVER_FIGURE_LABELS.engineBusy, value: o.engineBusy, unit: 'ratio',
-      source: `llama.cpp timings: Σ (prompt_ms + predicted_ms) / (wall × ${o.slotsInUse} slots in use), ${span}; the rest is time inside the server outside its slots' timings (HTTP, tokenising, waiting for a batch) plus the client's gaps` });
+      source: `llama.cpp timings: Σ (prompt_ms + predicted_ms) / (wall × ${o.slotsInUse} slots in use), ${span}; the rest is time inside the server outside its slots' timings (HTTP, tokenising, waiting for a batch) plus the client's gaps${
+        o.engineBusy < 0.95 && o.held >= 0.99 && o.serverSlots !== null && o.inFlight <= o.serverSlots
+          ? `; the client held every place: to keep the engine busier, run more in flight than the server's ${o.serverSlots} slots (the wait for a slot then shows in TTFT)` : ''}` });
   }
   return out;
 }

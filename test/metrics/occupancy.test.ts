@@ -46,6 +46,8 @@ describe('occupancy', () => {
     expect(held.value).toBeCloseTo(2000 / (1000 * 2), 12);
     expect(busy.value).toBeCloseTo(1600 / (1000 * 2), 12);
     expect(busy.source).toMatch(/Σ \(prompt_ms \+ predicted_ms\) \/ \(wall × 2 slots in use\)/);
+    // held 1.0, engine busy 0.8 below 0.95 with as many in flight as slots in use: the hint says what to change
+    expect(busy.source).toMatch(/run more in flight than the server's 4 slots \(the wait for a slot then shows in TTFT\)/);
     const rate = manifest('rate', { load: { profile: 'rate', ratePerSecond: 2, warmup: 1 } });
     expect(buildServerView(rate, results)!.figures.some((f) => f.label === SERVER_FIGURE_LABELS.held)).toBe(false);
   });
