@@ -21,6 +21,7 @@ export const COMMANDS: Record<string, () => Promise<Register>> = {
   classify: async () => (await import('./commands/classify.js')).registerClassify,
   datasets: async () => (await import('./commands/datasets.js')).registerDatasets,
   export: async () => (await import('./commands/export.js')).registerExport,
+  view: async () => (await import('./commands/view.js')).registerView,
 };
 
 /** The program with only the command `argv` names, or every command. */

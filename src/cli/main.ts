@@ -14,6 +14,7 @@ import { registerReport } from './commands/report.js';
 import { registerRescore } from './commands/rescore.js';
 import { registerSchema } from './commands/schema.js';
 import { registerRun } from './commands/run.js';
+import { registerView } from './commands/view.js';
 import { runProgram } from './run-program.js';
 import { guardOutput } from './terminal.js';
 
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerClassify(program);
   registerDatasets(program);
   registerExport(program);
+  registerView(program);
   return program;
 }
 

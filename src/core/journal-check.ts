@@ -6,6 +6,11 @@
 import { createHash } from 'node:crypto';
 import type { ItemResult, RunManifest } from './types.js';
 
+/** The fields of a record the check reads: a full ItemResult, or a journal index entry (run-folder.ts). */
+export type CheckedRecord = Pick<ItemResult, 'itemId' | 'sample' | 'dataset' | 'gold' | 'correct' | 'error'> & {
+  extracted: Pick<ItemResult['extracted'], 'status' | 'letter'>;
+};
+
 export interface JournalCoverage {
   /** Distinct questions with a record / with a scored record. */
   questions: number;
@@ -19,14 +24,14 @@ export interface JournalCoverage {
   expectedRecords: number;
 }
 
-export interface JournalCheck {
+export interface JournalCheck<R extends CheckedRecord = ItemResult> {
   /** Disagreements between the journal and its manifest: the figures cannot be trusted as written. */
   problems: string[];
   /** Plain statements that the run covers less than its suite (not tampering: an honest partial run). */
   coverageNotes: string[];
   coverage: JournalCoverage;
   /** The records with `correct` recomputed from gold and the extracted answer. */
-  results: ItemResult[];
+  results: R[];
 }
 
 /** sha256 of a run's question ids (sorted, newline-separated): stored in the manifest at the start. */
@@ -35,7 +40,7 @@ export function itemIdsHash(ids: Iterable<string>): string {
 }
 
 /** What `correct` must be: null for a failed request, else answered with the gold letter. */
-export function expectedCorrect(r: ItemResult): boolean | null {
+export function expectedCorrect(r: CheckedRecord): boolean | null {
   if (r.error) return null;
   return r.extracted.status === 'answered' && r.extracted.letter !== null && r.extracted.letter === r.gold;
 }
@@ -43,7 +48,7 @@ export function expectedCorrect(r: ItemResult): boolean | null {
 const list = (xs: string[], max = 5) => xs.slice(0, max).map((x) => JSON.stringify(x)).join(', ') + (xs.length > max ? `, ... (${xs.length} in all)` : '');
 
 /** Check one run's records (one per item and sample) against its manifest. Pure. */
-export function checkJournal(manifest: RunManifest, records: readonly ItemResult[]): JournalCheck {
+export function checkJournal<R extends CheckedRecord = ItemResult>(manifest: RunManifest, records: readonly R[]): JournalCheck<R> {
   const problems: string[] = [];
   const samples = manifest.samples;
   const runQuestions = manifest.suite.items;

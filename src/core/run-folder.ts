@@ -5,14 +5,15 @@
 // any moment (kill -9 included) loses at most the line being written: the torn last line. A later
 // record for the same (item, sample) replaces an earlier one (a resumed run appends the re-run errors).
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { InputError, InputErrors } from './errors.js';
-import { checkJournal } from './journal-check.js';
+import { checkJournal, expectedCorrect } from './journal-check.js';
 import { readSchemas, RECORD_VERSION, writeSchemas } from './record.js';
 import { appendRedacted, writeRedacted } from './redact.js';
-import type { ItemResult, RunManifest } from './types.js';
+import type { AnswerStatus, FinishReason, ItemError, ItemResult, QuestionType, RunManifest } from './types.js';
 
 export const MANIFEST = 'manifest.json';
 export const RESULTS = 'results.jsonl';
@@ -134,21 +135,14 @@ function parseResultLines(lines: Iterable<JournalLine>, file: string, opts: Pars
         'a line in the middle of the journal is damaged; restore the file or re-run'));
       continue;
     }
-    let versioned: { data: unknown; assumed: boolean };
-    try {
-      versioned = withVersion(data, file, lineNo);
-    } catch (e) {
-      problems.push(e as InputError);
+    const checked = validateRecord(data, file, lineNo);
+    if (!checked.ok) {
+      problems.push(...checked.problems);
       continue;
     }
-    const parsed = readSchemas.itemResult.safeParse(versioned.data);
-    if (!parsed.success) {
-      problems.push(...zodProblems(parsed.error, file, lineNo));
-      continue;
-    }
-    if (versioned.assumed) unversioned++;
-    if (opts.omitPrompts) parsed.data.prompt = '';
-    parsedResults.push(parsed.data);
+    if (checked.assumed) unversioned++;
+    if (opts.omitPrompts) checked.record.prompt = '';
+    parsedResults.push(checked.record);
   }
   if (problems.length) throw new InputErrors(problems, `${file}: ${problems.length} problem(s) in the results journal`);
   if (unversioned) warnings.push(`${file}: ${unversioned} record(s) without a record version (field schema): read as version ${RECORD_VERSION}`);
@@ -156,6 +150,21 @@ function parseResultLines(lines: Iterable<JournalLine>, file: string, opts: Pars
   const { records, duplicates } = latestRecords(parsedResults);
   if (duplicates) warnings.push(`${file}: ${duplicates} record(s) were superseded by a later record for the same item and sample (resume or retry)`);
   return { results: records, warnings, tornLine };
+}
+
+type ValidatedRecord = { ok: true; record: ItemResult; assumed: boolean } | { ok: false; problems: InputError[] };
+
+/** One parsed journal line against the record version rule and the record schema. */
+function validateRecord(data: unknown, file: string, line: number): ValidatedRecord {
+  let versioned: { data: unknown; assumed: boolean };
+  try {
+    versioned = withVersion(data, file, line);
+  } catch (e) {
+    return { ok: false, problems: [e as InputError] };
+  }
+  const parsed = readSchemas.itemResult.safeParse(versioned.data);
+  if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, file, line) };
+  return { ok: true, record: parsed.data, assumed: versioned.assumed };
 }
 
 /**
@@ -330,5 +339,202 @@ export class RunFolder {
       else appendFileSync(file, '\n');
     }
     return { results, tornLine };
+  }
+}
+
+/** What a journal index keeps of one record: where its line is, and the fields filters and the journal check read. */
+export interface JournalEntry {
+  /** Byte offset of the line in results.jsonl, and its length in bytes without the newline. */
+  offset: number;
+  bytes: number;
+  /** 1-based line number. */
+  line: number;
+  itemId: string;
+  sample: number;
+  dataset: string;
+  gold: string;
+  questionType: QuestionType;
+  step?: string;
+  subject?: string;
+  extracted: { status: AnswerStatus; letter: string | null; method: string };
+  /** Recomputed from the gold letter and the extracted answer, as every reader scores it (journal-check.ts). */
+  correct: boolean | null;
+  finishReason: FinishReason;
+  error?: ItemError;
+  e2eMs: number | null;
+}
+
+/**
+ * A run's journal read by pages (`medeval view`): one streaming pass keeps each record's line offset and
+ * a few fields (never its text), then a page reads and validates only its own lines. The journal rule
+ * holds (the latest record per item and sample, at its last position). A journal that grew (a run still
+ * writing) is indexed from where the last pass stopped; one that was replaced (rescore, resume) from the
+ * start. Lines are JSON-parsed one at a time; the counters say how many, for tests and the API.
+ */
+export class JournalIndex {
+  readonly file: string;
+  /** Lines JSON-parsed by indexing passes, and by page reads. */
+  linesIndexed = 0;
+  linesRead = 0;
+  private byKey = new Map<string, JournalEntry>();
+  private list: JournalEntry[] | null = null;
+  private scanned = 0;
+  private lineNo = 0;
+  private inode: number | null = null;
+  private tornLine: number | null = null;
+  private unversioned = 0;
+  private duplicates = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(dir: string) {
+    this.file = join(dir, RESULTS);
+  }
+
+  /** The latest record per (item, sample), in journal order. */
+  entries(): readonly JournalEntry[] {
+    this.list ??= [...this.byKey.values()];
+    return this.list;
+  }
+
+  warnings(): string[] {
+    const w: string[] = [];
+    if (this.tornLine !== null) w.push(`${this.file}:${this.tornLine}: the last line has no newline and is not JSON (a torn write, or a record being written): left out`);
+    if (this.unversioned) w.push(`${this.file}: ${this.unversioned} record(s) without a record version (field schema): read as version ${RECORD_VERSION}`);
+    if (this.duplicates) w.push(`${this.file}: ${this.duplicates} record(s) were superseded by a later record for the same item and sample (resume or retry)`);
+    return w;
+  }
+
+  /** Index what was appended since the last call (or everything, when the file was replaced). Calls queue up. */
+  refresh(): Promise<void> {
+    const next = this.queue.then(() => this.scan());
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private reset(inode: number | null): void {
+    this.byKey.clear();
+    this.list = null;
+    this.scanned = this.lineNo = this.unversioned = this.duplicates = 0;
+    this.tornLine = null;
+    this.inode = inode;
+  }
+
+  private async scan(): Promise<void> {
+    let size: number;
+    let inode: number;
+    try {
+      ({ size, ino: inode } = await stat(this.file));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw unreadable(this.file, 'the results journal', e);
+      this.reset(null); // a run that has not written a record yet
+      return;
+    }
+    if (inode !== this.inode || size < this.scanned) this.reset(inode);
+    if (size === this.scanned) return;
+    const problems: InputError[] = [];
+    const fh = await open(this.file, 'r').catch((e: unknown) => { throw unreadable(this.file, 'the results journal', e); });
+    try {
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      let carry = Buffer.alloc(0);
+      let carryAt = this.scanned; // file position of carry[0]
+      for (let pos = this.scanned; pos < size;) {
+        const { bytesRead } = await fh.read(chunk, 0, Math.min(CHUNK_BYTES, size - pos), pos);
+        if (bytesRead === 0) break;
+        pos += bytesRead;
+        const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+        let start = 0;
+        for (let nl = data.indexOf(0x0a); nl >= 0; nl = data.indexOf(0x0a, start)) {
+          this.take(data.toString('utf8', start, nl), carryAt + start, nl - start, problems);
+          start = nl + 1;
+        }
+        carry = Buffer.from(data.subarray(start));
+        carryAt += start;
+      }
+      this.scanned = carryAt;
+      this.tornLine = null;
+      // The text after the last newline: a complete record without its newline, or a torn / unfinished write.
+      const rest = carry.toString('utf8');
+      if (rest.trim() !== '') {
+        let complete = true;
+        try {
+          JSON.parse(rest);
+        } catch {
+          complete = false;
+        }
+        if (complete) {
+          this.take(rest, carryAt, carry.length, problems);
+          this.scanned = carryAt + carry.length;
+        } else this.tornLine = this.lineNo + 1; // picked up by a later pass once its writer ends the line
+      }
+    } finally {
+      await fh.close();
+    }
+    if (problems.length) {
+      this.reset(null);
+      throw new InputErrors(problems, `${this.file}: ${problems.length} problem(s) in the results journal`);
+    }
+  }
+
+  private take(text: string, offset: number, bytes: number, problems: InputError[]): void {
+    const line = ++this.lineNo;
+    if (text.trim() === '') return;
+    let data: unknown;
+    this.linesIndexed++;
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      problems.push(new InputError(`not valid JSON (${(e as Error).message})`, { file: this.file, line },
+        'a line in the middle of the journal is damaged; restore the file or re-run'));
+      return;
+    }
+    const checked = validateRecord(data, this.file, line);
+    if (!checked.ok) {
+      problems.push(...checked.problems);
+      return;
+    }
+    const r = checked.record;
+    if (checked.assumed) this.unversioned++;
+    const entry: JournalEntry = {
+      offset, bytes, line, itemId: r.itemId, sample: r.sample, dataset: r.dataset, gold: r.gold, questionType: r.questionType,
+      ...(r.step !== undefined ? { step: r.step } : {}), ...(r.subject !== undefined ? { subject: r.subject } : {}),
+      extracted: { status: r.extracted.status, letter: r.extracted.letter, method: r.extracted.method },
+      correct: expectedCorrect(r), finishReason: r.finishReason, ...(r.error ? { error: r.error } : {}), e2eMs: r.timings?.e2eMs ?? null,
+    };
+    const key = `${r.itemId}\u0000${r.sample}`;
+    if (this.byKey.delete(key)) this.duplicates++;
+    this.byKey.set(key, entry);
+    this.list = null;
+  }
+
+  /**
+   * The whole records of some entries (a page): only their lines are read and parsed, each validated
+   * like every reader's, `correct` recomputed. A line that no longer holds its record (the file was
+   * rewritten in place) is an InputError: reload.
+   */
+  async records(entries: readonly JournalEntry[]): Promise<ItemResult[]> {
+    if (!entries.length) return [];
+    const fh = await open(this.file, 'r').catch((e: unknown) => { throw unreadable(this.file, 'the results journal', e); });
+    try {
+      const out: ItemResult[] = [];
+      for (const e of entries) {
+        const buf = Buffer.alloc(e.bytes);
+        const { bytesRead } = await fh.read(buf, 0, e.bytes, e.offset);
+        this.linesRead++;
+        let data: unknown;
+        try {
+          data = JSON.parse(buf.toString('utf8', 0, bytesRead));
+        } catch {
+          data = undefined;
+        }
+        const checked = validateRecord(data, this.file, e.line);
+        if (!checked.ok || checked.record.itemId !== e.itemId || checked.record.sample !== e.sample) {
+          throw new InputError('the journal changed under the viewer (this line no longer holds the record it held)', { file: this.file, line: e.line }, 'reload the page');
+        }
+        out.push({ ...checked.record, correct: expectedCorrect(checked.record) });
+      }
+      return out;
+    } finally {
+      await fh.close();
+    }
   }
 }

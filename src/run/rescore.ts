@@ -9,9 +9,10 @@ import { resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { readRunFolder, RunFolder } from '../core/run-folder.js';
 import { buildRunSummary, summaryMarkdown } from './summary.js';
-import type { ItemResult, Letter, RescoredFrom, RunManifest } from '../core/types.js';
+import type { ItemResult, RescoredFrom, RunManifest } from '../core/types.js';
 import { MEDEVAL_VERSION } from '../core/version.js';
 import { extractAnswer } from '../scoring/extract.js';
+import { optionsFromPrompt } from '../prompts/templates.js';
 
 export interface RescoreOutcome {
   outDir: string;
@@ -20,36 +21,8 @@ export interface RescoreOutcome {
   warnings: string[];
 }
 
-/**
- * The options shown in a prompt: the last block of consecutive "A. text", "B. text", ... lines (two
- * or more, starting at A). null when the prompt shows none (the record cannot be re-extracted).
- */
-export function optionsFromPrompt(prompt: string): Record<Letter, string> | null {
-  let best: Record<Letter, string> | null = null;
-  let block: Record<Letter, string> = {};
-  let next = 0;
-  const close = () => {
-    if (next >= 2) best = block;
-    block = {};
-    next = 0;
-  };
-  for (const line of prompt.split('\n')) {
-    const m = /^([A-Z])\. (.*)$/.exec(line);
-    const expected = String.fromCharCode(65 + next);
-    if (m && m[1] === expected) {
-      block[expected] = m[2]!;
-      next++;
-      continue;
-    }
-    close();
-    if (m && m[1] === 'A') {
-      block.A = m[2]!;
-      next = 1;
-    }
-  }
-  close();
-  return best;
-}
+// Re-exported where it was first defined (tests and callers import it from here).
+export { optionsFromPrompt };
 
 const verdict = (r: Pick<ItemResult, 'correct'>) => (r.correct === true ? 'right' : r.correct === false ? 'wrong' : 'not scored');
 

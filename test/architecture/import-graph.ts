@@ -15,7 +15,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['stats', 'metrics'], // pure statistics; measurement (timers, memory probes, engine metrics)
   ['datasets', 'prompts', 'scoring', 'runners', 'models'], // the parts a run is made of
   ['report'], // views of the record: reads run folders, never the run layer
-  ['gate', 'run'], // the CI gate over reports; the run layer (plan, run loop, compare, experiment, cache)
+  ['gate', 'run', 'view'], // the CI gate over reports; the run layer (plan, run loop, compare, experiment, cache); the run viewer
   ['cli'],
 ];
 
