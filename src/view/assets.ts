@@ -57,6 +57,8 @@ p.question { margin: 6px 0; overflow-wrap: anywhere; }
 .badge.o-unparseable { color: #6c2a86; background: #f3e6f8; }
 .badge.o-truncated { color: #8a5a00; background: #fff2d6; }
 .badge.o-error { color: #4a4a4f; background: #ececef; }
+div.facts { font-size: 13.5px; margin: 4px 0; }
+div.facts > div { margin: 1px 0; }
 ol.options { list-style: none; padding: 0; margin: 4px 0 6px; font-size: 14px; }
 ol.options li { padding: 1px 6px; overflow-wrap: anywhere; }
 ol.options li.gold { background: #e3f5e9; }

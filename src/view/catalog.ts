@@ -82,6 +82,17 @@ export class Catalog {
 
   constructor(readonly roots: readonly string[]) {}
 
+  /** Journal lines JSON-parsed so far by every run's index: by indexing passes, and by page reads. */
+  linesParsed(): { indexed: number; read: number } {
+    let indexed = 0;
+    let read = 0;
+    for (const run of this.runs.values()) {
+      indexed += run.index.linesIndexed;
+      read += run.index.linesRead;
+    }
+    return { indexed, read };
+  }
+
   /** Finds the run folders again and brings each one's manifest and index up to date. */
   async list(): Promise<ViewRun[]> {
     const seen: ViewRun[] = [];

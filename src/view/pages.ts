@@ -60,6 +60,12 @@ function modelCell(m: RunManifest): string {
   return `${esc(parts.join(' · '))}${file ? `<br><span class="small">${esc(file)}</span>` : ''}${m.model.fileBytes ? `<br><span class="small">${esc(formatBytes(m.model.fileBytes))}</span>` : ''}`;
 }
 
+/** The suite's name, its dataset when it is named otherwise, and "smoke test" where it is one. */
+function suiteHtml(m: RunManifest): string {
+  const notes = [m.suite.dataset !== m.suite.name ? m.suite.dataset : null, m.suite.smokeTest ? 'smoke test: not a benchmark' : null].filter((x): x is string => x !== null);
+  return `${esc(m.suite.name)}${notes.length ? ` <span class="small">${esc(notes.join(' · '))}</span>` : ''}`;
+}
+
 function statusBadge(status: string): string {
   return `<span class="status status-${esc(status)}">${esc(status)}</span>`;
 }
@@ -74,7 +80,7 @@ export function runsPage(runs: readonly ViewRun[], roots: readonly string[]): st
     const t = totals(run);
     const flag = run.problems.length ? ` <span class="warn" title="${esc(run.problems.join('\n'))}">journal problems: ${run.problems.length}</span>` : '';
     return `<tr data-run="${esc(run.id)}">${pick}<td><a href="/run/${esc(run.id)}">${esc(m.label)}</a>${flag}</td><td>${modelCell(m)}</td>` +
-      `<td>${esc(m.suite.name)}<br><span class="small">${esc(m.suite.dataset)}${m.suite.smokeTest ? ' · smoke test' : ''}</span></td>` +
+      `<td>${suiteHtml(m)}</td>` +
       `<td>${esc(runKind(run))}</td><td>${statusBadge(m.status)}</td><td class="num">${accuracyHtml(run)}</td>` +
       `<td class="num">${count(t.records)} of ${count(t.expectedRecords)}</td><td>${date(m.createdAt)}</td><td>${date(m.finishedAt)}</td><td><code>${esc(run.dir)}</code></td></tr>`;
   });
@@ -114,7 +120,7 @@ function runFacts(run: ViewRun): string {
   const s = m.sampling;
   return kv([
     ['model', modelCell(m)],
-    ['suite', `${esc(m.suite.name)} · ${esc(m.suite.dataset)} · ${count(m.suite.items)} question(s) × ${m.samples} sample(s)`],
+    ['suite', `${suiteHtml(m)} · ${count(m.suite.items)} question(s) × ${m.samples} sample(s)`],
     ['status', `${statusBadge(m.status)}${m.stopReason ? ` ${esc(m.stopReason)}` : ''}`],
     ['kind', esc(runKind(run))],
     ['accuracy', accuracyHtml(run)],
@@ -153,10 +159,10 @@ ${steps.length ? select('step', 'step', f.step, withCount(steps)) : ''}
 ${subjects.length ? select('subject', 'subject', f.subject, withCount(subjects)) : ''}
 <label>item id <input type="search" name="id" value="${esc(f.id ?? '')}" size="12"></label>
 ${select('vs', 'flip against', f.vs, others.map((o) => [o.id, o.manifest?.label ?? o.dir]), 'no other run')}
-${select('flip', 'flip', f.vs ? f.flip : undefined, FLIPS.map((d) => [d, `${d}: ${FLIP_DEFINITIONS[d]}`]), 'any (with a run picked)')}
+${select('flip', 'flip', f.vs ? f.flip : undefined, FLIPS.map((d) => [d, d]), 'any')}
 <button type="submit">Apply</button> <a href="/run/${esc(run.id)}">clear</a>
 </form>
-<details class="defs"><summary>What the filters mean</summary><dl>${OUTCOMES.map((o) => `<dt>${outcomeBadge(o)}</dt><dd>${esc(OUTCOME_DEFINITIONS[o])}</dd>`).join('')}</dl><p class="small">${esc(FLIP_RULE)}</p></details>`;
+<details class="defs"><summary>What the filters mean</summary><dl>${OUTCOMES.map((o) => `<dt>${outcomeBadge(o)}</dt><dd>${esc(OUTCOME_DEFINITIONS[o])}</dd>`).join('')}${FLIPS.map((d) => `<dt>flip ${esc(d)}</dt><dd>${esc(FLIP_DEFINITIONS[d])}</dd>`).join('')}</dl><p class="small">${esc(FLIP_RULE)}</p></details>`;
 }
 
 function outcomeBadge(o: Outcome): string {
@@ -261,25 +267,22 @@ export function itemHtml(r: ItemResult): string {
   const tags = [`type ${r.questionType}`, r.step ? `step ${r.step}` : null, r.subject ? `subject ${r.subject}` : null, r.shard !== undefined ? `shard ${r.shard}` : null, r.replica ? `replica ${r.replica}` : null]
     .filter((x): x is string => x !== null);
   const answer = r.extracted.letter ?? '—';
-  const facts: [string, string][] = [
-    ['answer', `<b class="letter">${esc(answer)}</b> <span class="small">${esc(r.extracted.status)} · read by ${esc(r.extracted.method)}</span>`],
-    ['gold', `<b class="letter">${esc(r.gold)}</b>`],
-    ['finish', esc(r.finishReason)],
-    ['tokens', tokensHtml(r)],
-    ['timings', timingsHtml(r)],
+  const lines = [
+    `answer <b class="letter">${esc(answer)}</b> <span class="small">(${esc(r.extracted.status)}, read by ${esc(r.extracted.method)})</span> · gold <b class="letter">${esc(r.gold)}</b> · finish ${esc(r.finishReason)} · tokens ${tokensHtml(r)}`,
+    timingsHtml(r),
   ];
-  if (r.error) facts.push(['error', `<span class="o-error-text">${esc(r.error.kind)}: ${esc(r.error.message)}</span>`]);
-  if (r.retries) facts.push(['retries', esc(`${r.retries}: ${(r.retryReasons ?? []).join('; ')}`)]);
+  if (r.error) lines.push(`<span class="o-error-text">error ${esc(r.error.kind)}: ${esc(r.error.message)}</span>`);
+  if (r.retries) lines.push(esc(`retried ${r.retries} time(s): ${(r.retryReasons ?? []).join('; ')}`));
   if (r.rescored) {
     const p = r.rescored.previous;
-    facts.push(['rescored', esc(`before: ${p.letter ?? '—'} (${p.status}, ${p.method}), ${p.correct === null ? 'not scored' : p.correct ? 'right' : 'wrong'}`)]);
+    lines.push(esc(`rescored; before: ${p.letter ?? '—'} (${p.status}, ${p.method}), ${p.correct === null ? 'not scored' : p.correct ? 'right' : 'wrong'}`));
   }
-  if (r.letterLogprobs) facts.push(['log-probabilities', esc(Object.entries(r.letterLogprobs).map(([l, v]) => `${l} ${v.toFixed(3)}`).join(', '))]);
+  if (r.letterLogprobs) lines.push(esc(`log-probabilities: ${Object.entries(r.letterLogprobs).map(([l, v]) => `${l} ${v.toFixed(3)}`).join(', ')}`));
   return `<article class="item o-${o}" data-item="${esc(r.itemId)}" data-sample="${r.sample}" data-outcome="${o}">
 <header>${outcomeBadge(o)} <code class="id">${esc(r.itemId)}</code>${r.sample ? ` <span class="small">sample ${r.sample}</span>` : ''} <span class="small">${esc(tags.join(' · '))}</span></header>
 ${r.question ? `<p class="question">${esc(r.question)}</p>` : ''}
 ${optionsHtml(r)}
-${kv(facts)}
+<div class="facts">${lines.map((l) => `<div>${l}</div>`).join('')}</div>
 ${foldedText('Reasoning', r.reasoning)}
 ${foldedText('Reply as generated', r.rawOutput)}
 ${foldedText('Prompt as sent (the full question and its options)', r.prompt, !r.question)}
@@ -305,8 +308,9 @@ export const SHOW_DEFINITIONS: Record<ShowMode, string> = {
 export function sideBySidePage(runs: readonly ViewRun[], show: ShowMode, rows: readonly SideBySideRow[], p: PagePosition, query: URLSearchParams, missing: number): string {
   const heads = runs.map((r) => `<th>${esc(r.manifest?.label ?? r.dir)}<br><span class="small">${accuracyHtml(r)}</span></th>`).join('');
   const mode = `<form method="get" action="/compare" id="show" class="filters">${runs.map((r) => `<input type="hidden" name="runs" value="${esc(r.id)}">`).join('')}
-${select('show', 'show', show, SHOW_MODES.map((m) => [m, `${m}: ${SHOW_DEFINITIONS[m]}`]), 'all')}
-<button type="submit">Apply</button></form>`;
+${select('show', 'show', show, SHOW_MODES.filter((m) => m !== 'all').map((m) => [m, m]), 'all')}
+<button type="submit">Apply</button> <span class="small">${esc(`${show}: ${SHOW_DEFINITIONS[show]}`)}</span></form>
+<details class="defs"><summary>What the modes mean</summary><dl>${SHOW_MODES.map((m) => `<dt>${esc(m)}</dt><dd>${esc(SHOW_DEFINITIONS[m])}</dd>`).join('')}</dl><p class="small">${esc(FLIP_RULE)}</p></details>`;
   const items = sideRowsHtml(runs, rows);
   const body = `<nav class="crumbs"><a href="/">runs</a> › side by side</nav>
 <h1>Side by side: ${runs.map((r) => esc(r.manifest?.label ?? r.dir)).join(' · ')}</h1>

@@ -127,9 +127,9 @@ async function handle(catalog: Catalog, req: IncomingMessage, res: ServerRespons
     return;
   }
   const url = new URL(req.url ?? '/', `http://${HOST}`);
-  const counters = new Counter();
+  const counters = new Counter(catalog);
   try {
-    const reply = await route(catalog, url, counters);
+    const reply = await route(catalog, url);
     send(res, req, reply, counters.headers());
   } catch (e) {
     if (e instanceof BadQuery) send(res, req, { status: 400, type: 'html', body: messagePage('Bad request', e.message) });
@@ -139,67 +139,54 @@ async function handle(catalog: Catalog, req: IncomingMessage, res: ServerRespons
   }
 }
 
-/** Lines JSON-parsed while answering one request, across the runs it touched. */
+/** Lines JSON-parsed while answering one request (requests in flight at the same time share the count). */
 class Counter {
-  private start = new Map<ViewRun, { indexed: number; read: number }>();
-  private runs: ViewRun[] = [];
-  watch(run: ViewRun): void {
-    if (!this.start.has(run)) {
-      this.start.set(run, { indexed: run.index.linesIndexed, read: run.index.linesRead });
-      this.runs.push(run);
-    }
+  private readonly start: { indexed: number; read: number };
+  constructor(private readonly catalog: Catalog) {
+    this.start = catalog.linesParsed();
   }
   headers(): Record<string, string> {
-    let indexed = 0;
-    let read = 0;
-    for (const run of this.runs) {
-      const s = this.start.get(run)!;
-      indexed += run.index.linesIndexed - s.indexed;
-      read += run.index.linesRead - s.read;
-    }
-    return { 'X-Medeval-Lines-Parsed': String(read), 'X-Medeval-Lines-Indexed': String(indexed) };
+    const now = this.catalog.linesParsed();
+    return { 'X-Medeval-Lines-Parsed': String(now.read - this.start.read), 'X-Medeval-Lines-Indexed': String(now.indexed - this.start.indexed) };
   }
 }
 
-async function route(catalog: Catalog, url: URL, counters: Counter): Promise<Reply> {
+async function route(catalog: Catalog, url: URL): Promise<Reply> {
   const path = url.pathname;
   const q = url.searchParams;
   if (path === CSS_PATH) return { type: 'css', body: VIEW_CSS };
   if (path === SCRIPT_PATH) return { type: 'js', body: VIEW_SCRIPT };
   if (path === '/' || path === '/api/runs') {
-    const runs = await listRuns(catalog, counters);
+    const runs = await listRuns(catalog);
     if (path === '/') return { type: 'html', body: runsPage(runs, catalog.roots) };
     return { type: 'json', body: JSON.stringify({ runs: runs.map(runJson) }) };
   }
   let m = /^\/(api\/)?run\/([0-9a-f]{12})(\/items)?$/.exec(path);
   if (m) {
-    const run = await getRun(catalog, m[2]!, counters);
+    const run = await getRun(catalog, m[2]!);
     const f = parseFilter(q);
     const { offset, limit } = pageParams(q);
-    const page = await itemsPage(catalog, run, f, offset, limit, counters);
+    const page = await itemsPage(catalog, run, f, offset, limit);
     if (m[1]) {
       if (m[3] === undefined) throw new HttpError(404, `no such path: ${path}`);
       return { type: 'json', body: JSON.stringify({ run: runJson(run), ...page }) };
     }
     if (m[3]) return { type: 'html', body: runItemsFragment(run, f, page) };
-    const others = (await listRuns(catalog, counters)).filter((o) => o !== run && o.manifest && !o.error);
+    const others = (await listRuns(catalog)).filter((o) => o !== run && o.manifest && !o.error);
     return { type: 'html', body: runPage(run, others, f, page) };
   }
   m = /^\/compare(\/items)?$/.exec(path);
-  if (m) return sideBySide(catalog, q, Boolean(m[1]), counters);
+  if (m) return sideBySide(catalog, q, Boolean(m[1]));
   throw new HttpError(404, `no such page: ${path}`);
 }
 
-async function listRuns(catalog: Catalog, counters: Counter): Promise<ViewRun[]> {
-  const runs = await catalog.list();
-  for (const r of runs) counters.watch(r);
-  return runs;
+function listRuns(catalog: Catalog): Promise<ViewRun[]> {
+  return catalog.list();
 }
 
-async function getRun(catalog: Catalog, id: string, counters: Counter): Promise<ViewRun> {
+async function getRun(catalog: Catalog, id: string): Promise<ViewRun> {
   const run = await catalog.get(id);
   if (!run) throw new HttpError(404, `no run ${id} under the folders this viewer was started on`);
-  counters.watch(run);
   return run;
 }
 
@@ -214,11 +201,11 @@ function runJson(run: ViewRun) {
   };
 }
 
-async function itemsPage(catalog: Catalog, run: ViewRun, f: ItemFilter, offset: number, limit: number, counters: Counter): Promise<ItemsPage> {
+async function itemsPage(catalog: Catalog, run: ViewRun, f: ItemFilter, offset: number, limit: number): Promise<ItemsPage> {
   if (run.error || !run.manifest) return { total: 0, offset, limit, records: [] };
   let other: Map<string, JournalEntry> | undefined;
   if (f.vs) {
-    const vs = await getRun(catalog, f.vs, counters);
+    const vs = await getRun(catalog, f.vs);
     if (vs.error) throw new BadQuery(`the run to compare with cannot be read: ${vs.error}`);
     other = byKey(vs.index.entries());
   }
@@ -239,13 +226,13 @@ function showRow(mode: ShowMode, entries: (JournalEntry | undefined)[]): boolean
   return scored.some((e) => e.correct) && scored.some((e) => !e.correct);
 }
 
-async function sideBySide(catalog: Catalog, q: URLSearchParams, fragment: boolean, counters: Counter): Promise<Reply> {
+async function sideBySide(catalog: Catalog, q: URLSearchParams, fragment: boolean): Promise<Reply> {
   const ids = [...new Set(q.getAll('runs'))];
   if (ids.length < 2) throw new BadQuery('side by side needs two or more runs: pick them on the list of runs');
   const runs: ViewRun[] = [];
   for (const id of ids) {
     if (!/^[0-9a-f]{12}$/.test(id)) throw new BadQuery(`not a run id: ${JSON.stringify(id)}`);
-    const run = await getRun(catalog, id, counters);
+    const run = await getRun(catalog, id);
     if (run.error) throw new BadQuery(`${run.dir} cannot be read: ${run.error}`);
     runs.push(run);
   }
