@@ -5,6 +5,7 @@
 // [vllm#54101]; warm-up tasks run first, one at a time, and are left out of the measured duration.
 import { seededRandom } from '../stats/prng.js';
 import { performance } from 'node:perf_hooks';
+import pLimit from 'p-limit';
 
 export type LoadProfile =
   | { kind: 'sequential' }
@@ -101,34 +102,6 @@ export function arrivalTimes(n: number, perSecond: number, burstiness: number, s
   return cum.map((t) => t * factor * 1000);
 }
 
-/** A counting semaphore whose waiters are served in arrival order. */
-class Slots {
-  private free: number;
-  private readonly waiters: Array<() => void> = [];
-  constructor(n: number) {
-    this.free = n;
-  }
-  acquire(): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return Promise.resolve();
-    }
-    return new Promise((r) => this.waiters.push(r));
-  }
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.free++;
-  }
-  /** Wakes every waiter (on abort); they see the abort and give their slot back. */
-  drain(): void {
-    while (this.waiters.length) {
-      this.free--; // each woken waiter will release()
-      this.waiters.shift()!();
-    }
-  }
-}
-
 export async function runWithLoad<T>(
   tasks: Array<(signal: AbortSignal) => Promise<T>>,
   profile: LoadProfile,
@@ -148,10 +121,9 @@ export async function runWithLoad<T>(
     index, warmup: isWarm, arrivalMs, startMs: arrivalMs, endMs: arrivalMs, queueMs: 0, latencyMs: 0, status: 'skipped',
   });
 
-  const runOne = async (index: number, base: number, arrivalMs: number, slots: Slots, isWarm: boolean): Promise<void> => {
-    await slots.acquire();
+  /** One task on the clock of `base`; a task that finds the run aborted when its turn comes is skipped. */
+  const measureOne = async (index: number, base: number, arrivalMs: number, isWarm: boolean): Promise<void> => {
     if (signal.aborted) {
-      slots.release();
       results[index] = skipped(index, isWarm, arrivalMs);
       return;
     }
@@ -164,8 +136,6 @@ export async function runWithLoad<T>(
     } catch (error) {
       const end = now() - base;
       r = { index, warmup: isWarm, arrivalMs, startMs: start, endMs: end, queueMs: Math.max(0, start - arrivalMs), latencyMs: end - start, status: 'error', error };
-    } finally {
-      slots.release();
     }
     results[index] = r;
     opts.onSettled?.(r as LoadTaskResult<unknown>);
@@ -174,17 +144,22 @@ export async function runWithLoad<T>(
   try {
     // Warm-up: one at a time, on its own clock.
     const warmBase = now();
-    const warmSlots = new Slots(1);
-    for (let i = 0; i < warmup; i++) await runOne(i, warmBase, now() - warmBase, warmSlots, true);
+    for (let i = 0; i < warmup; i++) await measureOne(i, warmBase, now() - warmBase, true);
 
     const measured = tasks.length - warmup;
     const limit =
       profile.kind === 'sequential' ? 1
         : profile.kind === 'concurrency' ? checkN(profile.n)
           : profile.maxConcurrency !== undefined ? checkN(profile.maxConcurrency) : Infinity;
-    const slots = new Slots(limit === Infinity ? Number.MAX_SAFE_INTEGER : limit);
-    signal.addEventListener('abort', () => slots.drain(), { once: true });
+    // The client's slots (FIFO). An abort empties the queue at once: those tasks come back skipped.
+    const slots = pLimit({ concurrency: limit, rejectOnClear: true });
+    signal.addEventListener('abort', () => slots.clearQueue(), { once: true });
     const t0 = now();
+    const inSlot = (i: number, due: number): Promise<void> =>
+      slots(() => measureOne(i, t0, due, false)).catch((e: unknown) => {
+        if (!(e instanceof DOMException && e.name === 'AbortError')) throw e;
+        results[i] = skipped(i, false, due);
+      });
     const running: Promise<void>[] = [];
     if (profile.kind === 'rate') {
       const offsets = arrivalTimes(measured, profile.perSecond, profile.burstiness ?? 1, profile.seed);
@@ -197,11 +172,11 @@ export async function runWithLoad<T>(
           results[i] = skipped(i, false, due);
           continue;
         }
-        running.push(runOne(i, t0, due, slots, false));
+        running.push(inSlot(i, due));
       }
     } else {
       // Closed loop: every request is due at t0; queueMs is the wait for one of the client's slots.
-      for (let k = 0; k < measured; k++) running.push(runOne(warmup + k, t0, 0, slots, false));
+      for (let k = 0; k < measured; k++) running.push(inSlot(warmup + k, 0));
     }
     await Promise.all(running);
 

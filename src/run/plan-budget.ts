@@ -4,6 +4,7 @@
 // cell kept free as llama.cpp does. A prompt that alone fills the context becomes an error item
 // (prompt-too-long) without a request. Counting here keeps side requests (llama-server's /tokenize, which
 // waits behind its HTTP threads) off the measured requests' path.
+import pLimit from 'p-limit';
 import { contextSettingOf } from '../runners/registry.js';
 import type { ChatMessage, ItemBudget, Runner } from '../core/types.js';
 
@@ -58,15 +59,13 @@ export async function planPrompts(
       clearTimeout(timer);
     }
   };
-  let next = 0;
-  const worker = async () => {
-    while (next < unique.length && !opts.signal?.aborted) {
-      const prompt = unique[next++]!;
-      const n = await count(prompt);
-      plans.set(prompt, planOne(n, contextSize, requested, runner.kind));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? 4) }, worker));
+  // A few counts at a time (side requests to a server); an abort leaves the rest uncounted.
+  const limit = pLimit(Math.max(1, opts.parallel ?? 4));
+  await limit.map(unique, async (prompt) => {
+    if (opts.signal?.aborted) return;
+    const n = await count(prompt);
+    plans.set(prompt, planOne(n, contextSize, requested, runner.kind));
+  });
   const all = [...plans.values()];
   const fitting = all.filter((p) => p.tooLong === null).map((p) => p.budget.maxTokens);
   return {
