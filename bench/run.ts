@@ -17,8 +17,9 @@ import { onnxBench } from './onnx.js';
 import { reportScale } from './report-scale.js';
 import { replicasBench } from './replicas.js';
 import { compareAlternating } from './compare-alternating.js';
+import { microBench } from './micro.js';
 
-const BENCHMARKS: Benchmark[] = [clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating];
+const BENCHMARKS: Benchmark[] = [microBench, clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating];
 const OUT_DIR = join('reports', 'bench');
 
 function writeJson(file: string, value: unknown): void {
