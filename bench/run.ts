@@ -18,8 +18,9 @@ import { reportScale } from './report-scale.js';
 import { replicasBench } from './replicas.js';
 import { compareAlternating } from './compare-alternating.js';
 import { microBench } from './micro.js';
+import { runMemory } from './run-memory.js';
 
-const BENCHMARKS: Benchmark[] = [microBench, clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating];
+const BENCHMARKS: Benchmark[] = [microBench, clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating, runMemory];
 const OUT_DIR = join('reports', 'bench');
 
 function writeJson(file: string, value: unknown): void {

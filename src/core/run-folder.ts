@@ -87,6 +87,24 @@ export interface ParseResultsOptions {
    * most of a record's size. rescore, which re-reads the options from it, keeps it.
    */
   omitPrompts?: boolean;
+  /**
+   * Also leave out the other long texts a run's summary never reads (the reply, its reasoning, the question
+   * excerpt, the extracted answer's text): a run's summary of 100,000 records is read back this way.
+   * Flip lists and per-item tables need them: reports keep them.
+   */
+  omitTexts?: boolean;
+}
+
+/** The record without the texts a summary never reads (ParseResultsOptions.omitTexts). */
+function withoutTexts(r: ItemResult): ItemResult {
+  r.prompt = '';
+  r.rawOutput = '';
+  if (r.reasoning !== null) r.reasoning = '';
+  r.typeReason = '';
+  r.extracted.answerText = '';
+  delete r.question;
+  delete r.likelihoodPrompt;
+  return r;
 }
 
 interface JournalLine {
@@ -142,7 +160,7 @@ function parseResultLines(lines: Iterable<JournalLine>, file: string, opts: Pars
     }
     if (checked.assumed) unversioned++;
     if (opts.omitPrompts) checked.record.prompt = '';
-    parsedResults.push(checked.record);
+    parsedResults.push(opts.omitTexts ? withoutTexts(checked.record) : checked.record);
   }
   if (problems.length) throw new InputErrors(problems, `${file}: ${problems.length} problem(s) in the results journal`);
   if (unversioned) warnings.push(`${file}: ${unversioned} record(s) without a record version (field schema): read as version ${RECORD_VERSION}`);

@@ -30,7 +30,7 @@ let job: { runner: LoadedRunnerProfile; out: string; settings: RunSettings } | n
 async function turn(upTo: number, last: boolean): Promise<TurnOutcome> {
   const { runner, out, settings } = job!;
   session.keepOpen = !last;
-  const { manifest, results } = await runSuite({
+  const { manifest, counts } = await runSuite({
     ...settings,
     runner,
     out,
@@ -40,13 +40,9 @@ async function turn(upTo: number, last: boolean): Promise<TurnOutcome> {
     signal: stopper.signal,
     onEvent: (e) => send({ type: 'event', event: wireEvent(e) }),
   });
-  let errors = 0, correct = 0;
-  for (const r of results) {
-    if (r.error) errors++;
-    else if (r.correct) correct++;
-  }
+  const { records, errors, correct } = counts;
   return {
-    status: manifest.status, records: results.length, errors, scored: results.length - errors, correct, loads: session.loads,
+    status: manifest.status, records, errors, scored: records - errors, correct, loads: session.loads,
     ...(manifest.stopReason ? { stopReason: manifest.stopReason } : {}),
   };
 }

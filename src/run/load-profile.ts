@@ -22,6 +22,24 @@ export interface LoadOptions {
   onSettled?: (r: LoadTaskResult<unknown>) => void;
   /** For tests: the clock and the arrival timer (default performance.now and setTimeout). */
   clock?: { now(): number; sleep(ms: number, signal: AbortSignal): Promise<void> };
+  /**
+   * Keep every task's result in `results` (default true). A long run passes false: its results go to
+   * onSettled and are not held (100,000 of them were most of a run's memory); warm-up results and the
+   * first measured task that threw are kept either way.
+   */
+  keepResults?: boolean;
+}
+
+/** One task: started with the run's abort signal. */
+export type LoadTask<T> = (signal: AbortSignal) => Promise<T>;
+
+/**
+ * The tasks, asked for one at a time as each is started (an array is one): a run of 100,000 items builds
+ * each task when its turn comes instead of 100,000 closures up front.
+ */
+export interface LoadTaskList<T> {
+  readonly length: number;
+  at(index: number): LoadTask<T> | undefined;
 }
 
 export interface LoadTaskResult<T> {
@@ -41,8 +59,12 @@ export interface LoadTaskResult<T> {
 }
 
 export interface LoadRunResult<T> {
-  /** In task order, warm-up tasks included (flagged). */
+  /** In task order, warm-up tasks included (flagged); empty when keepResults is false. */
   results: Array<LoadTaskResult<T>>;
+  /** The warm-up tasks' results, in order (always kept). */
+  warmupResults: Array<LoadTaskResult<T>>;
+  /** The first measured task that threw, if any (always kept). */
+  firstError: LoadTaskResult<T> | null;
   /** From the first measured start to the last measured end (warm-up excluded). */
   durationMs: number;
   /** performance.now() of the measured start, to align with other clocks. */
@@ -103,7 +125,7 @@ export function arrivalTimes(n: number, perSecond: number, burstiness: number, s
 }
 
 export async function runWithLoad<T>(
-  tasks: Array<(signal: AbortSignal) => Promise<T>>,
+  tasks: LoadTaskList<T>,
   profile: LoadProfile,
   opts: LoadOptions = {},
 ): Promise<LoadRunResult<T>> {
@@ -115,7 +137,32 @@ export async function runWithLoad<T>(
   if (opts.signal?.aborted) onAbort();
   else opts.signal?.addEventListener('abort', onAbort, { once: true });
   const signal = controller.signal;
-  const results: Array<LoadTaskResult<T>> = new Array(tasks.length);
+  const keep = opts.keepResults !== false;
+  const results: Array<LoadTaskResult<T>> = keep ? new Array(tasks.length) : [];
+  const warmupResults: Array<LoadTaskResult<T>> = [];
+  let firstError: LoadTaskResult<T> | null = null;
+  // Running figures over the measured tasks: nothing per task is needed to report them.
+  let first = Infinity;
+  let last = -Infinity;
+  let completed = 0;
+  let failed = 0;
+  let skippedCount = 0;
+  const settle = (r: LoadTaskResult<T>): void => {
+    if (keep) results[r.index] = r;
+    if (r.warmup) warmupResults.push(r);
+    if (r.status === 'skipped') {
+      skippedCount++;
+      return;
+    }
+    if (r.warmup) return;
+    if (r.startMs < first) first = r.startMs;
+    if (r.endMs > last) last = r.endMs;
+    if (r.status === 'ok') completed++;
+    else {
+      failed++;
+      firstError ??= r;
+    }
+  };
 
   const skipped = (index: number, isWarm: boolean, arrivalMs: number): LoadTaskResult<T> => ({
     index, warmup: isWarm, arrivalMs, startMs: arrivalMs, endMs: arrivalMs, queueMs: 0, latencyMs: 0, status: 'skipped',
@@ -124,20 +171,20 @@ export async function runWithLoad<T>(
   /** One task on the clock of `base`; a task that finds the run aborted when its turn comes is skipped. */
   const measureOne = async (index: number, base: number, arrivalMs: number, isWarm: boolean): Promise<void> => {
     if (signal.aborted) {
-      results[index] = skipped(index, isWarm, arrivalMs);
+      settle(skipped(index, isWarm, arrivalMs));
       return;
     }
     const start = now() - base;
     let r: LoadTaskResult<T>;
     try {
-      const value = await tasks[index]!(signal);
+      const value = await tasks.at(index)!(signal);
       const end = now() - base;
       r = { index, warmup: isWarm, arrivalMs, startMs: start, endMs: end, queueMs: Math.max(0, start - arrivalMs), latencyMs: end - start, status: 'ok', value };
     } catch (error) {
       const end = now() - base;
       r = { index, warmup: isWarm, arrivalMs, startMs: start, endMs: end, queueMs: Math.max(0, start - arrivalMs), latencyMs: end - start, status: 'error', error };
     }
-    results[index] = r;
+    settle(r);
     opts.onSettled?.(r as LoadTaskResult<unknown>);
   };
 
@@ -158,10 +205,11 @@ export async function runWithLoad<T>(
     const inSlot = (i: number, due: number): Promise<void> =>
       slots(() => measureOne(i, t0, due, false)).catch((e: unknown) => {
         if (!(e instanceof DOMException && e.name === 'AbortError')) throw e;
-        results[i] = skipped(i, false, due);
+        settle(skipped(i, false, due));
       });
-    const running: Promise<void>[] = [];
     if (profile.kind === 'rate') {
+      // Only the tasks still going (or queued for a slot) are held: a finished one leaves the set.
+      const running = new Set<Promise<void>>();
       const offsets = arrivalTimes(measured, profile.perSecond, profile.burstiness ?? 1, profile.seed);
       for (let k = 0; k < measured; k++) {
         const i = warmup + k;
@@ -169,27 +217,32 @@ export async function runWithLoad<T>(
         const wait = due - (now() - t0);
         if (wait > 0) await sleep(wait, signal);
         if (signal.aborted) {
-          results[i] = skipped(i, false, due);
+          settle(skipped(i, false, due));
           continue;
         }
-        running.push(inSlot(i, due));
+        const p = inSlot(i, due).finally(() => running.delete(p));
+        running.add(p);
       }
+      await Promise.all(running);
     } else {
-      // Closed loop: every request is due at t0; queueMs is the wait for one of the client's slots.
-      for (let k = 0; k < measured; k++) running.push(inSlot(warmup + k, 0));
+      // Closed loop: every request is due at t0; queueMs is the wait for one of the client's slots. `limit`
+      // lanes take the tasks in order, so at most `limit` exist at once (not one pending promise per task).
+      let next = warmup;
+      const lane = async (): Promise<void> => {
+        while (next < tasks.length) await measureOne(next++, t0, 0, false);
+      };
+      await Promise.all(Array.from({ length: Math.min(limit, measured) }, lane));
     }
-    await Promise.all(running);
 
-    const measuredResults = results.filter((r) => r && !r.warmup && r.status !== 'skipped');
-    const first = Math.min(...measuredResults.map((r) => r.startMs));
-    const last = Math.max(...measuredResults.map((r) => r.endMs));
     return {
       results,
-      durationMs: measuredResults.length ? last - first : 0,
+      warmupResults,
+      firstError,
+      durationMs: completed + failed > 0 ? last - first : 0,
       t0,
-      completed: measuredResults.filter((r) => r.status === 'ok').length,
-      failed: measuredResults.filter((r) => r.status === 'error').length,
-      skipped: results.filter((r) => r.status === 'skipped').length,
+      completed,
+      failed,
+      skipped: skippedCount,
       aborted: signal.aborted,
     };
   } finally {

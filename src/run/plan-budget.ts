@@ -44,21 +44,8 @@ export async function planPrompts(
   const unique = [...new Set(prompts)];
   const plans = new Map<string, PromptPlan>();
   const timeoutMs = opts.timeoutMs ?? 30_000;
-  const count = async (prompt: string): Promise<number | null> => {
-    if (!runner.countPromptTokens) return null;
-    const messages: ChatMessage[] = [{ role: 'user', content: prompt }];
-    const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-    // A count that fails or hangs leaves the budget uncapped (the runners' after-the-fact checks still hold).
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<null>((resolve) => {
-      timer = setTimeout(() => resolve(null), timeoutMs);
-    });
-    try {
-      return await Promise.race([runner.countPromptTokens(messages, signal).catch(() => null), timedOut]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  const count = async (prompt: string): Promise<number | null> =>
+    runner.countPromptTokens ? countOne(runner, prompt, timeoutMs, opts.signal) : null;
   // A few counts at a time (side requests to a server); an abort leaves the rest uncounted.
   const limit = pLimit(Math.max(1, opts.parallel ?? 4));
   await limit.map(unique, async (prompt) => {
@@ -82,6 +69,123 @@ export async function planPrompts(
       ms: performance.now() - t0,
     },
   };
+}
+
+/** The prompts a run will send, as the warm-up is sized from them (warmup.ts): first characters and median length. */
+export interface PromptShape {
+  /** First characters of the measured prompts. */
+  firsts: ReadonlySet<string>;
+  /** Median length (characters) of the measured prompts that fit the context; null when there are none. */
+  medianChars: number | null;
+}
+
+/** Per item: its prompt's token count, the one thing the planning step keeps (4 bytes an item). */
+export class ItemPlans {
+  constructor(
+    /** -1: not counted (the runner cannot count, the count failed, or the item has nothing to run). */
+    private readonly tokens: Int32Array,
+    private readonly contextSize: number | null,
+    private readonly requested: number,
+    private readonly kind: string,
+    /** False when nothing is planned at all (likelihood scoring): at() is undefined. */
+    private readonly planned: boolean,
+  ) {}
+
+  at(index: number): PromptPlan | undefined {
+    if (!this.planned) return undefined;
+    const n = this.tokens[index] ?? -1;
+    return planOne(n < 0 ? null : n, this.contextSize, this.requested, this.kind);
+  }
+
+  tooLong(index: number): boolean {
+    const n = this.tokens[index] ?? -1;
+    return this.planned && n >= 0 && this.contextSize !== null && this.contextSize - n - 1 < 1;
+  }
+
+  /** The first item whose prompt is not known to be too long (the warm-up takes its letters), or null. */
+  firstFitting(): number | null {
+    for (let i = 0; i < this.tokens.length; i++) if (!this.tooLong(i)) return i;
+    return null;
+  }
+}
+
+/**
+ * The planning step over a run's items without holding their prompts: `promptAt(i)` renders item i's prompt
+ * (null: nothing to run for it), each is counted once (samples share it), and only the counts are kept.
+ * `count: false` (likelihood scoring) counts nothing and plans nothing.
+ */
+export async function planItems(
+  runner: Runner,
+  contextSize: number | null,
+  items: number,
+  promptAt: (index: number) => string | null,
+  requested: number,
+  opts: { signal?: AbortSignal; timeoutMs?: number; parallel?: number; count?: boolean } = {},
+): Promise<{ plans: ItemPlans; summary: PlanSummary; shape: PromptShape }> {
+  const t0 = performance.now();
+  const planned = opts.count !== false;
+  const tokens = new Int32Array(items).fill(-1);
+  const lengths = new Float64Array(items).fill(-1);
+  const firsts = new Set<string>();
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  // A few workers take the items in order (p-limit's map would make a pending promise per item up front).
+  let next = 0;
+  const worker = async () => {
+    while (next < items && !opts.signal?.aborted) {
+      const i = next++;
+      const prompt = promptAt(i);
+      if (prompt === null) continue;
+      firsts.add(prompt.charAt(0));
+      lengths[i] = prompt.length;
+      if (!planned || !runner.countPromptTokens) continue;
+      const n = await countOne(runner, prompt, timeoutMs, opts.signal);
+      if (n !== null) tokens[i] = n;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.parallel ?? 4) }, worker));
+  const plans = new ItemPlans(tokens, contextSize, requested, runner.kind, planned);
+  let counted = 0, capped = 0, tooLong = 0, unknown = 0;
+  let minBudget: number | null = null, maxBudget: number | null = null;
+  const fittingLengths: number[] = [];
+  for (let i = 0; i < items; i++) {
+    if (lengths[i]! < 0) continue;
+    const plan = plans.at(i);
+    if (!plan) {
+      fittingLengths.push(lengths[i]!);
+      continue;
+    }
+    if (plan.budget.promptTokens !== null) counted++;
+    else unknown++;
+    if (plan.tooLong !== null) {
+      tooLong++;
+      continue;
+    }
+    fittingLengths.push(lengths[i]!);
+    if (plan.budget.maxTokens < requested) capped++;
+    minBudget = minBudget === null ? plan.budget.maxTokens : Math.min(minBudget, plan.budget.maxTokens);
+    maxBudget = maxBudget === null ? plan.budget.maxTokens : Math.max(maxBudget, plan.budget.maxTokens);
+  }
+  fittingLengths.sort((a, b) => a - b);
+  return {
+    plans,
+    summary: { requested, contextSize, counted, capped, tooLong, unknown, minBudget, maxBudget, ms: performance.now() - t0 },
+    shape: { firsts, medianChars: fittingLengths.length ? fittingLengths[Math.floor(fittingLengths.length / 2)]! : null },
+  };
+}
+
+/** One prompt's count; a count that fails or hangs is null (the budget stays uncapped; the runners' after-the-fact checks still hold). */
+async function countOne(runner: Runner, prompt: string, timeoutMs: number, outer?: AbortSignal): Promise<number | null> {
+  const messages: ChatMessage[] = [{ role: 'user', content: prompt }];
+  const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), timeoutMs);
+  });
+  try {
+    return await Promise.race([runner.countPromptTokens!(messages, signal).catch(() => null), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function planOne(promptTokens: number | null, contextSize: number | null, requested: number, kind: string): PromptPlan {

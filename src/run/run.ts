@@ -14,17 +14,17 @@ import { InputError } from '../core/errors.js';
 import { RunFolder } from '../core/run-folder.js';
 import { itemIdsHash } from '../core/journal-check.js';
 import { loadSuite, resolveSuiteDataset, type LoadedSuite } from './suite.js';
-import { writeRunSummary } from './summary.js';
+import { writeRunSummaryFromJournal } from './summary.js';
 import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport, ShardRecord } from '../core/types.js';
 import { ResponseCache } from './response-cache.js';
 import { NO_ANSWER_KINDS, RunHealth } from './run-health.js';
-import { runWithLoad, type LoadProfile } from './load-profile.js';
+import { runWithLoad, type LoadProfile, type LoadTaskList } from './load-profile.js';
 import { MEDEVAL_VERSION } from '../core/version.js';
 import { portablePath } from '../core/portable-path.js';
 import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import { checkLikelihoodSettings, likelihoodRunnerError, runLikelihoodItem } from './run-likelihood.js';
-import { planPrompts, type PlanSummary, type PromptPlan } from './plan-budget.js';
-import { fittedWarmupPrompt, warmupPrompt } from './warmup.js';
+import { planItems, planPrompts, type PlanSummary, type PromptPlan } from './plan-budget.js';
+import { fittedWarmupPromptFor, warmupPromptFor } from './warmup.js';
 import { applyShard, type ShardSpec } from './shard.js';
 import { createRunnerWithReplicas } from './replicas.js';
 import type { RunnerSession } from './runner-session.js';
@@ -70,10 +70,33 @@ export type RunEvent =
   /** `errors`: records that ended in error (not scored; `--resume` re-runs exactly those) of `records` written, of `total` asked. */
   | { type: 'finished'; status: RunManifest['status']; dir: string; errors: number; records: number; total: number };
 
+/** What a run wrote, counted as it went: the run keeps no record once it is journalled. */
+export interface RunCounts {
+  /** Records in the journal (those kept from earlier sessions included). */
+  records: number;
+  /** Of them, ended in error (not scored). */
+  errors: number;
+  /** Of them, answered correctly. */
+  correct: number;
+}
+
 export interface RunOutcome {
   dir: string;
   manifest: RunManifest;
-  results: ItemResult[];
+  counts: RunCounts;
+  /** The journal's records, read from results.jsonl when asked for (the run itself holds none of them). */
+  readonly results: ItemResult[];
+}
+
+function outcomeOf(folder: RunFolder, manifest: RunManifest, counts: RunCounts): RunOutcome {
+  return {
+    dir: folder.dir,
+    manifest,
+    counts,
+    get results() {
+      return folder.readJournal().results;
+    },
+  };
 }
 
 export function hashJson(value: unknown): string {
@@ -112,7 +135,14 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const { spec: datasetSpecOfSuite, hub } = await resolveSuiteDataset(suite, { skipInvalid: opts.skipInvalid, limit });
   const { dataset, record: shardRecord } = applyShard(await loadDataset(datasetSpecOfSuite), opts.shard, itemIdsHash);
   const render = await buildPromptSystem(suite.promptsDir);
-  const prompts = new Map(dataset.items.map((item) => [item.id, render(item)]));
+  // Prompts are rendered when they are needed (planning, then each request) and not kept: 100,000 of them
+  // held for the whole run were a large part of its memory. Samples of one item run one after the other,
+  // so the last item's prompt is kept for its next sample.
+  let lastRendered: { index: number; prompt: RenderedPrompt } | null = null;
+  const renderAt = (index: number): RenderedPrompt => {
+    if (lastRendered?.index !== index) lastRendered = { index, prompt: render(dataset.items[index]!) };
+    return lastRendered.prompt;
+  };
   const sampling: SamplingParams = { ...suite.sampling, ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
 
   const configHash = hashJson({
@@ -136,8 +166,11 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
 
   // 2. The run folder: fresh, or resumed when nothing that matters changed.
   const folder = new RunFolder(opts.out);
-  let done: ItemResult[] = [];
+  // Kept from earlier sessions: which (item, sample) are done, and running counts; not the records.
+  let doneKeys = new Set<string>();
+  const counts: RunCounts = { records: 0, errors: 0, correct: 0 };
   let prev: RunManifest | null = null;
+  let doneIds = new Set<string>();
   const folderExisted = existsSync(folder.dir);
   if (opts.resume && folder.notStarted()) {
     // Killed (or failed) while connecting or loading the model, before any manifest: nothing to keep.
@@ -158,7 +191,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     const journal = folder.readJournal({ repair: true });
     // Errors are retried on resume; answered records are kept once each.
     const seen = new Set<string>();
-    done = journal.results.filter((r) => {
+    const done = journal.results.filter((r) => {
       const key = `${r.itemId}#${r.sample}`;
       if (r.error || seen.has(key)) return false;
       seen.add(key);
@@ -167,19 +200,20 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     if (done.length !== journal.results.length || journal.tornLine) {
       folder.writeJournal(done);
     }
+    doneKeys = seen;
+    counts.records = done.length;
+    counts.correct = done.reduce((n, r) => n + (r.correct ? 1 : 0), 0);
+    doneIds = new Set(done.map((r) => r.itemId));
   } else if (folder.exists()) {
     throw new InputError('the output folder already holds a run', { file: folder.dir },
       'pass --resume to continue it, or choose another --out');
   }
   folder.create();
 
-  const doneKeys = new Set(done.map((r) => `${r.itemId}#${r.sample}`));
-  const todo: Array<{ item: DatasetItem; sample: number }> = [];
-  for (const item of dataset.items) {
-    for (let s = 0; s < samples; s++) if (!doneKeys.has(`${item.id}#${s}`)) todo.push({ item, sample: s });
-  }
-  opts.onEvent?.({ type: 'validated', dataset, items: dataset.items.length, todo: todo.length, resumed: done.length,
-    resumedCorrect: done.reduce((n, r) => n + (r.correct ? 1 : 0), 0) });
+  // What is left to run, as positions item * samples + sample, in file order: a number per request, not an object.
+  const todo = todoPositions(dataset.items, samples, doneKeys);
+  const resumed = counts.records;
+  opts.onEvent?.({ type: 'validated', dataset, items: dataset.items.length, todo: todo.length, resumed, resumedCorrect: counts.correct });
 
   if (prev && todo.length === 0) {
     // Nothing left to run: do not load the model (its load alone would overwrite the peak memory).
@@ -190,12 +224,12 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       delete finished.stopReason;
       // The killed session never wrote its duration: reports fall back to the journal's first start to last end.
       delete finished.durationMs;
-      opts.onEvent?.({ type: 'notice', text: `all ${done.length} records were already in the journal (the run was stopped before its final manifest, status "${prev.status}"); finishing it without loading the model` });
+      opts.onEvent?.({ type: 'notice', text: `all ${counts.records} records were already in the journal (the run was stopped before its final manifest, status "${prev.status}"); finishing it without loading the model` });
       folder.writeManifest(finished);
     }
-    writeRunSummary(folder, finished, done);
-    opts.onEvent?.({ type: 'finished', status: finished.status, dir: folder.dir, errors: 0, records: done.length, total: done.length });
-    return { dir: folder.dir, manifest: finished, results: done };
+    writeRunSummaryFromJournal(folder, finished);
+    opts.onEvent?.({ type: 'finished', status: finished.status, dir: folder.dir, errors: 0, records: counts.records, total: counts.records });
+    return outcomeOf(folder, finished, counts);
   }
 
   // 3. The model (likelihood scoring is checked first: it needs an in-process runner).
@@ -226,7 +260,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   // A kept runner (compare's next turn) was loaded before: no new load to report.
   if (created) opts.onEvent?.({ type: 'loaded', label: model.label, loadMs: performance.now() - t0 });
 
-  const runIds = new Set([...dataset.items.map((i) => i.id), ...done.map((r) => r.itemId)]);
+  const runIds = new Set([...dataset.items.map((i) => i.id), ...doneIds]);
+  doneIds = new Set();
   const manifest: RunManifest = {
     schema: 1,
     medevalVersion: MEDEVAL_VERSION,
@@ -265,7 +300,6 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const cache = opts.cacheDir === false ? null
     : new ResponseCache(opts.cacheDir ?? '.cache/responses', { runner: runner.kind, model, profile: opts.runner.profile });
   const health = new RunHealth(opts.maxErrorRate, opts.maxConsecutiveConnectionErrors ?? 5);
-  const results = [...done];
   let status: RunManifest['status'] = 'finished';
   // Health stops (error rate, dead server) and Ctrl-C both end the run through this one signal.
   const stopper = new AbortController();
@@ -296,61 +330,71 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     // 4. Warm-up requests (first calls pay for page faults, allocation, compilation) run first, one at a
     //    time, and are thrown away; their prompt shares no prefix with any measured one (warmup.ts), so a
     //    prompt cache cannot flatter the first item. 5. Then the measured items under the suite's load profile.
-    // 3b. Planning (before the measured clock): each prompt counted once, its budget capped to the context.
-    const plans = likelihood ? new Map<string, PromptPlan>()
-      : await planTodo(runner, model.contextSize ?? null, todo.map((t) => prompts.get(t.item.id)!.prompt), sampling.maxTokens, stopper.signal,
-        (summary) => opts.onEvent?.({ type: 'planned', summary, runnerKind: runner.kind, runnerFile: opts.runner.file }));
+    // 3b. Planning (before the measured clock): each item's prompt counted once, its budget capped to the context.
+    //     What is kept per item is its token count (a typed array), and the prompts' shape for the warm-up.
+    const todoItems = itemsOf(todo, samples);
+    const planned = await planItems(runner, likelihood ? null : model.contextSize ?? null, dataset.items.length, (i) => (todoItems[i] ? renderAt(i).prompt : null),
+      sampling.maxTokens, { signal: stopper.signal, count: !likelihood });
+    if (!likelihood && todo.length > 0) opts.onEvent?.({ type: 'planned', summary: planned.summary, runnerKind: runner.kind, runnerFile: opts.runner.file });
+    const plans = planned.plans;
     // The warm-up must fit the context too: its letters come from the first item whose prompt does (planned),
     // its length from the prompts that fit.
-    const warmItem = dataset.items.find((it) => !plans.get(prompts.get(it.id)!.prompt)?.tooLong) ?? dataset.items[0]!;
+    const warmIndex = plans.firstFitting();
+    const warmItem = dataset.items[warmIndex ?? 0]!;
     // A kept runner is warmed up once, on its first run.
     const warmup = todo.length > 0 && !opts.session?.warmedUp ? suite.load.warmup : 0;
-    const todoPrompts = todo.map(({ item }) => prompts.get(item.id)!.prompt);
+    const shape = planned.shape;
     const warmBudget = Math.min(sampling.maxTokens, 16);
-    const warmText = likelihood || warmup === 0 ? warmupPrompt(todoPrompts, todoPrompts.filter((p) => !plans.get(p)?.tooLong))
-      : await fittedWarmupPrompt(todoPrompts, todoPrompts.filter((p) => !plans.get(p)?.tooLong), async (p) => {
+    const warmText = likelihood || warmup === 0 ? warmupPromptFor(shape)
+      : await fittedWarmupPromptFor(shape, async (p) => {
         const plan = (await planPrompts(runner, model.contextSize ?? null, [p], warmBudget, { signal: stopper.signal })).plans.get(p);
         return !plan || (plan.tooLong === null && plan.budget.maxTokens >= warmBudget);
       });
     // The server's "before" figures (/metrics) are read once the warm-up is over, so they cover measured requests only.
     if (warmup === 0) await runner.afterWarmup?.();
-    const tasks: Array<(signal: AbortSignal) => Promise<ItemResult | null>> = [];
-    for (let w = 0; w < warmup; w++) {
-      tasks.push(async (signal) => {
-        const messages = [{ role: 'user' as const, content: warmText }];
-        if (likelihood) await runner.letterLogprobs!({ messages, prefix: likelihood.prefix, letters: Object.keys(warmItem.options), signal });
-        else {
-          await runner.generate({
-            messages,
-            sampling: { ...sampling, maxTokens: warmBudget, seed: itemSeed(seed, 'warmup', w) },
-            signal,
-            ...(constrain ? { constrain: { letters: Object.keys(warmItem.options), prefix: 'Answer: ' } } : {}),
-          });
-        }
-        if (w === warmup - 1) await runner.afterWarmup?.();
-        opts.onEvent?.({ type: 'warmup', done: w + 1, total: warmup });
-        return null;
-      });
-    }
+    const warmTask = (w: number) => async (signal: AbortSignal): Promise<ItemResult | null> => {
+      const messages = [{ role: 'user' as const, content: warmText }];
+      if (likelihood) await runner.letterLogprobs!({ messages, prefix: likelihood.prefix, letters: Object.keys(warmItem.options), signal });
+      else {
+        await runner.generate({
+          messages,
+          sampling: { ...sampling, maxTokens: warmBudget, seed: itemSeed(seed, 'warmup', w) },
+          signal,
+          ...(constrain ? { constrain: { letters: Object.keys(warmItem.options), prefix: 'Answer: ' } } : {}),
+        });
+      }
+      if (w === warmup - 1) await runner.afterWarmup?.();
+      opts.onEvent?.({ type: 'warmup', done: w + 1, total: warmup });
+      return null;
+    };
     // After a request that got no answer (timeout, no connection), is the server there at all? A frozen
     // or wedged server still accepts connections but answers nothing: the run stops instead of timing
     // every remaining item out in turn.
     const unanswered = new WeakMap<ItemResult, string>();
-    for (const { item, sample } of todo) {
-      tasks.push(async (signal) => {
-        const r = await (likelihood
-          ? runLikelihoodItem(runner, item, sample, prompts.get(item.id)!, likelihood.prefix, dataset.name, signal)
-          : runItem(runner, cache, item, sample, prompts.get(item.id)!, sampling, seed, dataset.name, signal, constrain, plans.get(prompts.get(item.id)!.prompt)));
-        if (r.error && NO_ANSWER_KINDS.has(r.error.kind) && runner.probe && !signal.aborted) {
-          const why = await runner.probe(signal);
-          if (why) unanswered.set(r, why);
-        }
-        return r;
-      });
-    }
+    const itemTask = (position: number) => async (signal: AbortSignal): Promise<ItemResult> => {
+      const index = Math.floor(position / samples);
+      const sample = position % samples;
+      const item = dataset.items[index]!;
+      const rendered = renderAt(index);
+      const r = await (likelihood
+        ? runLikelihoodItem(runner, item, sample, rendered, likelihood.prefix, dataset.name, signal)
+        : runItem(runner, cache, item, sample, rendered, sampling, seed, dataset.name, signal, constrain, plans.at(index)));
+      if (r.error && NO_ANSWER_KINDS.has(r.error.kind) && runner.probe && !signal.aborted) {
+        const why = await runner.probe(signal);
+        if (why) unanswered.set(r, why);
+      }
+      return r;
+    };
+    // Each task is made when its turn comes (load-profile.ts asks for them one at a time).
+    const tasks: LoadTaskList<ItemResult | null> = {
+      length: warmup + todo.length,
+      at: (i) => (i < warmup ? warmTask(i) : i < warmup + todo.length ? itemTask(todo[i - warmup]!) : undefined),
+    };
+    let journalled = 0;
     const load = await runWithLoad(tasks, loadProfileOf(suite, seed), {
       warmup,
       signal: stopper.signal,
+      keepResults: false,
       onSettled: (t) => {
         // A task that threw (a config error, a warm-up that failed) ends the run; it is rethrown below.
         if (t.status === 'error') stopper.abort(t.error);
@@ -361,8 +405,11 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         // Waiting for a client slot, plus any wait inside the task before the request was sent.
         if (result.timings) result.timings.queueMs = t.queueMs + (result.timings.queueMs ?? 0);
         folder.append(result);
-        results.push(result);
-        opts.onEvent?.({ type: 'item', done: results.length, total: dataset.items.length * samples, result });
+        journalled++;
+        counts.records++;
+        if (result.error) counts.errors++;
+        else if (result.correct) counts.correct++;
+        opts.onEvent?.({ type: 'item', done: counts.records, total: dataset.items.length * samples, result });
         const stop = manifest.stopReason ? null : health.record(result, unanswered.get(result) ?? null);
         if (stop && result.error && NO_ANSWER_KINDS.has(result.error.kind)) serverGone = true;
         if (stop) {
@@ -373,19 +420,18 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       },
     });
     measuredMs = load.durationMs;
-    const warmFailure = load.results.find((t) => t.warmup && t.status === 'error');
+    const warmFailure = load.warmupResults.find((t) => t.status === 'error');
     if (warmFailure) {
       const err = warmFailure.error as Error;
       if (err instanceof InputError) throw err;
       throw new Error(`the warm-up request failed, so the model cannot answer: ${err?.message ?? String(err)}`, { cause: err });
     }
-    const runFailure = load.results.find((t) => !t.warmup && t.status === 'error');
-    if (runFailure) throw runFailure.error;
-    if (opts.session && warmup > 0 && !load.results.some((t) => t.warmup && t.status !== 'ok')) opts.session.warmedUp = true;
+    if (load.firstError) throw load.firstError.error;
+    if (opts.session && warmup > 0 && load.warmupResults.length === warmup && load.warmupResults.every((t) => t.status === 'ok')) opts.session.warmedUp = true;
     if (manifest.stopReason) status = 'failed';
-    else if (opts.signal?.aborted || load.aborted || results.length - done.length < todo.length) status = 'interrupted';
+    else if (opts.signal?.aborted || load.aborted || journalled < todo.length) status = 'interrupted';
     // A run that went through but left items in error did not do what it says: never "finished".
-    else if (errorCount(results) > 0) status = 'incomplete';
+    else if (counts.errors > 0) status = 'incomplete';
   } catch (e) {
     status = 'failed';
     manifest.status = status;
@@ -422,9 +468,10 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   folder.writeManifest(manifest);
   manifestFinal = true;
   process.off('exit', onForcedExit);
-  writeRunSummary(folder, manifest, results);
-  opts.onEvent?.({ type: 'finished', status, dir: folder.dir, errors: errorCount(results), records: results.length, total: dataset.items.length * samples });
-  return { dir: folder.dir, manifest, results };
+  // The summary is the report's view of the journal, read back from disk now the run holds nothing.
+  writeRunSummaryFromJournal(folder, manifest);
+  opts.onEvent?.({ type: 'finished', status, dir: folder.dir, errors: counts.errors, records: counts.records, total: dataset.items.length * samples });
+  return outcomeOf(folder, manifest, counts);
 }
 
 /** A shard run resumes as the same shard only. */
@@ -451,13 +498,21 @@ function recordManagedEnd(manifest: RunManifest, runner: Runner): void {
   if (throttle) manifest.load = { ...manifest.load, throttle };
 }
 
-/** Counts the prompts still to run (once each) and caps their budgets; reports what it did. */
-async function planTodo(runner: Runner, contextSize: number | null, prompts: string[], maxTokens: number, signal: AbortSignal,
-  onPlanned: (s: PlanSummary) => void): Promise<Map<string, PromptPlan>> {
-  if (prompts.length === 0) return new Map();
-  const { plans, summary } = await planPrompts(runner, contextSize, prompts, maxTokens, { signal });
-  onPlanned(summary);
-  return plans;
+/** Positions (item index * samples + sample) not yet in the journal, in file order. */
+function todoPositions(items: readonly DatasetItem[], samples: number, done: ReadonlySet<string>): Float64Array {
+  const out = new Float64Array(items.length * samples);
+  let n = 0;
+  items.forEach((item, i) => {
+    for (let s = 0; s < samples; s++) if (done.size === 0 || !done.has(`${item.id}#${s}`)) out[n++] = i * samples + s;
+  });
+  return out.subarray(0, n);
+}
+
+/** Which items have a request still to run (1) among `todo`'s positions. */
+function itemsOf(todo: Float64Array, samples: number): Uint8Array {
+  const out = new Uint8Array(todo.length === 0 ? 0 : Math.floor(todo[todo.length - 1]! / samples) + 1);
+  for (const p of todo) out[Math.floor(p / samples)] = 1;
+  return out;
 }
 
 /** The server's own figures; a /metrics that fails now is a note, never a failed run. */

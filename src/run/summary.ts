@@ -4,7 +4,8 @@ import { buildReport } from '../report/build.js';
 import { errorKindsText } from '../report/markdown.js';
 import { checkJournal } from '../core/journal-check.js';
 import type { AccuracyCell, RunReport } from '../report/model.js';
-import type { RunFolder } from '../core/run-folder.js';
+import { existsSync } from 'node:fs';
+import { parseResultsFile, RESULTS, type RunFolder } from '../core/run-folder.js';
 import type { ItemResult, RunManifest } from '../core/types.js';
 import { LATENCY_METRICS, LATENCY_TABLE, MEMORY_TABLE } from '../metrics/table.js';
 import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
@@ -20,6 +21,16 @@ export function buildRunSummary(dir: string, manifest: RunManifest, results: Ite
   const warnings = checkJournal(manifest, results).coverageNotes;
   const model = buildReport({ runs: [{ dir, manifest, results, warnings }], generatedAt: null, includeItems: false });
   return { schemaVersion: 'medeval.summary/1', run: model.runs[0]!, notes: model.notes.map((n) => n.text) };
+}
+
+/**
+ * The summary of the run in `folder`, from its journal on disk (one record per item and sample, the latest),
+ * read without the texts a summary never shows: the run holds no records of its own to build it from.
+ */
+export function writeRunSummaryFromJournal(folder: RunFolder, manifest: RunManifest): RunSummary {
+  const file = folder.path(RESULTS);
+  const results = existsSync(file) ? parseResultsFile(file, { omitTexts: true }).results : [];
+  return writeRunSummary(folder, manifest, results);
 }
 
 export function writeRunSummary(folder: RunFolder, manifest: RunManifest, results: ItemResult[]): RunSummary {

@@ -67,6 +67,32 @@ describe('runWithLoad', () => {
     expect(r.durationMs).toBeCloseTo(Math.max(...measured.map((x) => x.endMs)) - Math.min(...measured.map((x) => x.startMs)), 9);
   });
 
+  it('keepResults false holds no task result: counts, the warm-up results and the first failure only', async () => {
+    const made: number[] = [];
+    // A task list that makes each task when asked (a long run does not build them up front).
+    const tasks = {
+      length: 5,
+      at: (i: number) => {
+        made.push(i);
+        return async () => {
+          await tick();
+          if (i === 3) throw new Error(`boom ${i}`);
+          return i;
+        };
+      },
+    };
+    const settled: number[] = [];
+    const r = await runWithLoad(tasks, { kind: 'concurrency', n: 2 }, { warmup: 1, keepResults: false, onSettled: (t) => settled.push(t.index) });
+    expect(r.results).toEqual([]);
+    expect(r.warmupResults.map((x) => [x.index, x.status])).toEqual([[0, 'ok']]);
+    expect(r.firstError?.index).toBe(3);
+    expect(r.completed).toBe(3);
+    expect(r.failed).toBe(1);
+    expect(made).toEqual([0, 1, 2, 3, 4]);
+    expect(settled.sort()).toEqual([0, 1, 2, 3, 4]);
+    expect(r.durationMs).toBeGreaterThanOrEqual(0);
+  });
+
   it('an abort stops launching; unstarted tasks come back skipped', async () => {
     const ctl = new AbortController();
     const g = gatedTasks(4);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.js';
-import { errorCount, runSuite } from '../../run/run.js';
+import { runSuite } from '../../run/run.js';
 import { loadRunnerProfile } from '../../runners/registry.js';
 import { parseShard, SHARD_COUNT_VAR, SHARD_INDEX_VARS } from '../../run/shard.js';
 import { progressReporter } from '../progress.js';
@@ -41,7 +41,7 @@ export function registerRun(program: Command): void {
       const progress = progressReporter(runner.profile.label);
       await withSigint(async (signal) => {
         let asked = 0;
-        const { dir, manifest, results } = await runSuite({
+        const { dir, manifest, counts: written } = await runSuite({
           ...settings,
           runner,
           out,
@@ -54,7 +54,7 @@ export function registerRun(program: Command): void {
           },
         });
         printOut(`${dir}/summary.md\n`);
-        const counts = { status: manifest.status, errors: errorCount(results), records: results.length, total: asked, ...(manifest.stopReason ? { stopReason: manifest.stopReason } : {}) };
+        const counts = { status: manifest.status, errors: written.errors, records: written.records, total: asked, ...(manifest.stopReason ? { stopReason: manifest.stopReason } : {}) };
         for (const l of runOutcomeLines(runner.profile.label, counts, { command: resumeCommand(o, dir), what: 'resuming' })) printErr(l + '\n');
         if (manifest.status !== 'finished') process.exitCode = 1;
       }).catch((e) => {
