@@ -7,8 +7,8 @@ import { latestRecords, type LoadedRun } from '../core/run-folder.js';
 import { bootstrapMean, DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { percentileSorted, summarize } from '../stats/descriptive.js';
 import { mcnemar } from '../stats/mcnemar.js';
-import { countFlips, pairedAccuracyDifference, pairedRetention } from '../stats/paired.js';
-import { latencyReductionPaired, latencyReductionUnpaired, relativeReduction, type WeightedSamples } from '../stats/reduction.js';
+import { countFlips, pairedAccuracy } from '../stats/paired.js';
+import { latencyReductionsPaired, latencyReductionUnpaired, relativeReduction, type WeightedSamples } from '../stats/reduction.js';
 import { checkClaims, isTinyOrSmokeRun, VERDICT_DEFINITIONS, type ClaimSpec } from './claims.js';
 
 export { isTinyOrSmokeRun };
@@ -489,7 +489,9 @@ function comparePair(bRun: LoadedRun, bRep: RunReport, cRun: LoadedRun, cRep: Ru
   const n = paired.length;
   const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
   const boot = { seed: s.seed, resamples: s.resamples, confidence: s.confidence };
-  const retention = n && bScores.some((x) => x > 0) ? pairedRetention(bScores, cScores, boot) : null;
+  // One resampling of the questions gives both intervals (stats/paired.ts).
+  const accuracy = n ? pairedAccuracy(bScores, cScores, boot) : null;
+  const retention = accuracy && bScores.some((x) => x > 0) ? accuracy.retention : null;
   return {
     baseline: bRep.id,
     compressed: cRep.id,
@@ -506,7 +508,7 @@ function comparePair(bRun: LoadedRun, bRep: RunReport, cRun: LoadedRun, cRep: Ru
     baselineAccuracy: mean(bScores),
     compressedAccuracy: mean(cScores),
     mcnemar: n ? mcnemar(flips.rightToWrong, flips.wrongToRight) : null,
-    accuracyDifference: n ? toInterval(pairedAccuracyDifference(bScores, cScores, boot), s.confidence, 'bootstrap-percentile') : null,
+    accuracyDifference: accuracy ? toInterval(accuracy.difference, s.confidence, 'bootstrap-percentile') : null,
     retention: retention ? toInterval(retention, s.confidence, 'bootstrap-percentile') : null,
     latency: compareLatency(bRun, cRun, s),
     memory: compareMemory(bRep, cRep),
@@ -562,62 +564,121 @@ function letterDistributionField(paired: readonly PairedItem[], s: Settings): { 
   };
 }
 
-function latencySamples(results: readonly ItemResult[], metric: LatencyMetric): Map<string, { value: number; weight: number }> {
-  const out = new Map<string, { value: number; weight: number }>();
-  for (const r of results) {
-    if (!isMeasured(r)) continue;
-    const key = `${r.itemId}\u0000${r.sample}`;
-    if (metric === 'itlMs') {
-      const gaps = r.timings.itlMs;
-      if (gaps.length) out.set(key, { value: gaps.reduce((a, b) => a + b, 0) / gaps.length, weight: gaps.length });
-      continue;
-    }
-    const v = r.timings[metric];
-    if (v !== null && v !== undefined && Number.isFinite(v)) out.set(key, { value: v, weight: 1 });
-  }
-  return out;
+/**
+ * A run's measured requests as columns: row i is the i-th measured request (in journal order); per latency
+ * figure a value and a weight per row (weight 0: the request has no such figure; ITL: value = the request's
+ * mean gap, weight = its number of gaps, so resampling keeps each request's gaps together).
+ */
+interface LatencyColumns {
+  rows: Map<string, number>;
+  values: Record<LatencyMetric, Float64Array>;
+  weights: Record<LatencyMetric, Float64Array>;
+  /** Rows with the figure (weight > 0). */
+  present: Record<LatencyMetric, number>;
 }
 
-function compareLatency(bRun: LoadedRun, cRun: LoadedRun, s: Settings): LatencyReduction[] {
-  const out: LatencyReduction[] = [];
-  LATENCY_METRICS.forEach((metric, k) => {
-    // k stays the metric's place in LATENCY_METRICS, so a metric's seed does not depend on which were asked.
-    if (!s.latencyMetrics.includes(metric)) return;
-    const b = latencySamples(bRun.results, metric);
-    const c = latencySamples(cRun.results, metric);
-    if (b.size === 0 || c.size === 0) return;
-    const sameKeys = b.size === c.size && [...b.keys()].every((key) => c.has(key));
-    const toSamples = (m: Map<string, { value: number; weight: number }>, keys: string[]): WeightedSamples => ({
-      values: keys.map((key) => m.get(key)!.value),
-      weights: keys.map((key) => m.get(key)!.weight),
-    });
-    const opts = { seed: s.seed + 10 + k, resamples: s.resamples, confidence: s.confidence };
-    let reduction;
-    if (sameKeys) {
-      const keys = [...b.keys()];
-      reduction = latencyReductionPaired(toSamples(b, keys), toSamples(c, keys), opts);
-    } else {
-      reduction = latencyReductionUnpaired(toSamples(b, [...b.keys()]), toSamples(c, [...c.keys()]), opts);
-    }
-    const pooled = (m: Map<string, { value: number; weight: number }>) => {
-      let num = 0, den = 0;
-      for (const { value, weight } of m.values()) {
-        num += value * weight;
-        den += weight;
+function latencyColumns(results: readonly ItemResult[]): LatencyColumns {
+  const measured = results.filter(isMeasured);
+  const n = measured.length;
+  const per = <T>(f: () => T) => Object.fromEntries(LATENCY_METRICS.map((m) => [m, f()])) as Record<LatencyMetric, T>;
+  const cols: LatencyColumns = { rows: new Map(), values: per(() => new Float64Array(n)), weights: per(() => new Float64Array(n)), present: per(() => 0) };
+  measured.forEach((r, i) => {
+    cols.rows.set(`${r.itemId}\u0000${r.sample}`, i);
+    for (const metric of LATENCY_METRICS) {
+      let value: number | null | undefined, weight = 1;
+      if (metric === 'itlMs') {
+        const gaps = r.timings.itlMs;
+        if (!gaps.length) continue;
+        value = gaps.reduce((a, b) => a + b, 0) / gaps.length;
+        weight = gaps.length;
+      } else {
+        value = r.timings[metric];
+        if (value === null || value === undefined || !Number.isFinite(value)) continue;
       }
-      return num / den;
-    };
-    out.push({
+      cols.values[metric][i] = value;
+      cols.weights[metric][i] = weight;
+      cols.present[metric]++;
+    }
+  });
+  return cols;
+}
+
+/** The figure's values and weights of the rows that have it, in row order (an unpaired run's samples). */
+function presentSamples(cols: LatencyColumns, metric: LatencyMetric): WeightedSamples {
+  const values: number[] = [], weights: number[] = [];
+  const v = cols.values[metric], w = cols.weights[metric];
+  for (let i = 0; i < v.length; i++) {
+    if (w[i]! > 0) {
+      values.push(v[i]!);
+      weights.push(w[i]!);
+    }
+  }
+  return { values, weights };
+}
+
+function pooledMean(cols: LatencyColumns, metric: LatencyMetric): number {
+  let num = 0, den = 0;
+  const v = cols.values[metric], w = cols.weights[metric];
+  for (let i = 0; i < v.length; i++) {
+    if (w[i]! > 0) {
+      num += v[i]! * w[i]!;
+      den += w[i]!;
+    }
+  }
+  return num / den;
+}
+
+/**
+ * Latency reductions of a pair. A figure is paired when both runs measured it on the same (item, sample)
+ * requests; the paired figures are resampled together, from one stream of request pairs (seed + 10) over
+ * the requests that have any paired figure, whichever figures were asked for, so the gate's one figure
+ * is the report's. Unpaired figures resample each run on its own (seed + 10 + the figure's place).
+ */
+function compareLatency(bRun: LoadedRun, cRun: LoadedRun, s: Settings): LatencyReduction[] {
+  const b = latencyColumns(bRun.results);
+  const c = latencyColumns(cRun.results);
+  const nb = b.values.e2eMs.length;
+  // The compressed run's row of each baseline row's request, or -1.
+  const cRow = new Int32Array(nb).fill(-1);
+  for (const [key, i] of b.rows) cRow[i] = c.rows.get(key) ?? -1;
+  const paired = (metric: LatencyMetric): boolean => {
+    if (b.present[metric] !== c.present[metric]) return false;
+    const bw = b.weights[metric], cw = c.weights[metric];
+    for (let i = 0; i < nb; i++) if (bw[i]! > 0 && !(cRow[i]! >= 0 && cw[cRow[i]!]! > 0)) return false;
+    return true;
+  };
+  const measurable = LATENCY_METRICS.filter((m) => b.present[m] > 0 && c.present[m] > 0);
+  const pairedMetrics = measurable.filter(paired);
+  // The resampled units: baseline rows with any paired figure, in journal order.
+  const units: number[] = [];
+  for (let i = 0; i < nb; i++) if (pairedMetrics.some((m) => b.weights[m][i]! > 0)) units.push(i);
+  const asked = measurable.filter((m) => s.latencyMetrics.includes(m));
+  const askedPaired = asked.filter((m) => pairedMetrics.includes(m));
+  const series = askedPaired.map((metric) => {
+    const column = (cols: LatencyColumns, row: (i: number) => number): WeightedSamples => ({
+      values: units.map((i) => cols.values[metric][row(i)]!),
+      weights: units.map((i) => cols.weights[metric][row(i)]!),
+    });
+    return { baseline: column(b, (i) => i), compressed: column(c, (i) => cRow[i]!) };
+  });
+  const boot = { resamples: s.resamples, confidence: s.confidence };
+  const pairedReductions = series.length ? latencyReductionsPaired(series, { ...boot, seed: s.seed + 10 }) : [];
+  return asked.map((metric): LatencyReduction => {
+    const k = askedPaired.indexOf(metric);
+    // LATENCY_METRICS' order fixes an unpaired figure's seed, whichever figures were asked.
+    const reduction = k >= 0
+      ? pairedReductions[k]!
+      : latencyReductionUnpaired(presentSamples(b, metric), presentSamples(c, metric), { ...boot, seed: s.seed + 10 + LATENCY_METRICS.indexOf(metric) });
+    return {
       metric,
       statistic: 'mean',
-      baselineMs: pooled(b),
-      compressedMs: pooled(c),
+      baselineMs: pooledMean(b, metric),
+      compressedMs: pooledMean(c, metric),
       reduction: toInterval(reduction, s.confidence, 'bootstrap-percentile'),
-      paired: sameKeys,
-      n: { baseline: b.size, compressed: c.size },
-    });
+      paired: k >= 0,
+      n: { baseline: b.present[metric], compressed: c.present[metric] },
+    };
   });
-  return out;
 }
 
 function compareMemory(b: RunReport, c: RunReport): MemoryReduction[] {
