@@ -1,6 +1,7 @@
 // The CI gate: does the current run regress against a stored baseline run by more than the user allows,
-// beyond what noise explains? Every statistic comes from the report builder (buildReport), so the gate's
-// figures are the same numbers report.md shows for that pair; only the pass/fail rules live here.
+// beyond what noise explains? Every statistic comes from the report builder (buildPairFigures: the report's
+// first pair), so the gate's figures are the same numbers report.md shows for that pair; only the pass/fail
+// rules live here.
 //
 // The rules (also printed with every result, and in docs/ci.md):
 // - accuracy: FAIL when the point estimate of the drop (baseline - current, in points) is larger than
@@ -23,9 +24,9 @@
 //   so it fails on the point increase alone. A requested gate that cannot be measured fails.
 import { InputError } from '../core/errors.js';
 import type { ItemResult } from '../core/types.js';
-import { buildReport, DEFAULT_SEED } from '../report/build.js';
+import { buildPairFigures, DEFAULT_SEED } from '../report/build.js';
 import { pValue } from '../report/format.js';
-import { LATENCY_METRICS, MEMORY_PARTS, type LatencyMetric, type MemoryPartName, type PairComparison, type ReportModel } from '../report/model.js';
+import { LATENCY_METRICS, MEMORY_PARTS, type LatencyMetric, type MemoryPartName, type PairComparison, type ReportNote } from '../report/model.js';
 import type { LoadedRun } from '../core/run-folder.js';
 import { checkJournal } from '../core/journal-check.js';
 import { DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
@@ -165,17 +166,18 @@ export function evaluateGate(opts: GateOptions): GateResult {
       'pass a finished baseline run folder whose requests succeeded');
   }
   const pairing = choosePairing(baseline, current, opts.pairing ?? 'auto');
-  const report = buildReport({
-    runs: [baseline, current],
+  // The report's figures for this pair, without what only a report shows (per-run latency, timelines).
+  const figures = buildPairFigures({
+    baseline,
+    compressed: current,
     seed: settings.seed,
     confidence: settings.confidence,
     resamples: settings.resamples,
-    includeItems: false,
-    // Only the latency comparison a gate was asked for: the bootstrap of the others is most of the work.
+    // Only the latency comparison a gate was asked for.
     latencyMetrics: settings.maxLatencyIncreasePercent === null ? [] : [settings.latencyMetric],
   });
-  const cmp = report.comparisons[0]!;
-  const multiSample = report.runs.some((r) => r.accuracy.majorityVote !== null);
+  const cmp = figures.comparison;
+  const multiSample = figures.runs.some((r) => r.accuracy.majorityVote !== null);
 
   const checks: GateCheck[] = [
     pairing === 'paired'
@@ -188,7 +190,7 @@ export function evaluateGate(opts: GateOptions): GateResult {
   // Whether the runs can be gated on at all comes last, so the figures above keep their places.
   checks.push(runStatusCheck(currSide, settings), coverageCheck(baseline, current, settings), journalCheck(baseline, current));
 
-  const warnings = gateWarnings(report, baseSide, settings.maxErrorRate, pairing, cmp);
+  const warnings = gateWarnings(figures.notes, baseSide, settings.maxErrorRate, pairing, cmp);
   const failed = (c: GateCheck) => checkFails(c, settings.failOnWarn);
   const verdict = checks.some(failed) ? 'fail' : 'pass';
   return {
@@ -565,8 +567,8 @@ function summaryLine(checks: GateCheck[], failed: (c: GateCheck) => boolean): st
   return `PASS: ${checks.find((c) => c.id === 'accuracy')!.reason}`;
 }
 
-function gateWarnings(report: ReportModel, base: GateRunSide, maxErrorRate: number, pairing: Pairing, cmp: PairComparison): string[] {
-  const out = report.notes.filter((n) => n.kind === 'warning').map((n) => n.text);
+function gateWarnings(notes: readonly ReportNote[], base: GateRunSide, maxErrorRate: number, pairing: Pairing, cmp: PairComparison): string[] {
+  const out = notes.filter((n) => n.kind === 'warning').map((n) => n.text);
   if (base.errorRate !== null && base.errorRate > maxErrorRate + EPS) {
     out.push(`The baseline run itself has ${fmt(points(base.errorRate))}% failed requests (more than ${fmt(points(maxErrorRate))}%): the baseline figure is shaky; consider re-recording it.`);
   }

@@ -82,14 +82,21 @@ interface Settings {
   latencyMetrics: readonly LatencyMetric[];
 }
 
-export function buildReport(opts: BuildOptions): ReportModel {
-  const settings: Settings = {
+/** What a pair's comparison and the notes read of a run: a RunReport has it, and so has the gate's lighter view. */
+type RunBasics = Pick<RunReport, 'id' | 'suite' | 'warnings' | 'accuracy' | 'memory'> & { latency: Pick<RunReport['latency'], 'cachedExcluded'> };
+
+function resolveSettings(opts: Omit<BuildOptions, 'runs'>): Settings {
+  return {
     seed: opts.seed ?? DEFAULT_SEED,
     confidence: opts.confidence ?? DEFAULT_CONFIDENCE,
     resamples: opts.resamples ?? DEFAULT_RESAMPLES,
     ...(opts.goodput ? { goodput: sloSchema.parse(opts.goodput) } : {}),
     latencyMetrics: opts.latencyMetrics ?? LATENCY_METRICS,
   };
+}
+
+export function buildReport(opts: BuildOptions): ReportModel {
+  const settings = resolveSettings(opts);
   const loaded = opts.runs.map(oneRecordPerSample);
   const ids = uniqueIds(loaded.map((r) => r.manifest.label));
   const runs = loaded.map((r, i) => buildRunReport(r, ids[i]!, settings));
@@ -113,6 +120,30 @@ export function buildReport(opts: BuildOptions): ReportModel {
     accuracyVsMemory: runs.map(accuracyMemoryPoint),
     notes: buildNotes(loaded, runs, pairs),
     ...(opts.includeItems === false ? {} : { items: buildItemTable(loaded, runs) }),
+  };
+}
+
+export interface PairFigures {
+  comparison: PairComparison;
+  /** Per run: its id, accuracy (pass@1 and majority vote), memory and warnings, as the report has them. */
+  runs: RunBasics[];
+  notes: ReportNote[];
+}
+
+/**
+ * One baseline/compressed pair's comparison and the report's notes, without what only a report shows
+ * (per-run latency distributions, timelines, server and replica views, the item table): what the gate
+ * reads. The same functions and seeds as buildReport's first pair, so every figure is the report's.
+ */
+export function buildPairFigures(opts: Omit<BuildOptions, 'runs' | 'pairs' | 'claims' | 'includeItems' | 'generatedAt'> & { baseline: LoadedRun; compressed: LoadedRun }): PairFigures {
+  const settings = resolveSettings(opts);
+  const loaded = [opts.baseline, opts.compressed].map(oneRecordPerSample);
+  const ids = uniqueIds(loaded.map((r) => r.manifest.label));
+  const runs: RunBasics[] = loaded.map((r, i) => runBasics(r, ids[i]!, settings));
+  return {
+    comparison: comparePair(loaded[0]!, runs[0]!, loaded[1]!, runs[1]!, settings),
+    runs,
+    notes: buildNotes(loaded, runs, [[0, 1]]),
   };
 }
 
@@ -366,6 +397,21 @@ function replicaViews(run: LoadedRun, durationMs: number | null): ReplicaView[] 
   });
 }
 
+function runAccuracy(run: LoadedRun, s: Settings): RunReport['accuracy'] {
+  return scoreRun(run.results, { samples: run.manifest.samples, seed: s.seed, confidence: s.confidence, resamples: s.resamples });
+}
+
+function runBasics(run: LoadedRun, id: string, s: Settings): RunBasics {
+  return {
+    id,
+    suite: run.manifest.suite,
+    warnings: [...run.warnings],
+    accuracy: runAccuracy(run, s),
+    memory: buildMemory(run.manifest),
+    latency: { cachedExcluded: run.results.filter((r) => r.cached === true).length },
+  };
+}
+
 function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
   const m = run.manifest;
   const finishReasons: RunReport['finishReasons'] = {};
@@ -387,7 +433,7 @@ function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
     sampling: m.sampling,
     seed: m.seed,
     configHash: m.configHash,
-    accuracy: scoreRun(run.results, { samples: m.samples, seed: s.seed, confidence: s.confidence, resamples: s.resamples }),
+    accuracy: runAccuracy(run, s),
     latency,
     ...(replicas ? { replicas } : {}),
     memory: buildMemory(m),
@@ -442,7 +488,7 @@ function pairCorrect(samples: ItemResult[]): { correct: boolean; letter: string 
   return { correct: vote.correct, letter: vote.letter };
 }
 
-function comparePair(bRun: LoadedRun, bRep: RunReport, cRun: LoadedRun, cRep: RunReport, s: Settings): PairComparison {
+function comparePair(bRun: LoadedRun, bRep: RunBasics, cRun: LoadedRun, cRep: RunBasics, s: Settings): PairComparison {
   const bItems = groupByItem(bRun.results);
   const cItems = groupByItem(cRun.results);
   const paired: PairedItem[] = [];
@@ -681,7 +727,7 @@ function compareLatency(bRun: LoadedRun, cRun: LoadedRun, s: Settings): LatencyR
   });
 }
 
-function compareMemory(b: RunReport, c: RunReport): MemoryReduction[] {
+function compareMemory(b: RunBasics, c: RunBasics): MemoryReduction[] {
   return MEMORY_PARTS.map((part): MemoryReduction => {
     const bb = b.memory.find((m) => m.part === part)?.bytes ?? null;
     const cb = c.memory.find((m) => m.part === part)?.bytes ?? null;
@@ -722,7 +768,7 @@ export const DEFINITIONS: string[] = [
   `Claim verdicts, with the 95% interval [lo, hi], the claim c and the tolerance t in percentage points (the band c ± t): ${VERDICT_DEFINITIONS.map(([v, d]) => `"${v}": ${d}`).join('; ')}. A memory claim is judged on each measured part (weights file, resident weights, KV cache, peak process memory, ...) on its own; the claim's verdict is the part its claim file names.`,
 ];
 
-function buildNotes(loaded: LoadedRun[], runs: RunReport[], pairs: Array<[number, number]>): ReportNote[] {
+function buildNotes(loaded: LoadedRun[], runs: RunBasics[], pairs: Array<[number, number]>): ReportNote[] {
   const notes: ReportNote[] = DEFINITIONS.map((text) => ({ kind: 'definition', text }));
   runs.forEach((r, i) => {
     if (isTinyOrSmokeRun(loaded[i]!.manifest)) {
