@@ -87,7 +87,10 @@ describe('buildReport on the fixture pair (numbers designed in make-fixtures.ts)
     const again = buildReport({ runs: runs(), seed: 7, resamples: 500 });
     expect(renderJson(again)).toBe(renderJson(model));
     const other = buildReport({ runs: runs(), seed: 8, resamples: 500 });
-    expect(other.comparisons[0]!.accuracyDifference).not.toEqual(cmp.accuracyDifference);
+    // On 19 questions a difference's percentiles lie on a lattice of 1/19 and can coincide across seeds;
+    // the retention ratio's rarely do.
+    const intervals = (c: typeof cmp) => [c.accuracyDifference, c.retention];
+    expect(intervals(other.comparisons[0]!)).not.toEqual(intervals(cmp));
   });
 });
 
