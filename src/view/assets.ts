@@ -84,7 +84,11 @@ export const VIEW_SCRIPT = `(function () {
   var form = document.getElementById('filters') || document.getElementById('show');
   if (form) {
     form.addEventListener('change', function (ev) {
-      if (ev.target && ev.target.tagName === 'SELECT') form.submit();
+      if (!ev.target || ev.target.tagName !== 'SELECT') return;
+      // No run to flip against: the flip menu means nothing, so it is not sent.
+      var flip = form.querySelector('select[name=flip]');
+      if (ev.target.name === 'vs' && !ev.target.value && flip) flip.disabled = true;
+      form.submit();
     });
   }
   function count() {

@@ -24,6 +24,8 @@ export interface ViewRun {
   problems: string[];
   /** Why the folder cannot be read (manifest or journal), or null. */
   error: string | null;
+  /** What the journal check was last run on: it runs again only when the journal or the manifest changed. */
+  checked?: { entries: readonly JournalEntry[]; manifest: string; problems: string[]; coverageNotes: string[] };
 }
 
 export interface RunTotals {
@@ -123,17 +125,24 @@ export class Catalog {
   private async load(run: ViewRun): Promise<void> {
     try {
       const warnings: string[] = [];
-      run.manifest = new RunFolder(run.dir).readManifest(warnings);
+      const manifest = new RunFolder(run.dir).readManifest(warnings);
       await run.index.refresh();
-      const check = checkJournal(run.manifest, run.index.entries());
-      run.warnings = [...warnings, ...run.index.warnings(), ...check.coverageNotes];
-      run.problems = check.problems;
+      const entries = run.index.entries();
+      const manifestText = JSON.stringify(manifest);
+      run.manifest = manifest;
       run.error = null;
+      if (run.checked?.entries !== entries || run.checked.manifest !== manifestText) {
+        const { problems, coverageNotes } = checkJournal(manifest, entries);
+        run.checked = { entries, manifest: manifestText, problems, coverageNotes };
+      }
+      run.warnings = [...warnings, ...run.index.warnings(), ...run.checked.coverageNotes];
+      run.problems = run.checked.problems;
     } catch (e) {
       if (!(e instanceof InputError)) throw e;
       run.error = e.message;
       run.problems = [];
       run.warnings = [];
+      run.checked = undefined;
     }
   }
 }

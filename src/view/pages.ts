@@ -54,10 +54,11 @@ function accuracyHtml(run: ViewRun): string {
 
 export const ACCURACY_DEFINITION = 'Accuracy: scored records answered with the gold letter, over scored records (failed requests are not scored; unparseable and truncated answers count as wrong). Interval: Wilson 95% over records, shown for one sample per question only. Verdicts and paired intervals: medeval report.';
 
-function modelCell(m: RunManifest): string {
+/** Weight format and runner, then the model file and its size (on lines of their own in the list, `sep` elsewhere). */
+function modelCell(m: RunManifest, sep = '<br>'): string {
   const parts = [m.model.quantization, m.model.runner].filter((x): x is string => Boolean(x));
   const file = m.model.modelPath ? basename(m.model.modelPath) : null;
-  return `${esc(parts.join(' · '))}${file ? `<br><span class="small">${esc(file)}</span>` : ''}${m.model.fileBytes ? `<br><span class="small">${esc(formatBytes(m.model.fileBytes))}</span>` : ''}`;
+  return `${esc(parts.join(' · '))}${file ? `${sep}<span class="small">${esc(file)}</span>` : ''}${m.model.fileBytes ? `${sep}<span class="small">${esc(formatBytes(m.model.fileBytes))}</span>` : ''}`;
 }
 
 /** The suite's name, its dataset when it is named otherwise, and "smoke test" where it is one. */
@@ -73,7 +74,7 @@ function statusBadge(status: string): string {
 export function runsPage(runs: readonly ViewRun[], roots: readonly string[]): string {
   const rows = runs.map((run) => {
     const m = run.manifest;
-    const pick = `<td><input type="checkbox" name="runs" value="${esc(run.id)}" aria-label="pick ${esc(m?.label ?? run.dir)}"${m ? '' : ' disabled'}></td>`;
+    const pick = `<td><input type="checkbox" name="runs" value="${esc(run.id)}" aria-label="pick ${esc(m?.label ?? run.dir)}"${m && !run.error ? '' : ' disabled'}></td>`;
     if (!m || run.error) {
       return `<tr class="unreadable" data-run="${esc(run.id)}">${pick}<td colspan="9"><strong>cannot read this folder</strong><pre class="error">${esc(run.error ?? 'no manifest')}</pre></td><td><code>${esc(run.dir)}</code></td></tr>`;
     }
@@ -119,7 +120,7 @@ function runFacts(run: ViewRun): string {
   const m = run.manifest!;
   const s = m.sampling;
   return kv([
-    ['model', modelCell(m)],
+    ['model', modelCell(m, ' · ')],
     ['suite', `${suiteHtml(m)} · ${count(m.suite.items)} question(s) × ${m.samples} sample(s)`],
     ['status', `${statusBadge(m.status)}${m.stopReason ? ` ${esc(m.stopReason)}` : ''}`],
     ['kind', esc(runKind(run))],
@@ -132,9 +133,10 @@ function runFacts(run: ViewRun): string {
   ]);
 }
 
-function select(name: string, label: string, current: string | undefined, options: [string, string][], all = 'all'): string {
+/** A menu of the filter form; `disabled` for one that means nothing yet (flip before a run to compare with is picked). */
+function select(name: string, label: string, current: string | undefined, options: [string, string][], all = 'all', disabled = false): string {
   const opts = [`<option value="">${esc(all)}</option>`, ...options.map(([v, text]) => `<option value="${esc(v)}"${v === current ? ' selected' : ''}>${esc(text)}</option>`)];
-  return `<label>${esc(label)} <select name="${esc(name)}">${opts.join('')}</select></label>`;
+  return `<label>${esc(label)} <select name="${esc(name)}"${disabled ? ' disabled title="pick a run to flip against first"' : ''}>${opts.join('')}</select></label>`;
 }
 
 export interface ItemsPage {
@@ -159,7 +161,7 @@ ${steps.length ? select('step', 'step', f.step, withCount(steps)) : ''}
 ${subjects.length ? select('subject', 'subject', f.subject, withCount(subjects)) : ''}
 <label>item id <input type="search" name="id" value="${esc(f.id ?? '')}" size="12"></label>
 ${select('vs', 'flip against', f.vs, others.map((o) => [o.id, o.manifest?.label ?? o.dir]), 'no other run')}
-${select('flip', 'flip', f.vs ? f.flip : undefined, FLIPS.map((d) => [d, d]), 'any')}
+${select('flip', 'flip', f.vs ? f.flip : undefined, FLIPS.map((d) => [d, d]), 'any', !f.vs)}
 <button type="submit">Apply</button> <a href="/run/${esc(run.id)}">clear</a>
 </form>
 <details class="defs"><summary>What the filters mean</summary><dl>${OUTCOMES.map((o) => `<dt>${outcomeBadge(o)}</dt><dd>${esc(OUTCOME_DEFINITIONS[o])}</dd>`).join('')}${FLIPS.map((d) => `<dt>flip ${esc(d)}</dt><dd>${esc(FLIP_DEFINITIONS[d])}</dd>`).join('')}</dl><p class="small">${esc(FLIP_RULE)}</p></details>`;

@@ -84,6 +84,10 @@ describe.skipIf(!hasChromium)('medeval view in chromium', () => {
     expect(await itemIds()).toEqual(['q00001', 'q00002', 'q00007']);
     await Promise.all([page.waitForURL(/flip=gained/), page.selectOption('select[name=flip]', 'gained')]);
     expect(await itemIds()).toEqual(['q00011']);
+    // No run to flip against any more: every record again, and the flip menu waits for a run.
+    await Promise.all([page.waitForURL((u) => !u.search.includes('flip=')), page.selectOption('select[name=vs]', '')]);
+    expect(await articles().count()).toBe(20);
+    expect(await page.locator('select[name=flip]').isDisabled()).toBe(true);
   });
 
   it('shows an item in full: options with gold and answer, reasoning folded until opened', async () => {

@@ -30,6 +30,9 @@ describe('JournalIndex', () => {
     const [q1] = await index.records([entries[1]!]);
     expect(q1!.rawOutput).toBe('Answer: C');
     expect(index.linesRead).toBe(1);
+    // The index holds where a record is and what filters read, never its text.
+    expect(Object.keys(entries[0]!)).not.toEqual(expect.arrayContaining(['prompt']));
+    expect(Object.keys(entries[0]!).filter((k) => ['prompt', 'rawOutput', 'reasoning', 'question'].includes(k))).toEqual([]);
   });
 
   it('recomputes correct from the gold letter and the answer, as every reader does', async () => {

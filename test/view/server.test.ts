@@ -32,7 +32,7 @@ describe('medeval view server', () => {
   };
 
   beforeAll(async () => {
-    fx = writeViewFixture({ bigItems: 10_000 });
+    fx = writeViewFixture({ bigItems: 10_000, damaged: true });
     view = await startViewServer(new Catalog(checkRoots([fx.root])), { port: 0 });
   });
   afterAll(async () => {
@@ -47,8 +47,13 @@ describe('medeval view server', () => {
 
   it('lists compare runs, the merge output and a plain run, with accuracy from the journal', async () => {
     const { body } = await json('/api/runs');
-    const runs = body.runs as { label: string; kind: string; records: number; right: number; scored: number; status: string }[];
-    const by = Object.fromEntries(runs.map((r) => [r.label, r]));
+    const runs = body.runs as { label: string | null; dir: string; error: string | null; kind: string; records: number; right: number; scored: number; status: string }[];
+    const by = Object.fromEntries(runs.filter((r) => r.label !== null).map((r) => [r.label, r]));
+    // A damaged folder is listed with its error at file:line, not dropped and not fatal.
+    expect(runs.filter((r) => r.error !== null).map((r) => [r.dir, r.error!.split('\n')[0]])).toEqual([
+      [fx.damaged, expect.stringMatching(/results\.jsonl: 1 problem\(s\)/)],
+    ]);
+    expect(runs.find((r) => r.dir === fx.damaged)!.error).toMatch(/results\.jsonl:2: not valid JSON/);
     expect(Object.keys(by).sort()).toEqual(['baseline-f16', 'big-q4', 'compressed-q4', 'merged-q8']);
     expect(by['baseline-f16']!.kind).toBe('compare run (study)');
     expect(by['merged-q8']!.kind).toBe('merged (2 of 2 shards)');
@@ -153,5 +158,23 @@ describe('medeval view server', () => {
     expect(all.match(/<article class="item side"/g)).toHaveLength(20);
     const flips = await (await get(`/compare?${q}&show=flips`)).text();
     expect([...flips.matchAll(/<article class="item side" data-item="([^"]+)"/g)].map((m) => m[1])).toEqual(['q00001', 'q00002', 'q00007', 'q00011']);
+  });
+
+  it('sets three runs side by side; a question one of them lacks says so', async () => {
+    const res = await get(`/compare?runs=${runId(fx.baseline)}&runs=${runId(fx.compressed)}&runs=${runId(fx.merged)}&limit=20`);
+    expect(res.headers.get('x-medeval-lines-parsed')).toBe(String(20 + 20 + 10));
+    const html = await res.text();
+    const rows = html.split('<article class="item side"').slice(1);
+    expect(rows).toHaveLength(20);
+    expect(rows.every((r) => (r.match(/<div class="cell[ "]/g) ?? []).length === 3)).toBe(true);
+    expect(rows.filter((r) => r.includes('no record'))).toHaveLength(10);
+  });
+
+  it('a damaged run answers with its error, and cannot be set side by side', async () => {
+    const id = runId(fx.damaged!);
+    const page = await (await get(`/run/${id}`)).text();
+    expect(page).toMatch(/This folder cannot be read/);
+    expect(page).toMatch(/results\.jsonl:2: not valid JSON/);
+    expect((await get(`/compare?runs=${id}&runs=${runId(fx.baseline)}`)).status).toBe(400);
   });
 });

@@ -58,6 +58,7 @@ export interface ViewFixture {
   compressed: string;
   merged: string;
   big: string | null;
+  damaged: string | null;
 }
 
 function runManifest(label: string, items: number, over: Partial<RunManifest> = {}): RunManifest {
@@ -71,7 +72,7 @@ function runManifest(label: string, items: number, over: Partial<RunManifest> = 
 }
 
 /** A root folder with a compare folder, a merge output and (with `bigItems`) a large run. */
-export function writeViewFixture(opts: { bigItems?: number } = {}): ViewFixture {
+export function writeViewFixture(opts: { bigItems?: number; damaged?: boolean } = {}): ViewFixture {
   const root = mkdtempSync(join(tmpdir(), 'medeval-view-'));
   const compare = join(root, 'study');
   const hostile = (i: number) => (i === 3 ? { question: `Which drug? ${HOSTILE_SCRIPT} ${HOSTILE_IMG}` } : {});
@@ -96,5 +97,10 @@ export function writeViewFixture(opts: { bigItems?: number } = {}): ViewFixture 
     const outcomes: Outcome[] = ['correct', 'correct', 'wrong', 'correct', 'unparseable', 'correct', 'truncated', 'correct', 'error', 'correct'];
     big = writeRunFolder(join(root, 'big-run'), runManifest('big-q4', n), Array.from({ length: n }, (_, i) => record(i, outcomes[i % 10]!)));
   }
-  return { root, compare, baseline, compressed, merged, big };
+  let damaged: string | null = null;
+  if (opts.damaged) {
+    damaged = writeRunFolder(join(root, 'damaged'), runManifest('damaged', 3), [record(0, 'correct'), record(1, 'correct')]);
+    writeFileSync(join(damaged, 'results.jsonl'), JSON.stringify(record(0, 'correct')) + '\n{"schema": 1, "itemId": \n' + JSON.stringify(record(2, 'wrong')) + '\n');
+  }
+  return { root, compare, baseline, compressed, merged, big, damaged };
 }
