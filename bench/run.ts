@@ -19,8 +19,9 @@ import { replicasBench } from './replicas.js';
 import { compareAlternating } from './compare-alternating.js';
 import { microBench } from './micro.js';
 import { runMemory } from './run-memory.js';
+import { viewPaging } from './view-paging.js';
 
-const BENCHMARKS: Benchmark[] = [microBench, clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating, runMemory];
+const BENCHMARKS: Benchmark[] = [microBench, clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating, runMemory, viewPaging];
 const OUT_DIR = join('reports', 'bench');
 
 function writeJson(file: string, value: unknown): void {
