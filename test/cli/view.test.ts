@@ -3,6 +3,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO } from '../helpers/tiny-run.js';
@@ -29,6 +30,19 @@ describe('medeval view (the command)', () => {
     expect(stderr).toContain('3 run folder(s)');
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  });
+
+  it('a port in use is bad input, exit 2, with what to do', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (taken.address() as AddressInfo).port;
+      const r = spawnSync(process.execPath, [...CLI, 'view', fx.compare, '--port', String(port)], { cwd: REPO, encoding: 'utf8' });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use[\\s\\S]*--port 0`));
+    } finally {
+      taken.close();
+    }
   });
 
   it('a folder that does not exist is bad input, exit 2, named in the message', () => {
