@@ -379,8 +379,10 @@ function recordSchemas(object: ObjectOf) {
     typeReason: z.string(),
     template: z.string(),
     prompt: z.string(),
-    /** The question stem, whitespace collapsed, cut at 300 characters: for flip lists and spreadsheets. */
+    /** The question stem, whitespace collapsed, cut at 300 characters: for flip lists and tables. */
     question: z.string().optional(),
+    /** The whole question stem as the dataset gives it (options apart): results.csv's `question` column. Absent in records written before it was kept. */
+    questionText: z.string().optional(),
     gold: z.string().min(1),
     rawOutput: z.string(),
     reasoning: z.string().nullable(),

@@ -122,13 +122,15 @@ export function renderLmEvalResults(run: LoadedRun, report: RunReport = runRepor
 export const LONG_CSV_COLUMNS = [
   'run_id', 'model', 'suite', 'item_id', 'sample', 'step', 'question_type', 'status', 'correct', 'predicted', 'gold',
   'extraction_method', 'error_kind', fieldName(LATENCY_TABLE.ttftMs), fieldName(LATENCY_TABLE.tpotMs), fieldName(LATENCY_TABLE.e2eMs),
-  'output_tokens', 'cached', 'question', 'prompt',
+  'output_tokens', 'cached', 'question', 'question_whole', 'prompt',
 ] as const;
 
 /**
- * One row per item and sample. `question` is the stem the journal stores (whitespace collapsed, at most
- * 300 characters); `prompt` the whole text sent, question and options included. A failed request: status
- * "error", its error kind, `correct` and `predicted` empty (not scored).
+ * One row per item and sample. `question` is the whole question stem as the dataset gives it, from the
+ * record's `questionText`; records written before medeval kept it have only the short stem (whitespace
+ * collapsed, cut at 300 characters), and `question_whole` says which it is. `prompt` is the whole text
+ * sent, question and options included. A failed request: status "error", its error kind, `correct` and
+ * `predicted` empty (not scored).
  */
 export function renderLongCsv(run: LoadedRun, report: RunReport = runReportOf(run)): string {
   const lines = [csvLine([...LONG_CSV_COLUMNS])];
@@ -139,7 +141,8 @@ export function renderLongCsv(run: LoadedRun, report: RunReport = runReportOf(ru
       report.id, report.model.label, report.suite.name, r.itemId, r.sample, r.step ?? null, r.questionType,
       failed ? 'error' : r.extracted.status, failed ? null : r.correct, failed ? null : r.extracted.letter, r.gold,
       failed ? null : r.extracted.method, r.error?.kind ?? null,
-      t?.ttftMs ?? null, t?.tpotMs ?? null, t?.e2eMs ?? null, r.outputTokens, r.cached === true, r.question ?? null, r.prompt,
+      t?.ttftMs ?? null, t?.tpotMs ?? null, t?.e2eMs ?? null, r.outputTokens, r.cached === true,
+      r.questionText ?? r.question ?? null, r.questionText !== undefined, r.prompt,
     ]));
   }
   return lines.join('');

@@ -31,6 +31,7 @@ export function itemBase(item: DatasetItem, sample: number, rendered: RenderedPr
     template: rendered.template,
     prompt: rendered.prompt,
     question: questionExcerpt(item.question),
+    questionText: item.question,
     gold: item.answer,
   };
 }

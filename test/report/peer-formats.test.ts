@@ -50,8 +50,11 @@ function runFolder(): string {
   manifest.status = 'incomplete';
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
   const lines = readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  lines[0].question = AWKWARD;
+  lines[0].question = 'He said "stop, now", then left; =cmd';
+  lines[0].questionText = AWKWARD;
+  for (const l of lines.slice(1, 19)) l.questionText = `Stem of ${l.itemId} ${'and more detail '.repeat(30)}`;
   const q20 = lines[19];
+  q20.question = 'The stem an older medeval stored, cut at 300 characters…';
   Object.assign(q20, { correct: null, timings: null, outputTokens: null, rawOutput: '', finishReason: 'error',
     extracted: { letter: null, status: 'unparseable', method: 'none', answerText: '' }, error: { kind: 'timeout', message: 'no reply in 60 s' } });
   writeFileSync(join(dir, 'results.jsonl'), lines.map((l) => JSON.stringify(l) + '\n').join(''));
@@ -137,6 +140,14 @@ describe('medeval export --format csv (long form)', () => {
     const first = rows.find((r) => r.item_id === 'q01')!;
     expect(first).toMatchObject({ correct: 'true', predicted: 'A', gold: 'A', extraction_method: 'answer-colon', e2el_ms: '1010', ttft_ms: '100', model: 'baseline-f16' });
     expect(first.question).toBe(AWKWARD); // whole text back: commas, quotes and the newline survive
+    expect(first.question_whole).toBe('true');
+    const long = rows.find((r) => r.item_id === 'q02')!;
+    expect(long.question.length).toBeGreaterThan(300); // not the 300-character stem
+    expect(long.question).toMatch(/and more detail $/);
+    // A record written before the whole question was kept: its stored stem, and it says so.
+    const old = rows.find((r) => r.item_id === 'q20')!;
+    expect(old.question_whole).toBe('false');
+    expect(old.question).toBe('The stem an older medeval stored, cut at 300 characters…');
     expect(rows.filter((r) => r.correct === 'true').length).toBe(summaryOf(dir).accuracy.overall.correct);
   });
 
