@@ -4,6 +4,7 @@ import { LATENCY_TABLE, MEMORY_TABLE, RUN_TABLE } from '../metrics/table.js';
 import { formatBytes } from '../metrics/units.js';
 import type { ReportModel } from '../report/model.js';
 import { REPORT_WRITERS } from '../report/writers.js';
+import type { SkippedFormat } from '../report/write.js';
 import { printerFor } from './terminal.js';
 import { toleranceText, VERDICT_DEFINITIONS } from '../report/claims.js';
 
@@ -74,9 +75,12 @@ export function comparisonLine(model: ReportModel): string {
     `(${l.klMean.lower.toPrecision(3)} to ${l.klMean.upper.toPrecision(3)}), same most likely letter ${pct(l.top1Agreement)}`;
 }
 
-export function printReportSummary(model: ReportModel, outDir: string, out: NodeJS.WriteStream = process.stdout, formats: readonly string[] = REPORT_WRITERS.map((w) => w.name)): void {
-  const files = REPORT_WRITERS.filter((w) => formats.includes(w.name)).flatMap((w) => w.files);
+export function printReportSummary(model: ReportModel, outDir: string, out: NodeJS.WriteStream = process.stdout,
+  formats: readonly string[] = REPORT_WRITERS.map((w) => w.name), skipped: readonly SkippedFormat[] = []): void {
+  const files = REPORT_WRITERS.filter((w) => formats.includes(w.name) && !skipped.some((s) => s.format === w.name)).flatMap((w) => w.files);
   const warn = model.notes.filter((n) => n.kind === 'warning').map((n) => `! ${n.text}`);
+  // A format left out for a missing optional package (charts without @napi-rs/canvas) is said, with the command.
+  const notWritten = skipped.map((s) => `${s.format} skipped: ${s.reason}; to write them: ${s.install}`);
   printerFor(out)(['', sideBySide(model), '', comparisonLine(model), '', claimsTable(model), '', ...warn, '',
-    `reports written to ${outDir}/ (${files.join(', ')})`, ''].join('\n'));
+    `reports written to ${outDir}/ (${files.join(', ')})`, ...notWritten, ''].join('\n'));
 }

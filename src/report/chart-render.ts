@@ -6,7 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { writeRedactedAsync } from '../core/redact.js';
 import { join } from 'node:path';
-import { createCanvas, SvgExportFlag } from '@napi-rs/canvas';
+import { importOptional } from '../core/optional-package.js';
 import { Chart, registerables, type ChartConfiguration, type ChartItem } from 'chart.js';
 import { loadChartPlugins } from './chart-plugins.js';
 import { CHART_FONT_FAMILY, reportCharts, type ChartSpec } from './charts.js';
@@ -32,8 +32,13 @@ function ensureRegistered(): void {
 
 let plugins: object[] | undefined;
 
+// @napi-rs/canvas is an optional package (a native Skia build): imported the first time a chart is drawn.
+let canvasLib: Promise<typeof import('@napi-rs/canvas')> | undefined;
+const loadCanvas = () => (canvasLib ??= importOptional('@napi-rs/canvas', () => import('@napi-rs/canvas')));
+
 /** Renders one chart to PNG or SVG bytes. */
 export async function renderChart(spec: ChartSpec, options: RenderOptions): Promise<Buffer> {
+  const { createCanvas, SvgExportFlag } = await loadCanvas();
   ensureRegistered();
   plugins ??= loadChartPlugins();
   const svg = options.format === 'svg';

@@ -2,7 +2,7 @@
 // Markdown, CSV, LaTeX, the self-contained HTML page, the charts as PNG and SVG), skippable ones on request.
 import { loadClaims, PAPER_CLAIMS, type ClaimSpec } from './claims.js';
 import type { ReportModel } from './model.js';
-import { reportFromRunFolders } from './write.js';
+import { reportFromRunFolders, type SkippedFormat } from './write.js';
 import { REPORT_WRITERS } from './writers.js';
 import type { Slo } from '../metrics/goodput.js';
 
@@ -27,7 +27,7 @@ export function publishedFormats(o: Pick<PublishOptions, 'skip' | 'charts' | 'ht
   return REPORT_WRITERS.filter((w) => !(w.skippable && skip.has(w.name))).map((w) => w.name);
 }
 
-export async function publishReport(dirs: string[], outDir: string, o: PublishOptions = {}): Promise<{ model: ReportModel; files: string[] }> {
+export async function publishReport(dirs: string[], outDir: string, o: PublishOptions = {}): Promise<{ model: ReportModel; files: string[]; skipped: SkippedFormat[] }> {
   const claims = o.claims ?? (o.claimsFile ? await loadClaims(o.claimsFile) : PAPER_CLAIMS);
   return reportFromRunFolders(dirs, outDir, {
     claims,

@@ -3,6 +3,7 @@
 import { mkdirSync, renameSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeRedacted } from '../core/redact.js';
+import { installCommand, MissingPackageError } from '../core/optional-package.js';
 import { buildReport, type BuildOptions } from './build.js';
 import type { ClaimSpec } from './claims.js';
 import type { ReportModel } from './model.js';
@@ -23,6 +24,15 @@ export interface WriteOptions {
   /** Default: the text formats (json, md, csv, tex). */
   formats?: readonly ReportFormat[];
   extra?: ExtraRenderer[];
+  /** A skippable format left out because an optional package it needs is not installed (the others are written). */
+  onSkipped?: (skip: SkippedFormat) => void;
+}
+
+/** A format that was not written, and why (the package to install). */
+export interface SkippedFormat {
+  format: string;
+  reason: string;
+  install: string;
 }
 
 /** The files each format writes, by format name. */
@@ -50,7 +60,15 @@ export async function writeReports(model: ReportModel, outDir: string, opts: Wri
     writeAtomic(path, content);
     written.push(path);
   };
-  for (const w of writers) for await (const file of w.render(model)) write(file);
+  for (const w of writers) {
+    try {
+      for await (const file of w.render(model)) write(file);
+    } catch (e) {
+      // Charts without @napi-rs/canvas: every other format is still written, and the caller is told.
+      if (!(w.skippable && e instanceof MissingPackageError)) throw e;
+      opts.onSkipped?.({ format: w.name, reason: e.message.split('\n')[0]!, install: installCommand(e.packageName) });
+    }
+  }
   for (const render of opts.extra ?? []) for (const file of await render(model, outDir)) write(file);
   return written;
 }
@@ -63,10 +81,11 @@ export interface ReportFromFoldersOptions extends Omit<BuildOptions, 'runs'>, Wr
  * Read run folders (the first is the baseline unless `pairs` says otherwise), build the model and write
  * the reports. Returns the model (for gates and the console summary) and the files written.
  */
-export async function reportFromRunFolders(dirs: string[], outDir: string, opts: ReportFromFoldersOptions = {}): Promise<{ model: ReportModel; files: string[] }> {
+export async function reportFromRunFolders(dirs: string[], outDir: string, opts: ReportFromFoldersOptions = {}): Promise<{ model: ReportModel; files: string[]; skipped: SkippedFormat[] }> {
   const runs = dirs.map((d) => readRunFolder(d, { omitPrompts: true }));
-  const { formats, extra, ...build } = opts;
+  const { formats, extra, onSkipped, ...build } = opts;
   const model = buildReport({ ...build, runs });
-  const files = await writeReports(model, outDir, { formats, extra });
-  return { model, files };
+  const skipped: SkippedFormat[] = [];
+  const files = await writeReports(model, outDir, { formats, extra, onSkipped: (s) => { skipped.push(s); onSkipped?.(s); } });
+  return { model, files, skipped };
 }

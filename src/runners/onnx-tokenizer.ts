@@ -2,6 +2,7 @@
 // streaming detokenizer the token loop uses to turn each new token into the text it adds.
 import { basename, dirname } from 'node:path';
 import { InputError } from '../core/errors.js';
+import { importOptional } from '../core/optional-package.js';
 import type { ChatMessage } from '../core/types.js';
 
 export interface LocalTokenizer {
@@ -31,7 +32,7 @@ export async function loadLocalTokenizer(modelDir: string): Promise<LocalTokeniz
 }
 
 async function loadNow(modelDir: string): Promise<LocalTokenizer> {
-  const { AutoTokenizer, env } = await import('@huggingface/transformers');
+  const { AutoTokenizer, env } = await importOptional('@huggingface/transformers', () => import('@huggingface/transformers'));
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = dirname(modelDir) + '/';

@@ -8,6 +8,7 @@ import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { z } from 'zod';
 import { defineRunner } from './definition.js';
 import { InputError } from '../core/errors.js';
+import { importOptional } from '../core/optional-package.js';
 import type {
   ChatMessage,
   FinishReason,
@@ -93,7 +94,10 @@ export class OnnxRunner implements Runner {
   static async create(profileIn: OnnxProfileInput, opts: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
     const profile = onnxProfileSchema.parse(profileIn);
     const modelDir = opts.baseDir ? resolve(opts.baseDir, profile.modelDir) : profile.modelDir;
+    // The optional runtime first: without it nothing else about the profile matters yet.
+    const ort = await importOptional('onnxruntime-node', () => import('onnxruntime-node'));
     const model = await resolveOnnxModel(modelDir, { variant: profile.variant, file: profile.file });
+    const t0 = performance.now();
     if (profile.executionProvider === 'cuda') {
       const cuda = cudaProviderStatus();
       if (!cuda.available) {
@@ -102,8 +106,6 @@ export class OnnxRunner implements Runner {
             '(ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node); otherwise set executionProvider: cpu');
       }
     }
-    const t0 = performance.now();
-    const ort = await import('onnxruntime-node');
     let session: InferenceSession;
     try {
       session = await ort.InferenceSession.create(model.modelFile, {

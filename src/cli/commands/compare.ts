@@ -69,8 +69,8 @@ export function registerCompare(program: Command): void {
           return;
         }
         const claims = o.claims ? undefined : exp?.claims;
-        const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { claimsFile: o.claims, claims, seed, ...(goodput ? { goodput } : {}) });
-        printReportSummary(model, o.out);
+        const { model, skipped } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { claimsFile: o.claims, claims, seed, ...(goodput ? { goodput } : {}) });
+        printReportSummary(model, o.out, process.stdout, undefined, skipped);
         // Items in error in either run: the report covers what was answered, the command says so and fails.
         for (const [role, out] of Object.entries(runs.outcomes)) {
           if (!out || out.status === 'finished') continue;

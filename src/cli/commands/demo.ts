@@ -43,8 +43,8 @@ export function registerDemo(program: Command): void {
           log: (l) => printErr(l + '\n'),
           onEvent: compareProgress(),
         });
-        const { model } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { seed: 1234 });
-        printReportSummary(model, o.out);
+        const { model, skipped } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { seed: 1234 });
+        printReportSummary(model, o.out, process.stdout, undefined, skipped);
         // The demo never claims a result it does not have: items in error make it exit 1 (it always starts fresh).
         for (const [role, out] of Object.entries(runs.outcomes)) {
           if (out && out.status !== 'finished') {

@@ -25,8 +25,8 @@ export function registerReport(program: Command): void {
       const goodput = o.goodput === undefined ? undefined : parseSlo(o.goodput);
       const skip = REPORT_WRITERS.filter((w) => w.skippable && o[w.name] === false).map((w) => w.name);
       const formats = publishedFormats({ skip });
-      const { model } = await publishReport(runs, o.out, { claimsFile: o.claims, seed: o.seed, skip, ...(goodput ? { goodput } : {}) });
-      printReportSummary(model, o.out, process.stdout, formats);
+      const { model, skipped } = await publishReport(runs, o.out, { claimsFile: o.claims, seed: o.seed, skip, ...(goodput ? { goodput } : {}) });
+      printReportSummary(model, o.out, process.stdout, formats, skipped);
       printErr(`report built in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     });
 }
