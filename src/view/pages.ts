@@ -178,7 +178,7 @@ export function runPage(run: ViewRun, others: readonly ViewRun[], f: ItemFilter,
 ${banners(run)}
 ${run.manifest ? runFacts(run) : ''}
 ${run.manifest && !run.error ? `${filterForm(run, others, f)}
-<p class="count" id="count">${countLine(page, run.index.entries().length)}</p>
+<p class="count" id="count">${countLine(page, run.index.entries().length)}${f.vs ? ` <a id="side-link" href="/compare?runs=${esc(encodeURIComponent(f.vs))}&amp;runs=${esc(encodeURIComponent(run.id))}&amp;show=flips">the flips side by side</a>` : ''}</p>
 <div id="items" data-offset="${page.offset}">
 ${itemsHtml(page.records)}
 </div>

@@ -84,6 +84,9 @@ describe.skipIf(!hasChromium)('medeval view in chromium', () => {
     expect(await itemIds()).toEqual(['q00001', 'q00002', 'q00007']);
     await Promise.all([page.waitForURL(/flip=gained/), page.selectOption('select[name=flip]', 'gained')]);
     expect(await itemIds()).toEqual(['q00011']);
+    await Promise.all([page.waitForURL(/\/compare\?.*show=flips/), page.click('#side-link')]);
+    expect(await itemIds()).toEqual(['q00001', 'q00002', 'q00007', 'q00011']);
+    await page.goBack();
     // No run to flip against any more: every record again, and the flip menu waits for a run.
     await Promise.all([page.waitForURL((u) => !u.search.includes('flip=')), page.selectOption('select[name=vs]', '')]);
     expect(await articles().count()).toBe(20);
