@@ -21,6 +21,8 @@ interface Def {
   valueType?: z.ZodType;
   values?: unknown[];
   entries?: Record<string, unknown>;
+  /** A default's value (zod's getter gives a fresh copy each time). */
+  defaultValue?: unknown;
 }
 
 const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -82,6 +84,12 @@ export function compileParser(schema: z.ZodType): FastParser | null {
       const values = new Set(Object.values(def.entries ?? {}));
       return (x) => (values.has(x) ? x : REFUSED);
     }
+    case 'default': {
+      // Absent: the default (a record written before a field existed), as zod gives it; else the inner schema.
+      const inner = def.innerType && compileParser(def.innerType);
+      if (!inner) return null;
+      return (x) => (x === undefined ? def.defaultValue : inner(x));
+    }
     case 'nullable': {
       const inner = def.innerType && compileParser(def.innerType);
       if (!inner) return null;
@@ -127,20 +135,20 @@ export function compileParser(schema: z.ZodType): FastParser | null {
     }
     case 'object': {
       if (def.checks?.length || def.catchall !== undefined || !def.shape) return null;
-      const fields: Array<{ key: string; optional: boolean; parse: FastParser }> = [];
+      const fields: Array<{ key: string; optional: boolean; withDefault: boolean; parse: FastParser }> = [];
       for (const [key, field] of Object.entries(def.shape)) {
         const fieldDef = defOf(field);
         const optional = fieldDef.type === 'optional';
         const parse = compileParser(optional ? fieldDef.innerType! : field);
         if (!parse) return null;
-        fields.push({ key, optional, parse });
+        fields.push({ key, optional, withDefault: fieldDef.type === 'default', parse });
       }
       return (x) => {
         if (!isPlainObject(x)) return REFUSED;
         const out: Record<string, unknown> = {};
         for (const f of fields) {
           const v = x[f.key];
-          if (v === undefined) {
+          if (v === undefined && !f.withDefault) {
             if (f.optional) continue;
             return REFUSED;
           }

@@ -4,6 +4,7 @@
 // caught at write time) and every record it reads with the tolerant form (fields a newer medeval added
 // are dropped, never an error). Documented field by field in docs/report-schema.md.
 import { z } from 'zod';
+import { LATENCY_METRICS, LATENCY_TABLE, type LatencyDefinition, type LatencyMetric } from './metric-table.js';
 
 /** The record version this medeval writes and reads: `schema` in the manifest and in every journal line. */
 export const RECORD_VERSION = 1;
@@ -21,6 +22,23 @@ export const TOKEN_COUNT_SOURCES = ['engine', 'server-usage', 'tokenizer', 'chun
 export type TokenCountSource = (typeof TOKEN_COUNT_SOURCES)[number];
 export const RUN_STATUSES = ['running', 'finished', 'incomplete', 'interrupted', 'failed'] as const;
 export const MANAGED_END_KINDS = ['clean-exit', 'stopped', 'aborted-on-sigterm', 'killed-after-grace', 'killed-on-exit', 'died-during-run'] as const;
+
+type LatencyField<D> = D extends { per: 'gap' } ? z.ZodDefault<z.ZodArray<z.ZodNumber>>
+  : D extends { always: true } ? z.ZodNumber : z.ZodDefault<z.ZodNullable<z.ZodNumber>>;
+
+/**
+ * The `timings` fields of the metric table: a number (metrics every request has), a number or null
+ * (null: no figure), or a list of gaps. A record written before a metric existed reads as no figure
+ * (null, or no gaps), so old run folders still read.
+ */
+function latencyFields(): { [K in LatencyMetric]: LatencyField<(typeof LATENCY_TABLE)[K]> } {
+  const shape: Record<string, z.ZodType> = {};
+  for (const k of LATENCY_METRICS) {
+    const d = LATENCY_TABLE[k] as LatencyDefinition;
+    shape[k] = d.per === 'gap' ? z.array(z.number()).default([]) : d.always ? z.number() : z.number().nullable().default(null);
+  }
+  return shape as { [K in LatencyMetric]: LatencyField<(typeof LATENCY_TABLE)[K]> };
+}
 
 /** z.object for reading (unknown keys dropped), z.strictObject for writing (unknown keys refused). */
 type ObjectOf = <Shape extends z.core.$ZodLooseShape>(shape: Shape) => z.ZodObject<Shape, z.core.$strip>;
@@ -311,22 +329,13 @@ function recordSchemas(object: ObjectOf) {
   });
 
   /**
-   * Latency of one generation, all in milliseconds on a monotonic client clock
-   * (definitions in src/metrics/stream-timer.ts, shared by every runner).
+   * Latency of one generation, all in milliseconds on a monotonic client clock: one field per metric of
+   * the metric table (core/metric-table.ts, which says how each is computed from the stream's marks).
    */
   const generationTimings = object({
     /** Wall-clock start (epoch ms) for timelines; not used for durations. */
     startedAtEpochMs: z.number(),
-    /** Time to the first token carrying any text, reasoning included. null: no token came. */
-    ttftMs: nullableNumber,
-    /** Time to the first answer token after reasoning. null: the answer never started. */
-    ttfoMs: nullableNumber,
-    /** Start to the last token. */
-    e2eMs: z.number(),
-    /** Gaps between consecutive token chunks. */
-    itlMs: z.array(z.number()),
-    /** (e2e - ttft) / (N - 1), N = output tokens that streamed text (a server's stop token left out); null when N <= 1. */
-    tpotMs: nullableNumber,
+    ...latencyFields(),
     /** Time waiting for a client-side slot before the request started (not part of latency). */
     queueMs: z.number().optional(),
     /** The engine's own figures where it gives them (llama.cpp timings, ...). */

@@ -1,5 +1,7 @@
-// One definition of per-request latency for every runner (in process or over HTTP), following
-// vLLM's `bench serve` where it defines a metric and going further for reasoning models:
+// One definition of per-request latency for every runner (in process or over HTTP): the timer records
+// the stream's marks (start, first text, first answer text, last token, gaps between text chunks) and
+// the metric table (core/metric-table.ts) computes every metric from them, following vLLM's
+// `bench serve` where it defines a metric and going further for reasoning models:
 //   TTFT  time to the first chunk carrying any generated text, reasoning included
 //         (a role-only or empty chunk does not count; no text at all -> null, never 0)
 //   TTFO  time to the first non-blank answer text after reasoning (== TTFT without reasoning)
@@ -12,6 +14,7 @@
 //         the same first-to-last-token steps as llama.cpp's own predicted_ms
 import { performance } from 'node:perf_hooks';
 import type { GenerationTimings } from '../core/types.js';
+import { latencyFigures } from '../core/metric-table.js';
 
 export type ChunkKind = 'reasoning' | 'answer';
 
@@ -60,17 +63,17 @@ export class StreamTimer {
    * (a stop token that sent no text when no finish time is known).
    */
   finish(outputTokens: number | null, extra: { queueMs?: number; engine?: Record<string, number>; silentTokens?: number; endAt?: number } = {}): GenerationTimings {
-    const ttft = this.firstText === null ? null : this.firstText - this.t0;
-    const e2e = (extra.endAt ?? this.last ?? this.now()) - this.t0;
-    const timed = outputTokens === null ? null : outputTokens - (extra.silentTokens ?? 0);
-    const tpot = ttft !== null && timed !== null && timed > 1 ? (e2e - ttft) / (timed - 1) : null;
+    const marks = {
+      start: this.t0,
+      firstText: this.firstText,
+      firstAnswer: this.firstAnswer,
+      end: extra.endAt ?? this.last ?? this.now(),
+      gaps: this.gaps,
+      timedTokens: outputTokens === null ? null : outputTokens - (extra.silentTokens ?? 0),
+    };
     return {
       startedAtEpochMs: this.startedAtEpochMs,
-      ttftMs: ttft,
-      ttfoMs: this.firstAnswer === null ? null : this.firstAnswer - this.t0,
-      e2eMs: e2e,
-      itlMs: this.gaps,
-      tpotMs: tpot,
+      ...latencyFigures(marks),
       ...(extra.queueMs !== undefined ? { queueMs: extra.queueMs } : {}),
       ...(extra.engine ? { engine: extra.engine } : {}),
     };

@@ -12,6 +12,7 @@ import { latencyReductionsPaired, latencyReductionUnpaired, relativeReduction, t
 import { checkClaims, isTinyOrSmokeRun, VERDICT_DEFINITIONS, type ClaimSpec } from './claims.js';
 
 export { isTinyOrSmokeRun };
+import { LATENCY_TABLE } from '../metrics/table.js';
 import {
   LATENCY_METRICS,
   MEMORY_PARTS,
@@ -25,6 +26,7 @@ import {
   type Interval,
   type ItemCell,
   type ItemTable,
+  type LatencyDistributions,
   type LatencyMetric,
   type LatencyReduction,
   type MemoryPart,
@@ -254,6 +256,24 @@ function buildGoodput(ok: ReadonlyArray<ItemResult & { timings: GenerationTiming
   };
 }
 
+/** Each latency metric's distribution over the measured requests (a per-gap metric pooled over them). */
+function latencyDistributions(ok: ReadonlyArray<ItemResult & { timings: GenerationTimings }>): LatencyDistributions {
+  const out = {} as LatencyDistributions;
+  for (const k of LATENCY_METRICS) {
+    const values: number[] = [];
+    if (LATENCY_TABLE[k].per === 'gap') {
+      for (const r of ok) for (const g of r.timings[k] as number[]) values.push(g);
+    } else {
+      for (const r of ok) {
+        const v = r.timings[k] as number | null | undefined;
+        if (v !== null && v !== undefined && Number.isFinite(v)) values.push(v);
+      }
+    }
+    out[k] = toDistribution(values);
+  }
+  return out;
+}
+
 function buildLatency(run: LoadedRun, s: Settings): RunLatency {
   const ok = run.results.filter(isMeasured);
   const pick = (f: (r: ItemResult) => number | null | undefined) => {
@@ -264,8 +284,6 @@ function buildLatency(run: LoadedRun, s: Settings): RunLatency {
     }
     return out;
   };
-  const itl: number[] = [];
-  for (const r of ok) for (const g of r.timings!.itlMs) itl.push(g);
   const tokens = pick((r) => r.outputTokens);
   const totalTokens = tokens.reduce((a, b) => a + b, 0);
   let durationMs: number | null = null;
@@ -292,11 +310,7 @@ function buildLatency(run: LoadedRun, s: Settings): RunLatency {
     completed: ok.length,
     failed: run.results.filter((r) => !isScored(r)).length,
     cachedExcluded: run.results.filter((r) => r.cached === true).length,
-    ttftMs: toDistribution(pick((r) => r.timings!.ttftMs)),
-    ttfoMs: toDistribution(pick((r) => r.timings!.ttfoMs)),
-    tpotMs: toDistribution(pick((r) => r.timings!.tpotMs)),
-    itlMs: toDistribution(itl),
-    e2eMs: toDistribution(pick((r) => r.timings!.e2eMs)),
+    ...latencyDistributions(ok),
     queueMs: toDistribution(pick((r) => r.timings!.queueMs)),
     outputTokens: {
       total: totalTokens,
@@ -632,13 +646,13 @@ function latencyColumns(results: readonly ItemResult[]): LatencyColumns {
     cols.rows.set(`${r.itemId}\u0000${r.sample}`, i);
     for (const metric of LATENCY_METRICS) {
       let value: number | null | undefined, weight = 1;
-      if (metric === 'itlMs') {
-        const gaps = r.timings.itlMs;
+      if (LATENCY_TABLE[metric].per === 'gap') {
+        const gaps = r.timings[metric] as number[];
         if (!gaps.length) continue;
         value = gaps.reduce((a, b) => a + b, 0) / gaps.length;
         weight = gaps.length;
       } else {
-        value = r.timings[metric];
+        value = r.timings[metric] as number | null | undefined;
         if (value === null || value === undefined || !Number.isFinite(value)) continue;
       }
       cols.values[metric][i] = value;

@@ -26,7 +26,13 @@ export type Distribution = Summary;
 export { LATENCY_METRICS, MEMORY_PARTS, type LatencyMetric, type MemoryPartName } from '../metrics/table.js';
 import type { LatencyMetric, MemoryPartName } from '../metrics/table.js';
 
-export interface RunLatency {
+/**
+ * One distribution per latency metric of the metric table, by its key (ttftMs, ..., e2eMs); null when no
+ * request had that figure. A per-gap metric (ITL) is pooled over requests.
+ */
+export type LatencyDistributions = Record<LatencyMetric, Distribution | null>;
+
+export interface RunLatency extends LatencyDistributions {
   /** Records in the run (one per question and sample). */
   requests: number;
   /** Requests that completed and were measured here (cached results excluded). */
@@ -38,12 +44,6 @@ export interface RunLatency {
    * generated them. Always set by this version; absent in older reports (read as 0).
    */
   cachedExcluded?: number;
-  /** One distribution per metric; null when no request had that figure. ITL is pooled over requests. */
-  ttftMs: Distribution | null;
-  ttfoMs: Distribution | null;
-  tpotMs: Distribution | null;
-  itlMs: Distribution | null;
-  e2eMs: Distribution | null;
   /** Time spent waiting for a client-side slot (not latency), when recorded. */
   queueMs: Distribution | null;
   outputTokens: { total: number; perRequest: Distribution | null; sources: string[] };

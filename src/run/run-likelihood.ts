@@ -6,6 +6,7 @@ import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import type { LoadedSuite } from './suite.js';
 import type { DatasetItem, ExtractedAnswer, ItemResult, Letter, Runner } from '../core/types.js';
 import { recentRss } from '../metrics/process-memory.js';
+import { latencyFigures } from '../metrics/table.js';
 
 export function likelihoodRunnerError(kind: string): InputError {
   return new InputError(`scoring: likelihood needs next-token log-probabilities, which the "${kind}" runner does not give`,
@@ -67,7 +68,7 @@ export async function runLikelihoodItem(
       tokenSource: 'engine',
       finishReason: 'stop',
       // Nothing is generated: the time to the answer distribution is the whole request.
-      timings: { startedAtEpochMs: lp.startedAtEpochMs, ttftMs: lp.evalMs, ttfoMs: lp.evalMs, e2eMs: lp.evalMs, itlMs: [], tpotMs: null },
+      timings: { startedAtEpochMs: lp.startedAtEpochMs, ...latencyFigures({ start: 0, firstText: lp.evalMs, firstAnswer: lp.evalMs, end: lp.evalMs, gaps: [], timedTokens: 0 }) },
       letterLogprobs: lp.logprobs,
       ...(lp.noFigure && Object.keys(lp.noFigure).length ? { letterNoFigure: lp.noFigure } : {}),
       ...(lp.prompt !== undefined ? { likelihoodPrompt: lp.prompt } : {}),
