@@ -141,6 +141,12 @@ describe.skipIf(!hasChromium)('medeval view in chromium', () => {
     const cells = await page.locator('article[data-item="q00001"] div.cell').evaluateAll((els) => els.map((e) => e.getAttribute('data-outcome')));
     expect(cells).toEqual(['correct', 'wrong']);
     await page.screenshot({ path: join(SHOTS, 'side-by-side.png'), fullPage: true });
+    // Paged as a run is: 8 rows, then "load more" brings the next 8.
+    await page.goto(`${view.url}compare?runs=${runId(fx.baseline)}&runs=${runId(fx.compressed)}&limit=8`);
+    expect(await articles().count()).toBe(8);
+    await page.click('#more');
+    await page.waitForSelector('html[data-shown="16"]');
+    expect((await itemIds()).slice(6, 10)).toEqual(['q00006', 'q00007', 'q00008', 'q00009']);
   });
 
   it('logged no error or CSP violation and requested nothing outside the viewer', () => {
