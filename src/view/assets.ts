@@ -76,6 +76,9 @@ div.cell.o-error { border-top-color: #4a4a4f; }
 nav.pager { margin: 12px 0; font-size: 14px; }
 nav.pager a { display: inline-block; padding: 4px 14px; border: 1px solid var(--accent); border-radius: 4px; text-decoration: none; }
 ul.notes { margin: 4px 0 8px; }
+div.breakdowns { display: flex; flex-wrap: wrap; gap: 0 24px; align-items: flex-start; }
+table.breakdown { width: auto; min-width: 320px; font-size: 13px; }
+th .small { font-weight: normal; }
 `;
 
 /** Applies a filter when a menu changes; turns the "next" link into "load more" (fetches the items fragment). */

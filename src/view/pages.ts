@@ -177,13 +177,37 @@ export function runPage(run: ViewRun, others: readonly ViewRun[], f: ItemFilter,
 <h1>${esc(label)}</h1>
 ${banners(run)}
 ${run.manifest ? runFacts(run) : ''}
-${run.manifest && !run.error ? `${filterForm(run, others, f)}
+${run.manifest && !run.error ? `${breakdownHtml(run)}
+${filterForm(run, others, f)}
 <p class="count" id="count">${countLine(page, run.index.entries().length)}${f.vs ? ` <a id="side-link" href="/compare?runs=${esc(encodeURIComponent(f.vs))}&amp;runs=${esc(encodeURIComponent(run.id))}&amp;show=flips">the flips side by side</a>` : ''}</p>
 <div id="items" data-offset="${page.offset}">
 ${itemsHtml(page.records)}
 </div>
 ${moreLink(`/run/${encodeURIComponent(run.id)}`, filterQuery(f), position(page))}` : ''}`;
   return pageShell(`medeval view: ${label}`, body);
+}
+
+/** Accuracy by question type and by step, each row a link to its filter (the same rule as the run's accuracy). */
+function breakdownHtml(run: ViewRun): string {
+  const entries = run.index.entries();
+  const table = (title: string, param: 'type' | 'step', field: (e: (typeof entries)[number]) => string | undefined) => {
+    const groups = new Map<string, { records: number; scored: number; right: number }>();
+    for (const e of entries) {
+      const v = field(e);
+      if (v === undefined) continue;
+      const g = groups.get(v) ?? { records: 0, scored: 0, right: 0 };
+      g.records++;
+      if (e.correct !== null) g.scored++;
+      if (e.correct) g.right++;
+      groups.set(v, g);
+    }
+    if (groups.size < 2) return '';
+    const rows = [...groups].sort((a, b) => a[0].localeCompare(b[0])).map(([v, g]) =>
+      `<tr><td><a href="/run/${esc(run.id)}?${esc(param)}=${esc(encodeURIComponent(v))}">${esc(v)}</a></td><td class="num">${count(g.records)}</td><td class="num">${count(g.scored)}</td><td class="num">${pct(g.scored ? g.right / g.scored : null)}</td></tr>`);
+    return `<table class="breakdown" data-by="${param}"><thead><tr><th>${esc(title)}</th><th class="num">records</th><th class="num">scored</th><th class="num">accuracy</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
+  };
+  const parts = [table('question type', 'type', (e) => e.questionType), table('step', 'step', (e) => e.step)].filter(Boolean);
+  return parts.length ? `<div class="breakdowns">${parts.join('')}</div>` : '';
 }
 
 function countLine(page: ItemsPage, all: number): string {

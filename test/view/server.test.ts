@@ -99,6 +99,15 @@ describe('medeval view server', () => {
     expect((step.records as { step: string }[]).every((r) => r.step === 'step1')).toBe(true);
   });
 
+  it('shows accuracy by question type and step, each linked to its filter', async () => {
+    const html = await (await get(`/run/${runId(fx.compressed)}`)).text();
+    const step = html.slice(html.indexOf('data-by="step"'), html.indexOf('</table>', html.indexOf('data-by="step"')));
+    const odd = COMPRESSED.filter((_, i) => i % 2 === 1);
+    const right = odd.filter((o) => o === 'correct').length;
+    const scored = odd.filter((o) => o !== 'error').length;
+    expect(step).toContain(`?step=step1">step1</a></td><td class="num">${odd.length}</td><td class="num">${scored}</td><td class="num">${((100 * right) / scored).toFixed(1)}%</td>`);
+  });
+
   it('filters flips against another run, in each direction', async () => {
     const id = runId(fx.compressed);
     const vs = runId(fx.baseline);
