@@ -193,7 +193,12 @@ describe(`managed llama-server with replicas: ${N}`, () => {
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('interrupted');
     // How each of the N ended is in the manifest.
-    for (const e of started) expect(manifest.server.managed.description).toContain(`http://127.0.0.1:${e.port}: stopped on request`);
+    // Either ending is true and recorded: the server stopped within medeval's exit deadline, or medeval
+    // killed it on the way out (a loaded machine can delay a child's exit past the deadline).
+    for (const e of started) {
+      expect(manifest.server.managed.description).toMatch(
+        new RegExp(`http://127\\.0\\.0\\.1:${e.port}: (stopped on request|killed \\(SIGKILL\\) as medeval exited before its stop had finished)`));
+    }
     const journal = readJournal(out).filter((r) => !r.error);
     expect(journal.length).toBeGreaterThanOrEqual(N);
     for (const r of journal) expect(started.map((e) => `http://127.0.0.1:${e.port}`)).toContain(r.replica);
