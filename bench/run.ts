@@ -17,11 +17,12 @@ import { onnxBench } from './onnx.js';
 import { reportScale } from './report-scale.js';
 import { replicasBench } from './replicas.js';
 import { compareAlternating } from './compare-alternating.js';
+import { demoBench } from './demo.js';
 import { microBench } from './micro.js';
 import { runMemory } from './run-memory.js';
 import { viewPaging } from './view-paging.js';
 
-const BENCHMARKS: Benchmark[] = [microBench, clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating, runMemory, viewPaging];
+const BENCHMARKS: Benchmark[] = [microBench, clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating, runMemory, viewPaging, demoBench];
 const OUT_DIR = join('reports', 'bench');
 
 function writeJson(file: string, value: unknown): void {

@@ -82,8 +82,8 @@ export async function readGgufSummary(file: string): Promise<GgufSummary> {
 let llamaInstance: Promise<Llama> | null = null;
 /** Listeners for llama.cpp's log lines while a model loads (its "model buffer size" lines). */
 const loadLogListeners = new Set<(line: string) => void>();
-/** One llama.cpp binding per process, CPU only, never building from source or downloading. */
-function getCpuLlama(): Promise<Llama> {
+/** One llama.cpp binding per process, CPU only, never building from source or downloading (the benchmark's floor shares it). */
+export function getCpuLlama(): Promise<Llama> {
   // Info level, to read the model buffer sizes llama.cpp states at load; only errors reach the terminal.
   llamaInstance ??= import('node-llama-cpp').then(({ getLlama, LlamaLogLevel }) =>
     getLlama({
