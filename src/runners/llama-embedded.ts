@@ -274,6 +274,9 @@ export class LlamaEmbeddedRunner implements Runner {
         ...(s.seed !== undefined ? { seed: s.seed } : {}),
         ...(s.stop?.length ? { customStopTriggers: s.stop } : {}),
         ...(grammar ? { grammar } : {}),
+        // No repeat penalty: the suite's sampling never asks for one (llama.cpp's own default is off, 1.0),
+        // and node-llama-cpp's default would rebuild the last 64 tokens' list in JavaScript every token.
+        repeatPenalty: false,
         signal,
         stopOnAbortSignal: true,
         onResponseChunk: (chunk) => {
