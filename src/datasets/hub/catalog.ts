@@ -37,7 +37,8 @@ export const KNOWN_DATASETS: KnownDataset[] = ([
     name: 'medqa-us-4',
     title: 'MedQA US test, 4 options',
     repo: 'GBaker/MedQA-USMLE-4-options',
-    // "Update README.md", the head of main in the Hub's commit history (the data came one commit earlier).
+    // "Update README.md", the head of main in the Hub's commit history (the data came one commit earlier);
+    // file names and columns checked against the Hub's pages: docs/datasets-hub.md.
     revision: '0fb93dd23a7339b6dcd27e241cb9b5eca62d4d18',
     files: /(^|\/)phrases_no_exclude_test\.jsonl$/,
     expect: 'phrases_no_exclude_test.jsonl',
@@ -59,7 +60,9 @@ export const KNOWN_DATASETS: KnownDataset[] = ([
     options: 5,
     split: 'test, 1,273 questions',
     licence: 'see the Hub card; questions from Jin et al. 2020 (MIT per github jind11/MedQA)',
-    note: 'file layout unverified: the test file is found by name in the listing on first fetch and its option count checked',
+    // Layout from its uploader (github mkieffer1107/medqa-usmle_upload: push_to_hub writes data/test-00000-of-00001.parquet;
+    // the letter is in `answer`, see convert.ts medqaRecord); no Hub commit could be read: docs/datasets-hub.md.
+    note: 'revision not pinned; the test file is found by name on first fetch and its option count checked (docs/datasets-hub.md)',
   },
   {
     name: 'medmcqa',

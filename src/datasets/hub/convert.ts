@@ -45,7 +45,8 @@ function letterOf(label: unknown, count: number): unknown {
 }
 
 /**
- * One MedQA row in the original form. Variants: options as an object by letter (original, GBaker),
+ * One MedQA row in the original form. Variants: options as an object by letter (original, GBaker;
+ * mkieffer with the letter in `answer`),
  * options as [{key, value}] (bigbio source), or sent1/sent2/ending0..N/label (SWAG-style "-hf").
  * Hub-added positional ids are dropped: the original files have none, and ids come from content.
  */
@@ -59,6 +60,17 @@ export function medqaRecord(row: Row): Row {
     return { question, ...(answer !== undefined && { answer }), options, answer_idx, ...(row.meta_info !== undefined && { meta_info: row.meta_info }) };
   }
   const { id: _id, ...rest } = row;
+  // mkieffer/MedQA-USMLE (its upload_to_hf.py): the letter moved into `answer` (answer_idx dropped) and
+  // positional `index` / `source_index` added. Back to the original: answer_idx the letter, answer the text.
+  if (!('answer_idx' in row) && 'source_index' in row) {
+    delete rest.index;
+    delete rest.source_index;
+    const options = row.options as Record<string, unknown> | null;
+    if (typeof row.answer === 'string' && options && typeof options === 'object' && Object.hasOwn(options, row.answer)) {
+      rest.answer_idx = row.answer;
+      rest.answer = options[row.answer];
+    }
+  }
   if (Array.isArray(row.options) && row.options.every((o) => o && typeof o === 'object' && 'key' in o && 'value' in o)) {
     rest.options = Object.fromEntries((row.options as Array<{ key: unknown; value: unknown }>).map((o) => [String(o.key), o.value]));
   }
