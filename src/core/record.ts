@@ -269,6 +269,8 @@ function recordSchemas(object: ObjectOf) {
     suite: object({
       name: z.string(),
       file: z.string().nullable(),
+      /** "flags": made by --dataset with the default suite settings (file null); "file+flags": the file's dataset replaced by --dataset. */
+      source: z.enum(['file', 'flags', 'file+flags']).optional(),
       dataset: z.string(),
       datasetFiles: z.array(z.string()),
       datasetHash: z.string(),
@@ -289,7 +291,14 @@ function recordSchemas(object: ObjectOf) {
       /** A suite's `dataset.hub`: the Hub repository, the commit used and each file's sha256. */
       hub: hubDatasetRecord.optional(),
     }),
-    runner: object({ kind: z.string(), profileFile: z.string().nullable() }),
+    runner: object({
+      kind: z.string(),
+      profileFile: z.string().nullable(),
+      /** "flags": the profile was made by run/compare flags (--model, --base-url); "file+flags": a file with flags over it. */
+      source: z.enum(['file', 'flags', 'file+flags']).optional(),
+      /** With flags: the runner profile they made, as a profile file would hold it (no file to read it back from). */
+      profile: z.record(z.string(), z.unknown()).optional(),
+    }),
     model: modelDescription,
     sampling: samplingParams,
     /** Samples per question (repeats for pass@1). */

@@ -4,12 +4,17 @@
 // failures. Parent-to-worker messages are validated on arrival: the settings are one checked object.
 import { z } from 'zod';
 import { runSettingsSchema } from './run-settings.js';
+import { runnerProfileSchema } from '../runners/registry.js';
 import type { LoadedDataset } from '../datasets/index.js';
 import type { RunEvent } from './run.js';
 import type { RunManifest } from '../core/types.js';
 
 export const toWorkerSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('start'), runnerFile: z.string().min(1), out: z.string().min(1), settings: runSettingsSchema }),
+  /** `runnerFile` names the model in messages (a profile file, or the flags that made it); `runner` is its profile as the parent read it. */
+  z.strictObject({
+    type: z.literal('start'), runnerFile: z.string().min(1), out: z.string().min(1), settings: runSettingsSchema,
+    runner: z.strictObject({ profile: runnerProfileSchema, file: z.string().nullable(), source: z.enum(['file', 'flags', 'file+flags']).optional() }).optional(),
+  }),
   /** Run items 1..upTo (resuming the folder); `last`: the final turn, after which the runner is closed. */
   z.strictObject({ type: z.literal('turn'), upTo: z.number().int().positive(), last: z.boolean() }),
   /** Stop the turn under way (its finished items are kept) and close. */

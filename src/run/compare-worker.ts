@@ -50,7 +50,7 @@ async function turn(upTo: number, last: boolean): Promise<TurnOutcome> {
 async function handle(m: ToWorker): Promise<void> {
   switch (m.type) {
     case 'start': {
-      const runner = await loadRunnerProfile(m.runnerFile);
+      const runner = m.runner ?? await loadRunnerProfile(m.runnerFile);
       job = { runner, out: m.out, settings: m.settings };
       send({ type: 'ready', pid: process.pid, label: runner.profile.label });
       return;

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { InputError } from '../core/errors.js';
 import type { FromWorker, ToWorker, TurnOutcome, WireRunEvent } from './compare-protocol.js';
 import type { RunSettings } from './run-settings.js';
+import type { LoadedRunnerProfile } from '../runners/registry.js';
 
 /** A worker that ended while it still had work: how it ended, and where its records are. */
 export class WorkerDied extends Error {
@@ -27,7 +28,10 @@ function workerModule(): { file: string; execArgv: string[] } {
 
 export interface WorkerSpec {
   role: string;
+  /** The profile file, or the flags that made the profile (for messages). */
   runnerFile: string;
+  /** The profile as read or made here (the worker then reads no file). */
+  runner?: LoadedRunnerProfile;
   out: string;
   settings: RunSettings;
   onEvent?: (e: WireRunEvent) => void;
@@ -114,7 +118,8 @@ export class ModelWorker {
 
   /** Sends the runner profile, the run folder and the settings; resolves with the runner's label. */
   async start(): Promise<void> {
-    await this.ask({ type: 'start', runnerFile: this.spec.runnerFile, out: this.spec.out, settings: this.spec.settings }, 'ready', 'reading its runner profile');
+    await this.ask({ type: 'start', runnerFile: this.spec.runnerFile, out: this.spec.out, settings: this.spec.settings, ...(this.spec.runner ? { runner: this.spec.runner } : {}) },
+      'ready', 'reading its runner profile');
   }
 
   async turn(upTo: number, last: boolean): Promise<TurnOutcome> {

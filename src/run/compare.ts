@@ -7,17 +7,18 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ModelWorker, WorkerDied } from './compare-workers.js';
 import type { TurnOutcome, WireRunEvent } from './compare-protocol.js';
-import { loadRunnerProfile } from '../runners/registry.js';
+import { loadRunnerProfile, type LoadedRunnerProfile } from '../runners/registry.js';
 import { parseRunSettings, type RunSettings } from './run-settings.js';
-import { loadSuite, resolveSuiteDataset } from './suite.js';
+import { resolveSuiteDataset, suiteForRun } from './suite.js';
 import { loadDataset } from '../datasets/index.js';
 
 export type CompareRole = 'baseline' | 'compressed';
 
 /** The run settings (one object, every `run` setting) plus how to compare. */
 export interface CompareOptions extends RunSettings {
-  baseline: string;
-  compressed: string;
+  /** A runner profile file, or a profile made from flags (runners/flag-profile.ts). */
+  baseline: string | LoadedRunnerProfile;
+  compressed: string | LoadedRunnerProfile;
   out: string;
   order?: 'back-to-back' | 'alternating';
   chunk?: number;
@@ -42,8 +43,8 @@ export async function runComparison(o: CompareOptions): Promise<CompareRuns> {
   const log = o.log ?? (() => {});
   const settings = parseRunSettings(o as unknown as Record<string, unknown>);
   // Validate both profiles and the dataset here, before any model is loaded.
-  const [b, c] = await Promise.all([loadRunnerProfile(o.baseline), loadRunnerProfile(o.compressed)]);
-  const suite = await loadSuite(settings.suite);
+  const [b, c] = await Promise.all([o.baseline, o.compressed].map((r) => (typeof r === 'string' ? loadRunnerProfile(r) : r))) as [LoadedRunnerProfile, LoadedRunnerProfile];
+  const suite = await suiteForRun(settings);
   const ds = await loadDataset((await resolveSuiteDataset(suite, { skipInvalid: settings.skipInvalid, limit: settings.limit ?? suite.limit })).spec);
   const total = ds.items.length;
   const baselineDir = join(o.out, 'runs', 'baseline-' + safe(b.profile.label));
@@ -51,13 +52,13 @@ export async function runComparison(o: CompareOptions): Promise<CompareRuns> {
   if (o.fresh) for (const d of [baselineDir, compressedDir]) rmSync(d, { recursive: true, force: true });
 
   const records = total * (settings.samples ?? suite.samples);
-  const sides = ([['baseline', o.baseline, baselineDir, b.profile.label], ['compressed', o.compressed, compressedDir, c.profile.label]] as const)
-    .map(([role, runnerFile, out, label]) => ({
-      role, runnerFile, label,
+  const sides = ([['baseline', o.baseline, b, baselineDir], ['compressed', o.compressed, c, compressedDir]] as const)
+    .map(([role, given, runner, out]) => ({
+      role, runnerFile: runnerName(given), label: runner.profile.label,
       worker: new ModelWorker({
-        role, runnerFile, out, settings,
+        role, runnerFile: runnerName(given), runner, out, settings,
         // Progress counts the comparison's records, not the turn's limit.
-        onEvent: (e) => o.onEvent?.(role, label, e.type === 'item' ? { ...e, total: records } : e),
+        onEvent: (e) => o.onEvent?.(role, runner.profile.label, e.type === 'item' ? { ...e, total: records } : e),
       }),
     }));
   const workers = sides.map((s) => s.worker);
@@ -106,6 +107,13 @@ export async function runComparison(o: CompareOptions): Promise<CompareRuns> {
 function interrupted(role: string, signal: AbortSignal | undefined): Error {
   const why = (signal?.reason as Error | undefined)?.message ?? 'its worker was interrupted';
   return new WorkerDied(`the comparison was stopped (${why}) during the ${role} turn; every finished item is kept in the run folders`);
+}
+
+/** A profile file's path; for a profile made by flags, what it runs. */
+function runnerName(r: string | LoadedRunnerProfile): string {
+  if (typeof r === 'string') return r;
+  const p = r.profile as { kind: string; model?: string; baseUrl?: string };
+  return `${r.file ? `${r.file} with flags` : 'flags'}: ${p.kind} ${p.baseUrl ?? p.model ?? ''}`.trim();
 }
 
 function safe(label: string): string {

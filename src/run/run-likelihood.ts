@@ -16,7 +16,7 @@ export function likelihoodRunnerError(kind: string): InputError {
 /** Likelihood scoring is deterministic and in-process: say what does not fit before any model loads. */
 export function checkLikelihoodSettings(suite: LoadedSuite, samples: number, runnerKind: string): void {
   if (suite.scoring !== 'likelihood') return;
-  const where = { file: suite.file, field: 'scoring' };
+  const where = { file: suite.file ?? undefined, field: 'scoring' };
   if (!LIKELIHOOD_RUNNER_KINDS.has(runnerKind as RunnerKind)) throw likelihoodRunnerError(runnerKind);
   if (suite.answerConstraint !== 'none') {
     throw new InputError('scoring: likelihood generates nothing, so answerConstraint has nothing to constrain', where, 'remove answerConstraint (or set it to none)');

@@ -3,11 +3,18 @@
 // process. A setting added here (and to the flag table, src/cli/run-flags.ts) works in both.
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
+import type { SamplingParams } from '../core/types.js';
+import { DATASET_FORMAT_NAMES } from '../datasets/formats.js';
 import type { RunOptions } from './run.js';
+import { samplingSchema } from './suite.js';
 
 export const runSettingsSchema = z.strictObject({
-  /** Suite YAML file. */
-  suite: z.string().min(1),
+  /** Suite YAML file; without it, `dataset` makes a suite with the default settings. */
+  suite: z.string().min(1).optional(),
+  /** A dataset file or a known Hub name (medeval datasets list), replacing the suite's dataset. */
+  dataset: z.string().min(1).optional(),
+  /** With `dataset`: its format (default: detected). */
+  format: z.enum([...DATASET_FORMAT_NAMES, 'auto']).optional(),
   /** Only the first N valid items. */
   limit: z.number().int().positive().optional(),
   /** Base seed; per-item seeds derive from it (default 1234). */
@@ -16,6 +23,12 @@ export const runSettingsSchema = z.strictObject({
   samples: z.number().int().positive().optional(),
   /** Override the suite's max generated tokens. */
   maxTokens: z.number().int().positive().optional(),
+  /** The suite's other sampling settings, each overriding the suite's when given. */
+  temperature: samplingSchema.shape.temperature.removeDefault().optional(),
+  topP: samplingSchema.shape.topP.removeDefault().optional(),
+  topK: samplingSchema.shape.topK,
+  minP: samplingSchema.shape.minP,
+  stop: samplingSchema.shape.stop,
   /** Skip invalid dataset lines instead of refusing to start. */
   skipInvalid: z.boolean().optional(),
   /** Response cache folder; false: no cache (default .cache/responses). */
@@ -42,4 +55,11 @@ export function parseRunSettings(values: Record<string, unknown>, where = 'run s
     throw new InputError(issue.message, { field: issue.path.join('.') || where });
   }
   return r.data;
+}
+
+/** The sampling settings given (maxTokens, temperature, ...): each replaces the suite's value. */
+export function samplingOverrides(s: Partial<Pick<RunSettings, 'maxTokens' | 'temperature' | 'topP' | 'topK' | 'minP' | 'stop'>>): Partial<SamplingParams> {
+  const out: Partial<SamplingParams> = {};
+  for (const k of ['maxTokens', 'temperature', 'topP', 'topK', 'minP', 'stop'] as const) if (s[k] !== undefined) (out as Record<string, unknown>)[k] = s[k];
+  return out;
 }

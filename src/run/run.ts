@@ -13,7 +13,8 @@ import { extractAnswer } from '../scoring/extract.js';
 import { InputError } from '../core/errors.js';
 import { RunFolder } from '../core/run-folder.js';
 import { itemIdsHash } from '../core/journal-check.js';
-import { loadSuite, resolveSuiteDataset, type LoadedSuite } from './suite.js';
+import { resolveSuiteDataset, suiteForRun, type LoadedSuite, type SuiteChoice } from './suite.js';
+import { samplingOverrides } from './run-settings.js';
 import { writeRunSummaryFromJournal } from './summary.js';
 import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport, ShardRecord } from '../core/types.js';
 import { ResponseCache } from './response-cache.js';
@@ -31,8 +32,18 @@ import type { RunnerSession } from './runner-session.js';
 import { recentRss } from '../metrics/process-memory.js';
 
 export interface RunOptions {
-  suite: string | LoadedSuite;
-  runner: { profile: RunnerProfile; file: string | null };
+  /** A suite file, or a loaded suite; absent: `dataset` with the default suite settings (suiteForRun). */
+  suite?: string | LoadedSuite;
+  /** A dataset file or known Hub name replacing the suite's dataset (suite.ts suiteForRun), and its format. */
+  dataset?: string;
+  format?: LoadedSuite['dataset']['format'];
+  /** Sampling settings overriding the suite's (maxTokens is above). */
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  minP?: number;
+  stop?: string[];
+  runner: { profile: RunnerProfile; file: string | null; source?: 'file' | 'flags' | 'file+flags' };
   out: string;
   limit?: number;
   seed?: number;
@@ -125,7 +136,7 @@ function gitCommit(): string | null {
 }
 
 export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
-  const suite = typeof opts.suite === 'string' ? await loadSuite(opts.suite) : opts.suite;
+  const suite = typeof opts.suite === 'object' ? opts.suite : await suiteForRun(opts as SuiteChoice);
   const seed = opts.seed ?? 1234;
   const samples = opts.samples ?? suite.samples;
   const limit = opts.limit ?? suite.limit;
@@ -143,7 +154,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     if (lastRendered?.index !== index) lastRendered = { index, prompt: render(dataset.items[index]!) };
     return lastRendered.prompt;
   };
-  const sampling: SamplingParams = { ...suite.sampling, ...(opts.maxTokens ? { maxTokens: opts.maxTokens } : {}) };
+  const sampling: SamplingParams = { ...suite.sampling, ...samplingOverrides(opts) };
 
   const configHash = hashJson({
     suite: {
@@ -270,7 +281,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     label: model.label,
     suite: {
       name: suite.name,
-      file: portablePath(suite.file),
+      file: suite.file === null ? null : portablePath(suite.file),
+      ...(suite.source && suite.source !== 'file' ? { source: suite.source } : {}),
       dataset: dataset.name,
       datasetFiles: dataset.files.map((f) => portablePath(f)),
       datasetHash: dataset.sha256,
@@ -285,7 +297,11 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       ...(dataset.skipped.length > 0 ? { skipped: skippedRecords(dataset, portablePath) } : {}),
       ...(hub ? { hub } : {}),
     },
-    runner: { kind: runner.kind, profileFile: opts.runner.file === null ? null : portablePath(opts.runner.file) },
+    runner: {
+      kind: runner.kind,
+      profileFile: opts.runner.file === null ? null : portablePath(opts.runner.file),
+      ...(opts.runner.source && opts.runner.source !== 'file' ? { source: opts.runner.source, profile: opts.runner.profile as Record<string, unknown> } : {}),
+    },
     model: model.modelPath ? { ...model, modelPath: portablePath(model.modelPath) } : model,
     sampling,
     samples,

@@ -1,14 +1,17 @@
 // A suite = dataset + prompt templates + sampling + scoring settings, kept in a YAML file under suites/.
 // Paths inside a suite file are relative to that file, so suites travel with their data.
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { fieldMappingSchema } from '../datasets/field-mapping.js';
 import { DATASET_FORMAT_NAMES } from '../datasets/formats.js';
 import type { DatasetSpec } from '../datasets/types.js';
 import { readYamlFile } from '../core/yaml-config.js';
 import { InputError } from '../core/errors.js';
+import { didYouMean } from '../core/nearest-name.js';
+import { PACKAGE_ROOT } from '../core/package-root.js';
 import type { HubDatasetRecord } from '../core/types.js';
-import { useHubDataset, type DownloadProgress } from '../datasets/hub/index.js';
+import { KNOWN_DATASETS, knownDataset, useHubDataset, type DownloadProgress } from '../datasets/hub/index.js';
 
 export const samplingSchema = z.strictObject({
   temperature: z.number().min(0).max(5).default(0.6),
@@ -88,7 +91,10 @@ export const suiteSchema = z.strictObject({
 export type SuiteConfig = z.infer<typeof suiteSchema>;
 
 export interface LoadedSuite extends SuiteConfig {
-  file: string;
+  /** The suite file; null for a suite made from flags alone (`--dataset`). */
+  file: string | null;
+  /** "flags": made from --dataset with the default settings; "file+flags": a file whose dataset a flag replaced. */
+  source?: 'file' | 'flags' | 'file+flags';
   /** The dataset file or folder; "hub:<name>" for `dataset.hub` (resolved by resolveSuiteDataset). */
   datasetPath: string;
   promptsDir: string;
@@ -101,6 +107,7 @@ export async function loadSuite(file: string): Promise<LoadedSuite> {
   return {
     ...cfg,
     file,
+    source: 'file',
     datasetPath: cfg.dataset.hub ? `hub:${cfg.dataset.hub}` : resolve(base, cfg.dataset.path!),
     promptsDir: resolve(base, cfg.prompts),
   };
@@ -127,12 +134,12 @@ export async function resolveSuiteDataset(suite: LoadedSuite, o: SuiteDatasetOpt
     hub = await useHubDataset(name, { ...(suite.dataset.revision && { revision: suite.dataset.revision }), onLine: say, onProgress: o.onHubProgress });
   } catch (e) {
     // The problem belongs to this suite's dataset.hub field.
-    if (e instanceof InputError && !e.place.file) throw new InputError(e.message, { file: suite.file, field: 'dataset.hub' });
+    if (e instanceof InputError && !e.place.file) throw new InputError(e.message, { file: suite.file ?? undefined, field: suite.file ? 'dataset.hub' : '--dataset' });
     throw e;
   }
   if (hub.fetched) say(`fetched ${hub.locked.repo} at ${hub.locked.revision} into the cache`);
   if (hub.known.needsGroundTruth && !suite.dataset.groundTruth) {
-    throw new InputError(`${name} needs the official test PMIDs: ${hub.known.note ?? ''}`, { file: suite.file, field: 'dataset.groundTruth' },
+    throw new InputError(`${name} needs the official test PMIDs: ${hub.known.note ?? ''}`, { file: suite.file ?? undefined, field: 'dataset.groundTruth' },
       'set dataset.groundTruth: path/to/test_ground_truth.json');
   }
   const resolved: LoadedSuite = {
@@ -159,8 +166,68 @@ export function datasetSpec(suite: LoadedSuite, o: { skipInvalid?: boolean; limi
     ...(o.skipInvalid !== undefined ? { skipInvalid: o.skipInvalid } : {}),
     ...(o.limit !== undefined ? { limit: o.limit } : {}),
     ...(d.copBase !== undefined ? { copBase: d.copBase } : {}),
-    ...(d.groundTruth ? { groundTruthPath: resolve(dirname(resolve(suite.file)), d.groundTruth) } : {}),
+    ...(d.groundTruth ? { groundTruthPath: resolve(suite.file ? dirname(resolve(suite.file)) : '.', d.groundTruth) } : {}),
     ...(d.subjects ? { subjects: d.subjects } : {}),
     ...(d.fields ? { fields: d.fields } : {}),
   };
+}
+
+/** The bundled smoke-test questions: a suite made from flags over them is a smoke test, as usmle-sample.yaml is. */
+const SMOKE_TEST_DATASETS = [resolve(PACKAGE_ROOT, 'datasets/sample/usmle-sample.jsonl')];
+
+export interface SuiteChoice {
+  /** A suite file. */
+  suite?: string;
+  /** A dataset file or a known Hub name: replaces the suite's dataset, or makes a suite with the default settings. */
+  dataset?: string;
+  format?: SuiteConfig['dataset']['format'];
+}
+
+/**
+ * The suite a run uses: the suite file; `dataset` (and `format`) replace its dataset; with no file, a
+ * suite of the default settings (suiteSchema's defaults, the bundled prompt templates) over `dataset`.
+ */
+export async function suiteForRun(o: SuiteChoice): Promise<LoadedSuite> {
+  if (!o.suite && !o.dataset) {
+    throw new InputError('no suite and no dataset', { field: '--suite / --dataset' },
+      'pass --suite FILE (e.g. suites/usmle-sample.yaml), or --dataset PATH|NAME (a file, or a name from `medeval datasets list`)');
+  }
+  if (o.format && !o.dataset) throw new InputError('--format goes with --dataset', { field: '--format' }, 'a suite file sets its own dataset.format');
+  const base = o.suite ? await loadSuite(o.suite) : null;
+  if (!o.dataset) return base!;
+  const { dataset, datasetPath, name } = datasetFromFlag(o.dataset, o.format);
+  const defaults = suiteSchema.parse({ name, dataset });
+  return {
+    ...(base ?? { ...defaults, file: null, promptsDir: resolve(PACKAGE_ROOT, 'suites/prompts') }),
+    dataset: defaults.dataset,
+    datasetPath,
+    // Another dataset is no smoke test because the file's was: only the bundled sample questions are.
+    smokeTest: SMOKE_TEST_DATASETS.includes(datasetPath),
+    source: base ? 'file+flags' : 'flags',
+  };
+}
+
+/** `--dataset`: an existing file or folder, else a known Hub name; the dataset block a suite file would hold. */
+function datasetFromFlag(given: string, format: SuiteChoice['format']): { dataset: Record<string, unknown>; datasetPath: string; name: string } {
+  const path = resolve(given);
+  let dataset: Record<string, unknown>;
+  let datasetPath: string;
+  let name: string;
+  if (existsSync(path)) {
+    dataset = { path, ...(format ? { format } : {}) };
+    datasetPath = path;
+    name = basename(path).replace(/\.(jsonl|json|csv|parquet)$/i, '');
+  } else if (knownDataset(given)) {
+    if (format && format !== 'auto') throw new InputError(`${given} is a Hub dataset, which brings its own format`, { field: '--format' }, 'remove --format');
+    dataset = { hub: given };
+    datasetPath = `hub:${given}`;
+    name = given;
+  } else {
+    const names = KNOWN_DATASETS.map((d) => d.name);
+    throw new InputError(`no file or folder "${given}" and no known dataset of that name${didYouMean(given, names)}`, { field: '--dataset' },
+      `give a dataset file, or one of ${names.join(', ')} (medeval datasets list)`);
+  }
+  const checked = suiteSchema.shape.dataset.safeParse(dataset);
+  if (!checked.success) throw new InputError(checked.error.issues[0]!.message, { field: format ? '--format' : '--dataset' });
+  return { dataset, datasetPath, name };
 }

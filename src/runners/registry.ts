@@ -60,6 +60,8 @@ export function runnerCapabilities(kind: string): RunnerCapabilities | undefined
 export interface LoadedRunnerProfile {
   profile: RunnerProfile;
   file: string | null;
+  /** "flags": made by run/compare flags; "file+flags": a profile file with flags over it (absent: the file as written). */
+  source?: 'file' | 'flags' | 'file+flags';
 }
 
 /**

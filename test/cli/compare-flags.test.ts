@@ -12,6 +12,9 @@ const RUN_ONLY: Record<string, string> = {
   '--resume': 'compare resumes its run folders whenever it is run again, unless --fresh',
   '--shard': 'a shard is one model\'s share of the items, joined by medeval merge; compare runs both models on the same whole set',
   '--shard-count': 'goes with --shard',
+  '--model': 'compare takes one per model: --baseline-model and --compressed-model',
+  '--base-url': 'compare takes one per model: --baseline-base-url and --compressed-base-url',
+  '--model-name': 'compare takes one per model: --baseline-model-name and --compressed-model-name',
 };
 
 const command = (name: string): Command => buildProgram().commands.find((c) => c.name() === name)!;
@@ -38,15 +41,20 @@ describe('run options in compare', () => {
       }
     }
     expect(missing).toEqual([]);
-    for (const flag of ['--max-error-rate', '--no-cache', '--cache-dir']) expect(compare.has(flag), flag).toBe(true);
+    for (const flag of ['--max-error-rate', '--no-cache', '--cache-dir', '--dataset', '--temperature', '--top-p', '--threads', '--context-size']) expect(compare.has(flag), flag).toBe(true);
+    // The per-model runner flags, once per side.
+    for (const side of ['baseline', 'compressed']) for (const f of ['model', 'base-url', 'model-name']) expect(compare.has(`--${side}-${f}`), `--${side}-${f}`).toBe(true);
   });
 
   it('run and compare give the same settings object for the same flags', () => {
-    const flags = ['--limit', '5', '--seed', '9', '--samples', '2', '--max-tokens', '64', '--skip-invalid', '--cache-dir', '/tmp/c', '--max-error-rate', '0.25'];
+    const flags = ['--limit', '5', '--seed', '9', '--samples', '2', '--max-tokens', '64', '--skip-invalid', '--cache-dir', '/tmp/c', '--max-error-rate', '0.25',
+      '--dataset', 'd.jsonl', '--format', 'medqa', '--temperature', '0', '--top-p', '0.5', '--top-k', '40', '--min-p', '0.05', '--stop', 'END', '--stop', '###'];
     const fromRun = runSettingsFrom(parsed('run', flags), 's.yaml');
     const fromCompare = runSettingsFrom(parsed('compare', flags), 's.yaml');
     expect(fromCompare).toEqual(fromRun);
-    expect(fromRun).toEqual({ suite: 's.yaml', limit: 5, seed: 9, samples: 2, maxTokens: 64, skipInvalid: true, cacheDir: '/tmp/c', maxErrorRate: 0.25 });
+    expect(fromRun).toEqual({ suite: 's.yaml', limit: 5, seed: 9, samples: 2, maxTokens: 64, skipInvalid: true, cacheDir: '/tmp/c', maxErrorRate: 0.25,
+      dataset: 'd.jsonl', format: 'medqa', temperature: 0, topP: 0.5, topK: 40, minP: 0.05, stop: ['END', '###'] });
+    expect(runFlagWords(parsed('run', ['--stop', 'a', '--stop', 'b']))).toEqual(['--stop', 'a', '--stop', 'b']);
     expect(runSettingsFrom(parsed('compare', ['--no-cache', '--cache-dir', '/tmp/c']), 's.yaml').cacheDir).toBe(false);
     expect(runSettingsFrom(parsed('compare', []), 's.yaml')).toEqual({ suite: 's.yaml' });
     // The command that resumes repeats them.

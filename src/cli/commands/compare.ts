@@ -7,7 +7,10 @@ import { publishReport } from '../../report/publish.js';
 import { printReportSummary } from '../console-summary.js';
 import { intOption, withSigint } from '../options.js';
 import { compareProgress } from '../compare-progress.js';
-import { addRunFlags, runFlagWords, runSettingsFrom } from '../run-flags.js';
+import { addRunFlags, addRunnerFlags, FLAGS_OVER_FILES, runFlagWords, runnerFlagsFrom, runnerFlagWords, runSettingsFrom } from '../run-flags.js';
+import { runnerForRun } from '../../runners/flag-profile.js';
+
+const SIDES = ['baseline', 'compressed'] as const;
 import { WorkerDied } from '../../run/compare-workers.js';
 import { runOutcomeLines, shellLine } from '../run-outcome.js';
 
@@ -17,7 +20,7 @@ function compareCommand(o: Record<string, unknown>): string {
   const flags: Array<[string, string]> = [['experiment', '--experiment'], ['suite', '--suite'], ['baseline', '--baseline'], ['compressed', '--compressed'],
     ['out', '--out'], ['order', '--order'], ['chunk', '--chunk'], ['claims', '--claims'], ['goodput', '--goodput']];
   for (const [key, flag] of flags) if (o[key] !== undefined) words.push(flag, String(o[key]));
-  return shellLine([...words, ...runFlagWords(o)]);
+  return shellLine([...words, ...runnerFlagWords(o, SIDES), ...runFlagWords(o)]);
 }
 import { printErr } from '../terminal.js';
 import { checkOutDir } from '../out-path.js';
@@ -37,17 +40,23 @@ export function registerCompare(program: Command): void {
     .option('--claims <file>', 'claims to check (default: the paper\'s three claims)')
     .option('--goodput <slo>', "service-level objectives in ms for goodput, e.g. ttft:2000,tpot:50 (overrides the experiment's)")
     .option('--fresh', 'delete existing run folders under --out first (otherwise they are resumed)');
-  // Every `medeval run` setting, given to both models' workers as one validated object.
-  addRunFlags(compare)
+  // Every `medeval run` setting, given to both models' workers as one validated object; the runner flags once per model.
+  addRunnerFlags(addRunFlags(compare), SIDES)
+    .addHelpText('after', FLAGS_OVER_FILES)
     .action(async (o) => {
       checkOutDir(o.out, 'compare');
       const exp = o.experiment ? await loadExperiment(o.experiment) : null;
       const suite = o.suite ?? exp?.suite;
-      const baseline = o.baseline ?? exp?.baseline;
-      const compressed = o.compressed ?? exp?.compressed;
-      if (!suite || !baseline || !compressed) {
-        throw new InputError('compare needs a suite, a baseline and a compressed runner profile', { field: '--experiment / --suite --baseline --compressed' },
-          'pass --experiment suites/paper.yaml, or --suite, --baseline and --compressed');
+      const side = async (role: (typeof SIDES)[number]) => {
+        const { flags, names } = runnerFlagsFrom(o, role);
+        const file = o[role] ?? exp?.[role];
+        if (!file && flags.model === undefined && flags.baseUrl === undefined) return undefined;
+        return runnerForRun(file, flags, { names, say: (l) => printErr(`medeval: ${role}: ${l}\n`) });
+      };
+      const [baseline, compressed] = suite || o.dataset ? [await side('baseline'), await side('compressed')] : [];
+      if (!baseline || !compressed) {
+        throw new InputError('compare needs a suite (or --dataset), a baseline and a compressed model', { field: '--experiment / --suite --baseline --compressed' },
+          'pass --experiment suites/paper.yaml, or --suite (or --dataset) with --baseline and --compressed profiles (or --baseline-model and --compressed-model GGUF files)');
       }
       const seed = o.seed ?? exp?.seed ?? 1234;
       const settings = runSettingsFrom(o, suite, { seed });

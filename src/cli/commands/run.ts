@@ -3,16 +3,21 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.js';
 import { runSuite } from '../../run/run.js';
-import { loadRunnerProfile } from '../../runners/registry.js';
+import { readRunFolder } from '../../core/run-folder.js';
+import { buildReport } from '../../report/build.js';
+import { runnerForRun } from '../../runners/flag-profile.js';
+import { sideBySide } from '../console-summary.js';
 import { parseShard, SHARD_COUNT_VAR, SHARD_INDEX_VARS } from '../../run/shard.js';
 import { progressReporter } from '../progress.js';
 import { intOption, withSigint } from '../options.js';
-import { addRunFlags, runFlagWords, runSettingsFrom } from '../run-flags.js';
+import { addRunFlags, addRunnerFlags, FLAGS_OVER_FILES, runFlagWords, runnerFlagsFrom, runnerFlagWords, runSettingsFrom } from '../run-flags.js';
 import { runOutcomeLines, shellLine } from '../run-outcome.js';
 
 /** The command that continues this run: the same settings (they must match to resume) plus --resume. */
 function resumeCommand(o: Record<string, unknown>, out: string): string {
-  const words = ['medeval', 'run', '--suite', String(o.suite), '--runner', String(o.runner), '--out', out, ...runFlagWords(o)];
+  const words = ['medeval', 'run'];
+  for (const [key, flag] of [['suite', '--suite'], ['runner', '--runner']] as const) if (o[key] !== undefined) words.push(flag, String(o[key]));
+  words.push(...runnerFlagWords(o), '--out', out, ...runFlagWords(o));
   if (o.shard !== undefined) words.push('--shard', String(o.shard));
   if (o.shardCount !== undefined) words.push('--shard-count', String(o.shardCount));
   return shellLine([...words, '--resume']);
@@ -23,20 +28,22 @@ import { checkOutDir } from '../out-path.js';
 export function registerRun(program: Command): void {
   const run = program
     .command('run')
-    .description('evaluate one model (runner profile) on one suite; writes results.jsonl, summary.json, summary.md')
-    .requiredOption('-s, --suite <file>', 'suite YAML (dataset, prompt templates, sampling), e.g. suites/usmle-sample.yaml')
-    .requiredOption('-r, --runner <file>', 'runner profile YAML, e.g. runners/demo-f32.yaml')
+    .description('evaluate one model on one suite; writes results.jsonl, summary.json, summary.md, and prints the results table')
+    .option('-s, --suite <file>', 'suite YAML (dataset, prompt templates, sampling), e.g. suites/usmle-sample.yaml; or --dataset alone')
+    .option('-r, --runner <file>', 'runner profile YAML, e.g. runners/demo-f32.yaml; or --model / --base-url alone')
     .option('-o, --out <dir>', 'run folder to write (default runs/<suite>-<label>-<time>)')
     .option('--resume', 'continue the run in --out: no item lost, none duplicated; refuses if config or dataset changed')
     .option('--shard <I/N|env>', `run only shard I (0-based) of N of the items, after --limit (medeval merge joins the shards); "env": I from ${SHARD_INDEX_VARS.join(' or ')}, N from --shard-count or ${SHARD_COUNT_VAR}`)
     .option('--shard-count <n>', 'with --shard env: the number of shards (a Job\'s completions, a matrix\'s size)', intOption);
-  addRunFlags(run)
+  addRunnerFlags(addRunFlags(run))
+    .addHelpText('after', FLAGS_OVER_FILES)
     .action(async (o) => {
       checkOutDir(o.out, 'run');
       const settings = runSettingsFrom(o, o.suite);
       if (o.shardCount !== undefined && o.shard === undefined) throw new InputError('--shard-count needs --shard env', { field: '--shard-count' });
       const shard = o.shard === undefined ? undefined : parseShard(o.shard, process.env, o.shardCount);
-      const runner = await loadRunnerProfile(o.runner);
+      const { flags, names } = runnerFlagsFrom(o);
+      const runner = await runnerForRun(o.runner, flags, { names, say: (l) => printErr(`medeval: ${l}\n`) });
       const out = o.out ?? `runs/${new Date().toISOString().replace(/[:.]/g, '-')}-${runner.profile.label}${shard ? `-shard-${shard.index}-of-${shard.count}` : ''}`;
       const progress = progressReporter(runner.profile.label);
       await withSigint(async (signal) => {
@@ -53,7 +60,8 @@ export function registerRun(program: Command): void {
             progress.onEvent(e);
           },
         });
-        printOut(`${dir}/summary.md\n`);
+        // The table compare prints, this run as its one column (read back from the journal: the run holds no records).
+        printOut(`\n${sideBySide(buildReport({ runs: [readRunFolder(dir)], includeItems: false }))}\n\n${dir}/summary.md\n`);
         const counts = { status: manifest.status, errors: written.errors, records: written.records, total: asked, ...(manifest.stopReason ? { stopReason: manifest.stopReason } : {}) };
         for (const l of runOutcomeLines(runner.profile.label, counts, { command: resumeCommand(o, dir), what: 'resuming' })) printErr(l + '\n');
         if (manifest.status !== 'finished') process.exitCode = 1;
