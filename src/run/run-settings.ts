@@ -3,7 +3,6 @@
 // process. A setting added here (and to the flag table, src/cli/run-flags.ts) works in both.
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
-import type { SamplingParams } from '../core/types.js';
 import { DATASET_FORMAT_NAMES } from '../datasets/formats.js';
 import type { RunOptions } from './run.js';
 import { samplingSchema } from './suite.js';
@@ -57,9 +56,3 @@ export function parseRunSettings(values: Record<string, unknown>, where = 'run s
   return r.data;
 }
 
-/** The sampling settings given (maxTokens, temperature, ...): each replaces the suite's value. */
-export function samplingOverrides(s: Partial<Pick<RunSettings, 'maxTokens' | 'temperature' | 'topP' | 'topK' | 'minP' | 'stop'>>): Partial<SamplingParams> {
-  const out: Partial<SamplingParams> = {};
-  for (const k of ['maxTokens', 'temperature', 'topP', 'topK', 'minP', 'stop'] as const) if (s[k] !== undefined) (out as Record<string, unknown>)[k] = s[k];
-  return out;
-}

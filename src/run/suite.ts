@@ -10,7 +10,7 @@ import { readYamlFile } from '../core/yaml-config.js';
 import { InputError } from '../core/errors.js';
 import { didYouMean } from '../core/nearest-name.js';
 import { PACKAGE_ROOT } from '../core/package-root.js';
-import type { HubDatasetRecord } from '../core/types.js';
+import type { HubDatasetRecord, SamplingParams } from '../core/types.js';
 import { KNOWN_DATASETS, knownDataset, useHubDataset, type DownloadProgress } from '../datasets/hub/index.js';
 
 export const samplingSchema = z.strictObject({
@@ -230,4 +230,11 @@ function datasetFromFlag(given: string, format: SuiteChoice['format']): { datase
   const checked = suiteSchema.shape.dataset.safeParse(dataset);
   if (!checked.success) throw new InputError(checked.error.issues[0]!.message, { field: format ? '--format' : '--dataset' });
   return { dataset, datasetPath, name };
+}
+
+/** The sampling settings given (maxTokens, temperature, ...): each replaces the suite's value. */
+export function samplingOverrides(s: Partial<SamplingParams>): Partial<SamplingParams> {
+  const out: Partial<SamplingParams> = {};
+  for (const k of ['maxTokens', 'temperature', 'topP', 'topK', 'minP', 'stop'] as const) if (s[k] !== undefined) (out as Record<string, unknown>)[k] = s[k];
+  return out;
 }
