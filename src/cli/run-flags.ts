@@ -18,6 +18,7 @@ interface RunFlag {
 const RUN_FLAGS: RunFlag[] = [
   { flags: '--dataset <path|name>', description: "a dataset file, or a known name from `medeval datasets list`: replaces the suite's dataset; without --suite, a suite of the default settings over it" },
   { flags: '--format <format>', description: `with --dataset: ${[...DATASET_FORMAT_NAMES, 'auto'].join(', ')} (default auto: detected)` },
+  { flags: '--answer-constraint <none|letter>', description: 'letter: replies constrained to "Answer: <letter>" by a grammar (for tiny models that cannot follow the format); overrides the suite' },
   { flags: '-n, --limit <n>', description: 'only the first N valid items', parse: intOption },
   { flags: '--seed <n>', description: 'base seed, per-item seeds derive from it (default 1234)', parse: intOption },
   { flags: '--samples <n>', description: 'samples per question (pass@1 over samples)', parse: intOption },

@@ -14,6 +14,8 @@ export const runSettingsSchema = z.strictObject({
   dataset: z.string().min(1).optional(),
   /** With `dataset`: its format (default: detected). */
   format: z.enum([...DATASET_FORMAT_NAMES, 'auto']).optional(),
+  /** Override the suite's answerConstraint ("letter": replies constrained to "Answer: <letter>", for tiny models). */
+  answerConstraint: z.enum(['none', 'letter']).optional(),
   /** Only the first N valid items. */
   limit: z.number().int().positive().optional(),
   /** Base seed; per-item seeds derive from it (default 1234). */

@@ -36,6 +36,7 @@ export interface RunOptions {
   /** A dataset file or known Hub name replacing the suite's dataset (suite.ts suiteForRun), and its format. */
   dataset?: string;
   format?: LoadedSuite['dataset']['format'];
+  answerConstraint?: LoadedSuite['answerConstraint'];
   /** Sampling settings overriding the suite's (maxTokens is above). */
   temperature?: number;
   topP?: number;

@@ -181,6 +181,8 @@ export interface SuiteChoice {
   /** A dataset file or a known Hub name: replaces the suite's dataset, or makes a suite with the default settings. */
   dataset?: string;
   format?: SuiteConfig['dataset']['format'];
+  /** Replaces the suite's answerConstraint. */
+  answerConstraint?: SuiteConfig['answerConstraint'];
 }
 
 /**
@@ -188,6 +190,11 @@ export interface SuiteChoice {
  * suite of the default settings (suiteSchema's defaults, the bundled prompt templates) over `dataset`.
  */
 export async function suiteForRun(o: SuiteChoice): Promise<LoadedSuite> {
+  const suite = await suiteOf(o);
+  return o.answerConstraint ? { ...suite, answerConstraint: o.answerConstraint } : suite;
+}
+
+async function suiteOf(o: SuiteChoice): Promise<LoadedSuite> {
   if (!o.suite && !o.dataset) {
     throw new InputError('no suite and no dataset', { field: '--suite / --dataset' },
       'pass --suite FILE (e.g. suites/usmle-sample.yaml), or --dataset PATH|NAME (a file, or a name from `medeval datasets list`)');

@@ -89,6 +89,9 @@ export async function runnerForRun(file: string | undefined, f: RunnerFlags, o: 
     raw.label = f.modelName;
     setBy.label = name('modelName');
     if (kind === 'vllm') raw.model = f.modelName;
+  } else if (file && f.model !== undefined && kind === 'llama-cpp-embedded') {
+    // Another model under the file's label would put the wrong name on every figure.
+    raw.label = basename(f.model).replace(/\.gguf$/i, '');
   } else if (f.baseUrl !== undefined && !file) {
     raw.label = serverLabel(servedModel, f.baseUrl);
   }

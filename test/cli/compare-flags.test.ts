@@ -48,12 +48,12 @@ describe('run options in compare', () => {
 
   it('run and compare give the same settings object for the same flags', () => {
     const flags = ['--limit', '5', '--seed', '9', '--samples', '2', '--max-tokens', '64', '--skip-invalid', '--cache-dir', '/tmp/c', '--max-error-rate', '0.25',
-      '--dataset', 'd.jsonl', '--format', 'medqa', '--temperature', '0', '--top-p', '0.5', '--top-k', '40', '--min-p', '0.05', '--stop', 'END', '--stop', '###'];
+      '--dataset', 'd.jsonl', '--format', 'medqa', '--answer-constraint', 'letter', '--temperature', '0', '--top-p', '0.5', '--top-k', '40', '--min-p', '0.05', '--stop', 'END', '--stop', '###'];
     const fromRun = runSettingsFrom(parsed('run', flags), 's.yaml');
     const fromCompare = runSettingsFrom(parsed('compare', flags), 's.yaml');
     expect(fromCompare).toEqual(fromRun);
     expect(fromRun).toEqual({ suite: 's.yaml', limit: 5, seed: 9, samples: 2, maxTokens: 64, skipInvalid: true, cacheDir: '/tmp/c', maxErrorRate: 0.25,
-      dataset: 'd.jsonl', format: 'medqa', temperature: 0, topP: 0.5, topK: 40, minP: 0.05, stop: ['END', '###'] });
+      dataset: 'd.jsonl', format: 'medqa', answerConstraint: 'letter', temperature: 0, topP: 0.5, topK: 40, minP: 0.05, stop: ['END', '###'] });
     expect(runFlagWords(parsed('run', ['--stop', 'a', '--stop', 'b']))).toEqual(['--stop', 'a', '--stop', 'b']);
     expect(runSettingsFrom(parsed('compare', ['--no-cache', '--cache-dir', '/tmp/c']), 's.yaml').cacheDir).toBe(false);
     expect(runSettingsFrom(parsed('compare', []), 's.yaml')).toEqual({ suite: 's.yaml' });
