@@ -23,7 +23,9 @@ export class WorkerDied extends Error {
 function workerModule(): { file: string; execArgv: string[] } {
   const fromSource = import.meta.url.endsWith('.ts');
   const file = fileURLToPath(new URL(`./compare-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url));
-  return { file, execArgv: fromSource ? ['--import', 'tsx'] : [] };
+  // tsx found from this module, not from the current folder (medeval may run from source anywhere).
+  const tsx = typeof import.meta.resolve === 'function' ? import.meta.resolve('tsx') : 'tsx';
+  return { file, execArgv: fromSource ? ['--import', tsx] : [] };
 }
 
 export interface WorkerSpec {
