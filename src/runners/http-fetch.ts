@@ -42,7 +42,8 @@ function plainHeaders(h: RequestInit['headers']): Record<string, string> {
   return out;
 }
 
-function responseHeaders(raw: string[]): Headers {
+/** A response's headers as a WHATWG Headers object (built only where one is needed: the SDK, an error). */
+export function responseHeaders(raw: string[]): Headers {
   const headers = new Headers();
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
   return headers;
@@ -52,7 +53,7 @@ function responseHeaders(raw: string[]): Headers {
  * The body as it arrives (decompressed when a server compressed it although asked not to). We send
  * `Accept-Encoding: identity`: SSE is tiny and compression only delays chunks.
  */
-function decoded(res: http.IncomingMessage): Readable {
+export function decoded(res: http.IncomingMessage): Readable {
   const encoding = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
   if (encoding === 'gzip' || encoding === 'x-gzip') return res.pipe(zlib.createGunzip({ flush: zlib.constants.Z_SYNC_FLUSH }));
   if (encoding === 'deflate') return res.pipe(zlib.createInflate({ flush: zlib.constants.Z_SYNC_FLUSH }));
@@ -198,8 +199,37 @@ class SocketPool {
   }
 }
 
+/** An answer as node:http gives it: no WHATWG Response, Headers or streams are built for it. */
+export interface RawResponse {
+  status: number;
+  /** The response; read its body with decoded(res). Redirects have been followed. */
+  res: http.IncomingMessage;
+  url: string;
+}
+
+export interface RawRequest {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string | Uint8Array | null;
+  signal?: AbortSignal | null;
+}
+
+/**
+ * The keep-alive transport: `fetch` for the SDK, `request` for the server runners' hot path (one streamed
+ * request with its answer as node gives it), both over the same pool and the same dead-socket rules.
+ */
+export interface HttpTransport {
+  fetch: typeof fetch;
+  /** Rejects as `fetch` does: TypeError('fetch failed', { cause }) on a network error, the signal's reason on abort. */
+  request(url: URL, init?: RawRequest): Promise<RawResponse>;
+}
+
 /** A `fetch` for string/URL inputs with string or byte bodies over node:http(s); others use global fetch. */
 export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
+  return createHttpTransport(options).fetch;
+}
+
+export function createHttpTransport(options: HttpFetchOptions = {}): HttpTransport {
   // Keep-alive, sockets per host unlimited (as undici's pool for HTTP/1.1): the load profile caps concurrency.
   const pool = new SocketPool(new http.Agent({ keepAlive: true }), new https.Agent({ keepAlive: true }));
 
@@ -207,18 +237,44 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
     const body = init.body;
     const simpleBody = body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
     if (input instanceof Request || !simpleBody) return fetch(input, init);
-    return send(typeof input === 'string' ? new URL(input) : input, init, 0);
+    const url = typeof input === 'string' ? new URL(input) : input;
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return fetch(url, init);
+    const method = (init.method ?? 'GET').toUpperCase();
+    return send(url, { method, headers: plainHeaders(init.headers), body: body as string | Uint8Array | null | undefined, signal: init.signal ?? null },
+      init.redirect ?? 'follow', 0).then(({ status, res, url: finalUrl }) => {
+      const hasBody = !NO_BODY_STATUS.has(status) && method !== 'HEAD';
+      if (!hasBody) res.resume();
+      try {
+        const response = new Response(hasBody ? bodyStream(res, init.signal) : null, {
+          status,
+          statusText: res.statusMessage ?? '',
+          headers: responseHeaders(res.rawHeaders),
+        });
+        Object.defineProperty(response, 'url', { value: finalUrl });
+        return response;
+      } catch (e) {
+        res.destroy();
+        throw new TypeError('fetch failed', { cause: e });
+      }
+    });
   };
 
+  const request = (url: URL, init: RawRequest = {}): Promise<RawResponse> => {
+    const headers: Record<string, string> = {};
+    for (const k of Object.keys(init.headers ?? {})) headers[k.toLowerCase()] = init.headers![k]!;
+    return send(url, { method: (init.method ?? 'GET').toUpperCase(), headers, body: init.body, signal: init.signal ?? null }, 'follow', 0);
+  };
+
+  interface Sending { method: string; headers: Record<string, string>; body: string | Uint8Array | null | undefined; signal: AbortSignal | null }
+
   /** `fresh`: a one-off connection (a resend after a dead kept-alive socket), never a pooled one. */
-  const send = (url: URL, init: RequestInit, redirects: number, fresh = false): Promise<Response> => {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return fetch(url, init);
-    const body = init.body as string | Uint8Array | null | undefined;
+  const send = (url: URL, init: Sending, redirect: RequestInit['redirect'], redirects: number, fresh = false): Promise<RawResponse> => {
+    const body = init.body;
     const signal = init.signal;
     if (signal?.aborted) return Promise.reject(abortError(signal));
 
-    return new Promise<Response>((resolve, reject) => {
-      const headers = plainHeaders(init.headers);
+    return new Promise<RawResponse>((resolve, reject) => {
+      const headers = { ...init.headers };
       headers['accept-encoding'] ??= 'identity';
       if (body != null && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(body));
       const mod = url.protocol === 'https:' ? https : http;
@@ -229,7 +285,7 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
         hostname: url.hostname.replace(/^\[|\]$/g, ''),
         port: url.port || undefined,
         path: url.pathname + url.search,
-        method: (init.method ?? 'GET').toUpperCase(),
+        method: init.method,
         headers,
       });
       let settled = false;
@@ -257,7 +313,7 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
           // Written to a socket the server had closed: it never saw the request. Again, now, on a new connection.
           pool.failedAfterReuse(socket);
           options.onResend?.({ url: url.href, code });
-          resolve(send(url, init, redirects, true));
+          resolve(send(url, init, redirect, redirects, true));
           return;
         }
         // The shape undici gives, so error handling (the SDK's and ours) reads both alike.
@@ -272,36 +328,23 @@ export function createHttpFetch(options: HttpFetchOptions = {}): typeof fetch {
         signal?.removeEventListener('abort', onAbort);
         if (socket && !fresh) pool.responded(socket, res);
         const status = res.statusCode ?? 0;
-        if (REDIRECT_STATUS.has(status) && (init.redirect ?? 'follow') === 'follow' && res.headers.location) {
+        if (REDIRECT_STATUS.has(status) && redirect === 'follow' && res.headers.location) {
           // Follow it as fetch does: 303, and 301/302 after a POST, become a GET without a body.
           res.resume();
           if (redirects >= MAX_REDIRECTS) {
             reject(new TypeError('fetch failed', { cause: new Error(`more than ${MAX_REDIRECTS} redirects`) }));
             return;
           }
-          const method = (init.method ?? 'GET').toUpperCase();
+          const method = init.method;
           const toGet = status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST';
-          const next: RequestInit = toGet ? { ...init, method: 'GET', body: null, headers: withoutBodyHeaders(init.headers) } : init;
-          resolve(send(new URL(res.headers.location, url), next, redirects + 1));
+          const next: Sending = toGet ? { ...init, method: 'GET', body: null, headers: withoutBodyHeaders(init.headers) } : init;
+          resolve(send(new URL(res.headers.location, url), next, redirect, redirects + 1));
           return;
         }
-        const hasBody = !NO_BODY_STATUS.has(status) && init.method?.toUpperCase() !== 'HEAD';
-        if (!hasBody) res.resume();
-        try {
-          const response = new Response(hasBody ? bodyStream(res, signal) : null, {
-            status,
-            statusText: res.statusMessage ?? '',
-            headers: responseHeaders(res.rawHeaders),
-          });
-          Object.defineProperty(response, 'url', { value: url.href });
-          resolve(response);
-        } catch (e) {
-          res.destroy();
-          reject(new TypeError('fetch failed', { cause: e }));
-        }
+        resolve({ status, res, url: url.href });
       });
       req.end(body ?? undefined);
     });
   };
-  return httpFetch as typeof fetch;
+  return { fetch: httpFetch as typeof fetch, request };
 }

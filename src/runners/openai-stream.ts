@@ -6,13 +6,13 @@
 // mean the same for every runner. Reasoning comes from `delta.reasoning_content` (llama.cpp, older vLLM),
 // `delta.reasoning` (newer vLLM) or inline `<think>` text.
 import { SseEventReader } from './sse.js';
-import OpenAI from 'openai';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../core/errors.js';
 import { redact, registerSecret } from '../core/redact.js';
 import type { ChatMessage, FinishReason, GenerateRequest, Generation, RunnerNotice, SamplingParams, TokenCountSource } from '../core/types.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
-import { createHttpFetch } from './http-fetch.js';
+import { createHttpTransport, decoded, responseHeaders, type HttpTransport, type RawResponse } from './http-fetch.js';
 import { probeHealth } from './managed-process.js';
 import { inStreamError, RequestError, withRetry, type RetryOptions } from './retry.js';
 import { CapacityWindow, type ThrottleReport, type WindowTicket } from './capacity-window.js';
@@ -63,7 +63,7 @@ export function createOpenAiClient(baseUrl: string, apiKey: string | null, fetch
     ...(apiKey ? {} : { defaultHeaders: { Authorization: null } }),
     maxRetries: 0,
     timeout: 24 * 3600 * 1000, // retry.ts enforces the real per-request timeout over the whole stream
-    fetch: keepErrorBodies(fetchImpl ?? createHttpFetch()),
+    fetch: keepErrorBodies(fetchImpl ?? createHttpTransport().fetch),
   });
 }
 
@@ -162,8 +162,62 @@ function samplingBody(s: SamplingParams): Record<string, unknown> {
   };
 }
 
+/**
+ * The hot path's target: the keep-alive transport itself, with the SDK's base URL and auth. A request sent
+ * this way builds no SDK request, no WHATWG Response, Headers or stream: at thousands of requests per second
+ * those were most of the client's CPU (bench/client-overhead.ts). What it needs of the SDK it still takes
+ * from it: a status other than 2xx becomes the SDK's own typed error (APIError.generate, after the same
+ * error-body rules as keepErrorBodies), a network failure its APIConnectionError / timeout / abort errors,
+ * so retry.ts classifies both paths alike.
+ */
+export interface DirectTarget {
+  transport: HttpTransport;
+  /** The server's base URL, without /v1. */
+  baseUrl: string;
+  apiKey: string | null;
+}
+
+/** A request the SDK would send: JSON, the key as a Bearer token (none without one). */
+function directHeaders(target: DirectTarget, body: string): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    accept: 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    ...(target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}),
+  };
+}
+
+/** The SDK's errors for what the transport threw before an answer (its makeRequest's rules). */
+function connectionError(e: unknown, signal: AbortSignal): Error {
+  if (signal.aborted) return new APIUserAbortError();
+  const err = e as Error & { cause?: unknown };
+  const timedOut = (err?.name === 'AbortError') || /timed? ?out/i.test(String(err) + ('cause' in Object(err) ? String(err.cause) : ''));
+  if (timedOut) return new APIConnectionTimeoutError();
+  return new APIConnectionError({ cause: err });
+}
+
+/** A non-2xx answer as the SDK would throw it, with keepErrorBodies' rules for bodies without an `error` key. */
+async function statusError(raw: RawResponse): Promise<Error> {
+  const chunks: Buffer[] = [];
+  let text = '';
+  try {
+    for await (const c of decoded(raw.res)) chunks.push(c as Buffer);
+    text = Buffer.concat(chunks).toString('utf8');
+  } catch (e) {
+    text = (e as Error).message;
+  }
+  let body: unknown;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    body = parsed && typeof parsed === 'object' && !('error' in parsed) ? { error: parsed } : parsed;
+  } catch {
+    body = text.trim() ? { error: { message: redact(text.trim()).slice(0, 500) } } : undefined;
+  }
+  return APIError.generate(raw.status, body as object | undefined, body === undefined ? text : undefined, responseHeaders(raw.res.rawHeaders));
+}
+
 /** Sends one streamed request and measures it. Throws (SDK errors or RequestError); retry.ts classifies. */
-export async function streamGeneration(client: OpenAI, req: StreamRequest): Promise<StreamOutcome> {
+export async function streamGeneration(client: OpenAI | DirectTarget, req: StreamRequest): Promise<StreamOutcome> {
   const body: Record<string, unknown> = {
     model: req.model,
     ...samplingBody(req.sampling),
@@ -175,9 +229,10 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
   else body.prompt = messagesAsPrompt(req.messages);
 
   const events: ChunkEvent[] = [];
-  let usage: StreamUsage | null = null;
-  let timings: LlamaTimings | null = null;
-  let finish: string | null = null;
+  // Set by onBytes (a closure): typed so, or the compiler narrows them to null for good.
+  let usage = null as StreamUsage | null;
+  let timings = null as LlamaTimings | null;
+  let finish = null as string | null;
   let chunks = 0;
   let serverReasoning = false;
   // Its own signal, so the stall watchdog can end this attempt (and say why) without the caller's.
@@ -190,100 +245,70 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
     frozen = err;
     local.abort(err);
   }) : null;
-  const opts = { signal: local.signal, maxRetries: 0 };
   let finishAt: number | null = null;
+  const sse = new SseEventReader();
+  let done = false;
+
+  /** Every event completed by one network read; all of them arrived at `at`, however long parsing takes. */
+  const onBytes = (bytes: Uint8Array, at: number): void => {
+    dog?.progress();
+    for (const event of sse.push(bytes)) {
+      if (done) continue;
+      // llama-server's SSE `error:` field: the server's own message and code, classified in retry.ts.
+      if (event.field === 'error') throw inStreamError(event.value);
+      const data = event.value;
+      if (data.startsWith('[DONE]')) {
+        done = true;
+        continue;
+      }
+      const raw = parseEventData(data);
+      chunks++;
+      const chunk = raw as {
+        choices?: Array<{ delta?: Record<string, unknown>; text?: string | null; finish_reason?: string | null }>;
+        usage?: StreamUsage | null;
+        timings?: LlamaTimings;
+        error?: unknown;
+      };
+      // An error object in the stream ({"error": ...} as a data line: vLLM, proxies).
+      if (chunk.error) throw inStreamError(chunk.error);
+      const choice = chunk.choices?.[0];
+      if (choice) {
+        let reasoning = '';
+        let content = '';
+        if (req.api === 'chat') {
+          const d = choice.delta ?? {};
+          const r = d.reasoning_content ?? d.reasoning;
+          if (typeof r === 'string' && r.length > 0) {
+            reasoning = r;
+            serverReasoning = true;
+          }
+          if (typeof d.content === 'string') content = d.content;
+        } else if (typeof choice.text === 'string') {
+          content = choice.text;
+        }
+        if (reasoning || content) events.push({ at, reasoning, content });
+        if (choice.finish_reason) {
+          finish = choice.finish_reason;
+          finishAt ??= at;
+        }
+      }
+      if (chunk.usage) usage = chunk.usage;
+      if (chunk.timings) timings = chunk.timings;
+    }
+  };
 
   const startedAtEpochMs = Date.now();
   const t0 = performance.now();
   req.onStart?.(t0);
   dog?.arm();
-  let response: Response;
   try {
-    const pending =
-      req.api === 'chat'
-        ? client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, opts)
-        : client.completions.create(body as unknown as OpenAI.CompletionCreateParamsStreaming, opts);
-    // The raw Response: status errors are still thrown by the SDK (typed, for retry.ts); the body is ours.
-    response = await pending.asResponse();
+    if ('transport' in client) await readDirect(client, body, req.api, local.signal, onBytes, dog);
+    else await readThroughSdk(client, body, req.api, local.signal, onBytes, dog);
   } catch (e) {
-    dog?.stop();
-    req.signal?.removeEventListener('abort', onCallerAbort);
     throw frozen ?? e;
-  }
-  dog?.progress('first-byte');
-  if (!response.body) {
-    dog?.stop();
-    req.signal?.removeEventListener('abort', onCallerAbort);
-    throw new RequestError('bad-response', 'the server answered without a body (expected an SSE stream)');
-  }
-  const sse = new SseEventReader();
-  const reader = response.body.getReader();
-  let done = false;
-  let ended = false;
-  try {
-    for (;;) {
-      let read: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        read = await reader.read();
-      } catch (e) {
-        throw frozen ?? e;
-      }
-      if (read.done) {
-        ended = true;
-        break;
-      }
-      // One timestamp per network read: every event in these bytes arrived now, however long parsing takes.
-      const at = performance.now();
-      dog?.progress();
-      for (const event of sse.push(read.value)) {
-        if (done) continue;
-        // llama-server's SSE `error:` field: the server's own message and code, classified in retry.ts.
-        if (event.field === 'error') throw inStreamError(event.value);
-        const data = event.value;
-        if (data.startsWith('[DONE]')) {
-          done = true;
-          continue;
-        }
-        const raw = parseEventData(data);
-        chunks++;
-        const chunk = raw as {
-          choices?: Array<{ delta?: Record<string, unknown>; text?: string | null; finish_reason?: string | null }>;
-          usage?: StreamUsage | null;
-          timings?: LlamaTimings;
-          error?: unknown;
-        };
-        // An error object in the stream ({"error": ...} as a data line: vLLM, proxies).
-        if (chunk.error) throw inStreamError(chunk.error);
-        const choice = chunk.choices?.[0];
-        if (choice) {
-          let reasoning = '';
-          let content = '';
-          if (req.api === 'chat') {
-            const d = choice.delta ?? {};
-            const r = d.reasoning_content ?? d.reasoning;
-            if (typeof r === 'string' && r.length > 0) {
-              reasoning = r;
-              serverReasoning = true;
-            }
-            if (typeof d.content === 'string') content = d.content;
-          } else if (typeof choice.text === 'string') {
-            content = choice.text;
-          }
-          if (reasoning || content) events.push({ at, reasoning, content });
-          if (choice.finish_reason) {
-            finish = choice.finish_reason;
-            finishAt ??= at;
-          }
-        }
-        if (chunk.usage) usage = chunk.usage;
-        if (chunk.timings) timings = chunk.timings;
-      }
-    }
   } finally {
     dog?.stop();
     req.signal?.removeEventListener('abort', onCallerAbort);
-    // Stopped early (an error in the stream): close the connection rather than drain it.
-    if (!ended) reader.cancel().catch(() => {});
   }
   const endAt = performance.now();
   // A cut stream is an error, never an answer.
@@ -335,6 +360,88 @@ export async function streamGeneration(client: OpenAI, req: StreamRequest): Prom
     rawFinishReason: finish,
     chunks,
   };
+}
+
+/** The SDK sends the request (typed errors for a bad status); the body is read here, each read timed. */
+async function readThroughSdk(client: OpenAI, body: Record<string, unknown>, api: ApiKind, signal: AbortSignal,
+  onBytes: (bytes: Uint8Array, at: number) => void, dog: StallWatchdog | null): Promise<void> {
+  const opts = { signal, maxRetries: 0 };
+  const pending = api === 'chat'
+    ? client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, opts)
+    : client.completions.create(body as unknown as OpenAI.CompletionCreateParamsStreaming, opts);
+  // The raw Response: status errors are still thrown by the SDK (typed, for retry.ts); the body is ours.
+  const response = await pending.asResponse();
+  dog?.progress('first-byte');
+  if (!response.body) throw new RequestError('bad-response', 'the server answered without a body (expected an SSE stream)');
+  const reader = response.body.getReader();
+  let ended = false;
+  try {
+    for (;;) {
+      const read = await reader.read();
+      if (read.done) {
+        ended = true;
+        return;
+      }
+      onBytes(read.value, performance.now());
+    }
+  } finally {
+    // Stopped early (an error in the stream): close the connection rather than drain it.
+    if (!ended) reader.cancel().catch(() => {});
+  }
+}
+
+/** The hot path: the request on the keep-alive transport, the body read from node's stream as it comes. */
+async function readDirect(target: DirectTarget, body: Record<string, unknown>, api: ApiKind, signal: AbortSignal,
+  onBytes: (bytes: Uint8Array, at: number) => void, dog: StallWatchdog | null): Promise<void> {
+  const text = JSON.stringify(body);
+  const url = new URL(`${target.baseUrl}/v1/${api === 'chat' ? 'chat/completions' : 'completions'}`);
+  let raw: RawResponse;
+  try {
+    raw = await target.transport.request(url, { method: 'POST', headers: directHeaders(target, text), body: text, signal });
+  } catch (e) {
+    throw connectionError(e, signal);
+  }
+  if (raw.status < 200 || raw.status >= 300) throw await statusError(raw);
+  dog?.progress('first-byte');
+  const res = raw.res;
+  if (raw.status === 204 || raw.status === 205) {
+    res.resume();
+    throw new RequestError('bad-response', 'the server answered without a body (expected an SSE stream)');
+  }
+  const source = decoded(res);
+  await new Promise<void>((resolve, reject) => {
+    let open = true;
+    const end = (e?: unknown) => {
+      if (!open) return;
+      open = false;
+      signal.removeEventListener('abort', onAbort);
+      if (e === undefined) resolve();
+      else {
+        // Stopped early (an error in the stream, an abort): close the connection rather than drain it.
+        res.destroy();
+        if (source !== res) source.destroy();
+        reject(e);
+      }
+    };
+    const onAbort = () => end(signal.reason ?? new DOMException('This operation was aborted', 'AbortError'));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    source.on('data', (chunk: Buffer) => {
+      if (!open) return;
+      try {
+        onBytes(chunk, performance.now());
+      } catch (e) {
+        end(e);
+      }
+    });
+    source.once('end', () => end());
+    // The same errors as the fetch path's body stream (undici's shape): a cut body is "terminated".
+    source.once('error', (e) => end(new TypeError('terminated', { cause: e })));
+    if (source !== res) res.once('error', (e) => end(new TypeError('terminated', { cause: e })));
+    res.once('close', () => {
+      if (!res.complete) end(new TypeError('terminated', { cause: new Error('other side closed') }));
+    });
+  });
 }
 
 function engineFigures(usage: StreamUsage | null, timings: LlamaTimings | null): Record<string, number> {
@@ -436,9 +543,14 @@ export class OpenAiServerSession {
   /** When any stream last got bytes, and the last "not answering" verdict. */
   readonly activity = new ServerActivity();
 
+  /** Where streamed requests go: the transport directly, or the SDK when a fetch was given (tests that watch it). */
+  private readonly target: OpenAI | DirectTarget;
+
   constructor(private readonly opts: ServerSessionOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
-    this.client = createOpenAiClient(this.baseUrl, opts.apiKey, opts.fetch);
+    const transport = createHttpTransport();
+    this.client = createOpenAiClient(this.baseUrl, opts.apiKey, opts.fetch ?? transport.fetch);
+    this.target = opts.fetch ? this.client : { transport, baseUrl: this.baseUrl, apiKey: opts.apiKey };
     this.window.onChange = (text) => this.onNotice?.({ kind: 'throttle', text, delayMs: 0 });
   }
 
@@ -496,7 +608,7 @@ export class OpenAiServerSession {
     const outcome = await withRetry(
       (signal, n) => {
         attemptNo = n;
-        return streamGeneration(this.client, {
+        return streamGeneration(this.target, {
           api: this.opts.api,
           model: this.opts.model,
           messages: req.messages,
