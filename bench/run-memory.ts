@@ -33,8 +33,10 @@ process.on('exit', () => { try { const c = process.cpuUsage(); writeFileSync(pro
 
 interface Curve {
   runner: string;
-  /** [records written, RSS MB] at the start, after planning (first record) and every STEP records. */
+  /** [records written, RSS MB] at the first record (loaded and planned) and every STEP records. */
   points: Array<[number, number]>;
+  /** Highest RSS seen (MB) before the first record (start-up: dataset, planning), during the run, after the last record (the summary). */
+  phases: { startup: number; run: number; summary: number };
   peakMb: number;
   wallS: number;
   cpuS: number;
@@ -94,16 +96,22 @@ async function measureRun(dir: string, runner: string, profile: string, suite: s
   const exited = once(child, 'exit');
   const journal = new LineCounter(join(out, 'results.jsonl'));
   const points: Array<[number, number]> = [];
-  let next = 0;
+  let next = 1;
   let live = true;
+  const phases = { startup: 0, run: 0, summary: 0 };
   void exited.then(() => (live = false));
   // Sampling the child from outside: 50 ms between looks (a benchmark, not a test: it measures, it does not synchronise).
   while (live) {
     const rss = procStatusKb(child.pid!, 'VmRSS');
     const lines = journal.poll();
-    if (rss !== null && (points.length === 0 || (lines >= 1 && points.length === 1) || lines >= next)) {
-      points.push([lines, round(rss / 1024, 1)]);
-      if (lines >= next) next = (Math.floor(lines / STEP) + 1) * STEP;
+    if (rss !== null) {
+      const mb = round(rss / 1024, 1);
+      const phase = lines === 0 ? 'startup' : lines < REQUESTS ? 'run' : 'summary';
+      phases[phase] = Math.max(phases[phase], mb);
+      if (lines >= next) {
+        points.push([lines, mb]);
+        next = (Math.floor(lines / STEP) + 1) * STEP;
+      }
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -114,7 +122,7 @@ async function measureRun(dir: string, runner: string, profile: string, suite: s
   const lines = journal.poll();
   if (lines !== REQUESTS) throw new Error(`medeval run (${runner}) wrote ${lines} records, not ${REQUESTS}`);
   rmSync(out, { recursive: true, force: true });
-  return { runner, points, peakMb: round(exit.maxRssKb / 1024, 1), wallS: round(wallS, 1), cpuS: round(exit.cpuUs / 1e6, 1), status: code };
+  return { runner, points, phases, peakMb: round(exit.maxRssKb / 1024, 1), wallS: round(wallS, 1), cpuS: round(exit.cpuUs / 1e6, 1), status: code };
 }
 
 async function run(): Promise<BenchResult> {
@@ -140,7 +148,7 @@ async function run(): Promise<BenchResult> {
     };
     const growth = (c: Curve) => {
       const first = c.points.find(([l]) => l >= 1)?.[1] ?? NaN;
-      const last = c.points.at(-1)?.[1] ?? NaN;
+      const last = c.points.findLast(([l]) => l <= REQUESTS)?.[1] ?? NaN;
       return round(last - first, 1);
     };
     const targets = curves.map((c) => ({ name: `peak RSS MB over ${REQUESTS} requests, ${c.runner}`, value: c.peakMb, target: `< ${TARGET_MB}`, met: c.peakMb < TARGET_MB }));
@@ -148,13 +156,13 @@ async function run(): Promise<BenchResult> {
       notes: [
         `${REQUESTS} requests at concurrency ${CONCURRENCY} (1 warm-up), MedQA-shaped items of ~30 words (dataset ${round(readFileSync(data).length / 1e6, 1)} MB on disk), response cache off; the compiled CLI in its own process.`,
         'RSS read from /proc/<pid>/status every 50 ms; "records" = journal lines written when it was read; peak = the process\'s maximum RSS (getrusage) as it exits.',
-        'The first column is the process just started; "1" is after loading and validating the dataset and planning every prompt (before the first measured record).',
-        'Growth = RSS at the end minus RSS at the first record: what the run kept per request (0 = flat).',
+        '"first" is the RSS at the first record (dataset loaded and validated, every prompt planned); then every 10%. Highest RSS seen per phase: start-up (before the first record: loading the dataset, planning), run, summary (after the last record: the summary read back from the journal).',
+        'Growth = RSS at the last record minus RSS at the first: what the run kept per request (0 = flat). The dataset is held whole for the run (validated before any model loads); its parsing leaves the heap at its high-water mark.',
       ],
       tables: [{
         title: 'RSS (MB) by records written',
-        head: ['runner', 'start', ...marks.slice(1).map((m) => `${m / 1000}k`), 'growth MB', 'peak MB', 'wall s', 'CPU s'],
-        rows: curves.map((c) => [c.runner, c.points[0]?.[1] ?? '', ...marks.slice(1).map((m) => at(c, m)), growth(c), c.peakMb, c.wallS, c.cpuS]),
+        head: ['runner', 'first', ...marks.slice(1).map((m) => `${m / 1000}k`), 'growth MB', 'max start-up', 'max run', 'max summary', 'peak MB', 'wall s', 'CPU s'],
+        rows: curves.map((c) => [c.runner, c.points[0]?.[1] ?? '', ...marks.slice(1).map((m) => at(c, m)), growth(c), c.phases.startup, c.phases.run, c.phases.summary, c.peakMb, c.wallS, c.cpuS]),
       }],
       targets,
       data: { requests: REQUESTS, concurrency: CONCURRENCY, curves },

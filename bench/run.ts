@@ -21,8 +21,9 @@ import { demoBench } from './demo.js';
 import { microBench } from './micro.js';
 import { runMemory } from './run-memory.js';
 import { viewPaging } from './view-paging.js';
+import { clientPeers } from './client-peers.js';
 
-const BENCHMARKS: Benchmark[] = [microBench, clientOverhead, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating, runMemory, viewPaging, demoBench];
+const BENCHMARKS: Benchmark[] = [microBench, clientOverhead, clientPeers, reportScale, embeddedLlama, onnxBench, replicasBench, compareAlternating, runMemory, viewPaging, demoBench];
 const OUT_DIR = join('reports', 'bench');
 
 function writeJson(file: string, value: unknown): void {
