@@ -23,7 +23,7 @@ import {
 } from './managed-process.js';
 import type { ManagedServerEnd } from '../core/types.js';
 import { messagesAsPrompt, OpenAiServerSession, registerServerSecrets, resolveApiKey, type ServerSessionOptions } from './openai-stream.js';
-import { postJsonOnce } from './side-request.js';
+import { PlanningConnections, postJsonOnce } from './side-request.js';
 import type { ThrottleReport } from './capacity-window.js';
 import { llamaServerLetterLogprobs } from './server-likelihood.js';
 
@@ -235,6 +235,8 @@ export class LlamaServerRunner implements Runner {
   private proc: ManagedProcess | null = null;
   private session!: OpenAiServerSession;
   private readonly tokenCounts = new Map<string, number>();
+  /** The planning step's counts go over a few kept-alive connections, closed once the warm-up is over. */
+  private readonly planning = new PlanningConnections();
   /** Whether /apply-template answered (exact counts); false: counts are the messages' tokens, a lower bound. */
   private exactCounts: boolean | null = null;
   private truncatedGenerations = 0;
@@ -390,8 +392,12 @@ export class LlamaServerRunner implements Runner {
     const extraBody: Record<string, unknown> = { cache_prompt: this.profile.cachePrompt };
     if (req.constrain) extraBody.grammar = letterGrammar(req.constrain);
     // The run's planning step counted the prompt; a direct caller's prompt is counted here, before the clock.
-    const known = req.promptTokens !== undefined ? req.promptTokens
-      : this.profile.truncationCheck ? await this.countPromptTokens(req.messages, req.signal) : null;
+    let known = req.promptTokens !== undefined ? req.promptTokens : null;
+    if (req.promptTokens === undefined && this.profile.truncationCheck) {
+      known = await this.countPromptTokens(req.messages, req.signal);
+      // Counted outside a planning step: its connection is not kept while this request streams.
+      this.planning.release();
+    }
     const slot = this.slotContext;
     let sampling = req.sampling;
     if (known !== null && slot !== null) {
@@ -455,7 +461,7 @@ export class LlamaServerRunner implements Runner {
   /**
    * Tokens the server will see for this prompt: its chat template applied (/apply-template) and tokenised
    * with special tokens (/tokenize add_special), as the chat endpoint does. A server without /apply-template
-   * gives the messages' own tokens, a lower bound. Each on a connection closed after the answer, cached per
+   * gives the messages' own tokens, a lower bound. Over the planning connections (closed before measuring), cached per
    * prompt; null when it cannot be had (the after-the-fact check still runs).
    */
   async countPromptTokens(messages: ChatMessage[], signal?: AbortSignal): Promise<number | null> {
@@ -464,7 +470,7 @@ export class LlamaServerRunner implements Runner {
     const cached = this.tokenCounts.get(key);
     if (cached !== undefined) return cached;
     const base = this.session.baseUrl;
-    const opts = { headers: this.session.authHeaders(), timeoutMs: this.profile.sideRequestTimeoutMs, ...(signal ? { signal } : {}) };
+    const opts = { headers: this.session.authHeaders(), timeoutMs: this.profile.sideRequestTimeoutMs, agent: this.planning.for(base), ...(signal ? { signal } : {}) };
     const tokenize = async (content: string, addSpecial: boolean): Promise<number | null> => {
       const r = await postJsonOnce<{ tokens?: unknown[] }>(`${base}/tokenize`, { content, add_special: addSpecial }, opts);
       return r.ok && Array.isArray(r.value.tokens) ? r.value.tokens.length : null;
@@ -514,6 +520,8 @@ export class LlamaServerRunner implements Runner {
 
   /** The "before" /metrics again, once the warm-up is over: the run's differences then cover measured requests only. */
   async afterWarmup(): Promise<void> {
+    // No idle counting connection stays open while measuring (llama-server gives each one an HTTP thread).
+    this.planning.release();
     const r = await rescrapeAfterWarmup(this.metricsBefore, `${this.session.baseUrl}/metrics`, this.session.authHeaders(), this.profile.sideRequestTimeoutMs);
     this.metricsBefore = r.before;
     this.metricsWarmupNote = r.note;
@@ -569,6 +577,7 @@ export class LlamaServerRunner implements Runner {
   }
 
   async close(): Promise<void> {
+    this.planning.release();
     this.sampler?.sampleNow();
     this.sampler?.stop();
     if (this.proc) {

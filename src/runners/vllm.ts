@@ -23,7 +23,7 @@ import {
 } from './managed-process.js';
 import type { ManagedServerEnd } from '../core/types.js';
 import { messagesAsPrompt, OpenAiServerSession, registerServerSecrets, resolveApiKey } from './openai-stream.js';
-import { postJsonOnce } from './side-request.js';
+import { PlanningConnections, postJsonOnce } from './side-request.js';
 import { vllmLetterLogprobs } from './server-likelihood.js';
 
 const GIB = 1024 ** 3;
@@ -119,6 +119,8 @@ export class VllmRunner implements Runner {
   private session!: OpenAiServerSession;
   private stopDescription: string | null = null;
   private readonly tokenCounts = new Map<string, number>();
+  /** The planning step's counts go over a few kept-alive connections, closed once the warm-up is over. */
+  private readonly planning = new PlanningConnections();
 
   private constructor(readonly profile: VllmProfile, private readonly opts: ServerRunnerOptions) {}
 
@@ -280,7 +282,7 @@ export class VllmRunner implements Runner {
       ? { model: this.session.model, messages, add_generation_prompt: true }
       : { model: this.session.model, prompt: messagesAsPrompt(messages) };
     const r = await postJsonOnce<{ count?: unknown }>(`${this.session.baseUrl}/tokenize`, body,
-      { headers: this.session.authHeaders(), timeoutMs: this.profile.sideRequestTimeoutMs, ...(signal ? { signal } : {}) });
+      { headers: this.session.authHeaders(), timeoutMs: this.profile.sideRequestTimeoutMs, agent: this.planning.for(this.session.baseUrl), ...(signal ? { signal } : {}) });
     if (!r.ok || typeof r.value.count !== 'number') return null;
     if (this.tokenCounts.size > 5000) this.tokenCounts.clear();
     this.tokenCounts.set(key, r.value.count);
@@ -313,6 +315,8 @@ export class VllmRunner implements Runner {
 
   /** The "before" /metrics again, once the warm-up is over: the run's differences then cover measured requests only. */
   async afterWarmup(): Promise<void> {
+    // No idle counting connection stays open while measuring (llama-server gives each one an HTTP thread).
+    this.planning.release();
     const r = await rescrapeAfterWarmup(this.metricsBefore, `${this.session.baseUrl}/metrics`, this.session.authHeaders(), this.profile.sideRequestTimeoutMs);
     this.metricsBefore = r.before;
     this.metricsWarmupNote = r.note;
@@ -366,6 +370,7 @@ export class VllmRunner implements Runner {
   }
 
   async close(): Promise<void> {
+    this.planning.release();
     this.sampler?.sampleNow();
     this.sampler?.stop();
     if (this.proc) this.stopDescription = (await this.proc.stop()).description;
