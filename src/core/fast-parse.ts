@@ -1,14 +1,14 @@
 // A plain-function twin of a zod record schema, for the journal's hot path: a 100,000-line journal spends
-// most of its validation time in zod's general machinery. compileParser walks the schema's definition
-// and returns a function that gives what schema.parse would (the same value, keys in the schema's order,
-// unknown keys dropped) for a value the schema accepts, and undefined for any other, so the caller then
-// runs zod itself for its messages. A schema using anything not handled here compiles to null (zod only).
+// most of its validation time in zod's general machinery, and zod's copy of each record takes more memory
+// than the object JSON.parse made. compileCheck walks the schema's definition and returns a predicate:
+// true when the schema accepts the value as it stands, with no key it would drop, so the value itself is
+// what parse would give (the same fields and values; keys in the file's order). For anything else the
+// caller runs zod (which drops unknown keys, or refuses with its messages). A schema using anything not
+// handled here compiles to null (zod only).
 import type { z } from 'zod';
 
-/** The parsed value, or undefined when the schema would refuse it. */
-export type FastParser = (value: unknown) => unknown;
-
-const REFUSED = undefined;
+/** True when the schema accepts the value unchanged. */
+export type ExactCheck = (value: unknown) => boolean;
 
 interface Def {
   type: string;
@@ -21,8 +21,6 @@ interface Def {
   valueType?: z.ZodType;
   values?: unknown[];
   entries?: Record<string, unknown>;
-  /** A default's value (zod's getter gives a fresh copy each time). */
-  defaultValue?: unknown;
 }
 
 const defOf = (schema: z.ZodType) => (schema as unknown as { _zod: { def: Def } })._zod.def;
@@ -31,11 +29,13 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-/** A value check for a string's or a number's checks: NO_CHECKS when it has none, null when one is not handled here. */
+const NO_CHECKS = Symbol('no checks');
+
+/** A string's or a number's checks as one test: NO_CHECKS when it has none, null when one is not handled here. */
 function checksOf(def: Def, kind: 'string' | 'number'): ((x: never) => boolean) | null | typeof NO_CHECKS {
   if (!def.checks?.length) return NO_CHECKS;
   const tests: Array<(x: never) => boolean> = [];
-  for (const c of def.checks ?? []) {
+  for (const c of def.checks) {
     const d = c._zod.def;
     if (kind === 'string' && d.check === 'min_length' && typeof d.minimum === 'number') {
       const min = d.minimum;
@@ -49,114 +49,99 @@ function checksOf(def: Def, kind: 'string' | 'number'): ((x: never) => boolean) 
       return null;
     }
   }
-  if (tests.length === 0) return null;
   if (tests.length === 1) return tests[0]!;
   return (x: never) => tests.every((t) => t(x));
 }
 
-const NO_CHECKS = Symbol('no checks');
-
-export function compileParser(schema: z.ZodType): FastParser | null {
+export function compileCheck(schema: z.ZodType): ExactCheck | null {
   const def = defOf(schema);
   switch (def.type) {
     case 'string': {
       const ok = checksOf(def, 'string');
       if (!ok) return null;
-      if (ok === NO_CHECKS) return (x) => (typeof x === 'string' ? x : REFUSED);
-      return (x) => (typeof x === 'string' && ok(x as never) ? x : REFUSED);
+      if (ok === NO_CHECKS) return (x) => typeof x === 'string';
+      return (x) => typeof x === 'string' && ok(x as never);
     }
     case 'number': {
       const ok = checksOf(def, 'number');
       if (!ok) return null;
-      if (ok === NO_CHECKS) return (x) => (typeof x === 'number' && Number.isFinite(x) ? x : REFUSED);
-      return (x) => (typeof x === 'number' && Number.isFinite(x) && ok(x as never) ? x : REFUSED);
+      if (ok === NO_CHECKS) return (x) => typeof x === 'number' && Number.isFinite(x);
+      return (x) => typeof x === 'number' && Number.isFinite(x) && ok(x as never);
     }
     case 'boolean':
       if (def.checks?.length) return null;
-      return (x) => (typeof x === 'boolean' ? x : REFUSED);
+      return (x) => typeof x === 'boolean';
     case 'unknown':
-      return (x) => x;
+      return () => true;
     case 'literal': {
       const values = def.values ?? [];
-      return (x) => (values.includes(x) ? x : REFUSED);
+      return (x) => values.includes(x);
     }
     case 'enum': {
       const values = new Set(Object.values(def.entries ?? {}));
-      return (x) => (values.has(x) ? x : REFUSED);
-    }
-    case 'default': {
-      // Absent: the default (a record written before a field existed), as zod gives it; else the inner schema.
-      const inner = def.innerType && compileParser(def.innerType);
-      if (!inner) return null;
-      return (x) => (x === undefined ? def.defaultValue : inner(x));
+      return (x) => values.has(x);
     }
     case 'nullable': {
-      const inner = def.innerType && compileParser(def.innerType);
+      const inner = def.innerType && compileCheck(def.innerType);
       if (!inner) return null;
-      return (x) => (x === null ? null : inner(x));
+      return (x) => x === null || inner(x);
+    }
+    case 'default': {
+      // Absent, zod gives the default (a record written before the field existed): not the value as it
+      // stands, so zod decides; present, the inner schema.
+      const inner = def.innerType && compileCheck(def.innerType);
+      if (!inner) return null;
+      return (x) => x !== undefined && inner(x);
     }
     case 'array': {
-      const element = def.element && compileParser(def.element);
+      const element = def.element && compileCheck(def.element);
       if (!element || def.checks?.length) return null;
       const elementDef = defOf(def.element!);
       if (elementDef.type === 'number' && !elementDef.checks?.length) {
         // Inter-token gaps: the one long array in a record, checked in a plain loop.
         return (x) => {
-          if (!Array.isArray(x)) return REFUSED;
-          for (let i = 0; i < x.length; i++) if (typeof x[i] !== 'number' || !Number.isFinite(x[i])) return REFUSED;
-          return x.slice();
+          if (!Array.isArray(x)) return false;
+          for (let i = 0; i < x.length; i++) if (typeof x[i] !== 'number' || !Number.isFinite(x[i])) return false;
+          return true;
         };
       }
-      return (x) => {
-        if (!Array.isArray(x)) return REFUSED;
-        const out = new Array(x.length);
-        for (let i = 0; i < x.length; i++) {
-          const v = element(x[i]);
-          if (v === REFUSED) return REFUSED;
-          out[i] = v;
-        }
-        return out;
-      };
+      return (x) => Array.isArray(x) && x.every((v) => element(v));
     }
     case 'record': {
       const key = def.keyType && defOf(def.keyType);
-      const value = def.valueType && compileParser(def.valueType);
+      const value = def.valueType && compileCheck(def.valueType);
       if (!key || key.type !== 'string' || key.checks?.length || !value || def.checks?.length) return null;
       return (x) => {
-        if (!isPlainObject(x)) return REFUSED;
-        const out: Record<string, unknown> = {};
-        for (const k of Object.keys(x)) {
-          const v = value(x[k]);
-          if (v === REFUSED) return REFUSED;
-          out[k] = v;
-        }
-        return out;
+        if (!isPlainObject(x)) return false;
+        for (const k in x) if (!value(x[k])) return false;
+        return true;
       };
     }
     case 'object': {
       if (def.checks?.length || def.catchall !== undefined || !def.shape) return null;
-      const fields: Array<{ key: string; optional: boolean; withDefault: boolean; parse: FastParser }> = [];
+      const fields: Array<{ key: string; optional: boolean; check: ExactCheck }> = [];
       for (const [key, field] of Object.entries(def.shape)) {
         const fieldDef = defOf(field);
         const optional = fieldDef.type === 'optional';
-        const parse = compileParser(optional ? fieldDef.innerType! : field);
-        if (!parse) return null;
-        fields.push({ key, optional, withDefault: fieldDef.type === 'default', parse });
+        const check = compileCheck(optional ? fieldDef.innerType! : field);
+        if (!check) return null;
+        fields.push({ key, optional, check });
       }
       return (x) => {
-        if (!isPlainObject(x)) return REFUSED;
-        const out: Record<string, unknown> = {};
+        if (!isPlainObject(x)) return false;
+        let present = 0;
         for (const f of fields) {
           const v = x[f.key];
-          if (v === undefined && !f.withDefault) {
-            if (f.optional) continue;
-            return REFUSED;
+          if (v === undefined) {
+            // An optional key holding undefined is kept by zod as it is; only JSON-made values come here.
+            if (f.optional && !(f.key in x)) continue;
+            return false;
           }
-          const parsed = f.parse(v);
-          if (parsed === REFUSED) return REFUSED;
-          out[f.key] = parsed;
+          if (!f.check(v)) return false;
+          present++;
         }
-        return out;
+        // A key the schema does not know (zod would drop it, so the value would change): more keys than fields found.
+        return Object.keys(x).length === present;
       };
     }
     default:

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { InputError, InputErrors } from './errors.js';
 import { checkJournal, expectedCorrect } from './journal-check.js';
-import { compileParser } from './fast-parse.js';
+import { compileCheck } from './fast-parse.js';
 import { readSchemas, RECORD_VERSION, writeSchemas } from './record.js';
 import { appendRedacted, writeRedacted } from './redact.js';
 import type { AnswerStatus, FinishReason, ItemError, ItemResult, QuestionType, RunManifest } from './types.js';
@@ -133,7 +133,7 @@ export function parseResultsFile(file: string, opts: ParseResultsOptions = {}): 
   return parseResultLines(fileLines(file, 'the results journal'), file, opts);
 }
 
-const parseItemResult = compileParser(readSchemas.itemResult) ?? (() => undefined);
+const isExactItemResult = compileCheck(readSchemas.itemResult) ?? (() => false);
 
 function parseResultLines(lines: Iterable<JournalLine>, file: string, opts: ParseResultsOptions): ParsedJournal {
   const warnings: string[] = [];
@@ -183,9 +183,8 @@ function validateRecord(data: unknown, file: string, line: number): ValidatedRec
   } catch (e) {
     return { ok: false, problems: [e as InputError] };
   }
-  // The compiled twin of the schema first (the same value for a valid record); zod for the messages.
-  const record = parseItemResult(versioned.data) as ItemResult | undefined;
-  if (record !== undefined) return { ok: true, record, assumed: versioned.assumed };
+  // The compiled twin of the schema first: a record it accepts is what zod would give; zod for the rest.
+  if (isExactItemResult(versioned.data)) return { ok: true, record: versioned.data as ItemResult, assumed: versioned.assumed };
   const parsed = readSchemas.itemResult.safeParse(versioned.data);
   if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, file, line) };
   return { ok: true, record: parsed.data, assumed: versioned.assumed };

@@ -82,9 +82,9 @@ export interface ReportFromFoldersOptions extends Omit<BuildOptions, 'runs'>, Wr
  * the reports. Returns the model (for gates and the console summary) and the files written.
  */
 export async function reportFromRunFolders(dirs: string[], outDir: string, opts: ReportFromFoldersOptions = {}): Promise<{ model: ReportModel; files: string[]; skipped: SkippedFormat[] }> {
-  const runs = dirs.map((d) => readRunFolder(d, { omitPrompts: true }));
   const { formats, extra, onSkipped, ...build } = opts;
-  const model = buildReport({ ...build, runs });
+  // The runs are not kept past buildReport: the writers read the model only, so the records can go.
+  const model = buildReport({ ...build, runs: dirs.map((d) => readRunFolder(d, { omitPrompts: true })) });
   const skipped: SkippedFormat[] = [];
   const files = await writeReports(model, outDir, { formats, extra, onSkipped: (s) => { skipped.push(s); onSkipped?.(s); } });
   return { model, files, skipped };

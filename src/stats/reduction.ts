@@ -35,8 +35,8 @@ function typed(s: WeightedSamples): { v: Float64Array; w: Float64Array | null } 
   return { v: Float64Array.from(s.values), w: s.weights ? Float64Array.from(s.weights) : null };
 }
 
-// The loops below draw each index and add its terms in one pass. The draws, the terms and their order are
-// those of weightedMean over an index array, so every replicate is the same number to the last bit.
+// The unpaired loop draws each index and adds its terms in one pass. The draws, the terms and their order
+// are those of weightedMean over an index array, so every replicate is the same number to the last bit.
 
 /** 1 - mean(compressed)/mean(baseline), independent resampling within each run. */
 export function latencyReductionUnpaired(baseline: WeightedSamples, compressed: WeightedSamples, opts: BootstrapOptions): BootstrapInterval {
@@ -80,10 +80,10 @@ export function latencyReductionPaired(baseline: WeightedSamples, compressed: We
 }
 
 /**
- * Several latency figures of the same request pairs from one stream of resampled pairs: each replicate
- * draws the pairs once and adds every figure's terms, so k figures cost one pass, not k. A pair that lacks
- * a figure has weight 0 in it (both runs lack it: the figure is paired), and value 0, so it adds nothing
- * to that figure's means. With one series this is the loop the single-figure version had, to the last bit.
+ * Several latency figures of the same request pairs from one stream of resampled pairs: a replicate draws
+ * the pairs once (the draws of seededRandom(seed), as in the other bootstraps) and every figure is summed
+ * from those draws, so k figures share one set of draws. A pair that lacks a figure has weight 0 in it
+ * (both runs lack it: the figure is paired) and value 0, so it adds nothing to that figure's means.
  */
 export function latencyReductionsPaired(series: readonly PairedSeries[], opts: BootstrapOptions): BootstrapInterval[] {
   const n = series[0]?.baseline.values.length ?? 0;
@@ -111,36 +111,44 @@ export function latencyReductionsPaired(series: readonly PairedSeries[], opts: B
     }
     return { bvw, cvw, bw, cw };
   });
-  const all = new Uint32Array(n);
-  for (let i = 0; i < n; i++) all[i] = i;
-  const replicate = (col: (typeof columns)[number], idx: Uint32Array) => {
-    const [bn, cn] = sumPair(idx, col.bvw, col.cvw);
-    const [bd, cd] = col.bw && col.cw ? sumPair(idx, col.bw, col.cw) : [idx.length, idx.length];
+  const replicate = (col: (typeof columns)[number], counts: Float64Array | null) => {
+    const [bn, cn] = weightedSums(counts, col.bvw, col.cvw);
+    const [bd, cd] = col.bw && col.cw ? weightedSums(counts, col.bw, col.cw) : [n, n];
     return 1 - (cd === 0 ? NaN : cn / cd) / (bd === 0 ? NaN : bn / bd);
   };
-  const estimates = columns.map((col) => replicate(col, all));
+  const estimates = columns.map((col) => replicate(col, null));
   if (n === 0) return estimates.map((e) => percentileInterval(e, [], confidence));
   const replicates = series.map(() => new Float64Array(resamples));
-  // The draws of one resample, shared by every figure; each figure then sums its terms in draw order.
-  const idx = new Uint32Array(n);
+  // One resample, shared by every figure: how often each pair was drawn. Each figure then sums count x
+  // term in pair order: one sequential pass over its columns, where a sum in draw order would jump about
+  // memory (at 100,000 pairs the columns outgrow the caches and a random read costs many times more).
+  const counts = new Float64Array(n);
   let a = seedState(opts.seed);
   for (let r = 0; r < resamples; r++) {
+    counts.fill(0);
     for (let k = 0; k < n; k++) {
       a = nextState(a);
-      idx[k] = Math.floor(stateOutput(a) * n);
+      counts[Math.floor(stateOutput(a) * n)]!++;
     }
-    for (let m = 0; m < columns.length; m++) replicates[m]![r] = replicate(columns[m]!, idx);
+    for (let m = 0; m < columns.length; m++) replicates[m]![r] = replicate(columns[m]!, counts);
   }
   return estimates.map((e, m) => percentileInterval(e, replicates[m]!, confidence));
 }
 
-/** The sums of x and of y over the drawn indices, each in draw order. */
-function sumPair(idx: Uint32Array, x: Float64Array, y: Float64Array): [number, number] {
+/** The sums of x and of y, each term weighted by its pair's count (all 1 when counts is null), in pair order. */
+function weightedSums(counts: Float64Array | null, x: Float64Array, y: Float64Array): [number, number] {
   let sx = 0, sy = 0;
-  for (let k = 0; k < idx.length; k++) {
-    const i = idx[k]!;
-    sx += x[i]!;
-    sy += y[i]!;
+  if (!counts) {
+    for (let i = 0; i < x.length; i++) {
+      sx += x[i]!;
+      sy += y[i]!;
+    }
+    return [sx, sy];
+  }
+  for (let i = 0; i < x.length; i++) {
+    const c = counts[i]!;
+    sx += c * x[i]!;
+    sy += c * y[i]!;
   }
   return [sx, sy];
 }
