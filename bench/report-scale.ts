@@ -5,7 +5,8 @@
 //   whole process:  `medeval report` and `medeval gate` (the compiled CLI, start-up included) on 10,000 and
 //                   100,000 demo-shaped records per model (about 2 KB a line), wall time and peak RSS, with
 //                   the gate's floor beside them: a plain script that reads both journals and runs the same
-//                   McNemar test (bench/lib/mcnemar-floor.mjs). Runs interleaved, medians.
+//                   McNemar test (bench/lib/mcnemar-floor.mjs); and `medeval merge` of the baseline run as 4 shards
+//                   (issue 13 point 6). Runs interleaved, medians; CPU time (user + sys) beside wall.
 // Targets (issue 16 point 4): 10k under 1 s, 100k under 10 s, peak RSS under 500 MB at 100k.
 // Run: npm run bench -- report-scale
 import { execFileSync } from 'node:child_process';
@@ -21,7 +22,7 @@ import { publishReport } from '../src/report/publish.js';
 import type { LoadedRun } from '../src/core/run-folder.js';
 import { writeReports } from '../src/report/write.js';
 import { syntheticPair } from '../test/fixtures/runs/synthetic.js';
-import { writeDemoShapedPair, writeRunFolders } from './lib/run-folders.js';
+import { writeDemoShapedPair, writeDemoShapedShards, writeRunFolders } from './lib/run-folders.js';
 import { median, round } from './lib/stats.js';
 import { runWholeProcess, type ProcessFigures } from './lib/whole-process.js';
 import type { Benchmark, BenchResult } from './lib/types.js';
@@ -38,7 +39,10 @@ const ROUNDS: Record<number, number> = { 10_000: 3, 100_000: 2 };
 const CLI = join(import.meta.dirname, '..', 'bin', 'medeval.js');
 const FLOOR = join(import.meta.dirname, 'lib', 'mcnemar-floor.mjs');
 
-interface ScaleRow { items: number; journalMb: number; report: ProcessFigures[]; gate: ProcessFigures[]; floor: ProcessFigures[] }
+interface ScaleRow { items: number; journalMb: number; report: ProcessFigures[]; gate: ProcessFigures[]; floor: ProcessFigures[]; merge: ProcessFigures[] }
+
+/** `medeval merge` is timed on the baseline run as this many shards. */
+const SHARDS = 4;
 
 function checked(what: string, f: ProcessFigures): ProcessFigures {
   if (f.code !== 0) throw new Error(`${what} exited ${f.code}: ${f.stderr.slice(-2000)}`);
@@ -51,14 +55,18 @@ function wholeProcess(root: string): ScaleRow[] {
   return SCALES.map((items) => {
     const [base, curr] = writeDemoShapedPair(items, join(root, `scale-${items}`)) as [string, string];
     const journalMb = mb(statSync(join(base, 'results.jsonl')).size + statSync(join(curr, 'results.jsonl')).size);
-    const row: ScaleRow = { items, journalMb, report: [], gate: [], floor: [] };
+    const shards = writeDemoShapedShards(items, SHARDS, join(root, `shards-${items}`));
+    const row: ScaleRow = { items, journalMb, report: [], gate: [], floor: [], merge: [] };
     for (let k = 0; k < ROUNDS[items]!; k++) {
       row.report.push(checked('medeval report', runWholeProcess([CLI, 'report', base, curr, '-o', join(root, `report-${items}-${k}`), '--seed', String(SEED)])));
       row.gate.push(checked('medeval gate', runWholeProcess([CLI, 'gate', '--baseline', base, '--current', curr, '--max-drop', '5', '--seed', String(SEED)])));
       row.floor.push(checked('McNemar floor', runWholeProcess([FLOOR, base, curr])));
+      row.merge.push(checked('medeval merge', runWholeProcess([CLI, 'merge', ...shards, '--out', join(root, `merged-${items}-${k}`)])));
       rmSync(join(root, `report-${items}-${k}`), { recursive: true, force: true });
+      rmSync(join(root, `merged-${items}-${k}`), { recursive: true, force: true });
     }
     rmSync(join(root, `scale-${items}`), { recursive: true, force: true });
+    rmSync(join(root, `shards-${items}`), { recursive: true, force: true });
     return row;
   });
 }
@@ -90,7 +98,7 @@ async function run(): Promise<BenchResult> {
     const endToEndMs = round(performance.now() - t0, 0);
     const outMb = mb(files.reduce((s, f) => s + statSync(f).size, 0));
     const scales = wholeProcess(root);
-    const med = (fs: ProcessFigures[], k: 'wallS' | 'peakRssMb') => median(fs.map((f) => f[k]));
+    const med = (fs: ProcessFigures[], k: 'wallS' | 'peakRssMb' | 'cpuS') => median(fs.map((f) => f[k]));
     const at = (n: number) => scales.find((x) => x.items === n)!;
     const targetS: Record<number, number> = { 10_000: 1, 100_000: 10 };
     const targets: NonNullable<BenchResult['targets']> = [];
@@ -119,9 +127,12 @@ async function run(): Promise<BenchResult> {
         ],
       }, {
         title: 'whole process (compiled CLI, start-up included), demo-shaped records (~2 KB a line), medians of interleaved rounds',
-        head: ['items per model', 'journals MB', 'rounds', 'report s', 'report peak RSS MB', 'gate s', 'gate peak RSS MB', 'floor s (journal-reading McNemar script)', 'gate / floor'],
-        rows: scales.map((r) => [r.items.toLocaleString('en'), r.journalMb, r.report.length, round(med(r.report, 'wallS'), 2), round(med(r.report, 'peakRssMb'), 0),
-          round(med(r.gate, 'wallS'), 2), round(med(r.gate, 'peakRssMb'), 0), round(med(r.floor, 'wallS'), 2), round(med(r.gate, 'wallS') / med(r.floor, 'wallS'), 1)]),
+        head: ['items per model', 'journals MB', 'rounds', 'report s (CPU s)', 'report peak RSS MB', 'gate s (CPU s)', 'gate peak RSS MB', 'floor s (journal-reading McNemar script)', 'gate / floor (CPU)', `merge of ${SHARDS} shards s (CPU s)`, 'merge peak RSS MB'],
+        rows: scales.map((r) => [r.items.toLocaleString('en'), r.journalMb, r.report.length,
+          `${round(med(r.report, 'wallS'), 2)} (${round(med(r.report, 'cpuS'), 2)})`, round(med(r.report, 'peakRssMb'), 0),
+          `${round(med(r.gate, 'wallS'), 2)} (${round(med(r.gate, 'cpuS'), 2)})`, round(med(r.gate, 'peakRssMb'), 0),
+          `${round(med(r.floor, 'wallS'), 2)} (${round(med(r.floor, 'cpuS'), 2)})`, round(med(r.gate, 'cpuS') / med(r.floor, 'cpuS'), 1),
+          `${round(med(r.merge, 'wallS'), 2)} (${round(med(r.merge, 'cpuS'), 2)})`, round(med(r.merge, 'peakRssMb'), 0)]),
       }],
       targets,
       notes: [
