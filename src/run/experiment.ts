@@ -1,4 +1,4 @@
-// An experiment file (suites/paper.yaml): which suite, which baseline and compressed runner profiles,
+// An experiment file (suites/paper.yaml): which suite, which baseline and compressed runner profile(s),
 // in which order, and the claims to check. Paths are relative to the experiment file.
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
@@ -13,8 +13,8 @@ export const experimentSchema = z.strictObject({
   suite: z.string().min(1),
   /** Runner profile of the baseline model, relative to this file. */
   baseline: z.string().min(1),
-  /** Runner profile of the compressed model, relative to this file. */
-  compressed: z.string().min(1),
+  /** Runner profile of the compressed model, or a list of them (a ladder), relative to this file. */
+  compressed: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   order: z.enum(['back-to-back', 'alternating']).default('back-to-back'),
   chunk: z.number().int().positive().default(10),
   seed: z.number().int().default(1234),
@@ -28,7 +28,8 @@ export interface Experiment {
   name: string | undefined;
   suite: string;
   baseline: string;
-  compressed: string;
+  /** Every compressed model's profile, in the file's order (one for a pair). */
+  compressed: string[];
   order: 'back-to-back' | 'alternating';
   chunk: number;
   seed: number;
@@ -44,7 +45,7 @@ export async function loadExperiment(file: string): Promise<Experiment> {
     name: e.name,
     suite: resolve(base, e.suite),
     baseline: resolve(base, e.baseline),
-    compressed: resolve(base, e.compressed),
+    compressed: (typeof e.compressed === 'string' ? [e.compressed] : e.compressed).map((c) => resolve(base, c)),
     order: e.order,
     chunk: e.chunk,
     seed: e.seed,
