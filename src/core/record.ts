@@ -402,6 +402,8 @@ function recordSchemas(object: ObjectOf) {
     /** The whole question stem as the dataset gives it (options apart): results.csv's `question` column. Absent in records written before it was kept. */
     questionText: z.string().optional(),
     gold: z.string().min(1),
+    /** How many answer options the prompt showed: the chance level of a guess is 1/optionCount. */
+    optionCount: count.optional(),
     rawOutput: z.string(),
     reasoning: z.string().nullable(),
     extracted: extractedAnswer,

@@ -15,6 +15,7 @@ import { compileCheck } from './fast-parse.js';
 import { readSchemas, RECORD_VERSION, writeSchemas } from './record.js';
 import { appendRedacted, writeRedacted } from './redact.js';
 import type { AnswerStatus, FinishReason, ItemError, ItemResult, QuestionType, RunManifest } from './types.js';
+import { optionsFromPrompt } from './prompt-options.js';
 
 export const MANIFEST = 'manifest.json';
 export const RESULTS = 'results.jsonl';
@@ -162,7 +163,14 @@ function parseResultLines(lines: Iterable<JournalLine>, file: string, opts: Pars
       continue;
     }
     if (checked.assumed) unversioned++;
-    if (opts.omitPrompts) checked.record.prompt = '';
+    if (opts.omitPrompts) {
+      // Records made before optionCount was stored: count the options the prompt showed before dropping it.
+      if (checked.record.optionCount === undefined) {
+        const shown = optionsFromPrompt(checked.record.prompt);
+        if (shown) checked.record.optionCount = Object.keys(shown).length;
+      }
+      checked.record.prompt = '';
+    }
     parsedResults.push(opts.omitTexts ? withoutTexts(checked.record) : checked.record);
   }
   if (problems.length) throw new InputErrors(problems, `${file}: ${problems.length} problem(s) in the results journal`);

@@ -46,6 +46,8 @@ import { inFlightTimeline } from '../metrics/in-flight.js';
 import { argmax, klDivergence, letterDistribution, letterMass } from '../metrics/letter-distribution.js';
 import { buildServerView } from './server-view.js';
 import { wilsonInterval } from '../stats/proportion.js';
+import { chanceAccuracy } from '../scoring/chance.js';
+import { buildLeaderboard } from './leaderboard.js';
 import { BYTE_UNIT_POLICY } from '../metrics/units.js';
 
 export interface PairSpec {
@@ -112,6 +114,10 @@ export function buildReport(opts: BuildOptions): ReportModel {
       compressed: first ? runs[first[1]]! : runs[0] ?? null,
     })
     : [];
+  // A ladder: the same claims judged on every pair, for the leaderboard's verdict column (the claims
+  // section keeps the first pair's, as before).
+  const claimsPerPair = pairs.map(([b, c], k) => (k === 0 ? claims
+    : opts.claims?.length ? checkClaims(opts.claims, { comparison: comparisons[k]!, baseline: runs[b]!, compressed: runs[c]! }) : []));
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt: opts.generatedAt ?? null,
@@ -120,6 +126,7 @@ export function buildReport(opts: BuildOptions): ReportModel {
     comparisons,
     claims,
     accuracyVsMemory: runs.map(accuracyMemoryPoint),
+    leaderboard: buildLeaderboard(runs, comparisons, claimsPerPair),
     notes: buildNotes(loaded, runs, pairs),
     ...(opts.includeItems === false ? {} : { items: buildItemTable(loaded, runs) }),
   };
@@ -448,6 +455,7 @@ function buildRunReport(run: LoadedRun, id: string, s: Settings): RunReport {
     seed: m.seed,
     configHash: m.configHash,
     accuracy: runAccuracy(run, s),
+    chanceAccuracy: chanceAccuracy(run.results),
     latency,
     ...(replicas ? { replicas } : {}),
     memory: buildMemory(m),

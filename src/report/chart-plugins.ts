@@ -7,6 +7,8 @@
 //   dataset.errorBars:   array parallel to data, each [low, high] in data units, or null
 //   dataset.pointLabels: array parallel to data, each a string drawn next to the point, or null
 //   options.plugins.medevalBackground.color: canvas fill (default white)
+//   options.plugins.medevalHLines.lines: [{ y, label }] horizontal dashed lines across the plot area in
+//     y-axis units (the chance level), each labelled at its right end
 
 export const CHART_PLUGINS_SOURCE = String.raw`[
   {
@@ -45,6 +47,38 @@ export const CHART_PLUGINS_SOURCE = String.raw`[
           ctx.moveTo(x - half, bottom); ctx.lineTo(x + half, bottom);
           ctx.stroke();
         });
+        ctx.restore();
+      });
+    }
+  },
+  {
+    id: 'medevalHLines',
+    afterDatasetsDraw: function (chart, _args, options) {
+      var lines = (options && options.lines) || [];
+      var scale = chart.scales.y;
+      var area = chart.chartArea;
+      if (!scale || !lines.length) return;
+      var ctx = chart.ctx;
+      var family = (chart.options.font && chart.options.font.family) || 'sans-serif';
+      lines.forEach(function (line) {
+        if (line.y == null) return;
+        var y = scale.getPixelForValue(line.y);
+        if (y < area.top || y > area.bottom) return;
+        ctx.save();
+        ctx.strokeStyle = line.color || '#555555';
+        ctx.lineWidth = 1.5;
+        ctx.setLineDash([6, 4]);
+        ctx.beginPath();
+        ctx.moveTo(area.left, y); ctx.lineTo(area.right, y);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        if (line.label) {
+          ctx.font = '12px ' + family;
+          ctx.fillStyle = line.color || '#555555';
+          ctx.textAlign = 'right';
+          ctx.textBaseline = 'bottom';
+          ctx.fillText(String(line.label), area.right - 4, y - 3);
+        }
         ctx.restore();
       });
     }

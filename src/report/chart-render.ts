@@ -1,7 +1,8 @@
 // Turns a chart specification (a JSON-serialisable Chart.js configuration plus a size) into PNG or
 // SVG bytes, using Chart.js 4 on @napi-rs/canvas: prebuilt Skia binaries, nothing compiled on install.
 // The SVG comes from Skia's SVG canvas with text converted to paths, so it looks the same without
-// the fonts installed.
+// the fonts installed. The PDF comes from Skia's PDF backend (@napi-rs/canvas PDFDocument): vector, its
+// text kept as text (embedded font subsets), for a paper's \includegraphics.
 
 import { mkdir } from 'node:fs/promises';
 import { writeRedactedAsync } from '../core/redact.js';
@@ -13,7 +14,10 @@ import { CHART_FONT_FAMILY, reportCharts, type ChartSpec } from './charts.js';
 import type { ReportModel } from './model.js';
 import type { ReportWriter } from './writer.js';
 
-export type ChartFormat = 'png' | 'svg';
+export type ChartFormat = 'png' | 'svg' | 'pdf';
+
+/** What the charts writer writes for every chart. */
+export const CHART_FORMATS: readonly ChartFormat[] = ['png', 'svg', 'pdf'];
 
 export interface RenderOptions {
   format: ChartFormat;
@@ -38,7 +42,7 @@ const loadCanvas = () => (canvasLib ??= importOptional('@napi-rs/canvas', () => 
 
 /** Renders one chart to PNG or SVG bytes. */
 export async function renderChart(spec: ChartSpec, options: RenderOptions): Promise<Buffer> {
-  const { createCanvas, SvgExportFlag } = await loadCanvas();
+  const { createCanvas, PDFDocument, SvgExportFlag } = await loadCanvas();
   ensureRegistered();
   plugins ??= loadChartPlugins();
   const svg = options.format === 'svg';
@@ -53,6 +57,19 @@ export async function renderChart(spec: ChartSpec, options: RenderOptions): Prom
     devicePixelRatio: pixelRatio,
   };
   config.plugins = [...(plugins as NonNullable<ChartConfiguration['plugins']>), ...(config.plugins ?? [])];
+  if (options.format === 'pdf') {
+    const doc = new PDFDocument({ title: spec.description, creator: 'medeval' });
+    const ctx = doc.beginPage(spec.width, spec.height);
+    // Chart.js sizes itself from ctx.canvas, which a PDF page's context has not: give it one of the page's size.
+    Object.defineProperty(ctx, 'canvas', { value: { width: spec.width, height: spec.height, style: {}, getContext: () => ctx } });
+    const chart = new Chart(ctx as unknown as ChartItem, { ...config, options: { ...config.options, devicePixelRatio: 1 } });
+    try {
+      doc.endPage();
+      return doc.close();
+    } finally {
+      chart.destroy();
+    }
+  }
   if (svg) {
     const canvas = createCanvas(spec.width, spec.height, SvgExportFlag.ConvertTextToPaths);
     const chart = new Chart(canvas.getContext('2d') as unknown as ChartItem, config);
@@ -72,16 +89,18 @@ export async function renderChart(spec: ChartSpec, options: RenderOptions): Prom
 }
 
 export interface RenderChartsOptions {
-  formats?: ChartFormat[];
+  formats?: readonly ChartFormat[];
   pixelRatio?: number;
+  /** false: no titles in the images. */
+  titles?: boolean;
 }
 
 /** Writes every report chart as <id>.<format> into outDir; returns the written paths in order. */
 export async function renderCharts(model: ReportModel, outDir: string, options: RenderChartsOptions = {}): Promise<string[]> {
-  const formats = options.formats ?? ['png', 'svg'];
+  const formats = options.formats ?? CHART_FORMATS;
   await mkdir(outDir, { recursive: true });
   const written: string[] = [];
-  for (const spec of reportCharts(model)) {
+  for (const spec of reportCharts(model, { titles: options.titles })) {
     for (const format of formats) {
       const file = join(outDir, `${spec.id}.${format}`);
       await writeRedactedAsync(file, await renderChart(spec, { format, pixelRatio: options.pixelRatio }));
@@ -93,12 +112,12 @@ export async function renderCharts(model: ReportModel, outDir: string, options: 
 
 export const chartsWriter: ReportWriter = {
   name: 'charts',
-  description: 'the charts as PNG and SVG under charts/',
+  description: 'the charts as PNG, SVG and PDF under charts/',
   files: ['charts/'],
   skippable: true,
-  async *render(model) {
-    for (const spec of reportCharts(model)) {
-      for (const format of ['png', 'svg'] as const) yield { name: `charts/${spec.id}.${format}`, content: await renderChart(spec, { format }) };
+  async *render(model, settings) {
+    for (const spec of reportCharts(model, { titles: settings?.chartTitles !== false })) {
+      for (const format of CHART_FORMATS) yield { name: `charts/${spec.id}.${format}`, content: await renderChart(spec, { format }) };
     }
   },
 };

@@ -4,7 +4,8 @@
 
 import type { ChartConfiguration } from 'chart.js';
 import type { AccuracyCell, Interval, LatencyMetric, MemoryPartName, ReportModel, RunReport } from './model.js';
-import { LATENCY_TABLE } from '../metrics/table.js';
+import { LATENCY_TABLE, MEMORY_TABLE } from '../metrics/table.js';
+import { leaderboardOf } from './leaderboard.js';
 import { chooseByteUnit, type ByteUnit } from '../metrics/units.js';
 
 /** One chart, independent of where it is drawn (Node canvas or the HTML page). */
@@ -54,6 +55,8 @@ export interface AccuracyChartInput {
   series: AccuracySeries[];
   /** Interval name for the axis and caption, e.g. "95% Wilson interval". */
   intervalLabel?: string;
+  /** The chance level (fraction) to draw as a dashed line; null or absent: none. */
+  chance?: number | null;
 }
 
 const TITLE_FONT = { size: 17, weight: 'bold' as const };
@@ -104,7 +107,8 @@ export function accuracyChart(input: AccuracyChartInput): ChartSpec {
     borderWidth: 1,
     errorBars: series.points.map((p) => (p.low == null || p.high == null ? null : [percent(p.low), percent(p.high)])),
   }));
-  const options = baseOptions(input.title, `Bars: accuracy; whiskers: ${interval}`);
+  const options = baseOptions(input.title, `Bars: accuracy; whiskers: ${interval}${input.chance != null ? '; dashed: chance level' : ''}`);
+  withChanceLine(options, input.chance);
   options.scales = {
     x: { ticks: { font: TICK_FONT }, grid: { display: false } },
     y: {
@@ -122,6 +126,12 @@ export function accuracyChart(input: AccuracyChartInput): ChartSpec {
     height: 460,
     config: { type: 'bar', data: { labels: groupLabels, datasets } as never, options } as ChartConfiguration,
   };
+}
+
+/** The chance level as a dashed line across the plot (chart-plugins.ts medevalHLines), labelled with its value. */
+function withChanceLine(options: NonNullable<ChartConfiguration['options']>, chance: number | null | undefined): void {
+  if (chance == null) return;
+  (options.plugins as Record<string, unknown>).medevalHLines = { lines: [{ y: percent(chance), label: `chance ${(chance * 100).toFixed(1)}%` }] };
 }
 
 /** Byte units for an axis: the largest unit in which the biggest value is at least 1 (the one policy, metrics/units.ts). */
@@ -371,50 +381,75 @@ export function inFlightChart(series: InFlightSeries[]): ChartSpec {
   };
 }
 
-export interface AccuracyMemoryPoint {
+export interface ParetoPoint {
   label: string;
-  memoryBytes: number | null;
+  /** The cost on the x axis: bytes or ms; null: not available (the point is left out, and named). */
+  cost: number | null;
   accuracy: ProportionPoint;
+  /** On the Pareto frontier (computed by report/pareto.ts, never here). */
+  frontier: boolean;
 }
 
-export interface AccuracyMemoryInput {
-  id?: string;
-  /** Which memory figure is on the x axis, e.g. "Peak process memory" or "Weights". */
-  memoryLabel: string;
-  points: AccuracyMemoryPoint[];
+export interface ParetoChartInput {
+  id: string;
+  /** What is on the x axis, e.g. "Weights file" or "E2EL p50". */
+  costLabel: string;
+  unit: 'bytes' | 'ms';
+  points: ParetoPoint[];
   intervalLabel?: string;
+  chance?: number | null;
 }
 
-/** Accuracy against memory, one labelled point per run, with the accuracy interval as whiskers. */
-export function accuracyMemoryChart(input: AccuracyMemoryInput): ChartSpec {
-  const usable = input.points.filter((p) => p.memoryBytes != null && p.accuracy.value != null);
+/**
+ * Accuracy against a cost (memory or latency), one labelled point per model with its interval as
+ * whiskers, the Pareto frontier joined by a line (lower cost and higher accuracy is better), and the
+ * chance level dashed across.
+ */
+export function paretoChart(input: ParetoChartInput): ChartSpec {
+  const usable = input.points.filter((p) => p.cost != null && p.accuracy.value != null);
   const left = input.points.filter((p) => !usable.includes(p)).map((p) => p.label);
-  const unit = chooseByteUnit(Math.max(0, ...usable.map((p) => p.memoryBytes as number)));
-  const datasets = usable.map((p, i) => ({
+  const byteUnit = input.unit === 'bytes' ? chooseByteUnit(Math.max(0, ...usable.map((p) => p.cost as number))) : null;
+  const x = (cost: number | null) => (byteUnit ? inUnit(cost, byteUnit) : cost == null ? null : Math.round(cost * 100) / 100);
+  const datasets: object[] = usable.map((p, i) => ({
     label: chartLabel(p.label),
-    data: [{ x: inUnit(p.memoryBytes, unit), y: percent(p.accuracy.value) }],
+    data: [{ x: x(p.cost), y: percent(p.accuracy.value) }],
     backgroundColor: seriesColor(i),
     borderColor: seriesColor(i),
     pointRadius: 6,
     pointHoverRadius: 8,
-    pointStyle: 'circle',
+    pointStyle: p.frontier ? 'circle' : 'rectRot',
     errorBars: [p.accuracy.low == null || p.accuracy.high == null ? null : [percent(p.accuracy.low), percent(p.accuracy.high)]],
     pointLabels: [chartLabel(p.label)],
   }));
+  const frontier = usable.filter((p) => p.frontier).sort((a, b) => (a.cost as number) - (b.cost as number));
+  if (frontier.length > 1) {
+    datasets.push({
+      label: 'Pareto frontier',
+      data: frontier.map((p) => ({ x: x(p.cost), y: percent(p.accuracy.value) })),
+      showLine: true,
+      borderColor: '#444444',
+      backgroundColor: '#444444',
+      borderWidth: 1.5,
+      pointRadius: 0,
+      fill: false,
+    });
+  }
   const interval = input.intervalLabel ?? '95% Wilson interval';
-  const subtitle = left.length
-    ? `Whiskers: ${interval}. Not plotted (figure not available): ${left.map(chartLabel).join(', ')}`
-    : `Whiskers: ${interval}. Up and to the left is better.`;
-  const title = `Accuracy vs ${input.memoryLabel.toLowerCase()}`;
+  const unitName = byteUnit ? byteUnit.name : 'ms';
+  const notPlotted = left.length ? ` Not plotted (figure not available): ${left.map(chartLabel).join(', ')}.` : '';
+  const subtitle = `Whiskers: ${interval}; line: Pareto frontier (no other model has both lower cost and higher accuracy)` +
+    `${input.chance != null ? '; dashed: chance level' : ''}. Up and to the left is better.${notPlotted}`;
+  const title = `Accuracy vs ${input.costLabel}`;
   const options = baseOptions(title, subtitle);
-  const maxX = Math.max(0, ...usable.map((p) => inUnit(p.memoryBytes, unit) as number));
+  withChanceLine(options, input.chance);
+  const maxX = Math.max(0, ...usable.map((p) => x(p.cost) as number));
   options.scales = {
     x: {
       type: 'linear',
       beginAtZero: true,
       // Head-room on the right so the last point's label is not cut off.
       suggestedMax: maxX * 1.25,
-      title: { display: true, text: `${input.memoryLabel} (${unit.name})`, font: AXIS_TITLE_FONT },
+      title: { display: true, text: `${input.costLabel} (${unitName})`, font: AXIS_TITLE_FONT },
       ticks: { font: TICK_FONT },
     },
     y: {
@@ -425,10 +460,10 @@ export function accuracyMemoryChart(input: AccuracyMemoryInput): ChartSpec {
     },
   };
   return {
-    id: input.id ?? 'accuracy-vs-memory',
-    description: `${title}: one point per run; x in ${unit.name}, y accuracy in percent with ${interval}.`,
-    width: 800,
-    height: 500,
+    id: input.id,
+    description: `${title}: one point per model; x in ${unitName}, y accuracy in percent with ${interval}; the Pareto frontier joined.`,
+    width: 820,
+    height: 520,
     config: { type: 'scatter', data: { datasets } as never, options } as ChartConfiguration,
   };
 }
@@ -478,10 +513,30 @@ function loadWords(r: RunReport): string {
   return `concurrency ${l.concurrency ?? '?'}`;
 }
 
-export function reportCharts(model: ReportModel): ChartSpec[] {
+export interface ReportChartOptions {
+  /** false: no title or subtitle in the image (`--chart-titles off`: the paper's caption says it). */
+  titles?: boolean;
+}
+
+/** One chance line for the report's charts: the runs' common chance level, or none when they differ or one is unknown. */
+export function commonChance(runs: readonly RunReport[]): number | null {
+  const levels = runs.map((r) => r.chanceAccuracy ?? null);
+  if (!levels.length || levels.some((c) => c === null)) return null;
+  const first = levels[0]!;
+  return levels.every((c) => Math.abs(c! - first) < 0.0005) ? first : null;
+}
+
+/** Title and subtitle left out of the image; the axes, legend and labels stay. */
+function withoutTitles(spec: ChartSpec): void {
+  const plugins = (spec.config.options?.plugins ?? {}) as Record<string, { display?: boolean } | undefined>;
+  for (const key of ['title', 'subtitle']) if (plugins[key]) plugins[key]!.display = false;
+}
+
+export function reportCharts(model: ReportModel, opts: ReportChartOptions = {}): ChartSpec[] {
   const runs = model.runs;
   if (runs.length === 0) return [];
   const specs: ChartSpec[] = [];
+  const chance = commonChance(runs);
 
   const stepKeys = unionKeys(runs.map((r) => r.accuracy.byStep));
   const stepGroups = ['overall', ...stepKeys];
@@ -493,6 +548,7 @@ export function reportCharts(model: ReportModel): ChartSpec[] {
       groups: stepGroups.map((k) => (k === 'overall' ? 'Overall' : k)),
       series: runs.map((r) => ({ label: r.label, points: stepGroups.map((k) => proportion(stepCells(r).find((c) => c.key === k))) })),
       intervalLabel: intervalLabel(runs.flatMap((r) => stepCells(r).map((c) => c.accuracy))),
+      chance,
     }),
   );
 
@@ -505,6 +561,7 @@ export function reportCharts(model: ReportModel): ChartSpec[] {
         groups: typeKeys.map((k) => k.replace(/_/g, ' ')),
         series: runs.map((r) => ({ label: r.label, points: typeKeys.map((k) => proportion(r.accuracy.byQuestionType.find((c) => c.key === k))) })),
         intervalLabel: intervalLabel(runs.flatMap((r) => r.accuracy.byQuestionType.map((c) => c.accuracy))),
+        chance,
       }),
     );
   }
@@ -553,20 +610,25 @@ export function reportCharts(model: ReportModel): ChartSpec[] {
     specs.push(inFlightChart(loaded.map((r) => ({ label: r.label, load: loadWords(r), points: r.latency.inFlight!.points }))));
   }
 
-  const points = model.accuracyVsMemory;
-  if (points.length) {
-    const usePeak = points.some((p) => p.processPeakBytes != null);
-    specs.push(
-      accuracyMemoryChart({
-        memoryLabel: usePeak ? 'Peak process memory' : 'Weights',
-        points: points.map((p) => ({
-          label: p.label,
-          memoryBytes: usePeak ? p.processPeakBytes : p.weightsBytes,
-          accuracy: p.accuracy ? { value: p.accuracy.estimate, low: p.accuracy.lower, high: p.accuracy.upper } : { value: null, low: null, high: null },
-        })),
-        intervalLabel: intervalLabel(points.map((p) => p.accuracy)),
-      }),
-    );
+  // The ladder's Pareto charts: accuracy against weights, peak memory and median E2EL, frontier joined.
+  const board = leaderboardOf(model);
+  if (board.rows.length) {
+    const accuracyOf = (i: Interval | null): ProportionPoint => (i ? { value: i.estimate, low: i.lower, high: i.upper } : { value: null, low: null, high: null });
+    const axes = [
+      { id: 'accuracy-vs-weights', axis: 'weights', costLabel: MEMORY_TABLE.weights.long, unit: 'bytes' },
+      { id: 'accuracy-vs-peak-memory', axis: 'processPeak', costLabel: MEMORY_TABLE.processPeak.long, unit: 'bytes' },
+      { id: 'accuracy-vs-e2el', axis: 'e2eMs', costLabel: `${LATENCY_TABLE.e2eMs.short} p50`, unit: 'ms' },
+    ] as const;
+    for (const a of axes) {
+      const cost = (r: (typeof board.rows)[number]) => (a.axis === 'e2eMs' ? r.latencyP50Ms.e2eMs : r.memory[a.axis]);
+      if (!board.rows.some((r) => cost(r) != null)) continue;
+      specs.push(paretoChart({
+        id: a.id, costLabel: a.costLabel, unit: a.unit, chance,
+        points: board.rows.map((r) => ({ label: r.label, cost: cost(r), accuracy: accuracyOf(r.accuracy), frontier: r.frontier[a.axis] })),
+        intervalLabel: intervalLabel(board.rows.map((r) => r.accuracy)),
+      }));
+    }
   }
+  if (opts.titles === false) for (const spec of specs) withoutTitles(spec);
   return specs;
 }

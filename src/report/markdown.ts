@@ -1,10 +1,11 @@
 // report.md: for a README or a PR comment. Order: claims (with the definition beside every verdict),
-// accuracy, paired comparison, latency, memory, flips, notes. Everything that came from a dataset or a
+// the leaderboard (two runs or more), accuracy, paired comparison, latency, memory, flips, notes. Everything that came from a dataset or a
 // model goes through escapeMarkdown, so a "|" or a newline cannot break a table.
 import { ms, nats, pct, pctInterval, points, pointsInterval, pValue } from './format.js';
 import { LATENCY_DISPLAY_ORDER, LATENCY_TABLE, MEMORY_TABLE, type MemoryPartName } from '../metrics/table.js';
 import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
-import type { ClaimCheck, Distribution, FlippedItem, Interval, ReportModel, RunReport } from './model.js';
+import { FRONTIER_AXES, type ClaimCheck, type Distribution, type FlippedItem, type FrontierAxis, type Interval, type LeaderboardRow, type ReportModel, type RunReport } from './model.js';
+import { LEADERBOARD_DEFINITION, leaderboardOf } from './leaderboard.js';
 import type { ServerFigure } from './server-view.js';
 import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
 import { THROTTLE_DEFINITION, throttleRows } from './throttle.js';
@@ -99,6 +100,41 @@ function claimsSection(model: ReportModel): string[] {
 
 function bytesPair(b: number | null, c: number | null): string {
   return b === null && c === null ? '' : `${formatBytes(b)} → ${formatBytes(c)}: `;
+}
+
+/** "weights, peak memory, E2EL": the costs on whose frontier the row sits. */
+export function frontierWords(row: LeaderboardRow): string {
+  const on = FRONTIER_AXES.filter((a) => row.frontier[a]).map((a) => FRONTIER_NAMES[a]);
+  return on.length ? on.join(', ') : '-';
+}
+
+const FRONTIER_NAMES: Record<FrontierAxis, string> = {
+  weights: MEMORY_TABLE.weights.short,
+  processPeak: MEMORY_TABLE.processPeak.short,
+  e2eMs: LATENCY_TABLE.e2eMs.short,
+};
+
+function leaderboardSection(model: ReportModel): string[] {
+  const board = leaderboardOf(model);
+  if (board.rows.length < 2) return [];
+  const rows = board.rows.map((r) => [
+    escapeMarkdown(r.run),
+    r.role === 'compressed' ? `vs ${escapeMarkdown(r.baseline ?? '')}` : r.role,
+    pctInterval(r.accuracy),
+    pctInterval(r.retention),
+    pointsInterval(r.accuracyDifference),
+    r.mcnemarP === null ? 'n/a' : `${pValue(r.mcnemarP)} (${pValue(r.mcnemarPHolm)})`,
+    formatBytes(r.memory.weights), formatBytes(r.memory.residentWeights), formatBytes(r.memory.processPeak), formatBytes(r.memory.gpuProcessPeak),
+    ms(r.latencyP50Ms.ttftMs), ms(r.latencyP50Ms.tpotMs), ms(r.latencyP50Ms.e2eMs),
+    r.verdicts.length ? r.verdicts.map((v) => `${escapeMarkdown(v.claim)}: ${escapeMarkdown(v.verdict)}`).join('; ') : '',
+    frontierWords(r),
+  ]);
+  const mem = (k: 'weights' | 'residentWeights' | 'processPeak' | 'gpuProcessPeak') => MEMORY_TABLE[k].short.replace(/^./, (c) => c.toUpperCase());
+  const lat = (k: 'ttftMs' | 'tpotMs' | 'e2eMs') => `${LATENCY_TABLE[k].short} p50 (ms)`;
+  return ['## Leaderboard', '',
+    table(['Model', 'Paired with', 'Accuracy (95% CI)', 'Retention (95% CI)', 'Difference, points (95% CI)', 'McNemar p (Holm)',
+      mem('weights'), mem('residentWeights'), mem('processPeak'), mem('gpuProcessPeak'), lat('ttftMs'), lat('tpotMs'), lat('e2eMs'), 'Verdicts', 'Pareto frontier'], rows),
+    '', `${escapeMarkdown(LEADERBOARD_DEFINITION)} Holm over ${board.pAdjustment.pairs} pair(s). Memory in ${escapeMarkdown(BYTE_UNIT_POLICY)}.`, ''];
 }
 
 function accuracySection(model: ReportModel): string[] {
@@ -281,6 +317,7 @@ export function renderMarkdown(model: ReportModel): string {
     '',
     ...warn,
     ...claimsSection(model),
+    ...leaderboardSection(model),
     ...accuracySection(model),
     ...comparisonSection(model),
     ...latencySection(model),

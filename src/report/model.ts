@@ -116,6 +116,11 @@ export interface RunReport {
   seed: number;
   configHash: string;
   accuracy: RunAccuracy;
+  /**
+   * What a uniform guess among the options shown would score (mean of 1/options over scored answers);
+   * null when an option count is unknown. Charts draw it as the chance line. Absent in older reports.
+   */
+  chanceAccuracy?: number | null;
   latency: RunLatency;
   /** Every part in MEMORY_PARTS order; bytes null = not available (note says why). */
   memory: MemoryPart[];
@@ -329,6 +334,52 @@ export interface ClaimCheck {
   compressed: string | null;
 }
 
+// ---- the leaderboard (built by report/leaderboard.ts) ----
+
+/** The axes a frontier is drawn on: a cost (lower is better) against accuracy. */
+export const FRONTIER_AXES = ['weights', 'processPeak', 'e2eMs'] as const;
+export type FrontierAxis = (typeof FRONTIER_AXES)[number];
+
+export interface LeaderboardRow {
+  run: string;
+  label: string;
+  quantization: string | null;
+  /** "baseline": another model is paired with it; "compressed": paired with `baseline`; "unpaired": neither. */
+  role: 'baseline' | 'compressed' | 'unpaired';
+  /** The baseline run this row was compared with (compressed rows). */
+  baseline: string | null;
+  /** Scored answers behind `accuracy`. */
+  scored: number;
+  /** Accuracy over the run's own scored answers, Wilson interval. */
+  accuracy: Interval | null;
+  /** Paired figures against `baseline`, on the questions both answered (compressed rows; null otherwise). */
+  itemsInCommon: number | null;
+  retention: Interval | null;
+  /** compressed - baseline accuracy as a fraction; every renderer prints it in percentage points. */
+  accuracyDifference: Interval | null;
+  /** McNemar exact two-sided p of this pair alone, and Holm-adjusted over every pair of the report. */
+  mcnemarP: number | null;
+  mcnemarPHolm: number | null;
+  /** Memory parts in bytes (null: not measured for this run). */
+  memory: Record<'weights' | 'residentWeights' | 'processPeak' | 'gpuProcessPeak', number | null>;
+  /** Medians over measured requests, ms. */
+  latencyP50Ms: Record<'ttftMs' | 'tpotMs' | 'e2eMs', number | null>;
+  /** Claims checked on this row's pair (compressed rows), the verdict of each. */
+  verdicts: Array<{ claim: string; verdict: Verdict }>;
+  /** A smoke-test run (tiny model, smoke-test suite, scripted runner): its verdicts are never evidence. */
+  smokeTest: boolean;
+  /** Chance level of its suite (1/options averaged), when known. */
+  chanceAccuracy: number | null;
+  /** On the Pareto frontier of accuracy against each cost (point estimates). */
+  frontier: Record<FrontierAxis, boolean>;
+}
+
+export interface Leaderboard {
+  rows: LeaderboardRow[];
+  /** How the p-values are reported: per pair unadjusted, and Holm's step-down adjustment over `pairs` pairs. */
+  pAdjustment: { method: 'holm'; pairs: number };
+}
+
 export interface AccuracyMemoryPoint {
   run: string;
   label: string;
@@ -390,6 +441,8 @@ export interface ReportModel {
   comparisons: PairComparison[];
   claims: ClaimCheck[];
   accuracyVsMemory: AccuracyMemoryPoint[];
+  /** One row per model: the ladder's table (report/leaderboard.ts). Absent in older reports. */
+  leaderboard?: Leaderboard;
   notes: ReportNote[];
   /** Per-item table over all runs; omitted when built with includeItems: false. */
   items?: ItemTable;

@@ -8,7 +8,7 @@ import { buildReport, type BuildOptions } from './build.js';
 import type { ClaimSpec } from './claims.js';
 import type { ReportModel } from './model.js';
 import { readRunFolder } from '../core/run-folder.js';
-import type { ReportFile } from './writer.js';
+import type { RenderSettings, ReportFile } from './writer.js';
 import { REPORT_WRITERS } from './writers.js';
 
 /** Every report format's name (writers.ts), in writing order. */
@@ -24,6 +24,8 @@ export interface WriteOptions {
   /** Default: the text formats (json, md, csv, tex). */
   formats?: readonly ReportFormat[];
   extra?: ExtraRenderer[];
+  /** Rendering choices (chart titles), passed to every format. */
+  render?: RenderSettings;
   /** A skippable format left out because an optional package it needs is not installed (the others are written). */
   onSkipped?: (skip: SkippedFormat) => void;
 }
@@ -62,7 +64,7 @@ export async function writeReports(model: ReportModel, outDir: string, opts: Wri
   };
   for (const w of writers) {
     try {
-      for await (const file of w.render(model)) write(file);
+      for await (const file of w.render(model, opts.render)) write(file);
     } catch (e) {
       // Charts without @napi-rs/canvas: every other format is still written, and the caller is told.
       if (!(w.skippable && e instanceof MissingPackageError)) throw e;
@@ -82,10 +84,10 @@ export interface ReportFromFoldersOptions extends Omit<BuildOptions, 'runs'>, Wr
  * the reports. Returns the model (for gates and the console summary) and the files written.
  */
 export async function reportFromRunFolders(dirs: string[], outDir: string, opts: ReportFromFoldersOptions = {}): Promise<{ model: ReportModel; files: string[]; skipped: SkippedFormat[] }> {
-  const { formats, extra, onSkipped, ...build } = opts;
+  const { formats, extra, onSkipped, render, ...build } = opts;
   // The runs are not kept past buildReport: the writers read the model only, so the records can go.
   const model = buildReport({ ...build, runs: dirs.map((d) => readRunFolder(d, { omitPrompts: true })) });
   const skipped: SkippedFormat[] = [];
-  const files = await writeReports(model, outDir, { formats, extra, onSkipped: (s) => { skipped.push(s); onSkipped?.(s); } });
+  const files = await writeReports(model, outDir, { formats, extra, ...(render ? { render } : {}), onSkipped: (s) => { skipped.push(s); onSkipped?.(s); } });
   return { model, files, skipped };
 }

@@ -9,6 +9,12 @@ export interface ReportFile {
   content: string | Uint8Array;
 }
 
+/** How the formats render, where they take a choice (`--chart-titles off`). */
+export interface RenderSettings {
+  /** false: chart images carry no title or subtitle (the paper's caption does). Default true. */
+  chartTitles?: boolean;
+}
+
 export interface ReportWriter {
   name: string;
   /** What it is, for --help: "report.html, one self-contained page". */
@@ -18,5 +24,5 @@ export interface ReportWriter {
   /** Costly or browser-side formats may be skipped (`--no-html`, `--no-charts`); text formats are always written. */
   skippable?: boolean;
   /** The files, one at a time (a large format need not hold them all in memory). */
-  render(model: ReportModel): Iterable<ReportFile> | AsyncIterable<ReportFile>;
+  render(model: ReportModel, settings?: RenderSettings): Iterable<ReportFile> | AsyncIterable<ReportFile>;
 }

@@ -33,6 +33,7 @@ export function itemBase(item: DatasetItem, sample: number, rendered: RenderedPr
     question: questionExcerpt(item.question),
     questionText: item.question,
     gold: item.answer,
+    optionCount: Object.keys(item.options).length,
   };
 }
 

@@ -1,4 +1,6 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { inflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
@@ -6,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderChart, renderCharts } from '../../src/report/chart-render.js';
 import {
   accuracyChart,
-  accuracyMemoryChart,
+  paretoChart,
   chooseByteUnit,
   empiricalCdf,
   intervalLabel,
@@ -84,11 +86,13 @@ describe('chart specifications', () => {
   });
 
   it('lists runs whose memory is not available instead of plotting them at zero', () => {
-    const spec = accuracyMemoryChart({
-      memoryLabel: 'Peak process memory',
+    const spec = paretoChart({
+      id: 'accuracy-vs-peak-memory',
+      costLabel: 'peak process memory',
+      unit: 'bytes',
       points: [
-        { label: 'local', memoryBytes: 2 ** 31, accuracy: { value: 0.5, low: 0.4, high: 0.6 } },
-        { label: 'remote', memoryBytes: null, accuracy: { value: 0.6, low: 0.5, high: 0.7 } },
+        { label: 'local', cost: 2 ** 31, accuracy: { value: 0.5, low: 0.4, high: 0.6 }, frontier: true },
+        { label: 'remote', cost: null, accuracy: { value: 0.6, low: 0.5, high: 0.7 }, frontier: false },
       ],
     });
     expect(spec.config.data.datasets.map((d) => d.label)).toEqual(['local']);
@@ -119,7 +123,9 @@ describe('chart specifications', () => {
       'latency-cdf-ttft',
       'latency-percentiles-tpot',
       'latency-percentiles-itl',
-      'accuracy-vs-memory',
+      'accuracy-vs-weights',
+      'accuracy-vs-peak-memory',
+      'accuracy-vs-e2el',
     ]);
     model.runs.forEach((r) => {
       r.latency.ttftMs = null;
@@ -184,5 +190,59 @@ describe('rendering', () => {
         expect(stats.colours, file).toBeGreaterThan(20);
       }
     });
+  });
+});
+
+// mutool (MuPDF) reads a PDF's text back where it is installed; the structural checks run everywhere.
+const hasMutool = spawnSync('mutool', ['-v'], { stdio: 'ignore' }).error === undefined;
+const pdfText = async (pdf: Buffer): Promise<string> => {
+  const dir = await mkdtemp(join(tmpdir(), 'medeval-pdf-'));
+  await writeFile(join(dir, 'c.pdf'), pdf);
+  const r = spawnSync('mutool', ['draw', '-F', 'txt', join(dir, 'c.pdf')], { encoding: 'utf8' });
+  await rm(dir, { recursive: true, force: true });
+  return r.stdout;
+};
+
+describe('charts as PDF, titles on request, the chance line', () => {
+  const chanceModel = () => {
+    const model = fixtureReportModel();
+    for (const r of model.runs) r.chanceAccuracy = 0.25;
+    return model;
+  };
+
+  it('writes a vector PDF whose text is text: embedded fonts, text operators, no bitmap', async () => {
+    const pdf = await renderChart(accuracySpec(), { format: 'pdf' });
+    const raw = pdf.toString('latin1');
+    expect(raw.startsWith('%PDF-')).toBe(true);
+    expect(raw).toMatch(/\/Type\s*\/Font/);
+    expect(raw).toMatch(/\/FontFile2/);
+    expect(raw).toMatch(/\/ToUnicode/);
+    expect(raw).not.toMatch(/\/Subtype\s*\/Image/);
+    // Content streams are deflated: inflate them and look for text-showing operators.
+    const streams = [...raw.matchAll(/stream\r?\n([\s\S]*?)\r?\nendstream/g)].map((m) => {
+      try { return inflateSync(Buffer.from(m[1]!, 'latin1')).toString('latin1'); } catch { return ''; }
+    });
+    expect(streams.some((s) => /\bBT\b[\s\S]*\bT[jJ]\b/.test(s))).toBe(true);
+  });
+
+  it.runIf(hasMutool)(`${hasMutool ? '' : '(skipped: mutool not installed) '}the PDF\'s title, axis and legend words read back as text; --chart-titles off leaves the title out`, async () => {
+    const [withTitle] = reportCharts(chanceModel());
+    const text = await pdfText(await renderChart(withTitle!, { format: 'pdf' }));
+    for (const words of ['Accuracy overall and per USMLE step', 'Accuracy (%)', 'chance 25.0%']) expect(text).toContain(words);
+    const [untitled] = reportCharts(chanceModel(), { titles: false });
+    const bare = await pdfText(await renderChart(untitled!, { format: 'pdf' }));
+    expect(bare).not.toContain('Accuracy overall and per USMLE step');
+    expect(bare).not.toContain('whiskers');
+    expect(bare).toContain('Accuracy (%)');
+  });
+
+  it('draws the chance line on accuracy charts and Pareto charts when every run has the same chance level', () => {
+    const specs = reportCharts(chanceModel());
+    const lines = (id: string) => (specs.find((s) => s.id === id)!.config.options!.plugins as Record<string, { lines?: Array<{ y: number }> }>).medevalHLines?.lines;
+    for (const id of ['accuracy-by-step', 'accuracy-by-question-type', 'accuracy-vs-weights', 'accuracy-vs-e2el']) expect(lines(id), id).toEqual([{ y: 25, label: 'chance 25.0%' }]);
+    const mixed = chanceModel();
+    mixed.runs[1]!.chanceAccuracy = 0.2;
+    expect((reportCharts(mixed)[0]!.config.options!.plugins as Record<string, unknown>).medevalHLines).toBeUndefined();
+    expect((reportCharts(fixtureReportModel())[0]!.config.options!.plugins as Record<string, unknown>).medevalHLines).toBeUndefined();
   });
 });

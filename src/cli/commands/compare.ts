@@ -19,7 +19,10 @@ function compareCommand(o: Record<string, unknown>): string {
   const words = ['medeval', 'compare'];
   const flags: Array<[string, string]> = [['experiment', '--experiment'], ['suite', '--suite'], ['baseline', '--baseline'], ['compressed', '--compressed'],
     ['out', '--out'], ['order', '--order'], ['chunk', '--chunk'], ['claims', '--claims'], ['goodput', '--goodput']];
-  for (const [key, flag] of flags) if (o[key] !== undefined) words.push(flag, String(o[key]));
+  for (const [key, flag] of flags) {
+    const v = o[key];
+    if (v !== undefined) words.push(flag, ...(Array.isArray(v) ? v.map(String) : [String(v)]));
+  }
   return shellLine([...words, ...runnerFlagWords(o, SIDES), ...runFlagWords(o)]);
 }
 import { printErr } from '../terminal.js';
@@ -28,11 +31,11 @@ import { checkOutDir } from '../out-path.js';
 export function registerCompare(program: Command): void {
   const compare = program
     .command('compare')
-    .description('run a baseline and a compressed model on the same items (same seed and settings, one process each), then report')
+    .description('run a baseline and one or more compressed models on the same items (same seed and settings, one process each), each paired with the baseline, then report')
     .option('-e, --experiment <file>', 'experiment file (suite, baseline, compressed, claims), e.g. suites/paper.yaml')
     .option('-s, --suite <file>', 'suite YAML (overrides the experiment\'s)')
     .option('-b, --baseline <file>', 'runner profile of the baseline model (overrides the experiment\'s)')
-    .option('-c, --compressed <file>', 'runner profile of the compressed model (overrides the experiment\'s)')
+    .option('-c, --compressed <files...>', 'runner profile(s) of the compressed model(s), each paired with the baseline: a ladder with several (overrides the experiment\'s)')
     .requiredOption('-o, --out <dir>', 'folder for both run folders (runs/) and the reports')
     .addOption(new Option('--order <order>', 'back-to-back, or alternating turns of --chunk items so machine drift hits both alike')
       .choices(['back-to-back', 'alternating']))
@@ -47,14 +50,16 @@ export function registerCompare(program: Command): void {
       checkOutDir(o.out, 'compare');
       const exp = o.experiment ? await loadExperiment(o.experiment) : null;
       const suite = o.suite ?? exp?.suite;
-      const side = async (role: (typeof SIDES)[number]) => {
+      // Each side: profile file(s) and/or the runner flags (--baseline-model ...); a ladder has several compressed files.
+      const sides = async (role: (typeof SIDES)[number]) => {
         const { flags, names } = runnerFlagsFrom(o, role);
-        const file = o[role] ?? exp?.[role];
-        if (!file && flags.model === undefined && flags.baseUrl === undefined) return undefined;
-        return runnerForRun(file, flags, { names, say: (l) => printErr(`medeval: ${role}: ${l}\n`) });
+        const given = o[role] ?? exp?.[role];
+        const files: Array<string | undefined> = Array.isArray(given) ? given : given === undefined ? [undefined] : [given];
+        if (files.length === 1 && files[0] === undefined && flags.model === undefined && flags.baseUrl === undefined) return [];
+        return Promise.all(files.map((file) => runnerForRun(file, flags, { names, say: (l) => printErr(`medeval: ${role}: ${l}\n`) })));
       };
-      const [baseline, compressed] = suite || o.dataset ? [await side('baseline'), await side('compressed')] : [];
-      if (!baseline || !compressed) {
+      const [[baseline], compressed] = suite || o.dataset ? [await sides('baseline'), await sides('compressed')] : [[], []];
+      if (!baseline || !compressed.length) {
         throw new InputError('compare needs a suite (or --dataset), a baseline and a compressed model', { field: '--experiment / --suite --baseline --compressed' },
           'pass --experiment suites/paper.yaml, or --suite (or --dataset) with --baseline and --compressed profiles (or --baseline-model and --compressed-model GGUF files)');
       }
@@ -78,12 +83,12 @@ export function registerCompare(program: Command): void {
           return;
         }
         const claims = o.claims ? undefined : exp?.claims;
-        const { model, skipped } = await publishReport([runs.baselineDir, runs.compressedDir], o.out, { claimsFile: o.claims, claims, seed, ...(goodput ? { goodput } : {}) });
+        const { model, skipped } = await publishReport([runs.baselineDir, ...runs.compressedDirs], o.out, { claimsFile: o.claims, claims, seed, ...(goodput ? { goodput } : {}) });
         printReportSummary(model, o.out, process.stdout, undefined, skipped);
         // Items in error in either run: the report covers what was answered, the command says so and fails.
-        for (const [role, out] of Object.entries(runs.outcomes)) {
+        for (const { role, label, outcome: out } of runs.sides) {
           if (!out || out.status === 'finished') continue;
-          for (const l of runOutcomeLines(role, { status: out.status, errors: out.errors, records: out.records, total: runs.total }, again)) printErr(l + '\n');
+          for (const l of runOutcomeLines(runs.sides.length > 2 ? `${role} [${label}]` : role, { status: out.status, errors: out.errors, records: out.records, total: runs.total }, again)) printErr(l + '\n');
           process.exitCode = 1;
         }
       });
