@@ -7,6 +7,8 @@ import { REPORT_WRITERS } from '../report/writers.js';
 import type { SkippedFormat } from '../report/write.js';
 import { printerFor } from './terminal.js';
 import { toleranceText, VERDICT_DEFINITIONS } from '../report/claims.js';
+import { LEADERBOARD_DEFINITION, leaderboardOf } from '../report/leaderboard.js';
+import { frontierWords } from '../report/markdown.js';
 
 const pct = (x: number | null | undefined, d = 1) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(d)}%`);
 const pp = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(100 * x).toFixed(1)} pp`;
@@ -46,6 +48,29 @@ export function sideBySide(model: ReportModel): string {
   return table(rows);
 }
 
+/** A ladder (three runs or more): one row per model, each compressed model against its baseline. */
+export function leaderboardTable(model: ReportModel): string {
+  const board = leaderboardOf(model);
+  if (board.rows.length < 3) return '';
+  const p = (x: number | null) => (x == null ? 'n/a' : x < 0.001 ? '<0.001' : x.toFixed(3));
+  const ci = (i: { lower: number; upper: number } | null, f: (x: number) => string) => (i ? `${f(i.lower)} to ${f(i.upper)}` : '');
+  const rows = [['model', 'accuracy (95% CI)', 'retention', 'difference (95% CI)', 'McNemar p (Holm)', 'weights', 'peak memory', `${LATENCY_TABLE.e2eMs.short} p50`, 'verdicts', 'frontier']];
+  for (const r of board.rows) {
+    const d = r.accuracyDifference;
+    rows.push([
+      r.role === 'baseline' ? `${r.run} (baseline)` : r.run,
+      r.accuracy ? `${pct(r.accuracy.estimate)} (${ci(r.accuracy, (x) => pct(x))})` : 'n/a',
+      r.retention ? pct(r.retention.estimate) : '',
+      d ? `${pp(d.estimate)} (${ci(d, pp)})` : '',
+      r.mcnemarP == null ? '' : `${p(r.mcnemarP)} (${p(r.mcnemarPHolm)})`,
+      bytes(r.memory.weights), bytes(r.memory.processPeak), ms(r.latencyP50Ms.e2eMs),
+      r.verdicts.map((v) => `${v.claim}: ${v.verdict}`).join('; '),
+      frontierWords(r),
+    ]);
+  }
+  return `${table(rows)}\nleaderboard: ${LEADERBOARD_DEFINITION}`;
+}
+
 export function claimsTable(model: ReportModel): string {
   if (model.claims.length === 0) return '';
   const rows = [['claim', 'claimed', 'measured (95% CI)', 'verdict']];
@@ -81,6 +106,8 @@ export function printReportSummary(model: ReportModel, outDir: string, out: Node
   const warn = model.notes.filter((n) => n.kind === 'warning').map((n) => `! ${n.text}`);
   // A format left out for a missing optional package (charts without @napi-rs/canvas) is said, with the command.
   const notWritten = skipped.map((s) => `${s.format} skipped: ${s.reason}; to write them: ${s.install}`);
-  printerFor(out)(['', sideBySide(model), '', comparisonLine(model), '', claimsTable(model), '', ...warn, '',
-    `reports written to ${outDir}/ (${files.join(', ')})`, ...notWritten, ''].join('\n'));
+  const ladder = leaderboardTable(model);
+  printerFor(out)(['', sideBySide(model), '', ...(ladder ? [ladder, ''] : []), comparisonLine(model), '', claimsTable(model), '', ...warn, '',
+    `reports written to ${outDir}/ (${files.join(', ')})`, ...notWritten, ''].join('
+'));
 }

@@ -34,6 +34,9 @@ div.reply { margin: 4px 0 0; font-size: 13px; }
 div.reply blockquote { margin: 2px 0 6px; padding: 2px 8px; border-left: 3px solid var(--line); overflow-wrap: anywhere; }
 div.question { display: -webkit-box; -webkit-line-clamp: 2; -webkit-box-orient: vertical; overflow: hidden; min-width: 16em; }
 td.id, code { font-family: 'DejaVu Sans Mono', Menlo, Consolas, monospace; font-size: 12.5px; overflow-wrap: anywhere; }
+div.wide { overflow-x: auto; }
+table#leaderboard td, table#leaderboard th { white-space: nowrap; }
+table#leaderboard tr.baseline td { font-weight: 600; }
 table.claims th:nth-child(1) { width: 31%; }
 table.claims th:nth-child(2) { width: 12%; }
 table.claims th:nth-child(3) { width: 15%; }

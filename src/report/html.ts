@@ -27,7 +27,11 @@ import type {
   ReportModel,
   RunReport,
   Verdict,
+  FrontierAxis,
+  LeaderboardRow,
 } from './model.js';
+import { FRONTIER_AXES } from './model.js';
+import { LEADERBOARD_DEFINITION, leaderboardOf } from './leaderboard.js';
 import type { ServerFigure } from './server-view.js';
 import type { ReportWriter } from './writer.js';
 
@@ -141,6 +145,32 @@ function claimsSection(model: ReportModel): string {
 <p class="small">Verdicts: the same rule for every claim; the band is claim ± tolerance, a percentage claim&#39;s tolerance in percentage points.</p>
 ${defs}`);
 }
+
+function leaderboardSection(model: ReportModel, charts: ChartSpec[]): string {
+  const board = leaderboardOf(model);
+  if (board.rows.length < 2) return '';
+  const frontier = (r: LeaderboardRow) => {
+    const on = FRONTIER_AXES.filter((a) => r.frontier[a]).map((a) => FRONTIER_LABELS[a]);
+    return on.length ? esc(on.join(', ')) : '<span class="na">-</span>';
+  };
+  // A smoke-test row's verdicts are printed without a colour (the badge class says no evidence).
+  const verdicts = (r: LeaderboardRow) => r.verdicts.map((v) => `<div>${esc(v.claim)}: ${badge(r.smokeTest ? 'smoke test: no evidence' : v.verdict)}</div>`).join('');
+  const rows = board.rows.map((r) => `<tr class="${r.role}"><td>${esc(r.run)}${r.quantization ? ` <span class="small">${esc(r.quantization)}</span>` : ''}</td>
+<td>${r.role === 'compressed' ? `vs ${esc(r.baseline ?? '')}` : esc(r.role)}</td>
+<td class="num">${interval(r.accuracy)}</td><td class="num">${interval(r.retention)}</td><td class="num">${interval(r.accuracyDifference, pp)}</td>
+<td class="num">${r.mcnemarP === null ? NA : `${pValue(r.mcnemarP)} <span class="small">(Holm ${pValue(r.mcnemarPHolm)})</span>`}</td>
+<td class="num">${bytes(r.memory.weights)}</td><td class="num">${bytes(r.memory.residentWeights)}</td><td class="num">${bytes(r.memory.processPeak)}</td><td class="num">${bytes(r.memory.gpuProcessPeak)}</td>
+<td class="num">${ms(r.latencyP50Ms.ttftMs)}</td><td class="num">${ms(r.latencyP50Ms.tpotMs)}</td><td class="num">${ms(r.latencyP50Ms.e2eMs)}</td>
+<td>${verdicts(r)}</td><td>${frontier(r)}</td></tr>`).join('\n');
+  const head = ['Model', 'Paired with', 'Accuracy (95% CI)', 'Retention', 'Difference (points)', 'McNemar p', 'Weights', 'Resident weights', 'Peak memory', 'Peak GPU',
+    'TTFT p50', 'TPOT p50', 'E2EL p50', 'Verdicts', 'Pareto frontier'].map((h) => `<th>${esc(h)}</th>`).join('');
+  const table = `<div class="wide"><table id="leaderboard"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table></div>
+<p class="small">${esc(LEADERBOARD_DEFINITION)} Holm over ${board.pAdjustment.pairs} pair(s).</p>`;
+  const pareto = ['accuracy-vs-weights', 'accuracy-vs-peak-memory', 'accuracy-vs-e2el'].map((id) => figure(charts, id)).join('\n');
+  return section('leaderboard', 'Leaderboard', `${table}\n${pareto}`);
+}
+
+const FRONTIER_LABELS: Record<FrontierAxis, string> = { weights: 'weights', processPeak: 'peak memory', e2eMs: 'E2EL' };
 
 function accuracyOverallTable(runs: RunReport[]): string {
   const rows = runs
@@ -383,7 +413,9 @@ function memorySection(model: ReportModel, charts: ChartSpec[]): string {
   const table = parts.length
     ? `<table><caption>Memory parts (${esc(BYTE_UNIT_POLICY)})</caption><thead>${head}</thead><tbody>${rows}</tbody></table>`
     : '<p class="muted">No memory figures were recorded.</p>';
-  return section('memory', 'Memory', [table, figure(charts, 'memory'), figure(charts, 'accuracy-vs-memory')].join('\n'));
+  // Two runs: the accuracy-vs-memory picture sits here; a ladder has its Pareto charts in the leaderboard.
+  const pareto = leaderboardOf(model).rows.length < 2 ? [figure(charts, 'accuracy-vs-weights'), figure(charts, 'accuracy-vs-peak-memory')] : [];
+  return section('memory', 'Memory', [table, figure(charts, 'memory'), ...pareto].join('\n'));
 }
 
 function modelsSection(model: ReportModel): string {
@@ -464,13 +496,13 @@ function warningBanner(model: ReportModel): string {
 export function renderHtml(model: ReportModel): string {
   const charts = reportCharts(model);
   const labels = model.runs.map((r) => r.label);
-  const nav = [['claims', 'Claims'], ['accuracy', 'Accuracy'], ...(model.comparisons.length ? [['comparison', 'Baseline vs compressed']] : []), ['latency', 'Latency'], ...(model.runs.some((r) => r.server) ? [['server', 'Server view']] : []), ['memory', 'Memory'], ['models', 'Models'], ['notes', 'Notes']];
+  const nav = [['claims', 'Claims'], ...(model.runs.length >= 2 ? [['leaderboard', 'Leaderboard']] : []), ['accuracy', 'Accuracy'], ...(model.comparisons.length ? [['comparison', 'Baseline vs compressed']] : []), ['latency', 'Latency'], ...(model.runs.some((r) => r.server) ? [['server', 'Server view']] : []), ['memory', 'Memory'], ['models', 'Models'], ['notes', 'Notes']];
   const header = `<header><h1>medeval report</h1>
 <p class="meta">${labels.length ? `Runs: ${labels.map((l) => `<strong>${esc(l)}</strong>`).join(', ')}` : 'No runs'} · report schema ${esc(model.schemaVersion)}${model.generatedAt ? ` · generated ${esc(model.generatedAt)}` : ''}</p>
 <nav><ul>${nav.map(([id, title]) => `<li><a href="#${id}">${esc(title)}</a></li>`).join('')}</ul></nav>
 <noscript><p class="muted">Charts need JavaScript; every figure is also in the tables.</p></noscript>${warningBanner(model)}</header>`;
   const body = model.runs.length
-    ? [claimsSection(model), accuracySection(model, charts), comparisonSection(model), latencySection(model, charts), serverSection(model), memorySection(model, charts), modelsSection(model), notesSection(model)]
+    ? [claimsSection(model), leaderboardSection(model, charts), accuracySection(model, charts), comparisonSection(model), latencySection(model, charts), serverSection(model), memorySection(model, charts), modelsSection(model), notesSection(model)]
     : [claimsSection(model), notesSection(model)];
   return pageHtml({
     title: `medeval report: ${labels.join(' vs ') || 'no runs'}`,

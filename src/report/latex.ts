@@ -2,7 +2,8 @@
 // that came from a dataset, a model or a label goes through escapeLatex.
 import { ms, pct, pointsInterval, pValue } from './format.js';
 import { LATENCY_TABLE, MEMORY_TABLE } from '../metrics/table.js';
-import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
+import { BYTE_UNIT_POLICY, chooseByteUnit, formatBytes, type ByteUnit } from '../metrics/units.js';
+import { leaderboardOf } from './leaderboard.js';
 import type { ClaimCheck, Interval, LatencyMetric, ReportModel } from './model.js';
 import { VERDICT_BRIEF, VERDICT_DEFINITIONS } from './claims.js';
 import type { ReportWriter } from './writer.js';
@@ -178,20 +179,37 @@ export function renderLatex(model: ReportModel): string {
     FIT_MACRO,
     '',
   ];
-  const latencyLegend = (stat: string) => `${(['e2eMs', 'ttftMs', 'tpotMs'] as const).map((m) => `${metricName(m)}: ${LATENCY_TABLE[m].long}`).join('; ')} (${stat} per request, ms).`;
-  const runRows = model.runs.map((r) => {
-    const mem = (part: string) => r.memory.find((m) => m.part === part)?.bytes ?? null;
-    return [ragged(labelTex(r.id)), escapeLatex(r.model.quantization ?? 'n/a'), accuracyTex(r.accuracy.overall.accuracy),
-      ms(r.latency.e2eMs?.mean), ms(r.latency.ttftMs?.mean), ms(r.latency.tpotMs?.mean), bytes(mem('weights')), bytes(mem('processPeak'))];
-  });
+  // The leaderboard in two tables that each fit a column: accuracy per model, then what each costs.
+  const board = leaderboardOf(model);
+  const paired = board.rows.some((r) => r.role === 'compressed');
+  const accRows = board.rows.map((r) => [
+    ragged(labelTex(r.run)), escapeLatex(r.quantization ?? 'n/a'), accuracyTex(r.accuracy),
+    ...(paired ? [r.retention ? pct(r.retention.estimate).replace('%', '') : '--',
+      r.accuracyDifference ? pointsTex(r.accuracyDifference) : '--',
+      r.mcnemarP === null ? '--' : `${pValue(r.mcnemarP)} (${pValue(r.mcnemarPHolm)})`] : []),
+  ]);
   out.push(texTable({
-    caption: 'Accuracy, latency and memory per model.',
+    caption: paired ? 'Accuracy per model, each compressed model paired with its baseline.' : 'Accuracy per model.',
     label: 'tab:medeval-runs',
-    columns: `${para(0.22)}lrrrrrr`,
-    header: ['Model', 'Fmt', `Acc.\\ (\\%) [${conf} CI]`, metricName('e2eMs'), metricName('ttftMs'), metricName('tpotMs'), 'Weights', 'Peak'],
-    rows: runRows,
-    legend: [`Fmt: weight format. Acc.: accuracy, ${conf} Wilson interval.`, latencyLegend('mean'),
-      `Weights: ${escapeLatex(MEMORY_TABLE.weights.long)}; Peak: ${escapeLatex(MEMORY_TABLE.processPeak.long)} (${escapeLatex(BYTE_UNIT_POLICY)}).`],
+    columns: `${para(0.22)}lr${paired ? 'rrr' : ''}`,
+    header: ['Model', 'Fmt', `Acc.\\ (\\%) [${conf}]`, ...(paired ? ['Ret.\\ (\\%)', `$\\Delta$ (pp) [${conf}]`, '$p$ (Holm)'] : [])],
+    rows: accRows,
+    legend: [`Fmt: weight format. Acc.: accuracy, ${conf} Wilson interval.`,
+      ...(paired ? [`Ret.: retention, compressed / baseline accuracy on the common questions. $\\Delta$: accuracy difference, compressed $-$ baseline, in percentage points, paired bootstrap interval. $p$: McNemar exact, each pair alone (unadjusted); in brackets Holm-adjusted over the ${board.pAdjustment.pairs} pair(s). -- : the baseline.`] : [])],
+  }));
+  const costUnit = (values: Array<number | null>) => chooseByteUnit(Math.max(0, ...values.filter((v): v is number => v !== null)));
+  const wUnit = costUnit(board.rows.map((r) => r.memory.weights));
+  const pUnit = costUnit(board.rows.map((r) => r.memory.processPeak));
+  const inUnitOf = (b: number | null, u: ByteUnit) => (b === null ? 'n/a' : (b / u.bytes).toFixed(2));
+  out.push(texTable({
+    caption: 'Memory and latency per model (medians per request).',
+    label: 'tab:medeval-cost',
+    columns: `${para(0.22)}rrrrr`,
+    header: ['Model', `W (${wUnit.name})`, `Peak (${pUnit.name})`, metricName('ttftMs'), metricName('tpotMs'), metricName('e2eMs')],
+    rows: board.rows.map((r) => [ragged(labelTex(r.run)), inUnitOf(r.memory.weights, wUnit), inUnitOf(r.memory.processPeak, pUnit),
+      ms(r.latencyP50Ms.ttftMs), ms(r.latencyP50Ms.tpotMs), ms(r.latencyP50Ms.e2eMs)]),
+    legend: [`W: ${escapeLatex(MEMORY_TABLE.weights.long)}; Peak: ${escapeLatex(MEMORY_TABLE.processPeak.long)} (${escapeLatex(BYTE_UNIT_POLICY)}).`,
+      `${(['ttftMs', 'tpotMs', 'e2eMs'] as const).map((m) => `${metricName(m)}: ${LATENCY_TABLE[m].long}`).join('; ')} (median per request, ms).`],
   }));
 
   for (const [k, c] of model.comparisons.entries()) {

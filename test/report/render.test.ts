@@ -128,7 +128,7 @@ describe('renderers on hostile labels and item ids', () => {
     for (const line of body) {
       // strip the commands we emit ourselves, then no raw special may remain
       const stripped = line
-        .replace(/\$\\to\$|\$p\$|\$\\pm\$|\$-\$/g, '')
+        .replace(/\$\\to\$|\$p\$|\$\\pm\$|\$-\$|\$\\Delta\$/g, '')
         .replace(/\\(textbackslash|textasciitilde|textasciicircum|textbar|textless|textgreater)\{\}/g, '')
         .replace(/\\[&%$#_{} ]/g, '')
         .replace(/\\(begin|end|caption|label|centering|toprule|midrule|bottomrule|multicolumn|footnotesize|linewidth|to|quad|textit|small|setlength|tabcolsep|medevalfit|tabularnewline|raggedright|par|smallskip|columnwidth|hspace)\b/g, '')
