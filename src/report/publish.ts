@@ -19,6 +19,8 @@ export interface PublishOptions {
   html?: boolean;
   /** Service-level objectives: a goodput figure per run. */
   goodput?: Slo;
+  /** false: chart images without titles (`--chart-titles off`). */
+  chartTitles?: boolean;
 }
 
 /** The formats a publish writes: every one, less the skippable ones asked to be skipped. */
@@ -35,5 +37,6 @@ export async function publishReport(dirs: string[], outDir: string, o: PublishOp
     ...(o.goodput ? { goodput: o.goodput } : {}),
     generatedAt: new Date().toISOString(),
     formats: publishedFormats(o),
+    ...(o.chartTitles === false ? { render: { chartTitles: false } } : {}),
   });
 }

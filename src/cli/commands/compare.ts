@@ -27,6 +27,7 @@ function compareCommand(o: Record<string, unknown>): string {
 }
 import { printErr } from '../terminal.js';
 import { checkOutDir } from '../out-path.js';
+import { chartTitlesOption } from './report.js';
 
 export function registerCompare(program: Command): void {
   const compare = program
@@ -42,7 +43,8 @@ export function registerCompare(program: Command): void {
     .option('--chunk <n>', 'items per turn with --order alternating (default 10)', intOption)
     .option('--claims <file>', 'claims to check (default: the paper\'s three claims)')
     .option('--goodput <slo>', "service-level objectives in ms for goodput, e.g. ttft:2000,tpot:50 (overrides the experiment's)")
-    .option('--fresh', 'delete existing run folders under --out first (otherwise they are resumed)');
+    .option('--fresh', 'delete existing run folders under --out first (otherwise they are resumed)')
+    .addOption(chartTitlesOption());
   // Every `medeval run` setting, given to both models' workers as one validated object; the runner flags once per model.
   addRunnerFlags(addRunFlags(compare), SIDES)
     .addHelpText('after', FLAGS_OVER_FILES)
@@ -83,7 +85,7 @@ export function registerCompare(program: Command): void {
           return;
         }
         const claims = o.claims ? undefined : exp?.claims;
-        const { model, skipped } = await publishReport([runs.baselineDir, ...runs.compressedDirs], o.out, { claimsFile: o.claims, claims, seed, ...(goodput ? { goodput } : {}) });
+        const { model, skipped } = await publishReport([runs.baselineDir, ...runs.compressedDirs], o.out, { claimsFile: o.claims, claims, seed, chartTitles: o.chartTitles !== 'off', ...(goodput ? { goodput } : {}) });
         printReportSummary(model, o.out, process.stdout, undefined, skipped);
         // Items in error in either run: the report covers what was answered, the command says so and fails.
         for (const { role, label, outcome: out } of runs.sides) {
