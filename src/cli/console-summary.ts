@@ -108,6 +108,5 @@ export function printReportSummary(model: ReportModel, outDir: string, out: Node
   const notWritten = skipped.map((s) => `${s.format} skipped: ${s.reason}; to write them: ${s.install}`);
   const ladder = leaderboardTable(model);
   printerFor(out)(['', sideBySide(model), '', ...(ladder ? [ladder, ''] : []), comparisonLine(model), '', claimsTable(model), '', ...warn, '',
-    `reports written to ${outDir}/ (${files.join(', ')})`, ...notWritten, ''].join('
-'));
+    `reports written to ${outDir}/ (${files.join(', ')})`, ...notWritten, ''].join('\n'));
 }
