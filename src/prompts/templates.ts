@@ -146,36 +146,8 @@ export function formatOptions(options: Record<string, string>): string {
     .join('\n');
 }
 
-/**
- * The options shown in a prompt (the inverse of formatOptions): the last block of consecutive "A. text", "B. text", ... lines (two
- * or more, starting at A). null when the prompt shows none (the record cannot be re-extracted).
- */
-export function optionsFromPrompt(prompt: string): Record<string, string> | null {
-  let best: Record<string, string> | null = null;
-  let block: Record<string, string> = {};
-  let next = 0;
-  const close = () => {
-    if (next >= 2) best = block;
-    block = {};
-    next = 0;
-  };
-  for (const line of prompt.split('\n')) {
-    const m = /^([A-Z])\. (.*)$/.exec(line);
-    const expected = String.fromCharCode(65 + next);
-    if (m && m[1] === expected) {
-      block[expected] = m[2]!;
-      next++;
-      continue;
-    }
-    close();
-    if (m && m[1] === 'A') {
-      block.A = m[2]!;
-      next = 1;
-    }
-  }
-  close();
-  return best;
-}
+/** The options shown in a prompt (the inverse of formatOptions): one reader for rescore, the viewer and the run-folder reader (core). */
+export { optionsFromPrompt } from '../core/prompt-options.js';
 
 /** "A, B, C, D or E"; "A or B"; "A". */
 export function formatLetters(letters: string[]): string {
