@@ -437,7 +437,7 @@ export function paretoChart(input: ParetoChartInput): ChartSpec {
   const interval = input.intervalLabel ?? '95% Wilson interval';
   const unitName = byteUnit ? byteUnit.name : 'ms';
   const notPlotted = left.length ? ` Not plotted (figure not available): ${left.map(chartLabel).join(', ')}.` : '';
-  const subtitle = `Whiskers: ${interval}; line: Pareto frontier (no other model has both lower cost and higher accuracy)` +
+  const subtitle = `Whiskers: ${interval}; circles: on the Pareto frontier (no other model has both lower cost and higher accuracy), joined by the line; diamonds: dominated` +
     `${input.chance != null ? '; dashed: chance level' : ''}. Up and to the left is better.${notPlotted}`;
   const title = `Accuracy vs ${input.costLabel}`;
   const options = baseOptions(title, subtitle);
@@ -449,7 +449,8 @@ export function paretoChart(input: ParetoChartInput): ChartSpec {
       beginAtZero: true,
       // Head-room on the right so the last point's label is not cut off.
       suggestedMax: maxX * 1.25,
-      title: { display: true, text: `${input.costLabel} (${unitName})`, font: AXIS_TITLE_FONT },
+      // A label that already holds brackets gets its unit as words: "weights file (tensor bytes on disk) in GiB".
+      title: { display: true, text: input.costLabel.includes('(') ? `${input.costLabel} in ${unitName}` : `${input.costLabel} (${unitName})`, font: AXIS_TITLE_FONT },
       ticks: { font: TICK_FONT },
     },
     y: {
