@@ -16,6 +16,7 @@ import { createLlamaServerRunner, llamaServerProfileSchema } from '../../src/run
 import { findExecutable, findFreePort, listenersOnPort } from '../../src/runners/managed-process.js';
 import { REPO } from '../helpers/tiny-run.js';
 import { readJournal, writeSampleSuite } from '../reliability/helpers.js';
+import { alive, waitGone } from '../helpers/process-gone.js';
 
 const FAKE = fileURLToPath(new URL('../doubles/fake-llama-server.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'medeval-lifecycle-'));
@@ -28,28 +29,6 @@ const profile = (extra: Record<string, unknown> = {}) =>
   llamaServerProfileSchema.parse({ kind: 'llama-server', label: 'managed', mode: 'managed', binary: FAKE, model: MODEL, args: ['-c', '2048', '-np', '4'], startupTimeoutMs: 60_000, ...extra });
 
 /** Alive and not a zombie (a killed child of a dead parent waits for init to reap it). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/** Resolves once `pid` is gone; polls /proc (there is no exit event for a process that is not our child), bounded. */
-async function waitGone(pid: number, boundMs = 30_000): Promise<boolean> {
-  const until = Date.now() + boundMs;
-  while (alive(pid)) {
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
 
 /** Resolves with the first line of `stream` matching `re`. */
 function lineMatching(stream: NodeJS.ReadableStream, re: RegExp): Promise<RegExpExecArray> {

@@ -15,6 +15,7 @@ import { runSuite } from '../../src/run/run.js';
 import { llamaServerProfileSchema } from '../../src/runners/llama-server.js';
 import { REPO, tempDir } from '../helpers/tiny-run.js';
 import { readJournal, writeSampleSuite } from '../reliability/helpers.js';
+import { alive, waitGone } from '../helpers/process-gone.js';
 
 const FAKE = fileURLToPath(new URL('../doubles/fake-llama-server.mjs', import.meta.url));
 const N = 3;
@@ -66,31 +67,6 @@ class EventSink {
 }
 
 /** Alive and not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Resolves once `pid` is gone. These servers are medeval's children, not the test's: no exit event reaches
- * the test, so /proc is read until the process is gone, within a bound that only a leak reaches.
- */
-async function waitGone(pid: number, boundMs = 30_000): Promise<boolean> {
-  const until = Date.now() + boundMs;
-  while (alive(pid)) {
-    if (Date.now() > until) return false;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return true;
-}
 
 let dir: string;
 let model: string;
