@@ -1,10 +1,12 @@
 // The run folder on disk: manifest.json, results.jsonl (append-only journal), summary.json/md. The one
 // module that writes and reads it (run, resume, report, gate, rescore), validated at the edge with the
 // record schemas (record.ts) so a damaged or foreign file fails with file:line and the field, not deep
-// in a statistic. Records are appended one line at a time with a synchronous write, so a run killed at
-// any moment (kill -9 included) loses at most the line being written: the torn last line. A later
+// in a statistic. Records are appended one line at a time with a synchronous write (on a descriptor kept
+// open while the run writes: the same write(2) appendFileSync makes, without an open and a close per
+// record), so a run killed at any moment (kill -9 included) loses at most the line being written: the
+// torn last line. A later
 // record for the same (item, sample) replaces an earlier one (a resumed run appends the re-run errors).
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, statSync, truncateSync, unlinkSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmdirSync, statSync, truncateSync, unlinkSync, writeSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { join, resolve } from 'node:path';
@@ -13,7 +15,7 @@ import { InputError, InputErrors } from './errors.js';
 import { checkJournal, expectedCorrect } from './journal-check.js';
 import { compileCheck } from './fast-parse.js';
 import { readSchemas, RECORD_VERSION, writeSchemas } from './record.js';
-import { appendRedacted, writeRedacted } from './redact.js';
+import { redact, writeRedacted } from './redact.js';
 import type { AnswerStatus, FinishReason, ItemError, ItemResult, QuestionType, RunManifest } from './types.js';
 import { optionsFromPrompt } from './prompt-options.js';
 
@@ -209,6 +211,25 @@ function checkWritable(schema: z.ZodType, value: unknown, what: string): void {
   throw new Error(`medeval refused to write a ${what} that does not match its record schema (src/core/record.ts): ${issues}`);
 }
 
+/**
+ * The writer's check of a journal record, compiled (fast-parse.ts): true only when every field is valid and
+ * no object, at any depth, holds a key its schema does not know, which is what the strict schema accepts
+ * (the same shapes; it refuses unknown keys where the reader drops them). Anything else goes to zod, which
+ * decides (a field left undefined, a default) and words the refusal: so exactly the same records are refused.
+ */
+const isWritableItemResult = (result: unknown): boolean => isExactItemResult(result);
+
+/** For tests: whether a record passes the compiled writer check without zod. */
+export function passesCompiledRecordCheck(result: unknown): boolean {
+  return isWritableItemResult(result);
+}
+
+/** Writes all of `text` at the end of the file behind `fd` (opened for appending). */
+function writeAllSync(fd: number, text: string): void {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+}
+
 const CHUNK_BYTES = 1 << 20;
 
 /** A text file's lines, read 1 MiB at a time; the text after the last newline comes last, marked `last`. */
@@ -284,8 +305,19 @@ export function readRunFolder(dir: string, opts: ParseResultsOptions = {}): Load
 /** A run folder being written (run) or continued (resume). */
 export class RunFolder {
   readonly dir: string;
+  /** results.jsonl opened for appending, while the run writes records (null: opened at the next append). */
+  private journalFd: number | null = null;
+
   constructor(dir: string) {
     this.dir = resolve(dir);
+  }
+
+  /** Close the journal's descriptor (the next append opens it again). A final manifest closes it too. */
+  close(): void {
+    if (this.journalFd === null) return;
+    const fd = this.journalFd;
+    this.journalFd = null;
+    closeSync(fd);
   }
 
   path(name: string): string {
@@ -318,6 +350,8 @@ export class RunFolder {
 
   /** Write a file whole via rename, so a reader never sees half of it. */
   writeAtomic(name: string, text: string): void {
+    // The journal is replaced: a descriptor kept open would write to the old file.
+    if (name === RESULTS) this.close();
     const tmp = this.path(`.${name}.tmp`);
     writeRedacted(tmp, text);
     renameSync(tmp, this.path(name));
@@ -326,6 +360,8 @@ export class RunFolder {
   writeManifest(m: RunManifest): void {
     checkWritable(writeSchemas.manifest, m, 'manifest');
     this.writeAtomic(MANIFEST, JSON.stringify(m, null, 2) + '\n');
+    // A run's last manifest (any status but running): it writes no more records, so no descriptor is left open.
+    if (m.status !== 'running') this.close();
   }
 
   /** The manifest of a run being resumed, validated like every reader's; what was assumed goes to `warnings`. */
@@ -343,8 +379,10 @@ export class RunFolder {
   }
 
   append(result: ItemResult): void {
-    checkWritable(writeSchemas.itemResult, result, 'journal record');
-    appendRedacted(this.path(RESULTS), JSON.stringify(result) + '\n');
+    if (!isWritableItemResult(result)) checkWritable(writeSchemas.itemResult, result, 'journal record');
+    const line = redact(JSON.stringify(result) + '\n');
+    this.journalFd ??= openSync(this.path(RESULTS), 'a');
+    writeAllSync(this.journalFd, line);
   }
 
   /** Replace the whole journal at once (a resume dropping its error records, a rescore), each record validated. */
@@ -361,6 +399,7 @@ export class RunFolder {
    */
   readJournal(opts: { repair?: boolean } = {}): { results: ItemResult[]; tornLine: number | null } {
     const file = this.path(RESULTS);
+    this.close();
     if (!existsSync(file)) return { results: [], tornLine: null };
     const text = readFileSync(file, 'utf8');
     const { results, tornLine } = parseResults(text, file);

@@ -29,13 +29,22 @@ export class ServerActivity {
   }
 }
 
-/** One attempt's watchdog: arm() at send, progress() at every read, stop() at the end. */
+/**
+ * One attempt's watchdog: arm() at send, progress() at every read, stop() at the end. A read only notes
+ * the time: the one timer of the attempt, when it fires, looks how long ago the last byte came (on any
+ * stream of the server) and waits again for the rest of the limit, so a streamed answer costs no timer work
+ * per chunk; the timer is moved only when the limit changes (headers in: first-byte limit to stall limit).
+ */
 export class StallWatchdog {
   private timer: NodeJS.Timeout | null = null;
   private phase: 'first-byte' | 'body' = 'first-byte';
   private lastAt = performance.now();
   private stopped = false;
-  private readonly probeAbort = new AbortController();
+  /** Made when a probe starts: most attempts never probe, and an abort costs more than the whole request. */
+  private probeAbort: AbortController | null = null;
+  /** The silence allowed now (first-byte or stall limit); the timer checks against it. */
+  private limit = 0;
+  private readonly fire = (): void => void this.check(this.limit);
 
   constructor(
     private readonly opts: StallOptions,
@@ -52,30 +61,33 @@ export class StallWatchdog {
   /** Headers or body bytes arrived. */
   progress(phase: 'first-byte' | 'body' = 'body'): void {
     if (this.stopped) return;
-    this.phase = phase === 'first-byte' ? 'body' : this.phase;
+    if (phase === 'first-byte') this.phase = 'body';
     this.lastAt = performance.now();
     this.activity.touch(this.lastAt);
-    this.schedule(this.opts.stallTimeoutMs);
+    if (this.limit !== this.opts.stallTimeoutMs) this.schedule(this.opts.stallTimeoutMs);
   }
 
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.probeAbort.abort();
+    this.probeAbort?.abort();
   }
 
-  private schedule(ms: number): void {
+  /** Check for `limit` ms of silence, `delay` ms from now (the rest of the limit, after a recent byte). */
+  private schedule(limit: number, delay = limit): void {
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.check(ms), ms);
+    this.limit = limit;
+    this.timer = setTimeout(this.fire, delay);
     this.timer.unref?.();
   }
 
   private async check(limit: number): Promise<void> {
     if (this.stopped) return;
     const since = this.lastAt;
-    // Another stream of this server got bytes within the window: busy (queued, long prefill), not frozen.
-    if (performance.now() - this.activity.lastByteAt < limit) return this.schedule(limit - (performance.now() - this.activity.lastByteAt));
+    // This stream or another of this server got bytes within the window: busy (queued, long prefill), not frozen.
+    if (performance.now() - this.activity.lastByteAt < limit) return this.schedule(limit, limit - (performance.now() - this.activity.lastByteAt));
+    this.probeAbort ??= new AbortController();
     const why = await this.opts.probe(this.probeAbort.signal);
     if (this.stopped || this.lastAt !== since) return; // ended or moved on while we asked
     if (why === null) return this.schedule(limit); // it answers /health: a long prefill, keep waiting
