@@ -3,6 +3,7 @@
 // request pairs) when both runs answered the same requests, otherwise each run resampled on its own.
 import { percentileInterval, DEFAULT_RESAMPLES, type BootstrapInterval, type BootstrapOptions } from './bootstrap.js';
 import { nextState, seedState, stateOutput } from './prng.js';
+import { resampledSums } from './resampled-sums.js';
 
 /**
  * Per-request latency samples. `weights` turns values into a pooled mean (ITL: value = a request's
@@ -132,106 +133,6 @@ export function latencyReductionsPaired(series: readonly PairedSeries[], opts: B
     }
   }
   return estimates.map((e, m) => percentileInterval(e, replicates[m]!, confidence));
-}
-
-/** Replicates whose draws are counted before their sums are taken (a block: 32 x 2 bytes per pair). */
-const BLOCK = 32;
-/** Pairs summed at a time: a tile of every column and of the block's counts stays in a core's cache. */
-const TILE = 2048;
-
-/**
- * For each replicate (the draws of seededRandom(seed), n per replicate, as the other bootstraps), the sum
- * of each term column weighted by how often each pair was drawn: sums[r * terms.length + s] =
- * sum over i, in pair order, of count_r(i) x terms[s][i]. Each sum is one running total over the pairs
- * in order (the terms and their order of the plain loop, so the same number to the last bit); the work is
- * tiled so that a block of replicates reads a tile of the columns while it is in the cache, four
- * replicates at a time (the columns are read once per four, and eight running totals are in flight).
- */
-export function resampledSums(terms: readonly Float64Array[], n: number, resamples: number, seed: number, narrowLimit = 0xffff): Float64Array {
-  // Counts in 16 bits (half the cache of 32): a count passes 65,535 (narrowLimit) only if n does and one
-  // pair is drawn that often; should that ever happen, the sums are taken again with 32-bit counts.
-  const cells = Math.min(BLOCK, resamples) * n;
-  return sumsWithCounts(terms, n, resamples, seed, new Uint16Array(cells), n > narrowLimit ? narrowLimit : Infinity) ??
-    sumsWithCounts(terms, n, resamples, seed, new Uint32Array(cells), Infinity)!;
-}
-
-/** resampledSums with these counts; null when a count would pass `most`. */
-function sumsWithCounts(terms: readonly Float64Array[], n: number, resamples: number, seed: number, counts: Uint16Array | Uint32Array, most: number): Float64Array | null {
-  const width = terms.length;
-  const sums = new Float64Array(resamples * width);
-  let a = seedState(seed);
-  for (let first = 0; first < resamples; first += BLOCK) {
-    const block = Math.min(BLOCK, resamples - first);
-    counts.fill(0);
-    for (let r = 0; r < block; r++) {
-      const base = r * n;
-      if (most === Infinity) {
-        for (let k = 0; k < n; k++) {
-          a = nextState(a);
-          counts[base + Math.floor(stateOutput(a) * n)]!++;
-        }
-      } else {
-        for (let k = 0; k < n; k++) {
-          a = nextState(a);
-          const j = base + Math.floor(stateOutput(a) * n);
-          if (counts[j] === most) return null;
-          counts[j]!++;
-        }
-      }
-    }
-    for (let start = 0; start < n; start += TILE) {
-      const end = Math.min(n, start + TILE);
-      let r = 0;
-      for (; r + 4 <= block; r += 4) {
-        for (let s = 0; s < width; s += 2) sumFour(counts, r * n, n, terms[s]!, terms[s + 1]!, start, end, sums, (first + r) * width + s, width);
-      }
-      for (; r < block; r++) {
-        for (let s = 0; s < width; s += 2) sumOne(counts, r * n, terms[s]!, terms[s + 1]!, start, end, sums, (first + r) * width + s);
-      }
-    }
-  }
-  return sums;
-}
-
-/** Four replicates' running totals of x and y over pairs start..end (counts at o, o + n, o + 2n, o + 3n). */
-function sumFour(counts: Uint16Array | Uint32Array, o: number, n: number, x: Float64Array, y: Float64Array, start: number, end: number, sums: Float64Array, at: number, width: number): void {
-  const o1 = o + n, o2 = o1 + n, o3 = o2 + n;
-  let x0 = sums[at]!, y0 = sums[at + 1]!;
-  let x1 = sums[at + width]!, y1 = sums[at + width + 1]!;
-  let x2 = sums[at + 2 * width]!, y2 = sums[at + 2 * width + 1]!;
-  let x3 = sums[at + 3 * width]!, y3 = sums[at + 3 * width + 1]!;
-  for (let i = start; i < end; i++) {
-    const xi = x[i]!, yi = y[i]!;
-    const c0 = counts[o + i]!, c1 = counts[o1 + i]!, c2 = counts[o2 + i]!, c3 = counts[o3 + i]!;
-    x0 += c0 * xi;
-    y0 += c0 * yi;
-    x1 += c1 * xi;
-    y1 += c1 * yi;
-    x2 += c2 * xi;
-    y2 += c2 * yi;
-    x3 += c3 * xi;
-    y3 += c3 * yi;
-  }
-  sums[at] = x0;
-  sums[at + 1] = y0;
-  sums[at + width] = x1;
-  sums[at + width + 1] = y1;
-  sums[at + 2 * width] = x2;
-  sums[at + 2 * width + 1] = y2;
-  sums[at + 3 * width] = x3;
-  sums[at + 3 * width + 1] = y3;
-}
-
-/** One replicate's running totals of x and y over pairs start..end. */
-function sumOne(counts: Uint16Array | Uint32Array, o: number, x: Float64Array, y: Float64Array, start: number, end: number, sums: Float64Array, at: number): void {
-  let sx = sums[at]!, sy = sums[at + 1]!;
-  for (let i = start; i < end; i++) {
-    const c = counts[o + i]!;
-    sx += c * x[i]!;
-    sy += c * y[i]!;
-  }
-  sums[at] = sx;
-  sums[at + 1] = sy;
 }
 
 /** The sums of x and of y, in pair order. */

@@ -2,7 +2,8 @@
 // replaced: per replicate, count the draws, then one running total per column in pair order. Same draws,
 // same terms, same order: the same numbers to the last bit, whatever the block, tile and remainder sizes.
 import { describe, expect, it } from 'vitest';
-import { latencyReductionsPaired, resampledSums } from '../../src/stats/reduction.js';
+import { latencyReductionsPaired } from '../../src/stats/reduction.js';
+import { resampledSums } from '../../src/stats/resampled-sums.js';
 import { seededRandom } from '../../src/stats/prng.js';
 import { percentileInterval } from '../../src/stats/bootstrap.js';
 
@@ -37,7 +38,7 @@ describe('resampled sums: blocked and tiled, bit-identical to the plain loop', (
   it('a count past the narrow counts\' limit: taken again with wide counts, still the same figures', () => {
     const n = 300, terms = [column(n, 1), column(n, 2)];
     // With a limit of 2, some pair is drawn a third time in the first replicate of 300 draws.
-    expect(resampledSums(terms, n, 40, 7, 2)).toStrictEqual(plainSums(terms, n, 40, 7));
+    expect(resampledSums(terms, n, 40, 7, { narrowLimit: 2 })).toStrictEqual(plainSums(terms, n, 40, 7));
   });
 
   it('latency reductions through it: the figures of count x term sums in pair order', () => {
@@ -52,5 +53,20 @@ describe('resampled sums: blocked and tiled, bit-identical to the plain loop', (
       return m === 0 ? 1 - (t[1]! / n) / (t[0]! / n) : 1 - (t[3]! / t[5]!) / (t[2]! / t[4]!);
     });
     for (const m of [0, 1]) expect(got[m]).toStrictEqual(percentileInterval(got[m]!.estimate, reps(m), 0.95));
+  });
+});
+
+describe('resampled sums shared with a helper thread', () => {
+  it('blocks taken by the helper give the figures of this thread alone, to the bit', () => {
+    // 10,000 pairs x 2,000 resamples: above the size where the helper thread is used.
+    const n = 10_000, resamples = 2000, terms = [column(n, 1), column(n, 2)];
+    const counted = { byHelper: -1 };
+    const shared = resampledSums(terms, n, resamples, 3, { counted });
+    const alone = resampledSums(terms, n, resamples, 3, { parallel: false });
+    expect(Array.from(shared)).toStrictEqual(Array.from(alone));
+    // The blocks were shared out (this thread takes them all if the helper is slow to start: then 0).
+    expect(counted.byHelper).toBeGreaterThanOrEqual(0);
+    expect(counted.byHelper).toBeLessThanOrEqual(Math.ceil(resamples / 32));
+    expect(Array.from(alone.subarray(0, 4 * terms.length))).toStrictEqual(Array.from(plainSums(terms, n, 4, 3)));
   });
 });
