@@ -3,6 +3,7 @@
 // sampling, in the same process and so with the same llama.cpp build. No chat session, no text decoding, no
 // stop checks, no timing callbacks: what is left of the runner's time above this is medeval's and
 // node-llama-cpp's chat layer's. Used by bench/embedded-llama.ts and bench/demo.ts.
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from 'node-llama-cpp';
 import { getCpuLlama } from '../../src/runners/llama-embedded.js';
@@ -35,6 +36,20 @@ export interface TimedGeneration {
 export function cpuMsSince(start: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(start);
   return (d.user + d.system) / 1000;
+}
+
+/**
+ * CPU time of the main (JavaScript) thread alone, ms, from the kernel's run time of that thread
+ * (/proc/self/task/<pid>/schedstat, nanoseconds): the per-token JavaScript work, apart from llama.cpp's
+ * evaluation (libuv's pool) and V8's GC helpers, which process.cpuUsage() adds in. null where the kernel
+ * does not expose it.
+ */
+export function mainThreadCpuMs(): number | null {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
 }
 
 /** The runner's own binding: one Llama per process (a second one would take over llama.cpp's log callback). */
