@@ -40,6 +40,14 @@ export class CapacityWindow {
     return this.limit;
   }
 
+  /** A place now if the window has one (no promise, no wait), else null: then acquire waits for one. */
+  tryAcquire(): WindowTicket | null {
+    if (this.inFlight >= this.limit) return null;
+    this.inFlight++;
+    if (this.inFlight > this.peakInFlight) this.peakInFlight = this.inFlight;
+    return { epoch: this.epoch };
+  }
+
   /** Waits for a place in the window; rejects when `signal` aborts. */
   async acquire(signal?: AbortSignal): Promise<WindowTicket> {
     while (this.inFlight >= this.limit) {
@@ -90,7 +98,7 @@ export class CapacityWindow {
         this.set(this.limit, this.limit + 1, 'recovered');
       }
     }
-    this.wake();
+    if (this.waiters.length > 0) this.wake();
   }
 
   report(): ThrottleReport | null {

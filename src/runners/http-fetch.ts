@@ -20,7 +20,18 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 
-function abortError(signal: AbortSignal): unknown {
+/**
+ * What the transport needs of a signal: an AbortSignal, or the retry's lighter AttemptCancel (retry.ts),
+ * which has the same `aborted`, `reason` and abort listeners without an EventTarget per request.
+ */
+export interface Abortable {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
+function abortError(signal: Abortable): unknown {
   return signal.reason ?? new DOMException('This operation was aborted', 'AbortError');
 }
 
@@ -50,10 +61,24 @@ export function responseHeaders(raw: string[]): Headers {
 }
 
 /**
+ * Whether a response has a header, read from rawHeaders: node builds `res.headers` (an object, every
+ * header through its matcher) on first use, and the hot path needs only a few headers' presence.
+ */
+function hasRawHeader(res: http.IncomingMessage, name: string): boolean {
+  const raw = res.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!;
+    if (k.length === name.length && k.toLowerCase() === name) return true;
+  }
+  return false;
+}
+
+/**
  * The body as it arrives (decompressed when a server compressed it although asked not to). We send
  * `Accept-Encoding: identity`: SSE is tiny and compression only delays chunks.
  */
 export function decoded(res: http.IncomingMessage): Readable {
+  if (!hasRawHeader(res, 'content-encoding')) return res;
   const encoding = String(res.headers['content-encoding'] ?? '').trim().toLowerCase();
   if (encoding === 'gzip' || encoding === 'x-gzip') return res.pipe(zlib.createGunzip({ flush: zlib.constants.Z_SYNC_FLUSH }));
   if (encoding === 'deflate') return res.pipe(zlib.createInflate({ flush: zlib.constants.Z_SYNC_FLUSH }));
@@ -138,9 +163,29 @@ const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 /** Without an announced keep-alive time, a close sooner than this after a stream counts as "closes after streams". */
 const UNANNOUNCED_CLOSE_MS = 1000;
 
+let lastHint: { header: string; ms: number | null } = { header: '', ms: null };
+
 function keepAliveHintMs(header: string | string[] | undefined): number | null {
-  const m = /timeout=(\d+)/i.exec(String(header ?? ''));
-  return m ? Number(m[1]) * 1000 : null;
+  const text = String(header ?? '');
+  // A server sends the same Keep-Alive header every time: read it once.
+  if (text === lastHint.header) return lastHint.ms;
+  const m = /timeout=(\d+)/i.exec(text);
+  lastHint = { header: text, ms: m ? Number(m[1]) * 1000 : null };
+  return lastHint.ms;
+}
+
+/** What a request needs of its URL, read once per URL object (node's URL getters are not free). */
+interface UrlParts { protocol: string; hostname: string; port: string | undefined; path: string; secure: boolean }
+const urlParts = new WeakMap<URL, UrlParts>();
+
+function partsOf(url: URL): UrlParts {
+  let p = urlParts.get(url);
+  if (!p) {
+    const host = url.hostname;
+    p = { protocol: url.protocol, hostname: host.replace(/^\[|\]$/g, ''), port: url.port || undefined, path: url.pathname + url.search, secure: url.protocol === 'https:' };
+    urlParts.set(url, p);
+  }
+  return p;
 }
 
 /**
@@ -172,8 +217,9 @@ class SocketPool {
   }
 
   /** Starts tracking a socket the first time a request gets it. */
-  track(socket: Socket, origin: string): void {
+  track(socket: Socket, url: URL): void {
     if (this.states.has(socket)) return;
+    const origin = `${url.protocol}//${url.host}`;
     const st: SocketState = { origin, streamed: false, freeSince: null, keepAliveMs: null };
     this.states.set(socket, st);
     socket.on('end', () => {
@@ -188,8 +234,8 @@ class SocketPool {
   responded(socket: Socket, res: http.IncomingMessage): void {
     const st = this.states.get(socket);
     if (!st) return;
-    st.streamed = res.headers['content-length'] === undefined;
-    st.keepAliveMs = keepAliveHintMs(res.headers['keep-alive']);
+    st.streamed = !hasRawHeader(res, 'content-length');
+    st.keepAliveMs = hasRawHeader(res, 'keep-alive') ? keepAliveHintMs(res.headers['keep-alive']) : null;
   }
 
   /** A request failed on this reused socket before any answer: if it had carried a stream, the origin closes after streams. */
@@ -211,7 +257,7 @@ export interface RawRequest {
   method?: string;
   headers?: Record<string, string>;
   body?: string | Uint8Array | null;
-  signal?: AbortSignal | null;
+  signal?: Abortable | null;
 }
 
 /**
@@ -265,7 +311,8 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
     return send(url, { method: (init.method ?? 'GET').toUpperCase(), headers, body: init.body, signal: init.signal ?? null }, 'follow', 0);
   };
 
-  interface Sending { method: string; headers: Record<string, string>; body: string | Uint8Array | null | undefined; signal: AbortSignal | null }
+  /** `headers` is the request's own object (both callers make a fresh one): send completes it in place. */
+  interface Sending { method: string; headers: Record<string, string>; body: string | Uint8Array | null | undefined; signal: Abortable | null }
 
   /** `fresh`: a one-off connection (a resend after a dead kept-alive socket), never a pooled one. */
   const send = (url: URL, init: Sending, redirect: RequestInit['redirect'], redirects: number, fresh = false): Promise<RawResponse> => {
@@ -274,28 +321,28 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
     if (signal?.aborted) return Promise.reject(abortError(signal));
 
     return new Promise<RawResponse>((resolve, reject) => {
-      const headers = { ...init.headers };
+      const headers = init.headers;
       headers['accept-encoding'] ??= 'identity';
       if (body != null && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(body));
-      const mod = url.protocol === 'https:' ? https : http;
-      const origin = `${url.protocol}//${url.host}`;
-      const req = mod.request({
-        agent: fresh ? false : url.protocol === 'https:' ? pool.https : pool.http,
-        protocol: url.protocol,
-        hostname: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port || undefined,
-        path: url.pathname + url.search,
+      const parts = partsOf(url);
+      const req = (parts.secure ? https : http).request({
+        agent: fresh ? false : parts.secure ? pool.https : pool.http,
+        protocol: parts.protocol,
+        hostname: parts.hostname,
+        port: parts.port,
+        path: parts.path,
         method: init.method,
         headers,
       });
       let settled = false;
-      // Whether any byte of the answer came on this socket (then the server did start on the request).
-      let answerBytes = false;
+      // Whether any byte of the answer came on this socket (then the server did start on the request):
+      // its byte count then against now (no listener on the socket per request).
       let socket: Socket | null = null;
+      let readBefore = 0;
       req.once('socket', (s: Socket) => {
         socket = s;
-        if (!fresh) pool.track(s, origin);
-        s.once('data', () => (answerBytes = true));
+        readBefore = s.bytesRead;
+        if (!fresh) pool.track(s, url);
       });
       const onAbort = () => {
         if (settled) return;
@@ -309,6 +356,7 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
         settled = true;
         signal?.removeEventListener('abort', onAbort);
         const code = (e as NodeJS.ErrnoException).code ?? '';
+        const answerBytes = socket !== null && (socket as Socket).bytesRead > readBefore;
         if (!fresh && req.reusedSocket && !answerBytes && STALE_SOCKET_CODES.has(code)) {
           // Written to a socket the server had closed: it never saw the request. Again, now, on a new connection.
           pool.failedAfterReuse(socket);

@@ -12,9 +12,9 @@ import { InputError } from '../core/errors.js';
 import { redact, registerSecret } from '../core/redact.js';
 import type { ChatMessage, FinishReason, GenerateRequest, Generation, RunnerNotice, SamplingParams, TokenCountSource } from '../core/types.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
-import { createHttpTransport, decoded, responseHeaders, type HttpTransport, type RawResponse } from './http-fetch.js';
+import { createHttpTransport, decoded, responseHeaders, type Abortable, type HttpTransport, type RawResponse } from './http-fetch.js';
 import { probeHealth } from './managed-process.js';
-import { inStreamError, RequestError, withRetry, type RetryOptions } from './retry.js';
+import { AttemptCancel, inStreamError, RequestError, withRetry, type AttemptGate, type RetryOptions } from './retry.js';
 import { CapacityWindow, type ThrottleReport, type WindowTicket } from './capacity-window.js';
 import { ServerActivity, StallWatchdog, type StallOptions } from './stall-watchdog.js';
 
@@ -99,7 +99,8 @@ export interface StreamRequest {
   /** Engine-specific body fields (cache_prompt, grammar, guided_choice...). */
   extraBody?: Record<string, unknown>;
   inlineThink?: InlineThinkMode;
-  signal?: AbortSignal;
+  /** Ends the attempt: the retry's AttemptCancel (which the stall watchdog may end too), or a caller's signal. */
+  signal?: AbortSignal | AttemptCancel;
   /** Called with the timer's start (performance.now()) just before the request is sent. */
   onStart?: (t0: number) => void;
   /** Silence limits (stall-watchdog.ts): a frozen server ends the attempt in seconds, a busy one does not. */
@@ -150,16 +151,15 @@ export function messagesAsPrompt(messages: ChatMessage[]): string {
   return messages.map((m) => m.content).join('\n\n');
 }
 
-function samplingBody(s: SamplingParams): Record<string, unknown> {
-  return {
-    max_tokens: s.maxTokens,
-    temperature: s.temperature,
-    top_p: s.topP,
-    ...(s.topK !== undefined ? { top_k: s.topK } : {}),
-    ...(s.minP !== undefined ? { min_p: s.minP } : {}),
-    ...(s.seed !== undefined ? { seed: s.seed } : {}),
-    ...(s.stop?.length ? { stop: s.stop } : {}),
-  };
+/** The sampling fields of a request body, written into `body` in this order. */
+function addSampling(body: Record<string, unknown>, s: SamplingParams): void {
+  body.max_tokens = s.maxTokens;
+  body.temperature = s.temperature;
+  body.top_p = s.topP;
+  if (s.topK !== undefined) body.top_k = s.topK;
+  if (s.minP !== undefined) body.min_p = s.minP;
+  if (s.seed !== undefined) body.seed = s.seed;
+  if (s.stop?.length) body.stop = s.stop;
 }
 
 /**
@@ -175,6 +175,8 @@ export interface DirectTarget {
   /** The server's base URL, without /v1. */
   baseUrl: string;
   apiKey: string | null;
+  /** The two endpoints, parsed once (filled in on first use). */
+  urls?: { chat: URL; completions: URL };
 }
 
 /** A request the SDK would send: JSON, the key as a Bearer token (none without one). */
@@ -188,7 +190,7 @@ function directHeaders(target: DirectTarget, body: string): Record<string, strin
 }
 
 /** The SDK's errors for what the transport threw before an answer (its makeRequest's rules). */
-function connectionError(e: unknown, signal: AbortSignal): Error {
+function connectionError(e: unknown, signal: Abortable): Error {
   if (signal.aborted) return new APIUserAbortError();
   const err = e as Error & { cause?: unknown };
   const timedOut = (err?.name === 'AbortError') || /timed? ?out/i.test(String(err) + ('cause' in Object(err) ? String(err.cause) : ''));
@@ -218,102 +220,50 @@ async function statusError(raw: RawResponse): Promise<Error> {
 
 /** Sends one streamed request and measures it. Throws (SDK errors or RequestError); retry.ts classifies. */
 export async function streamGeneration(client: OpenAI | DirectTarget, req: StreamRequest): Promise<StreamOutcome> {
-  const body: Record<string, unknown> = {
-    model: req.model,
-    ...samplingBody(req.sampling),
-    stream: true,
-    stream_options: { include_usage: true },
-    ...req.extraBody,
-  };
+  // model, sampling, stream, then the engine's fields (a field given twice keeps its first place, as a spread does).
+  const body: Record<string, unknown> = { model: req.model };
+  addSampling(body, req.sampling);
+  body.stream = true;
+  body.stream_options = { include_usage: true };
+  if (req.extraBody) for (const k of Object.keys(req.extraBody)) body[k] = req.extraBody[k];
   if (req.api === 'chat') body.messages = req.messages;
   else body.prompt = messagesAsPrompt(req.messages);
 
-  const events: ChunkEvent[] = [];
-  // Set by onBytes (a closure): typed so, or the compiler narrows them to null for good.
-  let usage = null as StreamUsage | null;
-  let timings = null as LlamaTimings | null;
-  let finish = null as string | null;
-  let chunks = 0;
-  let serverReasoning = false;
-  // Its own signal, so the stall watchdog can end this attempt (and say why) without the caller's.
-  const local = new AbortController();
+  // The attempt's cancel: the retry's own (the stall watchdog ends it with its own error), else one
+  // linked to the caller's signal, so the caller's is never aborted from here.
+  let cancel: AttemptCancel;
+  const outer = req.signal instanceof AttemptCancel ? null : req.signal;
+  let onCallerAbort: (() => void) | null = null;
+  if (req.signal instanceof AttemptCancel) cancel = req.signal;
+  else {
+    cancel = new AttemptCancel();
+    if (outer?.aborted) cancel.abort(outer.reason);
+    else if (outer) outer.addEventListener('abort', (onCallerAbort = () => cancel.abort(outer.reason)), { once: true });
+  }
   let frozen: RequestError | null = null;
-  const onCallerAbort = () => local.abort(req.signal!.reason);
-  if (req.signal?.aborted) local.abort(req.signal.reason);
-  else req.signal?.addEventListener('abort', onCallerAbort, { once: true });
   const dog = req.watchdog ? new StallWatchdog(req.watchdog.options, req.watchdog.activity, (err) => {
     frozen = err;
-    local.abort(err);
+    cancel.abort(err);
   }) : null;
-  let finishAt: number | null = null;
-  const sse = new SseEventReader();
-  let done = false;
-
-  /** Every event completed by one network read; all of them arrived at `at`, however long parsing takes. */
-  const onBytes = (bytes: Uint8Array, at: number): void => {
-    dog?.progress();
-    for (const event of sse.push(bytes)) {
-      if (done) continue;
-      // llama-server's SSE `error:` field: the server's own message and code, classified in retry.ts.
-      if (event.field === 'error') throw inStreamError(event.value);
-      const data = event.value;
-      if (data.startsWith('[DONE]')) {
-        done = true;
-        continue;
-      }
-      const raw = parseEventData(data);
-      chunks++;
-      const chunk = raw as {
-        choices?: Array<{ delta?: Record<string, unknown>; text?: string | null; finish_reason?: string | null }>;
-        usage?: StreamUsage | null;
-        timings?: LlamaTimings;
-        error?: unknown;
-      };
-      // An error object in the stream ({"error": ...} as a data line: vLLM, proxies).
-      if (chunk.error) throw inStreamError(chunk.error);
-      const choice = chunk.choices?.[0];
-      if (choice) {
-        let reasoning = '';
-        let content = '';
-        if (req.api === 'chat') {
-          const d = choice.delta ?? {};
-          const r = d.reasoning_content ?? d.reasoning;
-          if (typeof r === 'string' && r.length > 0) {
-            reasoning = r;
-            serverReasoning = true;
-          }
-          if (typeof d.content === 'string') content = d.content;
-        } else if (typeof choice.text === 'string') {
-          content = choice.text;
-        }
-        if (reasoning || content) events.push({ at, reasoning, content });
-        if (choice.finish_reason) {
-          finish = choice.finish_reason;
-          finishAt ??= at;
-        }
-      }
-      if (chunk.usage) usage = chunk.usage;
-      if (chunk.timings) timings = chunk.timings;
-    }
-  };
-
+  const stream = new ChunkReader(req.api, dog);
   const startedAtEpochMs = Date.now();
   const t0 = performance.now();
   req.onStart?.(t0);
   dog?.arm();
   try {
-    if ('transport' in client) await readDirect(client, body, req.api, local.signal, onBytes, dog);
-    else await readThroughSdk(client, body, req.api, local.signal, onBytes, dog);
+    if ('transport' in client) await readDirect(client, body, req.api, cancel, stream, dog);
+    else await readThroughSdk(client, body, req.api, cancel.signal, stream, dog);
   } catch (e) {
     throw frozen ?? e;
   } finally {
     dog?.stop();
-    req.signal?.removeEventListener('abort', onCallerAbort);
+    if (onCallerAbort) outer!.removeEventListener('abort', onCallerAbort);
   }
   const endAt = performance.now();
   // A cut stream is an error, never an answer.
   if (frozen) throw frozen;
   if (req.signal?.aborted) throw req.signal.reason ?? new Error('aborted');
+  const { events, usage, timings, finish, finishAt, chunks, serverReasoning } = stream;
   if (chunks === 0) throw new RequestError('bad-response', 'the stream ended without a single chunk (no TTFT can be measured)');
   if (finish === null) {
     throw new RequestError('bad-response', `the stream ended before a finish_reason (${events.length} text chunk(s) received): incomplete answer`);
@@ -364,7 +314,7 @@ export async function streamGeneration(client: OpenAI | DirectTarget, req: Strea
 
 /** The SDK sends the request (typed errors for a bad status); the body is read here, each read timed. */
 async function readThroughSdk(client: OpenAI, body: Record<string, unknown>, api: ApiKind, signal: AbortSignal,
-  onBytes: (bytes: Uint8Array, at: number) => void, dog: StallWatchdog | null): Promise<void> {
+  stream: ChunkReader, dog: StallWatchdog | null): Promise<void> {
   const opts = { signal, maxRetries: 0 };
   const pending = api === 'chat'
     ? client.chat.completions.create(body as unknown as OpenAI.ChatCompletionCreateParamsStreaming, opts)
@@ -382,7 +332,7 @@ async function readThroughSdk(client: OpenAI, body: Record<string, unknown>, api
         ended = true;
         return;
       }
-      onBytes(read.value, performance.now());
+      stream.push(read.value, performance.now());
     }
   } finally {
     // Stopped early (an error in the stream): close the connection rather than drain it.
@@ -391,13 +341,13 @@ async function readThroughSdk(client: OpenAI, body: Record<string, unknown>, api
 }
 
 /** The hot path: the request on the keep-alive transport, the body read from node's stream as it comes. */
-async function readDirect(target: DirectTarget, body: Record<string, unknown>, api: ApiKind, signal: AbortSignal,
-  onBytes: (bytes: Uint8Array, at: number) => void, dog: StallWatchdog | null): Promise<void> {
+async function readDirect(target: DirectTarget, body: Record<string, unknown>, api: ApiKind, signal: AttemptCancel,
+  stream: ChunkReader, dog: StallWatchdog | null): Promise<void> {
   const text = JSON.stringify(body);
-  const url = new URL(`${target.baseUrl}/v1/${api === 'chat' ? 'chat/completions' : 'completions'}`);
+  const urls = (target.urls ??= { chat: new URL(`${target.baseUrl}/v1/chat/completions`), completions: new URL(`${target.baseUrl}/v1/completions`) });
   let raw: RawResponse;
   try {
-    raw = await target.transport.request(url, { method: 'POST', headers: directHeaders(target, text), body: text, signal });
+    raw = await target.transport.request(api === 'chat' ? urls.chat : urls.completions, { method: 'POST', headers: directHeaders(target, text), body: text, signal });
   } catch (e) {
     throw connectionError(e, signal);
   }
@@ -426,22 +376,88 @@ async function readDirect(target: DirectTarget, body: Record<string, unknown>, a
     const onAbort = () => end(signal.reason ?? new DOMException('This operation was aborted', 'AbortError'));
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
+    const cut = (e: unknown) => end(new TypeError('terminated', { cause: e }));
     source.on('data', (chunk: Buffer) => {
       if (!open) return;
       try {
-        onBytes(chunk, performance.now());
+        stream.push(chunk, performance.now());
       } catch (e) {
         end(e);
       }
     });
     source.once('end', () => end());
     // The same errors as the fetch path's body stream (undici's shape): a cut body is "terminated".
-    source.once('error', (e) => end(new TypeError('terminated', { cause: e })));
-    if (source !== res) res.once('error', (e) => end(new TypeError('terminated', { cause: e })));
+    source.once('error', cut);
+    if (source !== res) res.once('error', cut);
     res.once('close', () => {
-      if (!res.complete) end(new TypeError('terminated', { cause: new Error('other side closed') }));
+      if (!res.complete) cut(new Error('other side closed'));
     });
   });
+}
+
+/**
+ * What one attempt's stream has said so far: every event completed by a network read, all of them
+ * arrived at that read's time however long parsing takes. One object per attempt (no closure per read).
+ */
+class ChunkReader {
+  readonly events: ChunkEvent[] = [];
+  usage: StreamUsage | null = null;
+  timings: LlamaTimings | null = null;
+  finish: string | null = null;
+  finishAt: number | null = null;
+  chunks = 0;
+  serverReasoning = false;
+  private done = false;
+  private readonly sse = new SseEventReader();
+
+  constructor(private readonly api: ApiKind, private readonly dog: StallWatchdog | null) {}
+
+  push(bytes: Uint8Array, at: number): void {
+    this.dog?.progress();
+    for (const event of this.sse.push(bytes)) {
+      if (this.done) continue;
+      // llama-server's SSE `error:` field: the server's own message and code, classified in retry.ts.
+      if (event.field === 'error') throw inStreamError(event.value);
+      const data = event.value;
+      if (data.startsWith('[DONE]')) {
+        this.done = true;
+        continue;
+      }
+      const raw = parseEventData(data);
+      this.chunks++;
+      const chunk = raw as {
+        choices?: Array<{ delta?: Record<string, unknown>; text?: string | null; finish_reason?: string | null }>;
+        usage?: StreamUsage | null;
+        timings?: LlamaTimings;
+        error?: unknown;
+      };
+      // An error object in the stream ({"error": ...} as a data line: vLLM, proxies).
+      if (chunk.error) throw inStreamError(chunk.error);
+      const choice = chunk.choices?.[0];
+      if (choice) {
+        let reasoning = '';
+        let content = '';
+        if (this.api === 'chat') {
+          const d = choice.delta ?? {};
+          const r = d.reasoning_content ?? d.reasoning;
+          if (typeof r === 'string' && r.length > 0) {
+            reasoning = r;
+            this.serverReasoning = true;
+          }
+          if (typeof d.content === 'string') content = d.content;
+        } else if (typeof choice.text === 'string') {
+          content = choice.text;
+        }
+        if (reasoning || content) this.events.push({ at, reasoning, content });
+        if (choice.finish_reason) {
+          this.finish = choice.finish_reason;
+          this.finishAt ??= at;
+        }
+      }
+      if (chunk.usage) this.usage = chunk.usage;
+      if (chunk.timings) this.timings = chunk.timings;
+    }
+  }
 }
 
 function engineFigures(usage: StreamUsage | null, timings: LlamaTimings | null): Record<string, number> {
@@ -545,6 +561,11 @@ export class OpenAiServerSession {
 
   /** Where streamed requests go: the transport directly, or the SDK when a fetch was given (tests that watch it). */
   private readonly target: OpenAI | DirectTarget;
+  /** The same for every request of the session: the silence limits and the place in the capacity window. */
+  private readonly watch: StreamRequest['watchdog'];
+  private readonly gate: AttemptGate;
+  /** Cut out of every error message: the key, when there is one. */
+  private readonly redactKeys: string[];
 
   constructor(private readonly opts: ServerSessionOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
@@ -552,6 +573,15 @@ export class OpenAiServerSession {
     this.client = createOpenAiClient(this.baseUrl, opts.apiKey, opts.fetch ?? transport.fetch);
     this.target = opts.fetch ? this.client : { transport, baseUrl: this.baseUrl, apiKey: opts.apiKey };
     this.window.onChange = (text) => this.onNotice?.({ kind: 'throttle', text, delayMs: 0 });
+    this.watch = this.watchdog();
+    this.redactKeys = opts.apiKey ? [opts.apiKey] : [];
+    const window = this.window;
+    this.gate = {
+      tryAcquire: () => window.tryAcquire() ?? undefined,
+      acquire: (signal?: AbortSignal) => window.acquire(signal),
+      release: (ticket: unknown, err: RequestError | null) =>
+        window.release(ticket as WindowTicket, err === null ? 'ok' : err.kind === 'capacity' ? 'capacity' : 'other'),
+    };
   }
 
   /** How the window was cut and grown during the run, or null when the server never ran out of room. */
@@ -598,45 +628,44 @@ export class OpenAiServerSession {
   ): Promise<StreamOutcome> {
     let attemptNo = 0;
     const reasons: string[] = [];
-    const watchdog = this.watchdog();
-    const window = this.window;
-    const gate = {
-      acquire: (signal?: AbortSignal) => window.acquire(signal),
-      release: (ticket: unknown, err: RequestError | null) =>
-        window.release(ticket as WindowTicket, err === null ? 'ok' : err.kind === 'capacity' ? 'capacity' : 'other'),
+    const watchdog = this.watch;
+    const gate = this.gate;
+    const onStart = hooks.onStart;
+    const attempt = (signal: AttemptCancel, n: number): Promise<StreamOutcome> => {
+      attemptNo = n;
+      const sreq: StreamRequest = {
+        api: this.opts.api,
+        model: this.opts.model,
+        messages: req.messages,
+        sampling: req.sampling,
+        extraBody,
+        inlineThink: this.opts.inlineThink,
+        signal,
+      };
+      if (onStart) sreq.onStart = onStart;
+      if (watchdog) sreq.watchdog = watchdog;
+      return streamGeneration(this.target, sreq);
     };
-    const outcome = await withRetry(
-      (signal, n) => {
-        attemptNo = n;
-        return streamGeneration(this.target, {
-          api: this.opts.api,
-          model: this.opts.model,
-          messages: req.messages,
-          sampling: req.sampling,
-          extraBody,
-          inlineThink: this.opts.inlineThink,
-          signal,
-          ...(hooks.onStart ? { onStart: hooks.onStart } : {}),
-          ...(watchdog ? { watchdog } : {}),
-        });
+    const retry: RetryOptions = {
+      retries: this.opts.retries,
+      timeoutMs: this.opts.requestTimeoutMs,
+      onRetry: (err, _n, delayMs, text) => {
+        reasons.push(`${err.kind}: ${redact(err.message).replace(/\s+/g, ' ').slice(0, 300)}`);
+        this.onNotice?.({ kind: 'retry-wait', text, delayMs });
       },
-      {
-        retries: this.opts.retries,
-        timeoutMs: this.opts.requestTimeoutMs,
-        ...(this.opts.maxRetryAfterMs !== undefined ? { maxRetryAfterMs: this.opts.maxRetryAfterMs } : {}),
-        onRetry: (err, _n, delayMs, text) => {
-          reasons.push(`${err.kind}: ${redact(err.message).replace(/\s+/g, ' ').slice(0, 300)}`);
-          this.onNotice?.({ kind: 'retry-wait', text, delayMs });
-        },
-        ...(req.signal ? { signal: req.signal } : {}),
-        ...(this.opts.retrySleep ? { sleep: this.opts.retrySleep } : {}),
-        redact: this.opts.apiKey ? [this.opts.apiKey] : [],
-        gate,
-      },
-    ).catch((e: unknown) => {
+      redact: this.redactKeys,
+      gate,
+    };
+    if (this.opts.maxRetryAfterMs !== undefined) retry.maxRetryAfterMs = this.opts.maxRetryAfterMs;
+    if (req.signal) retry.signal = req.signal;
+    if (this.opts.retrySleep) retry.sleep = this.opts.retrySleep;
+    let outcome: StreamOutcome;
+    try {
+      outcome = await withRetry(attempt, retry);
+    } catch (e) {
       if (e instanceof RequestError && reasons.length) e.retryReasons = [...reasons];
       throw e;
-    });
+    }
     // Retries that ended in an answer are counted too, with why each attempt failed.
     if (attemptNo > 0) {
       outcome.generation.retries = attemptNo;

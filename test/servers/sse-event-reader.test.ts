@@ -74,3 +74,61 @@ describe('SseEventReader', () => {
     expect(new SseEventReader().push(enc.encode('data: {"choices":[]}\nerror: boom\n\n'))).toEqual([{ field: 'error', value: 'boom' }]);
   });
 });
+
+/** The reader before it stopped slicing out every line and field name (kept here as the reference). */
+class ReferenceSseReader {
+  private readonly decoder = new TextDecoder();
+  private buffer = '';
+  private data: string[] = [];
+  private error: string[] = [];
+  private afterCR = false;
+
+  push(bytes: Uint8Array): Array<{ field: string; value: string }> {
+    let text = this.decoder.decode(bytes, { stream: true });
+    if (text.length === 0) return [];
+    if (this.afterCR && text.startsWith('\n')) text = text.slice(1);
+    this.afterCR = text.endsWith('\r');
+    const out: Array<{ field: string; value: string }> = [];
+    let buf = this.buffer + text;
+    if (buf.includes('\r')) buf = buf.replace(/\r\n?/g, '\n');
+    let pos = 0;
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n', pos)) {
+      this.line(buf.slice(pos, nl), out);
+      pos = nl + 1;
+    }
+    this.buffer = pos === 0 ? buf : buf.slice(pos);
+    return out;
+  }
+
+  private line(line: string, out: Array<{ field: string; value: string }>): void {
+    if (line.length === 0) {
+      if (this.error.length > 0) out.push({ field: 'error', value: this.error.join('\n') });
+      else if (this.data.length > 0) out.push({ field: 'data', value: this.data.length === 1 ? this.data[0]! : this.data.join('\n') });
+      this.data = [];
+      this.error = [];
+      return;
+    }
+    if (line.charCodeAt(0) === 58) return;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    if (field !== 'data' && field !== 'error') return;
+    const value = colon < 0 ? '' : line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
+    (field === 'data' ? this.data : this.error).push(value);
+  }
+}
+
+describe('SseEventReader against the reference reader', () => {
+  it('gives exactly the same events for any text made of SSE pieces, cut anywhere', () => {
+    const piece = fc.constantFrom('data', 'data:', 'data: ', 'data:  x', 'error', 'error: ', ':', ': c', 'event: e', 'id:1', 'dat', 'datax: y', 'data :z',
+      '{"a":1}', '[DONE]', 'é', '€', '😀', '\n', '\n', '\n', '\r', '\r\n', ' ', 'x:y', 'data: a:b').map((p) => enc.encode(p));
+    // Bytes that are not UTF-8 too: a lone lead byte, a stray continuation byte, 0xff.
+    const bad = fc.constantFrom(Uint8Array.of(0xc3), Uint8Array.of(0xe2, 0x82), Uint8Array.of(0x80), Uint8Array.of(0xff));
+    fc.assert(fc.property(fc.array(fc.oneof({ weight: 6, arbitrary: piece }, { weight: 1, arbitrary: bad }), { maxLength: 40 }), fc.array(fc.nat(), { maxLength: 8 }), (pieces, at) => {
+      const bytes = Uint8Array.from(pieces.flatMap((p) => [...p]));
+      const parts = cut(bytes, at);
+      const a = new SseEventReader();
+      const b = new ReferenceSseReader();
+      expect(parts.flatMap((p) => a.push(p))).toEqual(parts.flatMap((p) => b.push(p)));
+    }), { numRuns: 3000 });
+  });
+});
