@@ -44,46 +44,116 @@ export function skippedRecords(dataset: Pick<LoadedDataset, 'skipped' | 'files'>
   return { total: dataset.skipped.length, records };
 }
 
-export async function finishDataset(spec: DatasetSpec, parsed: ParsedFiles): Promise<LoadedDataset> {
-  const { outcomes, fileProblems } = parsed;
-  markDuplicateIds(outcomes, parsed.warnings);
-  if (outcomes.length === 0 && fileProblems.length === 0) {
-    for (const file of parsed.files) {
-      fileProblems.push(new InputError('no records (the file is empty)', { file }, 'check the path and the download'));
+/** What a pass over a format's records notes besides them, in the order a whole load lists them. */
+export interface PassNotes {
+  warnings: string[];
+  /** Problems with a whole file (unreadable, not JSON, no records): never skippable. */
+  fileProblems: InputError[];
+  /** Used when the spec gives no name; known once the pass is over. */
+  defaultName: string;
+}
+
+/**
+ * A format's records one at a time, in file order. Each pass() reads the file(s) again and yields the same
+ * outcomes; nothing of a pass is kept by the stream, so a large split is never held whole.
+ */
+export interface RecordStream {
+  format: string;
+  files: string[];
+  pass(notes: PassNotes): AsyncIterable<RecordOutcome>;
+}
+
+export function newPassNotes(defaultName = ''): PassNotes {
+  return { warnings: [], fileProblems: [], defaultName };
+}
+
+/** Every outcome of one pass, as the whole-file loaders return them. */
+export async function collectRecords(stream: RecordStream): Promise<ParsedFiles> {
+  const notes = newPassNotes();
+  const outcomes: RecordOutcome[] = [];
+  for await (const outcome of stream.pass(notes)) outcomes.push(outcome);
+  return { format: stream.format, files: stream.files, outcomes, warnings: notes.warnings, fileProblems: notes.fileProblems, defaultName: notes.defaultName };
+}
+
+/**
+ * The checks every loader shares, one record at a time (duplicate ids, fail-or-skip, limit): the whole-file
+ * loader and the streamed one both go through it, so they keep the same records, ids and warnings.
+ */
+export class RecordTally {
+  /** Records seen (valid or not). */
+  records = 0;
+  valid = 0;
+  readonly skipped: SkippedRecord[] = [];
+  readonly recordProblems: InputError[] = [];
+  /** Ids of the items kept (the first `limit` valid records), in file order. */
+  readonly ids: string[] = [];
+  /** For each kept item: its outcome's position in a pass (how the streamed loader finds it again). */
+  readonly ordinals: number[] = [];
+  /** The kept items themselves (whole-file loading only). */
+  readonly items: DatasetItem[] = [];
+  readonly duplicateWarnings: string[] = [];
+  private readonly duplicates: DuplicateIds;
+
+  constructor(private readonly limit: number | undefined, private readonly keepItems: boolean) {
+    this.duplicates = new DuplicateIds(this.duplicateWarnings);
+  }
+
+  add(outcome: RecordOutcome): void {
+    const ordinal = this.records++;
+    this.duplicates.check(outcome);
+    if (outcome.problems.length > 0) {
+      this.recordProblems.push(...outcome.problems);
+      this.skipped.push({ place: formatPlace(outcome.place), reason: outcome.problems.map(problemReason).join('; ') });
+      return;
     }
-  }
-  const recordProblems = outcomes.flatMap((o) => o.problems);
-  if (fileProblems.length > 0 || (recordProblems.length > 0 && !spec.skipInvalid)) {
-    const all = [...fileProblems, ...recordProblems];
-    const bad = outcomes.filter((o) => o.problems.length > 0).length;
-    const summary =
-      fileProblems.length > 0
-        ? `cannot load ${describeFiles(parsed.files)}: ${all.length} problem(s)`
-        : `${bad} invalid record(s) in ${describeFiles(parsed.files)} (${all.length} problem(s)); ${SKIP_HINT}`;
-    throw new InputErrors(all, summary);
+    if (!outcome.item) return;
+    this.valid++;
+    if (this.limit != null && this.ids.length >= this.limit) return;
+    this.ids.push(outcome.item.id);
+    this.ordinals.push(ordinal);
+    if (this.keepItems) this.items.push(outcome.item);
   }
 
-  const skipped: SkippedRecord[] = outcomes
-    .filter((o) => o.problems.length > 0)
-    .map((o) => ({ place: formatPlace(o.place), reason: o.problems.map(problemReason).join('; ') }));
-  const valid = outcomes.filter((o) => o.problems.length === 0 && o.item).map((o) => o.item as DatasetItem);
-  if (valid.length === 0) {
-    throw new InputError(`no valid records in ${describeFiles(parsed.files)} (${skipped.length} skipped)`, {}, 'fix the file');
+  /** After the pass: throws every problem (unless skipInvalid), no records or no valid ones; checks the limit. */
+  finish(spec: DatasetSpec, files: string[], notes: PassNotes): Omit<LoadedDataset, 'items' | 'sha256'> {
+    const fileProblems = notes.fileProblems;
+    if (this.records === 0 && fileProblems.length === 0) {
+      for (const file of files) {
+        fileProblems.push(new InputError('no records (the file is empty)', { file }, 'check the path and the download'));
+      }
+    }
+    if (fileProblems.length > 0 || (this.recordProblems.length > 0 && !spec.skipInvalid)) {
+      const all = [...fileProblems, ...this.recordProblems];
+      const summary =
+        fileProblems.length > 0
+          ? `cannot load ${describeFiles(files)}: ${all.length} problem(s)`
+          : `${this.skipped.length} invalid record(s) in ${describeFiles(files)} (${all.length} problem(s)); ${SKIP_HINT}`;
+      throw new InputErrors(all, summary);
+    }
+    if (this.valid === 0) {
+      throw new InputError(`no valid records in ${describeFiles(files)} (${this.skipped.length} skipped)`, {}, 'fix the file');
+    }
+    if (spec.limit != null) checkLimit(spec.limit);
+    const name = spec.name ?? notes.defaultName;
+    for (const item of this.items) item.meta.dataset = name;
+    return {
+      name,
+      format: '',
+      files,
+      valid: this.valid,
+      skipped: this.skipped,
+      // Duplicate ids are noted once every record is read, after the loader's own warnings.
+      warnings: [...notes.warnings, ...this.duplicateWarnings],
+    };
   }
+}
 
-  const name = spec.name ?? parsed.defaultName;
-  const items = spec.limit != null ? valid.slice(0, checkLimit(spec.limit)) : valid;
-  for (const item of items) item.meta.dataset = name;
-  return {
-    name,
-    format: parsed.format,
-    files: parsed.files,
-    items,
-    valid: valid.length,
-    skipped,
-    warnings: parsed.warnings,
-    sha256: await sha256Files(parsed.files),
-  };
+export async function finishDataset(spec: DatasetSpec, parsed: ParsedFiles): Promise<LoadedDataset> {
+  const tally = new RecordTally(spec.limit, true);
+  for (const outcome of parsed.outcomes) tally.add(outcome);
+  const notes: PassNotes = { warnings: parsed.warnings, fileProblems: parsed.fileProblems, defaultName: parsed.defaultName };
+  const done = tally.finish(spec, parsed.files, notes);
+  return { ...done, format: parsed.format, items: tally.items, sha256: await sha256Files(parsed.files) };
 }
 
 /** A problem without its file:line prefix (the skipped entry carries the place). */
@@ -105,16 +175,20 @@ function checkLimit(limit: number): number {
  * A later record reusing an id the file gave gets an error naming both places; the first one is kept.
  * A repeated content hash (the same row published twice) is kept as "<id>.<n>" (n-th occurrence in
  * file order), with a warning naming both places; the same question with another answer is an error.
+ * Records are checked one at a time in file order; what is kept per id is its place and answer.
  */
-function markDuplicateIds(outcomes: RecordOutcome[], warnings: string[]): void {
-  const firstSeen = new Map<string, { place: SourceRef; answer: string }>();
-  const repeats = new Map<string, number>();
-  for (const outcome of outcomes) {
-    if (!outcome.item || outcome.problems.length > 0) continue;
+class DuplicateIds {
+  private readonly firstSeen = new Map<string, { place: SourceRef; answer: string }>();
+  private readonly repeats = new Map<string, number>();
+
+  constructor(private readonly warnings: string[]) {}
+
+  check(outcome: RecordOutcome): void {
+    if (!outcome.item || outcome.problems.length > 0) return;
     const id = outcome.item.id;
-    const first = firstSeen.get(id);
+    const first = this.firstSeen.get(id);
     if (!first) {
-      firstSeen.set(id, { place: outcome.place, answer: outcome.item.answer });
+      this.firstSeen.set(id, { place: outcome.place, answer: outcome.item.answer });
     } else if (outcome.contentId && first.answer !== outcome.item.answer) {
       outcome.problems.push(new InputError(
         `same question and options as ${formatPlace(first.place)} but answer ${outcome.item.answer} instead of ${first.answer}`,
@@ -122,11 +196,11 @@ function markDuplicateIds(outcomes: RecordOutcome[], warnings: string[]): void {
         'keep the record with the right answer',
       ));
     } else if (outcome.contentId) {
-      const n = (repeats.get(id) ?? 1) + 1;
-      repeats.set(id, n);
+      const n = (this.repeats.get(id) ?? 1) + 1;
+      this.repeats.set(id, n);
       outcome.item.id = `${id}.${n}`;
-      firstSeen.set(outcome.item.id, { place: outcome.place, answer: outcome.item.answer });
-      warnings.push(`${formatPlace(outcome.place)}: exact duplicate of ${formatPlace(first.place)} (as published); kept, as id ${outcome.item.id}`);
+      this.firstSeen.set(outcome.item.id, { place: outcome.place, answer: outcome.item.answer });
+      this.warnings.push(`${formatPlace(outcome.place)}: exact duplicate of ${formatPlace(first.place)} (as published); kept, as id ${outcome.item.id}`);
     } else {
       outcome.problems.push(
         new InputError(`duplicate id ${JSON.stringify(id)}: also at ${formatPlace(first.place)}`, { ...outcome.place, field: 'id' }),

@@ -2,12 +2,16 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError } from '../core/errors.js';
+import type { DatasetItem } from '../core/types.js';
 import { invalidUtf8Lines, invalidUtf8Warning } from './encoding.js';
 import { firstNonBlankLine, readJsonl, takeReadWarnings } from './jsonl.js';
 import type { DatasetFormatDefinition } from './format.js';
 import { DATASET_FORMAT_DEFINITIONS, DATASET_FORMAT_NAMES, datasetFormat, type DatasetFormat } from './formats.js';
 import { isPlainObject } from './record-check.js';
-import type { DatasetSpec, LoadedDataset } from './types.js';
+import { newPassNotes, RecordTally } from './finish.js';
+import { sha256Files } from './hashing.js';
+import { datasetIndex } from './streamed.js';
+import type { DatasetIndex, DatasetSpec, LoadedDataset } from './types.js';
 
 export const DATASET_FORMATS: DatasetFormat[] = [...DATASET_FORMAT_NAMES];
 
@@ -16,6 +20,40 @@ export const DATASET_FORMATS: DatasetFormat[] = [...DATASET_FORMAT_NAMES];
  * every problem (file:line, field) unless skipInvalid, which skips bad records and lists them.
  */
 export async function loadDataset(spec: DatasetSpec): Promise<LoadedDataset> {
+  const { definition, spec: resolved } = await resolveFormat(spec);
+  const loaded = await definition.load(resolved);
+  return { ...loaded, warnings: [...(await readingWarnings(loaded.files)), ...loaded.warnings] };
+}
+
+/**
+ * The same validation as loadDataset (every record checked before any model is called, the same errors,
+ * warnings, ids, limit and hash), in one streamed pass that keeps only the items' ids: the items are read
+ * again, one at a time, when a run asks for them (DatasetIndex.cursor). Memory stays at a few bytes an item.
+ */
+export async function openDataset(spec: DatasetSpec, opts: { visit?: (position: number, item: DatasetItem) => void } = {}): Promise<DatasetIndex> {
+  const { definition, spec: resolved } = await resolveFormat(spec);
+  const stream = await definition.records(resolved);
+  const tally = new RecordTally(resolved.limit, false);
+  const notes = newPassNotes();
+  for await (const outcome of stream.pass(notes)) {
+    const kept = tally.ids.length;
+    tally.add(outcome);
+    // Each item kept, once, as it is read (its id final; meta.dataset not yet set): what a caller learns
+    // from an item here it need not read the file again for.
+    if (opts.visit && tally.ids.length > kept) opts.visit(kept, outcome.item!);
+  }
+  const done = tally.finish(resolved, stream.files, notes);
+  const summary = {
+    ...done,
+    format: stream.format,
+    warnings: [...(await readingWarnings(stream.files)), ...done.warnings],
+    sha256: await sha256Files(stream.files),
+  };
+  return datasetIndex(summary, stream, tally.ids, tally.ordinals);
+}
+
+/** The checks both loaders make before reading a record: paths, fields, the format (auto-detected). */
+async function resolveFormat(spec: DatasetSpec): Promise<{ definition: DatasetFormatDefinition; spec: DatasetSpec }> {
   await mustExist(spec.path, 'path');
   if (spec.groundTruthPath) await mustExist(spec.groundTruthPath, 'groundTruthPath');
   // Field names only mean something to the mapped loader: never guess a format around them.
@@ -30,8 +68,7 @@ export async function loadDataset(spec: DatasetSpec): Promise<LoadedDataset> {
   // Only a format that reads a folder (MMLU's CSV files) may be given one; the others need the file itself.
   if (!definition.readsFolder) await mustBeFile(spec.path, 'path');
   if (spec.groundTruthPath) await mustBeFile(spec.groundTruthPath, 'groundTruthPath');
-  const loaded = await definition.load({ ...spec, format });
-  return { ...loaded, warnings: [...(await readingWarnings(loaded.files)), ...loaded.warnings] };
+  return { definition, spec: { ...spec, format } };
 }
 
 async function mustExist(path: string, field: string): Promise<void> {

@@ -8,7 +8,7 @@ import { InputError } from '../core/errors.js';
 import type { DatasetItem, Letter } from '../core/types.js';
 import { parseCsv } from './csv.js';
 import { fieldMappingSchema, type FieldMapping } from './field-mapping.js';
-import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
+import { collectRecords, finishDataset, type ParsedFiles, type RecordOutcome, type RecordStream } from './finish.js';
 import { hashId } from './hashing.js';
 import { readJsonl } from './jsonl.js';
 import { RecordCheck, describeValue, isPlainObject, optionLetters } from './record-check.js';
@@ -214,41 +214,66 @@ async function* readCsvRecords(file: string): AsyncGenerator<{ line: number; val
   }
 }
 
-export async function parseMappedFile(file: string, mapping: FieldMapping): Promise<ParsedFiles> {
-  const outcomes: RecordOutcome[] = [];
-  const parsed: { at: number; record: Parsed }[] = [];
-  const source = extname(file).toLowerCase() === '.csv'
+/** The file's entries (JSON Lines, a JSON array, or a CSV with a header row), one at a time. */
+function entriesOf(file: string): AsyncIterable<{ line: number; value?: unknown; error?: InputError }> {
+  return extname(file).toLowerCase() === '.csv'
     ? readCsvRecords(file)
     : (async function* () {
       for await (const e of readJsonl(file)) yield e.kind === 'error' ? { line: e.line, error: e.error } : { line: e.line, value: e.value };
     })();
-  for await (const entry of source) {
-    const place = { file, line: entry.line };
-    if (entry.error) outcomes.push({ place, item: null, problems: [entry.error] });
-    else {
-      parsed.push({ at: outcomes.length, record: parseRecord(entry.value, file, entry.line, mapping) });
-      outcomes.push({ place, item: null, problems: [] });
-    }
-  }
-  const warnings: string[] = [];
-  const fileProblems: InputError[] = [];
-  let base: 0 | 1 | null = 0;
-  if (mapping.answerAs === 'index') {
-    const decision = decideIndexBase(parsed.map((p) => p.record), file, mapping);
-    if ('problem' in decision) {
-      fileProblems.push(decision.problem);
-      base = null;
-    } else {
-      base = decision.base;
-      if (decision.warning) warnings.push(decision.warning);
-    }
-  }
-  for (const { at, record } of parsed) outcomes[at] = toOutcome(record, file, resolveAnswer(record, mapping, base));
-  const defaultName = basename(file, extname(file));
-  return { format: 'mapped', files: [file], outcomes, warnings, fileProblems, defaultName };
 }
 
-export async function loadMapped(spec: DatasetSpec): Promise<LoadedDataset> {
+/**
+ * The file's records one at a time. With answerAs: index and indexBase auto, the base is a decision over
+ * the whole file, so each pass reads it twice: the indexes first (a 0 and the option count are all that
+ * matter), then the records.
+ */
+export function mappedRecords(file: string, mapping: FieldMapping): RecordStream {
+  return {
+    format: 'mapped',
+    files: [file],
+    async *pass(notes) {
+      notes.defaultName = basename(file, extname(file));
+      let base: 0 | 1 | null = 0;
+      if (mapping.answerAs === 'index') {
+        // decideIndexBase looks for the first 0 and the first index equal to its option count, and whether any index was read.
+        const seen: Parsed[] = [];
+        let any: Parsed | undefined;
+        for await (const entry of entriesOf(file)) {
+          if (entry.error) continue;
+          const r = parseRecord(entry.value, file, entry.line, mapping);
+          if (r.index === undefined || !r.options) continue;
+          any ??= r;
+          if (r.index === 0 && !seen.some((p) => p.index === 0)) seen.push(r);
+          else if (r.index === Object.keys(r.options).length && !seen.some((p) => p.index !== 0)) seen.push(r);
+        }
+        if (seen.length === 0 && any) seen.push(any);
+        const decision = decideIndexBase(seen, file, mapping);
+        if ('problem' in decision) {
+          notes.fileProblems.push(decision.problem);
+          base = null;
+        } else {
+          base = decision.base;
+          if (decision.warning) notes.warnings.push(decision.warning);
+        }
+      }
+      for await (const entry of entriesOf(file)) {
+        if (entry.error) yield { place: { file, line: entry.line }, item: null, problems: [entry.error] };
+        else {
+          const record = parseRecord(entry.value, file, entry.line, mapping);
+          yield toOutcome(record, file, resolveAnswer(record, mapping, base));
+        }
+      }
+    },
+  };
+}
+
+export async function parseMappedFile(file: string, mapping: FieldMapping): Promise<ParsedFiles> {
+  return collectRecords(mappedRecords(file, mapping));
+}
+
+/** The suite's dataset.fields, checked (format mapped needs them). */
+function mappingOf(spec: DatasetSpec): FieldMapping {
   if (!spec.fields) {
     throw new InputError('format "mapped" needs dataset.fields (question, options, answer)', { field: 'fields' }, 'see "Field-mapped datasets" in README.md');
   }
@@ -257,11 +282,16 @@ export async function loadMapped(spec: DatasetSpec): Promise<LoadedDataset> {
     const issue = mapping.error.issues[0]!;
     throw new InputError(`dataset.fields: ${issue.message}`, { field: ['fields', ...issue.path.map(String)].join('.') });
   }
-  return finishDataset(spec, await parseMappedFile(spec.path, mapping.data));
+  return mapping.data;
+}
+
+export async function loadMapped(spec: DatasetSpec): Promise<LoadedDataset> {
+  return finishDataset(spec, await parseMappedFile(spec.path, mappingOf(spec)));
 }
 
 /** Never auto-detected: the suite names its fields. */
 export const mappedFormat = defineDatasetFormat({
   name: 'mapped',
   load: loadMapped,
+  records: async (spec) => mappedRecords(spec.path, mappingOf(spec)),
 });

@@ -3,9 +3,9 @@
 import { basename } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { DatasetItem } from '../core/types.js';
-import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
+import { collectRecords, finishDataset, type ParsedFiles, type RecordOutcome, type RecordStream } from './finish.js';
 import { hashId } from './hashing.js';
-import { readJsonl } from './jsonl.js';
+import { readJsonl, type JsonlLine } from './jsonl.js';
 import { RecordCheck, describeValue, isPlainObject } from './record-check.js';
 import { defineDatasetFormat } from './format.js';
 import type { DatasetSpec, LoadedDataset } from './types.js';
@@ -52,47 +52,61 @@ export function decideCopBase(
   };
 }
 
+/** The first look at one JSONL entry: a problem already, or the record with its cop read. */
+function firstLook(entry: JsonlLine, file: string): RecordOutcome | Pending {
+  const place = { file, line: entry.line };
+  if (entry.kind === 'error') return { place, item: null, problems: [entry.error] };
+  const check = new RecordCheck(file, entry.line);
+  if (!isPlainObject(entry.value)) {
+    check.fail(undefined, `a record must be a JSON object, got ${describeValue(entry.value)}`);
+    return { place, item: null, problems: check.problems };
+  }
+  const record = entry.value;
+  let cop: number | undefined;
+  if (record.cop === undefined) check.fail('cop', 'missing');
+  else if (typeof record.cop !== 'number' || !Number.isInteger(record.cop)) {
+    check.fail('cop', `must be an integer, got ${describeValue(record.cop)}`);
+  } else if (record.cop === -1) {
+    check.fail('cop', 'is -1: no answer label (the unlabelled test split); score the validation/dev split instead');
+  } else cop = record.cop;
+  return { line: entry.line, record, check, cop };
+}
+
+/**
+ * The file's records one at a time. Which way `cop` counts is a decision over the whole file, so each pass
+ * reads it twice: the cop values first (a 0 and a 4 are all that matter), then the records.
+ */
+export function medmcqaRecords(file: string, copBase: CopBase | 'auto' = 'auto'): RecordStream {
+  return {
+    format: 'medmcqa',
+    files: [file],
+    async *pass(notes) {
+      notes.defaultName = 'medmcqa';
+      // decideCopBase looks for the first 0 and the first 4 (with their lines): no other value changes its answer.
+      let zero: { line: number; cop: number } | undefined;
+      let four: { line: number; cop: number } | undefined;
+      let anyCop = false;
+      for await (const entry of readJsonl(file)) {
+        const look = firstLook(entry, file);
+        if (!('check' in look) || look.cop === undefined) continue;
+        anyCop = true;
+        if (look.cop === 0) zero ??= { line: look.line, cop: 0 };
+        if (look.cop === 4) four ??= { line: look.line, cop: 4 };
+      }
+      const decision = decideCopBase([zero, four].filter((c) => c !== undefined), file, copBase);
+      if ('problem' in decision) notes.fileProblems.push(new InputError(decision.problem, { file, field: 'cop' }));
+      else if (anyCop) notes.warnings.push(decision.warning);
+      const base = 'base' in decision ? decision.base : null;
+      for await (const entry of readJsonl(file)) {
+        const look = firstLook(entry, file);
+        yield 'check' in look ? medmcqaRecord(look, file, base) : look;
+      }
+    },
+  };
+}
+
 export async function parseMedmcqaFile(file: string, copBase: CopBase | 'auto' = 'auto'): Promise<ParsedFiles> {
-  const outcomes: RecordOutcome[] = [];
-  const pending: { outcomeIndex: number; entry: Pending }[] = [];
-  const warnings: string[] = [];
-  const fileProblems: InputError[] = [];
-
-  for await (const entry of readJsonl(file)) {
-    const place = { file, line: entry.line };
-    if (entry.kind === 'error') {
-      outcomes.push({ place, item: null, problems: [entry.error] });
-      continue;
-    }
-    const check = new RecordCheck(file, entry.line);
-    if (!isPlainObject(entry.value)) {
-      check.fail(undefined, `a record must be a JSON object, got ${describeValue(entry.value)}`);
-      outcomes.push({ place, item: null, problems: check.problems });
-      continue;
-    }
-    const record = entry.value;
-    let cop: number | undefined;
-    if (record.cop === undefined) check.fail('cop', 'missing');
-    else if (typeof record.cop !== 'number' || !Number.isInteger(record.cop)) {
-      check.fail('cop', `must be an integer, got ${describeValue(record.cop)}`);
-    } else if (record.cop === -1) {
-      check.fail('cop', 'is -1: no answer label (the unlabelled test split); score the validation/dev split instead');
-    } else cop = record.cop;
-    pending.push({ outcomeIndex: outcomes.length, entry: { line: entry.line, record, check, cop } });
-    outcomes.push({ place, item: null, problems: [] });
-  }
-
-  const cops = pending.flatMap(({ entry }) => (entry.cop !== undefined ? [{ line: entry.line, cop: entry.cop }] : []));
-  const decision = decideCopBase(cops, file, copBase);
-  if ('problem' in decision) fileProblems.push(new InputError(decision.problem, { file, field: 'cop' }));
-  else if (cops.length > 0) warnings.push(decision.warning);
-  // Without a base no answer can be read; the file-level problem above already says why.
-  const base = 'base' in decision ? decision.base : null;
-
-  for (const { outcomeIndex, entry } of pending) {
-    outcomes[outcomeIndex] = medmcqaRecord(entry, file, base);
-  }
-  return { format: 'medmcqa', files: [file], outcomes, warnings, fileProblems, defaultName: 'medmcqa' };
+  return collectRecords(medmcqaRecords(file, copBase));
 }
 
 function medmcqaRecord({ line, record, check, cop }: Pending, file: string, base: CopBase | null): RecordOutcome {
@@ -145,5 +159,6 @@ export async function loadMedmcqa(spec: DatasetSpec): Promise<LoadedDataset> {
 export const medmcqaFormat = defineDatasetFormat({
   name: 'medmcqa',
   load: loadMedmcqa,
+  records: async (spec) => medmcqaRecords(spec.path, spec.copBase ?? 'auto'),
   detectRecord: (r) => 'opa' in r || 'cop' in r,
 });

@@ -3,7 +3,7 @@
 // id / question_type / explanation added.
 import { InputError } from '../core/errors.js';
 import { QUESTION_TYPES, type DatasetItem, type QuestionType } from '../core/types.js';
-import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
+import { collectRecords, finishDataset, type ParsedFiles, type RecordOutcome, type RecordStream } from './finish.js';
 import { hashId } from './hashing.js';
 import { readJsonl } from './jsonl.js';
 import { RecordCheck, describeValue, isPlainObject } from './record-check.js';
@@ -128,26 +128,48 @@ export function medqaRecord(
   return { place, item, problems: [], contentId: ownId === undefined };
 }
 
-export async function parseMedqaFile(file: string): Promise<ParsedFiles> {
-  const outcomes: RecordOutcome[] = [];
-  const warnings: string[] = [];
-  const fileProblems: InputError[] = [];
-  const absent: AbsentFields = { answer: [], meta_info: [] };
-  for await (const entry of readJsonl(file)) {
-    if (entry.kind === 'error') outcomes.push({ place: { file, line: entry.line }, item: null, problems: [entry.error] });
-    else outcomes.push(medqaRecord(entry.value, file, entry.line, warnings, absent));
-  }
-  if (absent.meta_info.length > 0) warnings.push(absentWarning(file, absent.meta_info, 'meta_info: their step is unknown'));
-  if (absent.answer.length > 0) warnings.push(absentWarning(file, absent.answer, 'the answer text: scored by answer_idx alone'));
-  return { format: 'medqa', files: [file], outcomes, warnings, fileProblems, defaultName: medqaDefaultName(outcomes) };
+/** The file's records one at a time (each pass reads it again). */
+export function medqaRecords(file: string): RecordStream {
+  return {
+    format: 'medqa',
+    files: [file],
+    async *pass(notes) {
+      const absent: AbsentFields = { answer: [], meta_info: [] };
+      const name = new MedqaName();
+      for await (const entry of readJsonl(file)) {
+        if (entry.kind === 'error') yield { place: { file, line: entry.line }, item: null, problems: [entry.error] };
+        else {
+          const outcome = medqaRecord(entry.value, file, entry.line, notes.warnings, absent);
+          name.add(outcome);
+          yield outcome;
+        }
+      }
+      if (absent.meta_info.length > 0) notes.warnings.push(absentWarning(file, absent.meta_info, 'meta_info: their step is unknown'));
+      if (absent.answer.length > 0) notes.warnings.push(absentWarning(file, absent.answer, 'the answer text: scored by answer_idx alone'));
+      notes.defaultName = name.name();
+    },
+  };
 }
 
-/** "sample" for the bundled set (it states question types), else "medqa-us-<options>". */
-function medqaDefaultName(outcomes: RecordOutcome[]): string {
-  const items = outcomes.flatMap((o) => (o.item ? [o.item] : []));
-  if (items.length > 0 && items.every((i) => i.meta.questionType)) return 'sample';
-  const counts = new Set(items.map((i) => Object.keys(i.options).length));
-  return counts.size === 1 ? `medqa-us-${[...counts][0]}` : 'medqa';
+export async function parseMedqaFile(file: string): Promise<ParsedFiles> {
+  return collectRecords(medqaRecords(file));
+}
+
+/** "sample" for the bundled set (it states question types), else "medqa-us-<options>": seen one record at a time. */
+class MedqaName {
+  private items = 0;
+  private allTyped = true;
+  private readonly optionCounts = new Set<number>();
+  add(outcome: RecordOutcome): void {
+    if (!outcome.item) return;
+    this.items++;
+    if (!outcome.item.meta.questionType) this.allTyped = false;
+    this.optionCounts.add(Object.keys(outcome.item.options).length);
+  }
+  name(): string {
+    if (this.items > 0 && this.allTyped) return 'sample';
+    return this.optionCounts.size === 1 ? `medqa-us-${[...this.optionCounts][0]}` : 'medqa';
+  }
 }
 
 export async function loadMedqa(spec: DatasetSpec): Promise<LoadedDataset> {
@@ -157,5 +179,6 @@ export async function loadMedqa(spec: DatasetSpec): Promise<LoadedDataset> {
 export const medqaFormat = defineDatasetFormat({
   name: 'medqa',
   load: loadMedqa,
+  records: async (spec) => medqaRecords(spec.path),
   detectRecord: (r) => 'options' in r || 'answer_idx' in r,
 });

@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { InputError } from '../core/errors.js';
 import type { DatasetItem } from '../core/types.js';
 import { parseCsv, type CsvRecord } from './csv.js';
-import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
+import { collectRecords, finishDataset, type ParsedFiles, type RecordOutcome, type RecordStream } from './finish.js';
 import { hashId } from './hashing.js';
 import { RecordCheck } from './record-check.js';
 import { defineDatasetFormat } from './format.js';
@@ -74,26 +74,34 @@ export async function mmluFiles(path: string, subjects?: string[]): Promise<stri
   return files;
 }
 
-export async function parseMmluFiles(path: string, subjects?: string[]): Promise<ParsedFiles> {
+/** The files' records one at a time, file by file (each file is parsed whole: one subject's CSV is small). */
+export async function mmluRecords(path: string, subjects?: string[]): Promise<RecordStream> {
   const files = await mmluFiles(path, subjects);
-  const outcomes: RecordOutcome[] = [];
-  const fileProblems: InputError[] = [];
-  for (const file of files) {
-    const { subject, split } = mmluSubject(file);
-    const records = parseCsv(await readFile(file, 'utf8'));
-    if (records.length === 0) fileProblems.push(new InputError('no records (the file is empty)', { file }));
-    for (const record of records) {
-      if (record.problem) {
-        const problem = new InputError(record.problem.message, { file, line: record.problem.line });
-        outcomes.push({ place: { file, line: record.line }, item: null, problems: [problem] });
-        continue;
+  return {
+    format: 'mmlu',
+    files,
+    async *pass(notes) {
+      const subjectsLoaded = [...new Set(files.map((f) => mmluSubject(f).subject))];
+      notes.defaultName = subjectsLoaded.length === 1 ? `mmlu-${subjectsLoaded[0]}` : 'mmlu';
+      for (const file of files) {
+        const { subject, split } = mmluSubject(file);
+        const records = parseCsv(await readFile(file, 'utf8'));
+        if (records.length === 0) notes.fileProblems.push(new InputError('no records (the file is empty)', { file }));
+        for (const record of records) {
+          if (record.problem) {
+            const problem = new InputError(record.problem.message, { file, line: record.problem.line });
+            yield { place: { file, line: record.line }, item: null, problems: [problem] };
+            continue;
+          }
+          yield mmluRecord(record, file, subject, split);
+        }
       }
-      outcomes.push(mmluRecord(record, file, subject, split));
-    }
-  }
-  const subjectsLoaded = [...new Set(files.map((f) => mmluSubject(f).subject))];
-  const defaultName = subjectsLoaded.length === 1 ? `mmlu-${subjectsLoaded[0]}` : 'mmlu';
-  return { format: 'mmlu', files, outcomes, warnings: [], fileProblems, defaultName };
+    },
+  };
+}
+
+export async function parseMmluFiles(path: string, subjects?: string[]): Promise<ParsedFiles> {
+  return collectRecords(await mmluRecords(path, subjects));
 }
 
 export async function loadMmlu(spec: DatasetSpec): Promise<LoadedDataset> {
@@ -103,6 +111,7 @@ export async function loadMmlu(spec: DatasetSpec): Promise<LoadedDataset> {
 export const mmluFormat = defineDatasetFormat({
   name: 'mmlu',
   load: loadMmlu,
+  records: (spec) => mmluRecords(spec.path, spec.subjects),
   readsFolder: true,
   detectPath: (path, isDirectory) => isDirectory || path.toLowerCase().endsWith('.csv'),
 });

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../core/errors.js';
 import type { DatasetItem } from '../core/types.js';
-import { finishDataset, type ParsedFiles, type RecordOutcome } from './finish.js';
+import { finishDataset, type ParsedFiles, type RecordOutcome, type RecordStream } from './finish.js';
 import { topLevelMembers } from './json-members.js';
 import { RecordCheck, describeValue, isPlainObject } from './record-check.js';
 import { defineDatasetFormat } from './format.js';
@@ -149,6 +149,21 @@ async function selectGroundTruth(
   parsed.outcomes = parsed.outcomes.filter((o) => keep.has(o));
 }
 
+/** One JSON document (and its ground truth) cannot be read a record at a time: each pass parses it whole (1,000 items). */
+export function pubmedqaRecords(file: string, groundTruthPath?: string): RecordStream {
+  return {
+    format: 'pubmedqa',
+    files: groundTruthPath ? [file, groundTruthPath] : [file],
+    async *pass(notes) {
+      const parsed = await parsePubmedqaFiles(file, groundTruthPath);
+      notes.warnings.push(...parsed.warnings);
+      notes.fileProblems.push(...parsed.fileProblems);
+      notes.defaultName = parsed.defaultName;
+      yield* parsed.outcomes;
+    },
+  };
+}
+
 export async function loadPubmedqa(spec: DatasetSpec): Promise<LoadedDataset> {
   return finishDataset(spec, await parsePubmedqaFiles(spec.path, spec.groundTruthPath));
 }
@@ -156,6 +171,7 @@ export async function loadPubmedqa(spec: DatasetSpec): Promise<LoadedDataset> {
 export const pubmedqaFormat = defineDatasetFormat({
   name: 'pubmedqa',
   load: loadPubmedqa,
+  records: async (spec) => pubmedqaRecords(spec.path, spec.groundTruthPath),
   // An indented JSON document (ori_pqal.json) opens with a lone "{".
   detectOpening: (line) => line.trim() === '{',
   detectRecord: (r) => {

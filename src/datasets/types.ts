@@ -45,3 +45,27 @@ export interface LoadedDataset {
   /** sha256 of the file bytes (one file), or of "<sha256>  <file>\n" lines (several), for the run manifest. */
   sha256: string;
 }
+
+/**
+ * A dataset validated in one streamed pass (openDataset): everything a run needs before its first request
+ * (ids, counts, skipped records, warnings, hash), with the items read from the file(s) again, one at a
+ * time, when their turn comes. Same records, order, ids and hash as loadDataset's.
+ */
+export interface DatasetIndex extends Omit<LoadedDataset, 'items'> {
+  /** The ids of the items to run, in order (cut to `limit`). */
+  readonly ids: readonly string[];
+  /** A reader of the items by position in `ids`; each cursor reads the file(s) on its own. */
+  cursor(): ItemCursor;
+  /** The same dataset keeping only the items at these positions of `ids` (increasing): a shard. */
+  subset(positions: readonly number[]): DatasetIndex;
+}
+
+export interface ItemCursor {
+  /**
+   * The item at position `k` of `ids`. Calls are served one after the other in the order made; asked in
+   * increasing order each record is read once (a step back reads from the start again).
+   */
+  at(k: number): Promise<DatasetItem>;
+  /** Lets go of the open file (a cursor read to the end has let go already). */
+  close(): Promise<void>;
+}

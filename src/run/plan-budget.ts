@@ -118,7 +118,7 @@ export async function planItems(
   runner: Runner,
   contextSize: number | null,
   items: number,
-  promptAt: (index: number) => string | null,
+  promptAt: (index: number) => string | null | Promise<string | null>,
   requested: number,
   opts: { signal?: AbortSignal; timeoutMs?: number; parallel?: number; count?: boolean } = {},
 ): Promise<{ plans: ItemPlans; summary: PlanSummary; shape: PromptShape }> {
@@ -133,7 +133,7 @@ export async function planItems(
   const worker = async () => {
     while (next < items && !opts.signal?.aborted) {
       const i = next++;
-      const prompt = promptAt(i);
+      const prompt = await promptAt(i);
       if (prompt === null) continue;
       firsts.add(prompt.charAt(0));
       lengths[i] = prompt.length;
@@ -173,19 +173,83 @@ export async function planItems(
   };
 }
 
+/**
+ * The planning step when nothing is counted up front (the server checks the context itself:
+ * serverChecksContext): every budget as asked, its prompt tokens unknown, and the prompts' shape from their
+ * first characters and lengths (-1: nothing to run for that item), measured as the dataset was read.
+ */
+export function uncountedPlans(
+  kind: string,
+  contextSize: number | null,
+  requested: number,
+  firsts: Uint16Array,
+  lengths: Float64Array,
+): { plans: ItemPlans; summary: PlanSummary; shape: PromptShape } {
+  const t0 = performance.now();
+  const shapeFirsts = new Set<string>();
+  const sized: number[] = [];
+  for (let i = 0; i < lengths.length; i++) {
+    if (lengths[i]! < 0) continue;
+    shapeFirsts.add(lengths[i] === 0 ? '' : String.fromCharCode(firsts[i]!));
+    sized.push(lengths[i]!);
+  }
+  sized.sort((a, b) => a - b);
+  const plans = new ItemPlans(new Int32Array(lengths.length).fill(-1), contextSize, requested, kind, true);
+  const budget = sized.length ? requested : null;
+  return {
+    plans,
+    summary: { requested, contextSize, counted: 0, capped: 0, tooLong: 0, unknown: sized.length, minBudget: budget, maxBudget: budget, ms: performance.now() - t0 },
+    shape: { firsts: shapeFirsts, medianChars: sized.length ? sized[Math.floor(sized.length / 2)]! : null },
+  };
+}
+
 /** One prompt's count; a count that fails or hangs is null (the budget stays uncapped; the runners' after-the-fact checks still hold). */
 async function countOne(runner: Runner, prompt: string, timeoutMs: number, outer?: AbortSignal): Promise<number | null> {
   const messages: ChatMessage[] = [{ role: 'user', content: prompt }];
-  const signal = outer ? AbortSignal.any([outer, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+  // One controller and one timer, both let go when the count is in: AbortSignal.timeout() and .any() per
+  // prompt kept 100,000 timers and linked signals alive for 30 s each in a fast planning step.
+  const ctl = new AbortController();
+  const onOuter = () => ctl.abort(outer!.reason);
+  if (outer?.aborted) return null;
+  outer?.addEventListener('abort', onOuter, { once: true });
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<null>((resolve) => {
-    timer = setTimeout(() => resolve(null), timeoutMs);
+    timer = setTimeout(() => {
+      ctl.abort(new Error(`no count within ${timeoutMs} ms`));
+      resolve(null);
+    }, timeoutMs);
   });
   try {
-    return await Promise.race([runner.countPromptTokens!(messages, signal).catch(() => null), timedOut]);
+    return await Promise.race([runner.countPromptTokens!(messages, ctl.signal).catch(() => null), timedOut]);
   } finally {
     clearTimeout(timer);
+    outer?.removeEventListener('abort', onOuter);
   }
+}
+
+/**
+ * Runner kinds whose server refuses a request whose prompt and budget do not fit its context, and says so
+ * (so nothing has to be counted before sending). vLLM: OpenAIServing._validate_input (serving_engine.py)
+ * answers 400 "This model's maximum context length is L tokens. However, you requested P + M tokens (P in
+ * the messages, M in the completion)" when prompt + max_tokens > max_model_len, before anything is
+ * generated; runners/vllm.ts turns that into a prompt-too-long error. llama-server cuts or shifts the prompt
+ * silently instead, and the in-process runners have no server: those are counted before the run.
+ */
+const SERVER_CHECKS_CONTEXT = new Set(['vllm']);
+
+export function serverChecksContext(kind: string): boolean {
+  return SERVER_CHECKS_CONTEXT.has(kind);
+}
+
+/**
+ * A prompt the server refused (prompt-too-long) that was never counted: counted now, and planned as the
+ * planning step would have planned it (the same budget cap, the same prompt-too-long when it alone fills
+ * the context). Null when it cannot be counted: the server's refusal stands.
+ */
+export async function recountRefused(runner: Runner, prompt: string, plan: PromptPlan, signal?: AbortSignal): Promise<PromptPlan | null> {
+  if (plan.budget.promptTokens !== null || !runner.countPromptTokens) return null;
+  const n = await countOne(runner, prompt, 30_000, signal);
+  return n === null ? null : planOne(n, plan.budget.contextSize, plan.budget.requested, runner.kind);
 }
 
 export function planOne(promptTokens: number | null, contextSize: number | null, requested: number, kind: string): PromptPlan {

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadDataset, skippedRecords, type LoadedDataset } from '../datasets/index.js';
+import { openDataset, skippedRecords, type LoadedDataset } from '../datasets/index.js';
 import { buildPromptSystem } from '../prompts/index.js';
 import type { RunnerProfile } from '../runners/registry.js';
 import { extractAnswer } from '../scoring/extract.js';
@@ -23,7 +23,7 @@ import { MEDEVAL_VERSION } from '../core/version.js';
 import { portablePath } from '../core/portable-path.js';
 import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import { checkLikelihoodSettings, likelihoodRunnerError, runLikelihoodItem } from './run-likelihood.js';
-import { planItems, planPrompts, type PlanSummary, type PromptPlan } from './plan-budget.js';
+import { planItems, planPrompts, recountRefused, serverChecksContext, uncountedPlans, type PlanSummary, type PromptPlan } from './plan-budget.js';
 import { fittedWarmupPromptFor, warmupPromptFor } from './warmup.js';
 import { applyShard, type ShardSpec } from './shard.js';
 import { createRunnerWithReplicas } from './replicas.js';
@@ -70,7 +70,7 @@ export interface RunOptions {
 
 export type RunEvent =
   /** `resumed` records kept from the journal (all answered), `resumedCorrect` of them correct: live figures count them. */
-  | { type: 'validated'; dataset: LoadedDataset; items: number; todo: number; resumed: number; resumedCorrect: number }
+  | { type: 'validated'; dataset: Omit<LoadedDataset, 'items'>; items: number; todo: number; resumed: number; resumedCorrect: number }
   | { type: 'loaded'; label: string; loadMs: number }
   /** The planning step: prompts counted and budgets capped to the runner's context (before any measured request). */
   | { type: 'planned'; summary: PlanSummary; runnerKind: string; runnerFile: string | null }
@@ -144,15 +144,32 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   // 1. Validate everything a model would need before loading one.
   // --limit first, then the shard: the shards of one --limit run merge into exactly that run.
   const { spec: datasetSpecOfSuite, hub } = await resolveSuiteDataset(suite, { skipInvalid: opts.skipInvalid, limit });
-  const { dataset, record: shardRecord } = applyShard(await loadDataset(datasetSpecOfSuite), opts.shard, itemIdsHash);
   const render = await buildPromptSystem(suite.promptsDir);
-  // Prompts are rendered when they are needed (planning, then each request) and not kept: 100,000 of them
-  // held for the whole run were a large part of its memory. Samples of one item run one after the other,
-  // so the last item's prompt is kept for its next sample.
-  let lastRendered: { index: number; prompt: RenderedPrompt } | null = null;
-  const renderAt = (index: number): RenderedPrompt => {
-    if (lastRendered?.index !== index) lastRendered = { index, prompt: render(dataset.items[index]!) };
-    return lastRendered.prompt;
+  // Validated whole in one streamed pass that keeps the items' ids; the items are read from the file again
+  // when their turn comes (a cursor), so a 100,000-item split is never held. Each prompt is rendered once
+  // in that pass too, for its first character and length (the warm-up's shape: warmup.ts), so a server
+  // that needs no counts (vLLM) has nothing to read again before the first request.
+  const firstCodes: number[] = [];
+  const promptLengths: number[] = [];
+  const { dataset, record: shardRecord, kept: shardKept } = applyShard(await openDataset(datasetSpecOfSuite, {
+    visit: (k, item) => {
+      const prompt = render(item).prompt;
+      firstCodes[k] = prompt.charCodeAt(0) || 0;
+      promptLengths[k] = prompt.length;
+    },
+  }), opts.shard, itemIdsHash);
+  // Items and prompts are read and rendered when they are needed (planning, then each request) and not
+  // kept. Samples of one item run one after the other, so the last item and its prompt are kept for its
+  // next sample. Requests are made in file order, so the cursor reads the file once, forward.
+  const items = dataset.cursor();
+  let lastRendered: Promise<{ index: number; item: DatasetItem; prompt: RenderedPrompt }> | null = null;
+  let lastIndex = -1;
+  const itemAt = (index: number): Promise<{ item: DatasetItem; prompt: RenderedPrompt }> => {
+    if (lastRendered === null || lastIndex !== index) {
+      lastIndex = index;
+      lastRendered = items.at(index).then((item) => ({ index, item, prompt: render(item) }));
+    }
+    return lastRendered;
   };
   const sampling: SamplingParams = { ...suite.sampling, ...samplingOverrides(opts) };
 
@@ -222,9 +239,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   folder.create();
 
   // What is left to run, as positions item * samples + sample, in file order: a number per request, not an object.
-  const todo = todoPositions(dataset.items, samples, doneKeys);
+  const todo = todoPositions(dataset.ids, samples, doneKeys);
   const resumed = counts.records;
-  opts.onEvent?.({ type: 'validated', dataset, items: dataset.items.length, todo: todo.length, resumed, resumedCorrect: counts.correct });
+  opts.onEvent?.({ type: 'validated', dataset, items: dataset.ids.length, todo: todo.length, resumed, resumedCorrect: counts.correct });
 
   if (prev && todo.length === 0) {
     // Nothing left to run: do not load the model (its load alone would overwrite the peak memory).
@@ -271,7 +288,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   // A kept runner (compare's next turn) was loaded before: no new load to report.
   if (created) opts.onEvent?.({ type: 'loaded', label: model.label, loadMs: performance.now() - t0 });
 
-  const runIds = new Set([...dataset.items.map((i) => i.id), ...doneIds]);
+  const runIds = new Set([...dataset.ids, ...doneIds]);
   doneIds = new Set();
   const manifest: RunManifest = {
     schema: 1,
@@ -326,6 +343,14 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const likelihood = suite.scoring === 'likelihood' ? { prefix: suite.likelihoodPrefix } : null;
   let measuredMs = 0;
   let serverGone = false;
+  // The server refused a prompt and budget over its context (serverChecksContext): said once.
+  let refusalTold = false;
+  const onRefused = (plan: PromptPlan) => {
+    if (refusalTold) return;
+    refusalTold = true;
+    opts.onEvent?.({ type: 'notice', text: `the server refused a prompt of ${plan.budget.promptTokens} tokens with a budget of ${plan.budget.requested} (its context holds ${plan.budget.contextSize}): ` +
+      'prompts it refuses are counted as they come and their budget capped to fit, or recorded as prompt-too-long (not sent again, never scored) when the prompt alone fills the context' });
+  };
   // A forced exit (a second Ctrl-C, the stop's grace period running out) ends the process mid-stop: no
   // promise below settles, so the manifest is written here, synchronously, with how the server ended
   // (managed-process.ts's exit hook has just SIGKILLed it and recorded that).
@@ -348,15 +373,35 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     //    prompt cache cannot flatter the first item. 5. Then the measured items under the suite's load profile.
     // 3b. Planning (before the measured clock): each item's prompt counted once, its budget capped to the context.
     //     What is kept per item is its token count (a typed array), and the prompts' shape for the warm-up.
+    //     A server that refuses over-long prompts itself (vLLM) is asked nothing up front: runItem counts a prompt
+    //     it refused and plans it then (the same budget, the same prompt-too-long), so start-up does not grow with N.
     const todoItems = itemsOf(todo, samples);
-    const planned = await planItems(runner, likelihood ? null : model.contextSize ?? null, dataset.items.length, (i) => (todoItems[i] ? renderAt(i).prompt : null),
-      sampling.maxTokens, { signal: stopper.signal, count: !likelihood });
+    const serverChecks = !likelihood && serverChecksContext(runner.kind);
+    let planned: Awaited<ReturnType<typeof planItems>>;
+    if (serverChecks) {
+      // The shape from the first pass, over the items with something to run (of this shard).
+      const firsts = new Uint16Array(dataset.ids.length);
+      const lengths = new Float64Array(dataset.ids.length).fill(-1);
+      for (let i = 0; i < dataset.ids.length; i++) {
+        if (!todoItems[i]) continue;
+        const k = shardKept ? shardKept[i]! : i;
+        firsts[i] = firstCodes[k]!;
+        lengths[i] = promptLengths[k]!;
+      }
+      planned = uncountedPlans(runner.kind, model.contextSize ?? null, sampling.maxTokens, firsts, lengths);
+    } else {
+      // The planning pass reads the file on a cursor of its own: the run's cursor stays at the start.
+      const planCursor = dataset.cursor();
+      planned = await planItems(runner, likelihood ? null : model.contextSize ?? null, dataset.ids.length,
+        async (i) => (todoItems[i] ? render(await planCursor.at(i)).prompt : null),
+        sampling.maxTokens, { signal: stopper.signal, count: !likelihood }).finally(() => planCursor.close());
+    }
     if (!likelihood && todo.length > 0) opts.onEvent?.({ type: 'planned', summary: planned.summary, runnerKind: runner.kind, runnerFile: opts.runner.file });
     const plans = planned.plans;
     // The warm-up must fit the context too: its letters come from the first item whose prompt does (planned),
     // its length from the prompts that fit.
     const warmIndex = plans.firstFitting();
-    const warmItem = dataset.items[warmIndex ?? 0]!;
+    const warmItem = todo.length > 0 ? (await itemAt(warmIndex ?? 0)).item : null;
     // A kept runner is warmed up once, on its first run.
     const warmup = todo.length > 0 && !opts.session?.warmedUp ? suite.load.warmup : 0;
     const shape = planned.shape;
@@ -370,13 +415,13 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     if (warmup === 0) await runner.afterWarmup?.();
     const warmTask = (w: number) => async (signal: AbortSignal): Promise<ItemResult | null> => {
       const messages = [{ role: 'user' as const, content: warmText }];
-      if (likelihood) await runner.letterLogprobs!({ messages, prefix: likelihood.prefix, letters: Object.keys(warmItem.options), signal });
+      if (likelihood) await runner.letterLogprobs!({ messages, prefix: likelihood.prefix, letters: Object.keys(warmItem!.options), signal });
       else {
         await runner.generate({
           messages,
           sampling: { ...sampling, maxTokens: warmBudget, seed: itemSeed(seed, 'warmup', w) },
           signal,
-          ...(constrain ? { constrain: { letters: Object.keys(warmItem.options), prefix: 'Answer: ' } } : {}),
+          ...(constrain ? { constrain: { letters: Object.keys(warmItem!.options), prefix: 'Answer: ' } } : {}),
         });
       }
       if (w === warmup - 1) await runner.afterWarmup?.();
@@ -390,11 +435,10 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     const itemTask = (position: number) => async (signal: AbortSignal): Promise<ItemResult> => {
       const index = Math.floor(position / samples);
       const sample = position % samples;
-      const item = dataset.items[index]!;
-      const rendered = renderAt(index);
+      const { item, prompt: rendered } = await itemAt(index);
       const r = await (likelihood
         ? runLikelihoodItem(runner, item, sample, rendered, likelihood.prefix, dataset.name, signal)
-        : runItem(runner, cache, item, sample, rendered, sampling, seed, dataset.name, signal, constrain, plans.at(index)));
+        : runItem(runner, cache, item, sample, rendered, sampling, seed, dataset.name, signal, constrain, plans.at(index), serverChecks ? onRefused : undefined));
       if (r.error && NO_ANSWER_KINDS.has(r.error.kind) && runner.probe && !signal.aborted) {
         const why = await runner.probe(signal);
         if (why) unanswered.set(r, why);
@@ -425,7 +469,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         counts.records++;
         if (result.error) counts.errors++;
         else if (result.correct) counts.correct++;
-        opts.onEvent?.({ type: 'item', done: counts.records, total: dataset.items.length * samples, result });
+        opts.onEvent?.({ type: 'item', done: counts.records, total: dataset.ids.length * samples, result });
         const stop = manifest.stopReason ? null : health.record(result, unanswered.get(result) ?? null);
         if (stop && result.error && NO_ANSWER_KINDS.has(result.error.kind)) serverGone = true;
         if (stop) {
@@ -451,6 +495,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   } catch (e) {
     status = 'failed';
     manifest.status = status;
+    await items.close().catch(() => {});
     await runner.close().catch(() => {});
     opts.session?.released();
     recordManagedEnd(manifest, runner);
@@ -460,6 +505,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     throw e;
   }
 
+  await items.close();
   // A stopped run says so before the slower parts (server figures, stopping a server), in case the process
   // is made to exit before they end (Ctrl-C's grace period).
   if (status !== 'finished') folder.writeManifest({ ...manifest, status, durationMs: (prev?.durationMs ?? 0) + measuredMs });
@@ -486,7 +532,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   process.off('exit', onForcedExit);
   // The summary is the report's view of the journal, read back from disk now the run holds nothing.
   writeRunSummaryFromJournal(folder, manifest);
-  opts.onEvent?.({ type: 'finished', status, dir: folder.dir, errors: counts.errors, records: counts.records, total: dataset.items.length * samples });
+  opts.onEvent?.({ type: 'finished', status, dir: folder.dir, errors: counts.errors, records: counts.records, total: dataset.ids.length * samples });
   return outcomeOf(folder, manifest, counts);
 }
 
@@ -515,11 +561,11 @@ function recordManagedEnd(manifest: RunManifest, runner: Runner): void {
 }
 
 /** Positions (item index * samples + sample) not yet in the journal, in file order. */
-function todoPositions(items: readonly DatasetItem[], samples: number, done: ReadonlySet<string>): Float64Array {
-  const out = new Float64Array(items.length * samples);
+function todoPositions(ids: readonly string[], samples: number, done: ReadonlySet<string>): Float64Array {
+  const out = new Float64Array(ids.length * samples);
   let n = 0;
-  items.forEach((item, i) => {
-    for (let s = 0; s < samples; s++) if (done.size === 0 || !done.has(`${item.id}#${s}`)) out[n++] = i * samples + s;
+  ids.forEach((id, i) => {
+    for (let s = 0; s < samples; s++) if (done.size === 0 || !done.has(`${id}#${s}`)) out[n++] = i * samples + s;
   });
   return out.subarray(0, n);
 }
@@ -574,8 +620,10 @@ async function runItem(
   signal: AbortSignal | undefined,
   constrain: boolean,
   plan: PromptPlan | undefined,
+  /** The server checks the context itself (serverChecksContext): a refused prompt is counted and planned now, and told here. */
+  onRefused?: (plan: PromptPlan) => void,
+  taskStart = performance.now(),
 ): Promise<ItemResult> {
-  const taskStart = performance.now();
   const base = { ...itemBase(item, sample, rendered, dataset), ...(plan ? { budget: plan.budget } : {}) };
   // The prompt alone fills the context: nothing is sent (the engine would cut or shift it), never scored.
   if (plan?.tooLong) return { ...base, ...emptyOutcome(), error: { kind: 'prompt-too-long', message: plan.tooLong } };
@@ -622,6 +670,14 @@ async function runItem(
     if (e instanceof InputError) throw e;
     const err = e as Error & { kind?: string; retries?: number; replica?: string; retryReasons?: string[] };
     const kind = signal?.aborted ? 'aborted' : (err.kind ?? err.name ?? 'error');
+    if (kind === 'prompt-too-long' && onRefused && plan) {
+      // Planned now as the planning step would have: capped and sent again, or prompt-too-long (never scored).
+      const replanned = await recountRefused(runner, rendered.prompt, plan, signal);
+      if (replanned) {
+        onRefused(replanned);
+        return runItem(runner, cache, item, sample, rendered, sampling, seed, dataset, signal, constrain, replanned, undefined, taskStart);
+      }
+    }
     return {
       ...base,
       ...emptyOutcome(),

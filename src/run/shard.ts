@@ -84,18 +84,24 @@ export function parseShard(value: string, env: NodeJS.ProcessEnv = process.env, 
 
 /**
  * The run's items cut to one shard, and what the manifest records about it. `itemIdsHash` is the journal
- * check's hash (passed in, so this module needs nothing from the report side).
+ * check's hash (passed in, so this module needs nothing from the report side). The dataset is a streamed
+ * one (datasets' DatasetIndex): its ids decide, its subset() keeps the shard's items; `kept` says which
+ * positions of the whole run they were.
  */
-export function applyShard<D extends { items: Array<{ id: string }> }>(dataset: D, shard: ShardSpec | undefined,
-  itemIdsHash: (ids: Iterable<string>) => string): { dataset: D; record: ShardRecord | null } {
-  if (!shard) return { dataset, record: null };
+export function applyShard<D extends { ids: readonly string[]; subset(positions: readonly number[]): D }>(dataset: D, shard: ShardSpec | undefined,
+  itemIdsHash: (ids: Iterable<string>) => string): { dataset: D; record: ShardRecord | null; kept: number[] | null } {
+  if (!shard) return { dataset, record: null, kept: null };
   const record: ShardRecord = {
     index: shard.index,
     count: shard.count,
     source: shard.source,
     rule: SHARD_RULE,
-    itemsBeforeShard: dataset.items.length,
-    itemIdsBeforeShardSha256: itemIdsHash(dataset.items.map((i) => i.id)),
+    itemsBeforeShard: dataset.ids.length,
+    itemIdsBeforeShardSha256: itemIdsHash(dataset.ids),
   };
-  return { dataset: { ...dataset, items: inShard(dataset.items, shard) }, record };
+  const keep: number[] = [];
+  dataset.ids.forEach((id, k) => {
+    if (shardOf(id, shard.count) === shard.index) keep.push(k);
+  });
+  return { dataset: dataset.subset(keep), record, kept: keep };
 }

@@ -3,8 +3,9 @@
 // runs a reasoning parser (`--reasoning-parser deepseek_r1`: delta.reasoning_content, newer delta.reasoning).
 // vLLM pre-allocates --gpu-memory-utilization of the GPU whatever the model, so device totals do not
 // compare models: the weights figure comes from "Model loading took X GiB" in its start-up log.
-// Context: vLLM refuses (400) a request whose prompt + max_tokens pass max_model_len, so every prompt is
-// counted in the run's planning step (its /tokenize, chat template applied) and its budget capped to fit.
+// Context: vLLM refuses (400) a request whose prompt + max_tokens pass max_model_len, so the run counts
+// nothing up front: a refused prompt is counted then (its /tokenize, chat template applied) and its budget
+// capped to fit, or recorded as prompt-too-long (run/plan-budget.ts serverChecksContext).
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
