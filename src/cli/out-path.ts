@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'n
 import { homedir } from 'node:os';
 import { dirname, join, parse, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { CONFIG_SCHEMAS } from '../run/json-schema.js';
+import { CONFIG_SCHEMA_FILES } from '../run/schema-files.js';
 import { MANIFEST, RESULTS } from '../core/run-folder.js';
 import { REPORT_SCHEMA_VERSION } from '../report/model.js';
 
@@ -78,7 +78,7 @@ function isOwnFolder(dir: string, kind: OutKind): boolean {
     case 'report':
       return isReportFolder(dir) || isCompareFolder(dir) || isRunFolder(dir);
     case 'schemas':
-      return CONFIG_SCHEMAS.some((c) => existsSync(join(dir, c.file)));
+      return Object.values(CONFIG_SCHEMA_FILES).some((file) => existsSync(join(dir, file)));
     case 'onnx-model':
       return existsSync(join(dir, ONNX_STAMP));
   }

@@ -23,11 +23,10 @@
 //   threshold AND the bootstrap interval of the increase above 0); memory is one measurement per run,
 //   so it fails on the point increase alone. A requested gate that cannot be measured fails.
 import { InputError } from '../core/errors.js';
-import type { ItemResult } from '../core/types.js';
 import { buildPairFigures, DEFAULT_SEED } from '../report/build.js';
 import { pValue } from '../report/format.js';
 import { LATENCY_METRICS, MEMORY_PARTS, type LatencyMetric, type MemoryPartName, type PairComparison, type ReportNote } from '../report/model.js';
-import type { LoadedRun } from '../core/run-folder.js';
+import type { LoadedRun, ParseResultsOptions } from '../core/run-folder.js';
 import { checkJournal } from '../core/journal-check.js';
 import { DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
 import { wilsonInterval } from '../stats/proportion.js';
@@ -153,19 +152,30 @@ export interface GateResult {
   warnings: string[];
 }
 
+/**
+ * How the gate reads a run folder (readRunFolder's options): only the fields its figures read, and the
+ * timings only when a latency check was asked for. The same result as reading every field
+ * (test/gate/read-sameness.test.ts), in a fraction of the memory.
+ */
+export function gateReadOptions(opts: Pick<GateOptions, 'maxLatencyIncreasePercent'>): ParseResultsOptions {
+  return { scoresOnly: true, omitTimings: opts.maxLatencyIncreasePercent === undefined };
+}
+
 /** Floating-point slack for "larger than the threshold" (a 2.0-point drop does not exceed 2). */
 const EPS = 1e-9;
 
 export function evaluateGate(opts: GateOptions): GateResult {
   const settings = resolveSettings(opts);
   const { baseline, current } = opts;
-  const baseSide = runSide(baseline);
-  const currSide = runSide(current);
+  const baseTally = tally(baseline);
+  const currTally = tally(current);
+  const baseSide = baseTally.side;
+  const currSide = currTally.side;
   if (baseSide.scoredItems === 0) {
     throw new InputError('the baseline run has no scored answers, so there is nothing to compare against', { file: baseline.dir ?? baseline.manifest.label },
       'pass a finished baseline run folder whose requests succeeded');
   }
-  const pairing = choosePairing(baseline, current, opts.pairing ?? 'auto');
+  const pairing = choosePairing(baseTally, currTally, opts.pairing ?? 'auto');
   // The report's figures for this pair, without what only a report shows (per-run latency, timelines).
   const figures = buildPairFigures({
     baseline,
@@ -182,13 +192,13 @@ export function evaluateGate(opts: GateOptions): GateResult {
   const checks: GateCheck[] = [
     pairing === 'paired'
       ? pairedAccuracyCheck(cmp, multiSample, settings)
-      : unpairedAccuracyCheck(baseline, current, baseSide, currSide, settings),
+      : unpairedAccuracyCheck(baseTally, currTally, settings),
     errorRateCheck(currSide, settings),
   ];
   if (settings.maxLatencyIncreasePercent !== null) checks.push(latencyCheck(cmp, settings.latencyMetric, settings.maxLatencyIncreasePercent, settings.confidence));
   if (settings.maxMemoryIncreasePercent !== null) checks.push(memoryCheck(cmp, settings.memoryPart, settings.maxMemoryIncreasePercent));
   // Whether the runs can be gated on at all comes last, so the figures above keep their places.
-  checks.push(runStatusCheck(currSide, settings), coverageCheck(baseline, current, settings), journalCheck(baseline, current));
+  checks.push(runStatusCheck(currSide, settings), coverageCheck(baseTally, currTally, settings), journalCheck(baseline, current));
 
   const warnings = gateWarnings(figures.notes, baseSide, settings.maxErrorRate, pairing, cmp);
   const failed = (c: GateCheck) => checkFails(c, settings.failOnWarn);
@@ -264,37 +274,50 @@ function resolveSettings(o: GateOptions): Settings {
 
 // ---------- the two runs ----------
 
-function itemScores(results: readonly ItemResult[]): Map<string, { scored: number; correct: number }> {
-  const out = new Map<string, { scored: number; correct: number }>();
-  for (const r of results) {
-    const s = out.get(r.itemId) ?? { scored: 0, correct: 0 };
-    if (r.correct !== null) {
-      s.scored++;
-      if (r.correct) s.correct++;
+/** What the gate's own checks read of one run, from one pass over its records. */
+interface RunTally {
+  side: GateRunSide;
+  /** Per question (first-seen order): its scored and correct samples. */
+  byItem: Map<string, { scored: number; correct: number }>;
+  /** Per-question pass@1 (mean over scored samples) of every question with a scored sample, in that order. */
+  scores: number[];
+  /** Questions with a record that was scored and carries no error (coverage). */
+  covered: Set<string>;
+}
+
+function tally(run: LoadedRun): RunTally {
+  const byItem = new Map<string, { scored: number; correct: number }>();
+  const covered = new Set<string>();
+  let errors = 0;
+  for (const r of run.results) {
+    let s = byItem.get(r.itemId);
+    if (!s) byItem.set(r.itemId, (s = { scored: 0, correct: 0 }));
+    if (r.correct === null) {
+      errors++;
+      continue;
     }
-    out.set(r.itemId, s);
+    s.scored++;
+    if (r.correct) s.correct++;
+    if (r.error == null) covered.add(r.itemId);
   }
-  return out;
-}
-
-/** Per-question pass@1 (mean over scored samples) of every question with a scored sample. */
-function passAt1Scores(results: readonly ItemResult[]): number[] {
-  return [...itemScores(results).values()].filter((s) => s.scored > 0).map((s) => s.correct / s.scored);
-}
-
-function runSide(run: LoadedRun): GateRunSide {
-  const errors = run.results.filter((r) => r.correct === null).length;
-  const scores = passAt1Scores(run.results);
+  const scores: number[] = [];
+  for (const s of byItem.values()) if (s.scored > 0) scores.push(s.correct / s.scored);
+  const n = run.results.length;
   return {
-    label: run.manifest.label,
-    folder: run.dir === null ? null : portablePath(run.dir),
-    status: run.manifest.status,
-    items: itemScores(run.results).size,
-    requests: run.results.length,
-    errors,
-    errorRate: run.results.length ? errors / run.results.length : null,
-    scoredItems: scores.length,
-    accuracy: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null,
+    side: {
+      label: run.manifest.label,
+      folder: run.dir === null ? null : portablePath(run.dir),
+      status: run.manifest.status,
+      items: byItem.size,
+      requests: n,
+      errors,
+      errorRate: n ? errors / n : null,
+      scoredItems: scores.length,
+      accuracy: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : null,
+    },
+    byItem,
+    scores,
+    covered,
   };
 }
 
@@ -303,11 +326,10 @@ function runSide(run: LoadedRun): GateRunSide {
  * --limit): the comparison is then on the questions both scored. Partly overlapping runs (different
  * samples of a bank) are compared as independent samples.
  */
-function choosePairing(baseline: LoadedRun, current: LoadedRun, wanted: 'auto' | Pairing): Pairing {
-  const b = new Set(baseline.results.map((r) => r.itemId));
-  const c = new Set(current.results.map((r) => r.itemId));
+function choosePairing(baseline: RunTally, current: RunTally, wanted: 'auto' | Pairing): Pairing {
+  const b = baseline.byItem, c = current.byItem;
   let common = 0;
-  for (const id of c) if (b.has(id)) common++;
+  for (const id of c.keys()) if (b.has(id)) common++;
   if (wanted === 'paired' && common === 0) {
     throw new InputError('pairing "paired" was asked for, but the two runs share no question', { field: '--pairing' },
       'use --pairing auto (or unpaired), or gate against a baseline run on the same suite');
@@ -383,7 +405,8 @@ function pairedAccuracyCheck(cmp: PairComparison, multiSample: boolean, s: Setti
   };
 }
 
-function unpairedAccuracyCheck(baseline: LoadedRun, current: LoadedRun, b: GateRunSide, c: GateRunSide, s: Settings): GateCheck {
+function unpairedAccuracyCheck(baseline: RunTally, current: RunTally, s: Settings): GateCheck {
+  const b = baseline.side, c = current.side;
   const threshold = s.maxAccuracyDropPoints;
   const name = 'accuracy (unpaired)';
   if (c.scoredItems === 0 || c.accuracy === null) {
@@ -392,8 +415,8 @@ function unpairedAccuracyCheck(baseline: LoadedRun, current: LoadedRun, b: GateR
       threshold, baselineValue: b.accuracy, currentValue: null, reason: 'the current run has no scored answers, so accuracy cannot be compared',
     };
   }
-  const bScores = passAt1Scores(baseline.results);
-  const cScores = passAt1Scores(current.results);
+  const bScores = baseline.scores;
+  const cScores = current.scores;
   const sum = (xs: number[]) => xs.reduce((a, x) => a + x, 0);
   const diff = newcombeDifference(sum(bScores), bScores.length, sum(cScores), cScores.length, s.confidence);
   const p = twoProportionP(sum(bScores), bScores.length, sum(cScores), cScores.length);
@@ -447,11 +470,11 @@ function runStatusCheck(c: GateRunSide, s: Settings): GateCheck {
 }
 
 /** Share of the baseline's questions the current run scored (errors do not count as covered). */
-function coverageCheck(baseline: LoadedRun, current: LoadedRun, s: Settings): GateCheck {
-  const baseIds = new Set(baseline.results.map((r) => r.itemId));
-  const scored = new Set(current.results.filter((r) => r.correct !== null && r.error == null).map((r) => r.itemId));
+function coverageCheck(baseline: RunTally, current: RunTally, s: Settings): GateCheck {
+  const baseIds = baseline.byItem;
+  const scored = current.covered;
   let covered = 0;
-  for (const id of baseIds) if (scored.has(id)) covered++;
+  for (const id of baseIds.keys()) if (scored.has(id)) covered++;
   const share = baseIds.size ? covered / baseIds.size : 0;
   const detail = `${covered} of ${baseIds.size} baseline questions`;
   const base = { id: 'coverage' as const, name: "baseline questions covered (current run)", measured: points(share), unit: 'percent' as const, interval: null, p: null, test: null,

@@ -6,7 +6,7 @@
 import type { ItemResult, RunManifest, ServerReport } from '../core/types.js';
 import { occupancy } from '../metrics/occupancy.js';
 import { SERVER_FIGURE_LABELS } from '../metrics/table.js';
-import { SERVER_METRICS } from '../runners/registry.js';
+import { SERVER_METRIC_NAMES as SERVER_METRICS } from '../runners/server-metric-names.js';
 
 export interface ServerFigure {
   label: string;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { RUNNER_DEFINITIONS, runnerProfileSchema } from '../runners/registry.js';
 import { experimentSchema } from './experiment.js';
 import { suiteSchema } from './suite.js';
+import { CONFIG_SCHEMA_FILES } from './schema-files.js';
 
 export interface ConfigSchema {
   /** File name under schemas/, e.g. "suite.schema.json". */
@@ -19,19 +20,19 @@ export interface ConfigSchema {
 
 export const CONFIG_SCHEMAS: readonly ConfigSchema[] = [
   {
-    file: 'runner-profile.schema.json',
+    file: CONFIG_SCHEMA_FILES.runnerProfile,
     title: 'medeval runner profile',
     description: `How to run one model (runners/*.yaml): its kind (${RUNNER_DEFINITIONS.map((d) => `${d.kind}: ${d.description}`).join('; ')}) and its settings.`,
     schema: runnerProfileSchema,
   },
   {
-    file: 'suite.schema.json',
+    file: CONFIG_SCHEMA_FILES.suite,
     title: 'medeval suite',
     description: 'A dataset, prompt templates, sampling, load and scoring settings (suites/*.yaml).',
     schema: suiteSchema,
   },
   {
-    file: 'experiment.schema.json',
+    file: CONFIG_SCHEMA_FILES.experiment,
     title: 'medeval experiment',
     description: 'A suite, a baseline and a compressed runner profile, and the claims to check (suites/paper.yaml).',
     schema: experimentSchema,

@@ -10,7 +10,8 @@
 // item is an error (prompt-truncated / context-shift), never scored.
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { defineRunner, type ServerMetricNames } from './definition.js';
+import { defineRunner } from './definition.js';
+import { LLAMA_SERVER_METRICS } from './server-metric-names.js';
 import { InputError } from '../core/errors.js';
 import type { ChatMessage, GenerateRequest, Generation, LetterLogprobRequest, LetterLogprobs, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
 import { notAvailable, parseModelBufferLine, ProcessTreeSampler, residentWeightsFigure, serverMemoryReport } from '../metrics/memory-probe.js';
@@ -203,24 +204,6 @@ export const LLAMA_METRICS = [
   ['llamacpp:requests_processing'],
   ['llamacpp:requests_deferred'],
 ];
-
-/** What the report's server view reads from llama-server's /metrics differences over a run. */
-export const LLAMA_SERVER_METRICS: ServerMetricNames = {
-  // llama.cpp's *_seconds_total add up each request's own time, so tokens over them is a per-request
-  // speed (its /metrics gauges of "average throughput" are the same per-request figure), not throughput.
-  speeds: [
-    { tokens: 'llamacpp:prompt_tokens_total', seconds: 'llamacpp:prompt_seconds_total', figure: 'promptSpeed' },
-    { tokens: 'llamacpp:tokens_predicted_total', seconds: 'llamacpp:tokens_predicted_seconds_total', figure: 'generationSpeed' },
-  ],
-  throughputs: [
-    { tokens: 'llamacpp:prompt_tokens_total', figure: 'promptThroughput' },
-    { tokens: 'llamacpp:tokens_predicted_total', figure: 'generationThroughput' },
-  ],
-  counts: [
-    { name: 'llamacpp:prompt_tokens_total', label: 'prompt tokens' },
-    { name: 'llamacpp:tokens_predicted_total', label: 'generated tokens' },
-  ],
-};
 
 export class LlamaServerRunner implements Runner {
   readonly kind = 'llama-server';

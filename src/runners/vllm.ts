@@ -9,8 +9,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { defineRunner, type ServerMetricNames } from './definition.js';
-import { LATENCY_TABLE } from '../metrics/table.js';
+import { defineRunner } from './definition.js';
+import { VLLM_SERVER_METRICS } from './server-metric-names.js';
 import type { ChatMessage, GenerateRequest, Generation, LetterLogprobRequest, LetterLogprobs, MemoryFigure, MemoryReport, ModelDescription, Runner, RunnerNotice, ServerReport } from '../core/types.js';
 import { notAvailable, ProcessTreeSampler, serverMemoryReport } from '../metrics/memory-probe.js';
 import { NvidiaSmi } from '../metrics/nvidia-smi.js';
@@ -75,29 +75,6 @@ export const VLLM_METRICS: string[][] = [
   ['vllm:prefix_cache_hits_total', 'vllm:prefix_cache_hits', 'vllm:gpu_prefix_cache_hits_total', 'vllm:gpu_prefix_cache_hits'],
 ];
 const VLLM_COUNTERS = VLLM_METRICS.slice(3);
-/** What the report's server view reads from vLLM's /metrics differences over a run. */
-export const VLLM_SERVER_METRICS: ServerMetricNames = {
-  throughputs: [
-    { tokens: 'vllm:prompt_tokens_total', figure: 'promptThroughput' },
-    { tokens: 'vllm:generation_tokens_total', figure: 'generationThroughput' },
-  ],
-  counts: [
-    { name: 'vllm:prompt_tokens_total', label: 'prompt tokens' },
-    { name: 'vllm:generation_tokens_total', label: 'generated tokens' },
-    { name: 'vllm:request_success_total', label: 'requests finished' },
-    { name: 'vllm:num_preemptions_total', label: 'preemptions' },
-  ],
-  // Histograms over the run as means in ms (current name first, deprecated after).
-  histograms: [
-    { names: ['vllm:time_to_first_token_seconds'], label: `${LATENCY_TABLE.ttftMs.short}, mean` },
-    { names: ['vllm:inter_token_latency_seconds', 'vllm:time_per_output_token_seconds'], label: `${LATENCY_TABLE.itlMs.short}, mean` },
-    { names: ['vllm:request_time_per_output_token_seconds'], label: `${LATENCY_TABLE.tpotMs.short} per request, mean` },
-    { names: ['vllm:e2e_request_latency_seconds'], label: `${LATENCY_TABLE.e2eMs.long}, mean` },
-    { names: ['vllm:request_queue_time_seconds'], label: 'time waiting in the queue, mean' },
-    { names: ['vllm:request_prefill_time_seconds'], label: 'prefill, mean' },
-    { names: ['vllm:request_decode_time_seconds'], label: 'decode, mean' },
-  ],
-};
 /** The histograms scraped before and after a run: the ones the server view reads. */
 export const VLLM_HISTOGRAMS: string[][] = VLLM_SERVER_METRICS.histograms!.map((h) => h.names);
 

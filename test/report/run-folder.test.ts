@@ -73,6 +73,29 @@ describe('parseResults / parseManifest', () => {
 });
 
 describe('journal read line by line (parseResultsFile)', () => {
+  it('cuts lines on the bytes like parseResults splits the text: a line longer than the buffer, CRLF, no last newline, an empty file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'medeval-lines-'));
+    try {
+      const file = join(dir, 'results.jsonl');
+      const long = JSON.stringify(itemResult({ itemId: 'q-long', gold: 'A', letter: 'A', rawOutput: `${'λ'.repeat(700_000)} Answer: A` }));
+      expect(Buffer.byteLength(long)).toBeGreaterThan(1 << 20);
+      const short = (i: number) => JSON.stringify(itemResult({ itemId: `q${i}`, gold: 'B', letter: i % 2 ? 'B' : 'C', rawOutput: `€ ${i}` }));
+      for (const text of [
+        [short(1), long, short(2), long.replace('q-long', 'q-long2')].join('\n') + '\n',
+        [short(1), short(2), short(3)].join('\r\n') + '\r\n',
+        [short(1), '', short(2), long].join('\n'),
+        [short(1), long].join('\n') + '\n{"schema":1,"itemId":"q-to',
+        '',
+        '\n\n',
+      ]) {
+        writeFileSync(file, text);
+        expect(parseResultsFile(file)).toStrictEqual(parseResults(text, file));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads a journal larger than its 1 MiB chunks like parseResults reads the text, torn last line and all', () => {
     const dir = mkdtempSync(join(tmpdir(), 'medeval-journal-stream-'));
     try {

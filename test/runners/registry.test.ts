@@ -17,6 +17,7 @@ import {
   type RunnerFactories,
   type RunnerProfile,
 } from '../../src/runners/registry.js';
+import { SERVER_METRIC_NAMES } from '../../src/runners/server-metric-names.js';
 import { VLLM_HISTOGRAMS } from '../../src/runners/vllm.js';
 
 // Compile-time: a factory map that leaves out a kind does not type-check (`npm test` runs tsc first). If
@@ -54,6 +55,8 @@ describe('runner registry', () => {
     const serverKinds = RUNNER_DEFINITIONS.filter((d) => d.capabilities.modes.includes('managed')).map((d) => d.kind);
     expect(serverKinds).toEqual(['llama-server', 'vllm']);
     expect(SERVER_METRICS).toHaveLength(2);
+    // The report reads the leaf module's copy of the list (no runner loaded): the same entries, same order.
+    expect(SERVER_METRIC_NAMES).toEqual(SERVER_METRICS);
     expect(VLLM_HISTOGRAMS).toEqual(runnerDefinition('vllm')!.capabilities.serverMetrics!.histograms!.map((h) => h.names));
   });
 

@@ -1,7 +1,7 @@
 // `medeval gate`: compare a current run folder with a stored baseline run folder and exit 1 when
 // accuracy (or, if asked, latency / memory) regressed beyond the thresholds and beyond noise.
 import { Option, type Command } from 'commander';
-import { evaluateGate } from '../../gate/gate.js';
+import { evaluateGate, gateReadOptions } from '../../gate/gate.js';
 import { renderGateMarkdown } from '../../gate/markdown.js';
 import { appendStepSummary, writeGateJson, writeGateJUnit } from '../../gate/outputs.js';
 import { LATENCY_METRICS, MEMORY_PARTS } from '../../report/model.js';
@@ -33,8 +33,9 @@ export function registerGate(program: Command): void {
     .action((o) => {
       checkOutFile(o.junit, '--junit', 'gate/junit.xml');
       checkOutFile(o.json, '--json', 'gate/gate.json');
-      const baseline = readRunFolder(o.baseline, { omitPrompts: true });
-      const current = readRunFolder(o.current, { omitPrompts: true });
+      const read = gateReadOptions({ maxLatencyIncreasePercent: o.maxLatencyIncrease });
+      const baseline = readRunFolder(o.baseline, read);
+      const current = readRunFolder(o.current, read);
       const result = evaluateGate({
         baseline,
         current,

@@ -1,0 +1,79 @@
+// Start-up time is mostly module loading: what a command imports before it does any work. This holds the
+// static import closure (what Node loads before the first line of the command runs; type-only imports are
+// elided as tsc elides them, dynamic import() is left out) of the executable's entry and of `medeval gate`
+// clear of what they never use: `--version` loads no command and no schema library, and the gate loads no
+// runner (the openai SDK, the engines), no dataset reader, no chart renderer and no run layer.
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { CONFIG_SCHEMAS } from '../../src/run/json-schema.js';
+import { CONFIG_SCHEMA_FILES } from '../../src/run/schema-files.js';
+
+const SRC = resolve(import.meta.dirname, '../../src');
+
+const transpiled = new Map<string, string[]>();
+
+/** The module specifiers a file imports at load time: static imports and re-exports left after type elision. */
+function loadTimeImports(file: string): string[] {
+  const known = transpiled.get(file);
+  if (known) return known;
+  const js = ts.transpileModule(readFileSync(file, 'utf8'), {
+    fileName: file,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+  const out: string[] = [];
+  for (const m of js.matchAll(/^\s*(?:import|export)\s+(?:[\w*{$][\s\S]*?\s+from\s*)?['"]([^'"]+)['"]/gm)) out.push(m[1]!);
+  transpiled.set(file, out);
+  return out;
+}
+
+/** Every src file and package reached from `entry` through load-time imports. */
+function closure(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const queue = [resolve(SRC, entry)];
+  while (queue.length) {
+    const file = queue.pop()!;
+    const rel = relative(SRC, file).split(sep).join('/');
+    if (files.has(rel)) continue;
+    files.add(rel);
+    for (const spec of loadTimeImports(file)) {
+      if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
+      else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+    }
+  }
+  return { files, packages };
+}
+
+const HEAVY_PACKAGES = ['openai', 'node-llama-cpp', 'onnxruntime-node', '@huggingface/hub', '@huggingface/transformers', 'hyparquet', 'csv-parse', 'chart.js', '@napi-rs/canvas', 'cli-progress', 'p-limit'];
+
+describe('start-up imports', () => {
+  it('the closure reader sees load-time imports only', () => {
+    const gate = closure('cli/commands/gate.ts');
+    expect(gate.files.has('gate/gate.ts')).toBe(true);
+    expect(gate.packages.has('commander')).toBe(true);
+    // core/types.ts is imported for types only: elided, as tsc does.
+    expect(loadTimeImports(join(SRC, 'gate/gate.ts')).some((s) => s.endsWith('core/types.js'))).toBe(false);
+  });
+
+  it('`medeval --version` (entry.ts) loads no command module and no schema library', () => {
+    const { files, packages } = closure('cli/bin.ts');
+    expect([...files].filter((f) => f.startsWith('cli/commands/') || f === 'cli/main.ts')).toEqual([]);
+    expect([...packages]).toEqual(['commander']);
+  });
+
+  it('`medeval gate` loads no runner, dataset reader, run layer or chart renderer', () => {
+    const { files, packages } = closure('cli/commands/gate.ts');
+    expect([...packages].filter((p) => HEAVY_PACKAGES.includes(p))).toEqual([]);
+    const heavy = [...files].filter((f) =>
+      (f.startsWith('runners/') && f !== 'runners/server-metric-names.ts' && f !== 'runners/definition.ts')
+      || f.startsWith('datasets/') || (f.startsWith('run/') && f !== 'run/schema-files.ts')
+      || /^report\/(chart|charts|html|pareto-chart|publish|write)/.test(f));
+    expect(heavy).toEqual([]);
+  });
+
+  it('the output-path check knows the schema files by name without loading the schemas', () => {
+    expect(Object.values(CONFIG_SCHEMA_FILES).sort()).toEqual(CONFIG_SCHEMAS.map((c) => c.file).sort());
+  });
+});
