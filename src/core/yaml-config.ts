@@ -1,11 +1,19 @@
 // Reads a YAML file and validates it with a zod schema, turning every problem into an InputError
 // that names file:line and the field, so a user can fix a profile without guessing.
 import { readFile } from 'node:fs/promises';
-import { isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
 import type { z } from 'zod';
 import { InputError, InputErrors } from './errors.js';
 import { didYouMean } from './nearest-name.js';
 import { keysAt } from './schema-keys.js';
+
+// The yaml package (CommonJS, a few dozen files) loads on the first YAML read, not with every module that
+// can read YAML (the report and the gate import the claims reader but rarely read a claims file): start-up.
+type YamlModule = typeof import('yaml');
+const require = createRequire(import.meta.url);
+let yamlModule: YamlModule | undefined;
+const yaml = (): YamlModule => (yamlModule ??= require('yaml') as YamlModule);
 
 export async function readYamlFile<S extends z.ZodType>(file: string, schema: S, what: string): Promise<z.infer<S>> {
   let text: string;
@@ -19,6 +27,7 @@ export async function readYamlFile<S extends z.ZodType>(file: string, schema: S,
 }
 
 export function parseYamlText<S extends z.ZodType>(text: string, file: string, schema: S, what: string): z.infer<S> {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   if (doc.errors.length > 0) {
@@ -70,6 +79,7 @@ function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
  * line of the deepest key above it that exists (a missing top-level key: the mapping's first line).
  */
 function lineOf(doc: Document, lineCounter: LineCounter, path: readonly PropertyKey[]): number | undefined {
+  const { isAlias, isMap, isNode, isScalar, isSeq } = yaml();
   let node: unknown = doc.contents;
   let at: number | undefined = isNode(node) && node.range ? node.range[0] : undefined;
   for (const seg of path) {

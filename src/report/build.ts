@@ -134,7 +134,7 @@ export function buildReport(opts: BuildOptions): ReportModel {
 
 export interface PairFigures {
   comparison: PairComparison;
-  /** Per run: its id, accuracy (pass@1 and majority vote), memory and warnings, as the report has them. */
+  /** Per run: its id, accuracy (pass@1 and majority vote; no slices), memory and warnings, as the report has them. */
   runs: RunBasics[];
   notes: ReportNote[];
 }
@@ -418,8 +418,8 @@ function replicaViews(run: LoadedRun, durationMs: number | null): ReplicaView[] 
   });
 }
 
-function runAccuracy(run: LoadedRun, s: Settings): RunReport['accuracy'] {
-  return scoreRun(run.results, { samples: run.manifest.samples, seed: s.seed, confidence: s.confidence, resamples: s.resamples });
+function runAccuracy(run: LoadedRun, s: Settings, slices = true): RunReport['accuracy'] {
+  return scoreRun(run.results, { samples: run.manifest.samples, seed: s.seed, confidence: s.confidence, resamples: s.resamples, slices });
 }
 
 function runBasics(run: LoadedRun, id: string, s: Settings): RunBasics {
@@ -427,7 +427,8 @@ function runBasics(run: LoadedRun, id: string, s: Settings): RunBasics {
     id,
     suite: run.manifest.suite,
     warnings: [...run.warnings],
-    accuracy: runAccuracy(run, s),
+    // Comparisons and notes read the overall and majority-vote cells only: no per-step/type/subject slices.
+    accuracy: runAccuracy(run, s, false),
     memory: buildMemory(run.manifest),
     latency: { cachedExcluded: run.results.filter((r) => r.cached === true).length },
   };

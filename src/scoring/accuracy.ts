@@ -88,6 +88,11 @@ export interface ScoreOptions {
   confidence?: number;
   /** Bootstrap resamples; default DEFAULT_RESAMPLES (2000). */
   resamples?: number;
+  /**
+   * false: byStep, byQuestionType and bySubject are left empty, for callers that read only the overall and
+   * majority-vote cells (the gate, through the report's pair figures). Default true.
+   */
+  slices?: boolean;
 }
 
 /** Slice key for questions without a step (MedQA files without meta_info). */
@@ -258,14 +263,15 @@ export function scoreRun(results: readonly ItemResult[], opts: ScoreOptions = {}
     resamples: opts.resamples ?? DEFAULT_RESAMPLES,
   };
   const byItem = groupByItem(records);
+  const slices = opts.slices ?? true;
   const samplesPerItem = opts.samples ?? (records.reduce((max, r) => Math.max(max, r.sample + 1), 0) || 1);
   const multi = samplesPerItem > 1 || [...byItem.values()].some((l) => l.length > 1);
   return {
     samplesPerItem,
     overall: accuracyCell('overall', [...byItem.values()], multi, s),
-    byStep: sliceCells(byItem, (r) => r.step, (keys) => keys.sort(), multi, s),
-    byQuestionType: sliceCells(byItem, (r) => r.questionType, questionTypeOrder, multi, s),
-    bySubject: sliceCells(byItem, (r) => r.subject, (keys) => keys.sort(), multi, s),
+    byStep: slices ? sliceCells(byItem, (r) => r.step, (keys) => keys.sort(), multi, s) : [],
+    byQuestionType: slices ? sliceCells(byItem, (r) => r.questionType, questionTypeOrder, multi, s) : [],
+    bySubject: slices ? sliceCells(byItem, (r) => r.subject, (keys) => keys.sort(), multi, s) : [],
     majorityVote: multi ? majorityCell(byItem, s) : null,
   };
 }

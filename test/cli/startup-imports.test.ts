@@ -46,7 +46,7 @@ function closure(entry: string): { files: Set<string>; packages: Set<string> } {
   return { files, packages };
 }
 
-const HEAVY_PACKAGES = ['openai', 'node-llama-cpp', 'onnxruntime-node', '@huggingface/hub', '@huggingface/transformers', 'hyparquet', 'csv-parse', 'chart.js', '@napi-rs/canvas', 'cli-progress', 'p-limit'];
+const HEAVY_PACKAGES = ['yaml', 'openai', 'node-llama-cpp', 'onnxruntime-node', '@huggingface/hub', '@huggingface/transformers', 'hyparquet', 'csv-parse', 'chart.js', '@napi-rs/canvas', 'cli-progress', 'p-limit'];
 
 describe('start-up imports', () => {
   it('the closure reader sees load-time imports only', () => {

@@ -122,6 +122,14 @@ describe('scoreRun: per step and per question type', () => {
   it('has no step slices when no question has a step', () => {
     expect(scoreRun([result({ item: 'x', outcome: 'correct' })]).byStep).toEqual([]);
   });
+
+  it('slices: false leaves the slices empty and every other cell as it is', () => {
+    const records = [result({ item: 'a', outcome: 'correct', step: 'step1', type: 'pharmacology' }), result({ item: 'a', outcome: 'wrong', step: 'step1', type: 'pharmacology', sample: 1 }),
+      result({ item: 'b', outcome: 'truncated', step: 'step2&3', type: 'diagnosis' })];
+    const full = scoreRun(records, { seed: 3 });
+    expect(full.byStep.length * full.byQuestionType.length).toBeGreaterThan(0);
+    expect(scoreRun(records, { seed: 3, slices: false })).toStrictEqual({ ...full, byStep: [], byQuestionType: [], bySubject: [] });
+  });
 });
 
 describe('scoreRun: several samples per question', () => {
