@@ -9,11 +9,15 @@
 // user + system, the server's not counted); start-up apart: process start to the first measured request
 // (medeval) and to its loop (the peer), and the CPU the process spent before its steady state (CPU at N minus
 // N x the marginal cost). Target: medeval's requests/s >= the peer's at both concurrencies; start-up < 0.5 s.
-// promptfoo, the TypeScript peer harness, is not installed on this machine, so it is not measured here.
+// promptfoo (the TypeScript peer harness, never a dependency of the project) is measured too where it is
+// installed (MEDEVAL_BENCH_PROMPTFOO, or /tmp/pf/node_modules/.bin/promptfoo): `promptfoo eval` with its
+// http provider sending the same streamed chat body with the same prompts (medeval's rendered ones) to the
+// same server, M and 2M requests (it is much slower, so M = min(N, 200)); its req/s is its own evaluation's
+// (requests over the eval duration it reports), its CPU per request marginal as above.
 // Run: npm run bench -- client-peers   (MEDEVAL_BENCH_CLIENT_N changes N, default 1000)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeMedqaShaped } from '../test/helpers/medqa-shaped.js';
@@ -30,7 +34,14 @@ const PRELOAD = `import { writeFileSync } from 'node:fs';
 process.on('exit', () => { try { const c = process.cpuUsage(); writeFileSync(process.env.MEDEVAL_BENCH_EXIT_FILE, JSON.stringify({ cpuUs: c.user + c.system, maxRssKb: process.resourceUsage().maxRSS })); } catch {} });
 `;
 
-interface Side { rps: number; cpuS: number; startupS: number; wallS: number }
+interface Side { rps: number; cpuS: number; startupS: number; wallS: number; prompts?: string[] }
+
+/** promptfoo's CLI (an env var or the lead's install), or null: then it is not measured. */
+function promptfooBin(): string | null {
+  for (const p of [process.env.MEDEVAL_BENCH_PROMPTFOO, '/tmp/pf/node_modules/.bin/promptfoo']) if (p && existsSync(p)) return realpathSync(p);
+  return null;
+}
+const PF_N = Math.min(N, 200);
 
 /** A Python 3 that has aiohttp (Debian's python3-aiohttp lives under /usr/bin/python3), or null. */
 function pythonWithAiohttp(): string | null {
@@ -64,9 +75,46 @@ function medevalRun(dir: string, suite: string, profile: string, tag: string): S
   if (manifest.status !== 'finished') throw new Error(`medeval run ended ${manifest.status}`);
   const lines = readFileSync(join(out, 'results.jsonl'), 'utf8').trim().split('\n');
   const first = JSON.parse(lines[0]!) as { timings: { startedAtEpochMs: number } };
+  // The prompts medeval sent, for promptfoo to send the same.
+  const prompts = lines.slice(0, 2 * PF_N).map((l) => (JSON.parse(l) as { prompt: string }).prompt);
   const exit = JSON.parse(readFileSync(exitFile, 'utf8')) as { cpuUs: number };
   rmSync(out, { recursive: true, force: true });
-  return { rps: lines.length / (manifest.durationMs / 1000), cpuS: exit.cpuUs / 1e6, startupS: (first.timings.startedAtEpochMs - spawnedAt) / 1000, wallS };
+  return { rps: lines.length / (manifest.durationMs / 1000), cpuS: exit.cpuUs / 1e6, startupS: (first.timings.startedAtEpochMs - spawnedAt) / 1000, wallS, prompts };
+}
+
+/**
+ * `promptfoo eval` over `prompts` at `concurrency`: its http provider posts the body medeval posts (model,
+ * messages, max_tokens 8, temperature 0, top_p 1, stream with usage) and joins the streamed text.
+ */
+function promptfooRun(bin: string, dir: string, base: string, prompts: string[], concurrency: number, tag: string): Side {
+  const sub = join(dir, `pf-${tag}`);
+  execFileSync('mkdir', ['-p', sub]);
+  // JSON is YAML: one test per prompt. promptfoo renders vars as templates, so a prompt must hold no `{{`.
+  if (prompts.some((p) => p.includes('{{') || p.includes('{%'))) throw new Error('a prompt holds template syntax: promptfoo would render it');
+  writeFileSync(join(sub, 'tests.yaml'), JSON.stringify(prompts.map((question) => ({ vars: { question } }))));
+  const transform = "text.split('\\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)).choices?.[0]?.delta?.content ?? '').join('')";
+  writeFileSync(join(sub, 'config.yaml'), ['description: medeval client-peers', 'prompts:', "  - '{{question}}'", 'providers:', `  - id: ${base}/v1/chat/completions`,
+    '    config:', '      method: POST', '      headers:', '        Content-Type: application/json', '      body:', '        model: bench/instant',
+    '        messages:', '          - role: user', "            content: '{{prompt}}'", '        max_tokens: 8', '        temperature: 0', '        top_p: 1',
+    '        stream: true', '        stream_options:', '          include_usage: true', `      transformResponse: "${transform}"`, 'tests: file://tests.yaml', ''].join('\n'));
+  const exitFile = join(sub, 'exit.json');
+  const preload = join(dir, 'exit.mjs');
+  writeFileSync(preload, PRELOAD);
+  const env = { ...process.env, MEDEVAL_BENCH_EXIT_FILE: exitFile, PROMPTFOO_CONFIG_DIR: join(sub, 'home'), PROMPTFOO_DISABLE_TELEMETRY: '1', PROMPTFOO_DISABLE_UPDATE: '1',
+    PROMPTFOO_DISABLE_SHARING: '1', PROMPTFOO_DISABLE_ERROR_LOG: '1', PROMPTFOO_DISABLE_DEBUG_LOG: '1', CI: '1' };
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, ['--import', preload, bin, 'eval', '-c', join(sub, 'config.yaml'), '--no-cache', '--no-write', '--no-table', '--no-progress-bar',
+    '-j', String(concurrency), '-o', join(sub, 'out.json')], { cwd: sub, encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  const wallS = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`promptfoo eval exited ${r.status}: ${(r.stderr ?? '').slice(-2000)}`);
+  const out = JSON.parse(readFileSync(join(sub, 'out.json'), 'utf8')) as { results: { stats: { successes: number; failures: number; errors: number; durationMs: number }; results: Array<{ response?: { output?: unknown } }> } };
+  const stats = out.results.stats;
+  if (stats.successes !== prompts.length || out.results.results.some((x) => x.response?.output !== 'The answer is B.')) {
+    throw new Error(`promptfoo: ${stats.successes} of ${prompts.length} requests answered "The answer is B." (${stats.errors} errors)`);
+  }
+  const exit = JSON.parse(readFileSync(exitFile, 'utf8')) as { cpuUs: number };
+  rmSync(sub, { recursive: true, force: true });
+  return { rps: prompts.length / (stats.durationMs / 1000), cpuS: exit.cpuUs / 1e6, startupS: wallS - stats.durationMs / 1000, wallS };
 }
 
 function peerRun(py: string, base: string, n: number, concurrency: number): Side {
@@ -86,6 +134,8 @@ async function run(): Promise<BenchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'medeval-bench-peers-'));
   const server = await startServer();
   const rows: Array<Record<string, number>> = [];
+  const pfRows: Array<Record<string, number>> = [];
+  const pf = promptfooBin();
   try {
     const profile = join(dir, 'vllm.yaml');
     writeFileSync(profile, ['kind: vllm', 'label: instant-vllm', 'mode: attached', `baseUrl: ${server.base}`, 'api: chat', ''].join('\n'));
@@ -108,6 +158,18 @@ async function run(): Promise<BenchResult> {
       const p1 = peerRun(py, server.base, N, c);
       const m2 = medevalRun(dir, suites[1]!, profile, `${2 * N}-c${c}`);
       const p2 = peerRun(py, server.base, 2 * N, c);
+      if (pf) {
+        const prompts = m2.prompts!;
+        const f1 = promptfooRun(pf, dir, server.base, prompts.slice(0, PF_N), c, `${PF_N}-c${c}`);
+        const f2 = promptfooRun(pf, dir, server.base, prompts.slice(0, 2 * PF_N), c, `${2 * PF_N}-c${c}`);
+        const medevalRps = (m1.rps + m2.rps) / 2;
+        const pfRps = (f1.rps + f2.rps) / 2;
+        pfRows.push({
+          concurrency: c, requests: PF_N, promptfooRps: round(pfRps), medevalRps: round(medevalRps), rpsRatio: round(medevalRps / pfRps, 2),
+          promptfooCpuUsPerRequest: round(((f2.cpuS - f1.cpuS) / PF_N) * 1e6, 0), promptfooStartupS: round(Math.min(f1.startupS, f2.startupS), 2),
+          promptfooWallS: round(f2.wallS, 1), promptfooCpuS: round(f2.cpuS, 2),
+        });
+      }
       const marg = (a: Side, b: Side) => ((b.cpuS - a.cpuS) / N) * 1e6;
       const mMarg = marg(m1, m2);
       const pMarg = marg(p1, p2);
@@ -135,16 +197,22 @@ async function run(): Promise<BenchResult> {
       `medeval run (compiled CLI) vs a Python aiohttp client of vLLM's benchmark shape, ${N} and ${2 * N} streamed requests each, instant loopback server in its own process; runs interleaved.`,
       'req/s: steady state (medeval: records over the manifest\'s measured duration; the peer: its timed loop). CPU us/req: (CPU at 2N - CPU at N) / N, whole process, user + system.',
       'Start-up: process start to the first measured request (medeval: module loading, suite and dataset loading, planning with one /tokenize per prompt, warm-up) or to the timed loop (the peer: interpreter and aiohttp import); start-up CPU = CPU at N - N x the marginal cost.',
-      'On a loaded shared machine wall-time rates move with the other programs; the CPU columns barely do. promptfoo is not installed here: not measured.',
+      'On a loaded shared machine wall-time rates move with the other programs; the CPU columns barely do.',
+      pf ? `promptfoo (${pf}): \`promptfoo eval\` with its http provider, the same streamed body and medeval's own prompts, ${PF_N} and ${2 * PF_N} requests; req/s over its reported eval duration; ratio = medeval / promptfoo.`
+        : 'promptfoo is not installed here (MEDEVAL_BENCH_PROMPTFOO or /tmp/pf/node_modules/.bin/promptfoo): not measured.',
     ],
     tables: [{
       title: 'Whole client: medeval run vs the vLLM-shaped aiohttp client',
       head: ['conc', 'medeval req/s', 'peer req/s', 'ratio (>=1)', 'CPU us/req medeval', 'CPU us/req peer', 'start-up s medeval', 'start-up s peer', 'start-up CPU s medeval', 'start-up CPU s peer', `wall s (${2 * N}) medeval`, 'peer', 'medeval --version s'],
       rows: rows.map((r) => [r.concurrency!, r.medevalRps!, r.peerRps!, r.rpsRatio!, r.medevalCpuUsPerRequest!, r.peerCpuUsPerRequest!, r.medevalStartupS!, r.peerStartupS!,
         r.medevalStartupCpuS!, r.peerStartupCpuS!, r.medevalWallS!, r.peerWallS!, r.versionS!]),
-    }],
+    }, ...(pfRows.length ? [{
+      title: 'The TypeScript peer: promptfoo eval (http provider, same streamed requests, same server)',
+      head: ['conc', 'requests', 'promptfoo req/s', 'medeval req/s', 'medeval / promptfoo', 'CPU us/req promptfoo', 'start-up s promptfoo', `wall s (${2 * PF_N}) promptfoo`, 'CPU s promptfoo'],
+      rows: pfRows.map((r) => [r.concurrency!, `${r.requests} / ${2 * r.requests!}`, r.promptfooRps!, r.medevalRps!, r.rpsRatio!, r.promptfooCpuUsPerRequest!, r.promptfooStartupS!, r.promptfooWallS!, r.promptfooCpuS!]),
+    }] : [])],
     targets,
-    data: { requests: N, python: py, rows },
+    data: { requests: N, python: py, rows, promptfoo: pf ? { bin: pf, requests: PF_N, rows: pfRows } : null },
   };
 }
 

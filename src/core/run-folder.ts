@@ -264,8 +264,12 @@ export function passesCompiledRecordCheck(result: unknown): boolean {
 
 /** Writes all of `text` at the end of the file behind `fd` (opened for appending). */
 function writeAllSync(fd: number, text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
-  for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+  // The string straight to write(2) (no Buffer made of it first); the rest from bytes in the rare short write.
+  const written = writeSync(fd, text);
+  const bytes = Buffer.byteLength(text);
+  if (written >= bytes) return;
+  const rest = Buffer.from(text, 'utf8');
+  for (let at = written; at < rest.length;) at += writeSync(fd, rest, at, rest.length - at);
 }
 
 const CHUNK_BYTES = 1 << 20;

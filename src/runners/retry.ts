@@ -6,6 +6,7 @@
 // for malformed bodies, so 5xx retries are capped separately and a 500 whose message is a JSON parse error
 // is not retried at all. Every wait is announced (onRetry's notice) so a long one is never silent.
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { performance } from 'node:perf_hooks';
 
 export type RequestErrorKind =
   | 'timeout'
@@ -278,6 +279,97 @@ const defaultSleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 
+interface Deadline {
+  at: number;
+  /** null once the attempt ended (or the deadline fired). */
+  onExpire: (() => void) | null;
+  next: Deadline | null;
+}
+
+/**
+ * The per-attempt timeouts of one length, on one timer. Deadlines of one length come in the order the
+ * attempts started, so they queue up; the timer is set for the front one and moved only when it fires,
+ * and an attempt that ends only marks its deadline (ended ones at the front are dropped at once, so an
+ * ended attempt is not kept alive for the whole timeout). A setTimeout/clearTimeout pair per attempt cost
+ * more: at concurrency 1, node empties and rebuilds its timer list of that length on every request. The
+ * timer does not hold the process open (the attempt's own socket does).
+ */
+class DeadlineQueue {
+  private head: Deadline | null = null;
+  private tail: Deadline | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly fire = (): void => {
+    this.timer = null;
+    const now = performance.now();
+    while (this.head && (this.head.onExpire === null || this.head.at <= now)) {
+      const d = this.head;
+      this.head = d.next;
+      const expire = d.onExpire;
+      d.onExpire = null;
+      expire?.();
+    }
+    if (this.head === null) this.tail = null;
+    else this.arm(this.head.at - now);
+  };
+
+  constructor(private readonly ms: number) {}
+
+  add(onExpire: () => void): Deadline {
+    const d: Deadline = { at: performance.now() + this.ms, onExpire, next: null };
+    if (this.tail) this.tail.next = d;
+    else this.head = d;
+    this.tail = d;
+    // An armed timer is due no later than this deadline (an earlier one's): it re-arms when it fires.
+    if (this.timer === null) this.arm(this.ms);
+    return d;
+  }
+
+  cancel(d: Deadline): void {
+    d.onExpire = null;
+    while (this.head !== null && this.head.onExpire === null) this.head = this.head.next;
+    if (this.head === null) this.tail = null;
+  }
+
+  private arm(delay: number): void {
+    this.timer = setTimeout(this.fire, Math.max(1, Math.ceil(delay)));
+    this.timer.unref();
+  }
+}
+
+/**
+ * The attempts in flight under one caller's signal (a run's), all ended by one listener on it: an
+ * EventTarget walks its whole list of listeners on every add and remove, so one listener per attempt
+ * costs more the more attempts are in flight (about 18 us an attempt at 64).
+ */
+const followers = new WeakMap<AbortSignal, Set<AttemptCancel>>();
+
+function follow(signal: AbortSignal, cancel: AttemptCancel): void {
+  let set = followers.get(signal);
+  if (!set) {
+    const attempts = (set = new Set());
+    followers.set(signal, attempts);
+    signal.addEventListener('abort', () => {
+      for (const c of [...attempts]) c.abort(signal.reason);
+      attempts.clear();
+    }, { once: true });
+  }
+  set.add(cancel);
+  // Aborted while this attempt waited for its place: its listener has already run.
+  if (signal.aborted) cancel.abort(signal.reason);
+}
+
+function unfollow(signal: AbortSignal, cancel: AttemptCancel): void {
+  followers.get(signal)?.delete(cancel);
+}
+
+const deadlineQueues = new Map<number, DeadlineQueue>();
+
+function deadlinesOf(ms: number): DeadlineQueue {
+  let q = deadlineQueues.get(ms);
+  if (!q) deadlineQueues.set(ms, (q = new DeadlineQueue(ms)));
+  return q;
+}
+
 /**
  * Runs `attempt(cancel)` until it succeeds or fails for good. Each attempt gets an AttemptCancel that
  * aborts on the caller's signal or on the per-attempt timeout (and that the attempt may abort itself).
@@ -292,6 +384,7 @@ export async function withRetry<T>(attempt: (cancel: AttemptCancel, attemptNo: n
   const maxRetryAfter = opts.maxRetryAfterMs ?? 60_000;
   const sleep = opts.sleep ?? defaultSleep;
   const random = opts.random ?? Math.random;
+  const deadlines = deadlinesOf(timeoutMs);
   let made = 0;
   let serverErrors = 0;
   for (let n = 0; ; n++) {
@@ -309,12 +402,11 @@ export async function withRetry<T>(attempt: (cancel: AttemptCancel, attemptNo: n
     }
     const controller = new AttemptCancel();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const deadline = deadlines.add(() => {
       timedOut = true;
       controller.abort(new Error(`no complete answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onAbort = () => controller.abort(opts.signal!.reason);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    if (opts.signal) follow(opts.signal, controller);
     let err: RequestError;
     try {
       const value = await attempt(controller, n);
@@ -324,8 +416,8 @@ export async function withRetry<T>(attempt: (cancel: AttemptCancel, attemptNo: n
       err = classifyError(e, { timedOut, aborted: opts.signal?.aborted ?? false, redact: opts.redact });
       opts.gate?.release(ticket, err);
     } finally {
-      clearTimeout(timer);
-      opts.signal?.removeEventListener('abort', onAbort);
+      deadlines.cancel(deadline);
+      if (opts.signal) unfollow(opts.signal, controller);
     }
     err.retries = made;
     if (made >= retries || !retryable(err, serverErrors, { serverErrorRetries })) throw err;

@@ -159,3 +159,71 @@ describe('Retry-After', () => {
     expect(parseRetryAfter(h({}))).toBeUndefined();
   });
 });
+
+describe('per-attempt timeouts (one timer for all attempts of one length)', () => {
+  it('times out each hung attempt after its own timeout, however many end meanwhile or start later', async () => {
+    const { withRetry } = await import('../../src/runners/retry.js');
+    const hang = (cancel: { addEventListener(t: 'abort', f: () => void): void; reason: unknown }) =>
+      new Promise<never>((_, reject) => cancel.addEventListener('abort', () => reject(cancel.reason)));
+    const started = performance.now();
+    const first = withRetry(hang, { retries: 0, timeoutMs: 300 }).then(() => null, (e: RequestError) => ({ e, at: performance.now() - started }));
+    // Many quick attempts of the same length end while the first still waits (their deadlines are dropped).
+    for (let i = 0; i < 50; i++) expect(await withRetry(async () => i, { retries: 0, timeoutMs: 300 })).toBe(i);
+    const laterStart = performance.now();
+    const second = withRetry(hang, { retries: 0, timeoutMs: 300 }).then(() => null, (e: RequestError) => ({ e, at: performance.now() - laterStart }));
+    // And one of another length, shorter: it does not wait for the longer ones.
+    const short = withRetry(hang, { retries: 0, timeoutMs: 50 }).then(() => null, (e: RequestError) => e);
+    const [a, b, c] = await Promise.all([first, second, short]);
+    for (const r of [a!, b!]) {
+      expect(r.e).toBeInstanceOf(RequestError);
+      expect(r.e.kind).toBe('timeout');
+      expect(r.e.message).toMatch(/no complete answer within 300 ms/);
+      // Never before its own deadline (timers may be late on a loaded machine, never early beyond the ms rounding).
+      expect(r.at).toBeGreaterThanOrEqual(299);
+    }
+    expect(c!.kind).toBe('timeout');
+    expect(c!.message).toMatch(/within 50 ms/);
+  });
+});
+
+describe("the caller's signal", () => {
+  it('aborts every attempt in flight under it at once, and none that already ended', async () => {
+    const { withRetry } = await import('../../src/runners/retry.js');
+    const caller = new AbortController();
+    const seen: unknown[] = [];
+    const hang = (cancel: { addEventListener(t: 'abort', f: () => void): void; reason: unknown }) =>
+      new Promise<never>((_, reject) => cancel.addEventListener('abort', () => {
+        seen.push(cancel.reason);
+        reject(cancel.reason);
+      }));
+    const done = await Promise.all(Array.from({ length: 5 }, (_, i) => withRetry(async () => i, { retries: 3, signal: caller.signal })));
+    expect(done).toEqual([0, 1, 2, 3, 4]);
+    const inFlight = Array.from({ length: 64 }, () => withRetry(hang, { retries: 3, signal: caller.signal, timeoutMs: 60_000 }).then(() => null, (e: RequestError) => e));
+    const why = new Error('stopped by the run');
+    caller.abort(why);
+    const errors = await Promise.all(inFlight);
+    expect(errors.every((e) => e instanceof RequestError && e.kind === 'aborted' && e.retries === 0)).toBe(true);
+    // Each in-flight attempt saw the caller's reason, exactly once; none of the ended ones was touched.
+    expect(seen).toHaveLength(64);
+    expect(seen.every((r) => r === why)).toBe(true);
+  });
+
+  it('an attempt that got its place only after the caller aborted is aborted at once', async () => {
+    const { withRetry } = await import('../../src/runners/retry.js');
+    const caller = new AbortController();
+    // Registers the signal's one listener, then ends.
+    await withRetry(async () => 1, { signal: caller.signal });
+    let release!: () => void;
+    const gate = { acquire: () => new Promise<unknown>((r) => (release = () => r({}))), release: () => {} };
+    const attempt = withRetry((cancel) => new Promise<never>((_, reject) => {
+      if (cancel.aborted) reject(cancel.reason);
+      cancel.addEventListener('abort', () => reject(cancel.reason));
+    }), { signal: caller.signal, gate, retries: 0, timeoutMs: 60_000 }).then(() => null, (e: RequestError) => e);
+    // withRetry waits in the gate now (it asked for its place synchronously).
+    caller.abort(new Error('stop'));
+    release();
+    const e = await attempt;
+    expect(e).toBeInstanceOf(RequestError);
+    expect(e!.kind).toBe('aborted');
+  });
+});
