@@ -24,22 +24,37 @@ export function inFlightTimeline(spans: readonly RequestSpan[], maxPoints = 300)
   let t0 = Infinity;
   for (const s of valid) t0 = Math.min(t0, s.startMs);
   // +1 at a start, -1 at an end; at the same instant ends go first (a slot handed on is not two requests).
-  const events: Array<[number, number]> = [];
-  for (const s of valid) events.push([s.startMs - t0, 1], [s.endMs - t0, -1]);
-  events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  // Starts and ends sorted apart and merged (typed arrays: 100,000 requests are 200,000 events).
+  const starts = new Float64Array(valid.length), ends = new Float64Array(valid.length);
+  valid.forEach((s, i) => {
+    starts[i] = s.startMs - t0;
+    ends[i] = s.endMs - t0;
+  });
+  starts.sort();
+  ends.sort();
+  const times = new Float64Array(2 * valid.length), deltas = new Int8Array(2 * valid.length);
+  for (let i = 0, a = 0, b = 0; i < times.length; i++) {
+    if (b < ends.length && (a >= starts.length || ends[b]! <= starts[a]!)) {
+      times[i] = ends[b++]!;
+      deltas[i] = -1;
+    } else {
+      times[i] = starts[a++]!;
+      deltas[i] = 1;
+    }
+  }
 
   const steps: Array<[number, number]> = [];
   let level = 0;
   let peak = 0;
-  for (let i = 0; i < events.length; i++) {
-    level += events[i]![1];
-    const t = events[i]![0];
-    if (i + 1 < events.length && events[i + 1]![0] === t) continue; // settle every event at this instant first
+  for (let i = 0; i < times.length; i++) {
+    level += deltas[i]!;
+    const t = times[i]!;
+    if (i + 1 < times.length && times[i + 1] === t) continue; // settle every event at this instant first
     peak = Math.max(peak, level);
     if (steps.length && steps[steps.length - 1]![1] === level) continue;
     steps.push([t, level]);
   }
-  const endMs = events[events.length - 1]![0];
+  const endMs = times[times.length - 1]!;
   const toPoint = ([t, n]: [number, number]) => ({ tS: t / 1000, inFlight: n });
   if (steps.length <= maxPoints) return { points: steps.map(toPoint), peak, durationS: endMs / 1000 };
 

@@ -5,7 +5,7 @@ import type { GenerationTimings, ItemResult, MemoryFigure, RunManifest } from '.
 import { DEFAULT_CONFIDENCE, DEFAULT_SEED, groupByItem, isScored, itemScore, itemVote, scoreRun } from '../scoring/accuracy.js';
 import { latestRecords, type LoadedRun } from '../core/run-folder.js';
 import { bootstrapMean, DEFAULT_RESAMPLES } from '../stats/bootstrap.js';
-import { percentileSorted, summarize } from '../stats/descriptive.js';
+import { percentileSorted, summarize, summarizeInPlace } from '../stats/descriptive.js';
 import { mcnemar } from '../stats/mcnemar.js';
 import { countFlips, pairedAccuracy } from '../stats/paired.js';
 import { latencyReductionsPaired, latencyReductionUnpaired, relativeReduction, type WeightedSamples } from '../stats/reduction.js';
@@ -266,17 +266,27 @@ function buildGoodput(ok: ReadonlyArray<ItemResult & { timings: GenerationTiming
 /** Each latency metric's distribution over the measured requests (a per-gap metric pooled over them). */
 function latencyDistributions(ok: ReadonlyArray<ItemResult & { timings: GenerationTimings }>): LatencyDistributions {
   const out = {} as LatencyDistributions;
+  // Each metric's values in one typed buffer of the exact size (a run's ITL gaps are millions at 100,000
+  // requests), summarised in place.
   for (const k of LATENCY_METRICS) {
-    const values: number[] = [];
+    let values: Float64Array;
     if (LATENCY_TABLE[k].per === 'gap') {
-      for (const r of ok) for (const g of r.timings[k] as number[]) values.push(g);
+      let total = 0;
+      for (const r of ok) total += (r.timings[k] as number[]).length;
+      values = new Float64Array(total);
+      let at = 0;
+      // Not a number (never in a validated journal): NaN, left out as summarize leaves out the non-finite.
+      for (const r of ok) for (const g of r.timings[k] as number[]) values[at++] = typeof g === 'number' ? g : NaN;
     } else {
+      values = new Float64Array(ok.length);
+      let at = 0;
       for (const r of ok) {
         const v = r.timings[k] as number | null | undefined;
-        if (v !== null && v !== undefined && Number.isFinite(v)) values.push(v);
+        if (v !== null && v !== undefined && Number.isFinite(v)) values[at++] = v;
       }
+      values = values.subarray(0, at);
     }
-    out[k] = toDistribution(values);
+    out[k] = summarizeInPlace(values);
   }
   return out;
 }

@@ -61,10 +61,19 @@ export const CURVE_PERCENTILES = [0, 1, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 5
 
 /** mean, std, min, max, p50/p90/p95/p99 and the quantile curve; null for an empty sample. */
 export function summarize(values: ArrayLike<number>): Summary | null {
-  // One typed copy of the finite values, sorted in place (no intermediate arrays).
+  // One typed copy, sorted in place (no intermediate arrays).
   const buf = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) buf[i] = values[i]!;
+  return summarizeInPlace(buf);
+}
+
+/**
+ * summarize() on a buffer the caller gives up: its finite values are moved to the front and sorted there,
+ * so a large sample (every ITL gap of a run) is summarised without a second copy.
+ */
+export function summarizeInPlace(buf: Float64Array): Summary | null {
   let n = 0;
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i]!)) buf[n++] = values[i]!;
+  for (let i = 0; i < buf.length; i++) if (Number.isFinite(buf[i]!)) buf[n++] = buf[i]!;
   if (n === 0) return null;
   const sorted = buf.subarray(0, n).sort();
   return {

@@ -60,3 +60,37 @@ describe('requests in flight in reports', () => {
     expect(reportCharts(onlySeq).some((c) => c.id === 'requests-in-flight')).toBe(false);
   });
 });
+
+describe('in-flight timeline: typed, merged events give the tuple sort\'s timeline', () => {
+  /** The event list as it was: [time, +1/-1] tuples sorted by time, ends first at an instant. */
+  function tupleSteps(spans: Array<{ startMs: number; endMs: number }>): Array<[number, number]> {
+    const t0 = Math.min(...spans.map((s) => s.startMs));
+    const events: Array<[number, number]> = [];
+    for (const s of spans) events.push([s.startMs - t0, 1], [s.endMs - t0, -1]);
+    events.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const steps: Array<[number, number]> = [];
+    let level = 0;
+    for (let i = 0; i < events.length; i++) {
+      level += events[i]![1];
+      if (i + 1 < events.length && events[i + 1]![0] === events[i]![0]) continue;
+      if (steps.length && steps[steps.length - 1]![1] === level) continue;
+      steps.push([events[i]![0], level]);
+    }
+    return steps;
+  }
+
+  it('the same steps and peak, with ties between starts and ends (whole-ms clocks)', () => {
+    let x = 7;
+    const rand = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (const n of [1, 5, 120, 280]) {
+      const spans = Array.from({ length: n }, () => {
+        const start = 1000 + Math.floor(rand() * 50);
+        return { startMs: start, endMs: start + Math.floor(rand() * 8) };
+      });
+      const steps = tupleSteps(spans);
+      const got = inFlightTimeline(spans, 10_000);
+      expect(got.points).toStrictEqual(steps.map(([t, k]) => ({ tS: t / 1000, inFlight: k })));
+      expect(got.peak).toBe(Math.max(...steps.map((s) => s[1])));
+    }
+  });
+});
