@@ -22,12 +22,17 @@ export function csvLine(fields: Array<string | number | boolean | null | undefin
 
 /** Per item: id, sample, step, type, gold, question excerpt, then for each run letter/status/correct/e2el_ms/ttft_ms/tokens/cached. */
 export function renderResultsCsv(model: ReportModel): string {
+  return [...resultsCsvPieces(model)].join('');
+}
+
+/** results.csv in pieces of about 4,096 lines (100,000 items make tens of MB). */
+export function* resultsCsvPieces(model: ReportModel): Generator<string> {
   const table = model.items;
   if (!table) throw new Error('the report was built without the item table (includeItems: false); results.csv needs it');
   // cached: the answer came from the response cache, so its latency is an earlier run's (left out of figures).
   const perRun = ['letter', 'status', 'correct', fieldName(LATENCY_TABLE.e2eMs), fieldName(LATENCY_TABLE.ttftMs), 'output_tokens', 'cached'];
   const header = ['item_id', 'sample', 'step', 'question_type', 'gold', 'question', ...table.runs.flatMap((id) => perRun.map((f) => `${id}_${f}`))];
-  const parts: string[] = [csvLine(header)];
+  let parts: string[] = [csvLine(header)];
   for (const row of table.rows) {
     const fields: Array<string | number | boolean | null | undefined> = [row.itemId, row.sample, row.step, row.questionType, row.gold, row.question];
     for (const cell of row.cells) {
@@ -35,8 +40,12 @@ export function renderResultsCsv(model: ReportModel): string {
       else fields.push(cell.letter, cell.status, cell.correct, cell.e2eMs, cell.ttftMs, cell.outputTokens, cell.cached === true);
     }
     parts.push(csvLine(fields));
+    if (parts.length >= 4096) {
+      yield parts.join('');
+      parts = [];
+    }
   }
-  return parts.join('');
+  yield parts.join('');
 }
 
 /** Latency columns, vLLM's `{stat}_{metric}_{unit}` names (mean_e2el_ms), in this order. */
@@ -76,7 +85,7 @@ export const csvWriter: ReportWriter = {
   description: 'results.csv (one row per question and sample) and summary.csv (one row per run)',
   files: ['results.csv', 'summary.csv'],
   render: (model) => [
-    ...(model.items ? [{ name: 'results.csv', content: renderResultsCsv(model) }] : []),
+    ...(model.items ? [{ name: 'results.csv', content: resultsCsvPieces(model) }] : []),
     { name: 'summary.csv', content: renderSummaryCsv(model) },
   ],
 };

@@ -1,5 +1,6 @@
 // Escaping for report.html. Dataset and model text (questions, item ids, labels, paths) is untrusted:
 // it goes into the page only through these two functions.
+import { jsonChunks } from './json-chunks.js';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -14,5 +15,14 @@ export function escapeHtml(text: unknown): string {
  * JSON.parse of the block's text gives back the original value.
  */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return scriptSafe(JSON.stringify(value));
+}
+
+function scriptSafe(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** jsonForScript's text in pieces (each escaped on its own: the escapes are of single characters). */
+export function* jsonForScriptPieces(value: unknown): Generator<string> {
+  for (const piece of jsonChunks(value)) yield scriptSafe(piece);
 }

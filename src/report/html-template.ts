@@ -139,6 +139,11 @@ export interface PageParts {
 
 /** The whole page. Scripts run only if their hash is in the policy; nothing may be fetched. */
 export function pageHtml(parts: PageParts): string {
+  return [...pageHtmlPieces({ ...parts, dataJson: [parts.dataJson] })].join('');
+}
+
+/** pageHtml's text in pieces, the data block given in pieces too (the model at 100,000 items is tens of MB). */
+export function* pageHtmlPieces(parts: Omit<PageParts, 'dataJson'> & { dataJson: Iterable<string> }): Generator<string> {
   const chartJs = chartJsUmdSource();
   const csp = [
     "default-src 'none'",
@@ -147,7 +152,7 @@ export function pageHtml(parts: PageParts): string {
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
-  return `<!DOCTYPE html>
+  yield `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -159,7 +164,9 @@ export function pageHtml(parts: PageParts): string {
 </head>
 <body>
 ${parts.bodyHtml}
-<script type="application/json" id="medeval-data">${parts.dataJson}</script>
+<script type="application/json" id="medeval-data">`;
+  yield* parts.dataJson;
+  yield `</script>
 <script>${chartJs}</script>
 <script>${BROWSER_SCRIPT}</script>
 </body>

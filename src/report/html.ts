@@ -12,8 +12,8 @@ import { THROTTLE_DEFINITION, throttleRows } from './throttle.js';
 import { LATENCY_DISPLAY_ORDER, LATENCY_TABLE, MEMORY_TABLE } from '../metrics/table.js';
 import { BYTE_UNIT_POLICY, formatBytes } from '../metrics/units.js';
 import { toleranceText, VERDICT_DEFINITIONS } from './claims.js';
-import { escapeHtml as esc, jsonForScript } from './html-escape.js';
-import { pageHtml } from './html-template.js';
+import { escapeHtml as esc, jsonForScript, jsonForScriptPieces } from './html-escape.js';
+import { pageHtml, pageHtmlPieces } from './html-template.js';
 import type {
   AccuracyCell,
   ClaimCheck,
@@ -494,6 +494,17 @@ function warningBanner(model: ReportModel): string {
 
 /** The whole report page as a string. */
 export function renderHtml(model: ReportModel): string {
+  const { data, ...page } = htmlPage(model);
+  return pageHtml({ ...page, dataJson: jsonForScript(data) });
+}
+
+/** renderHtml's text in pieces (the model it carries is tens of MB at 100,000 items): the same bytes joined. */
+export function* renderHtmlPieces(model: ReportModel): Generator<string> {
+  const { data, ...page } = htmlPage(model);
+  yield* pageHtmlPieces({ ...page, dataJson: jsonForScriptPieces(data) });
+}
+
+function htmlPage(model: ReportModel): { title: string; bodyHtml: string; data: unknown } {
   const charts = reportCharts(model);
   const labels = model.runs.map((r) => r.label);
   const nav = [['claims', 'Claims'], ...(model.runs.length >= 2 ? [['leaderboard', 'Leaderboard']] : []), ['accuracy', 'Accuracy'], ...(model.comparisons.length ? [['comparison', 'Baseline vs compressed']] : []), ['latency', 'Latency'], ...(model.runs.some((r) => r.server) ? [['server', 'Server view']] : []), ['memory', 'Memory'], ['models', 'Models'], ['notes', 'Notes']];
@@ -504,12 +515,12 @@ export function renderHtml(model: ReportModel): string {
   const body = model.runs.length
     ? [claimsSection(model), leaderboardSection(model, charts), accuracySection(model, charts), comparisonSection(model), latencySection(model, charts), serverSection(model), memorySection(model, charts), modelsSection(model), notesSection(model)]
     : [claimsSection(model), notesSection(model)];
-  return pageHtml({
+  return {
     title: `medeval report: ${labels.join(' vs ') || 'no runs'}`,
     bodyHtml: `<main>${header}\n${body.filter(Boolean).join('\n')}</main>`,
     // The model travels with the page, so the figures behind it can be read back from report.html alone.
-    dataJson: jsonForScript({ chartFontFamily: CHART_FONT_FAMILY, charts, model }),
-  });
+    data: { chartFontFamily: CHART_FONT_FAMILY, charts, model },
+  };
 }
 
 /** Writes report.html (creating its folder); returns the path. */
@@ -524,5 +535,5 @@ export const htmlWriter: ReportWriter = {
   description: 'report.html, one self-contained page',
   files: ['report.html'],
   skippable: true,
-  render: (model) => [{ name: 'report.html', content: renderHtml(model) }],
+  render: (model) => [{ name: 'report.html', content: renderHtmlPieces(model) }],
 };

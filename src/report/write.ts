@@ -1,8 +1,8 @@
 // Writes the report files from the model, and the one-call entry point the CLI uses
 // (`medeval report DIR...`, `medeval compare`): run folders in, report files out. Never calls a model.
-import { mkdirSync, renameSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeRedacted } from '../core/redact.js';
+import { redact, writeRedacted } from '../core/redact.js';
 import { installCommand, MissingPackageError } from '../core/optional-package.js';
 import { buildReport, type BuildOptions } from './build.js';
 import type { ClaimSpec } from './claims.js';
@@ -40,10 +40,30 @@ export interface SkippedFormat {
 /** The files each format writes, by format name. */
 export const REPORT_FILES: Record<string, readonly string[]> = Object.fromEntries(REPORT_WRITERS.map((w) => [w.name, w.files]));
 
-function writeAtomic(file: string, content: string | Uint8Array): void {
+/** Pieces of text are gathered to about this many characters per write. */
+const WRITE_CHARS = 1 << 20;
+
+function writeAtomic(file: string, content: ReportFile['content']): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
-  writeRedacted(tmp, content);
+  if (typeof content === 'string' || content instanceof Uint8Array) writeRedacted(tmp, content);
+  else {
+    // Redacted a batch of whole pieces at a time: a piece never splits a value, so a secret is never cut in two.
+    const fd = openSync(tmp, 'w');
+    try {
+      let batch = '';
+      for (const piece of content) {
+        batch += piece;
+        if (batch.length >= WRITE_CHARS) {
+          writeSync(fd, redact(batch));
+          batch = '';
+        }
+      }
+      if (batch) writeSync(fd, redact(batch));
+    } finally {
+      closeSync(fd);
+    }
+  }
   renameSync(tmp, file);
 }
 

@@ -6,7 +6,8 @@ import type { ReportModel } from './model.js';
 export interface ReportFile {
   /** Path under the report folder, "/"-separated (e.g. "charts/memory.png"). */
   name: string;
-  content: string | Uint8Array;
+  /** The bytes, or text in pieces (a large file is never one string: the pieces are written as they come). */
+  content: string | Uint8Array | Iterable<string>;
 }
 
 /** How the formats render, where they take a choice (`--chart-titles off`). */
