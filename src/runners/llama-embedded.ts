@@ -7,7 +7,7 @@
 // (kind prompt-too-long), and if the engine still runs out of room the item fails (kind context-shift).
 import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import type { ChatWrapper, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
+import type { ChatWrapper, GgufFileInfo, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { z } from 'zod';
 import { defineRunner } from './definition.js';
 import { InputError } from '../core/errors.js';
@@ -54,8 +54,14 @@ export interface GgufSummary {
 
 /** Parameter count, tensor types and file size, read from the GGUF header (no weights loaded). */
 export async function readGgufSummary(file: string): Promise<GgufSummary> {
-  const { readGgufFileInfo, GgmlType } = await import('node-llama-cpp');
+  const { readGgufFileInfo } = await import('node-llama-cpp');
   const info = await readGgufFileInfo(file, { readTensorInfo: true, logWarnings: false });
+  return ggufSummaryOf(info, (await stat(file)).size);
+}
+
+/** The summary of an already parsed GGUF header (a loaded model's own fileInfo: the file is parsed once per load). */
+async function ggufSummaryOf(info: GgufFileInfo, fileBytes: number): Promise<GgufSummary> {
+  const { GgmlType } = await import('node-llama-cpp');
   const tensorTypes: Record<string, number> = {};
   const paramsByType: Record<string, number> = {};
   let parameters = 0;
@@ -75,7 +81,7 @@ export async function readGgufSummary(file: string): Promise<GgufSummary> {
     parameters,
     tensorTypes,
     quantization,
-    fileBytes: (await stat(file)).size,
+    fileBytes,
   };
 }
 
@@ -118,18 +124,12 @@ export class LlamaEmbeddedRunner implements Runner {
   }
 
   static async create(profile: LlamaEmbeddedProfile): Promise<LlamaEmbeddedRunner> {
+    let fileBytes: number;
     try {
-      await stat(profile.model);
+      fileBytes = (await stat(profile.model)).size;
     } catch {
       throw new InputError(`model file not found: ${profile.model}`, { field: 'model' },
         'check the path in the runner profile; `medeval make-model` writes tiny test models');
-    }
-    let summary: GgufSummary;
-    try {
-      summary = await readGgufSummary(profile.model);
-    } catch (e) {
-      throw new InputError(`not a readable GGUF file: ${profile.model} (${(e as Error).message})`, { field: 'model' },
-        'point the profile at a .gguf model file');
     }
     const t0 = performance.now();
     const llama = await getCpuLlama();
@@ -144,11 +144,13 @@ export class LlamaEmbeddedRunner implements Runner {
     loadLogListeners.add(onLine);
     let model: LlamaModel;
     try {
+      // loadModel parses the GGUF header (tensor infos included) before any weight: the summary reads that.
       model = await llama.loadModel({ modelPath: profile.model, gpuLayers: 0 });
     } catch (e) {
       loadLogListeners.delete(onLine);
-      throw e;
+      throw await unreadableGguf(profile.model) ?? e;
     }
+    const summary = await ggufSummaryOf(model.fileInfo, fileBytes);
     const context = await model.createContext({
       contextSize: profile.contextSize,
       threads: { ideal: profile.threads, min: profile.threads },
@@ -428,6 +430,18 @@ export class LlamaEmbeddedRunner implements Runner {
     this.sampler.stop();
     await this.context.dispose();
     await this.model.dispose();
+  }
+}
+
+/** The load failed: an InputError when the file is not a GGUF at all (the profile points at the wrong file), else null. */
+async function unreadableGguf(file: string): Promise<InputError | null> {
+  const { readGgufFileInfo } = await import('node-llama-cpp');
+  try {
+    await readGgufFileInfo(file, { readTensorInfo: true, logWarnings: false });
+    return null;
+  } catch (e) {
+    return new InputError(`not a readable GGUF file: ${file} (${(e as Error).message})`, { field: 'model' },
+      'point the profile at a .gguf model file');
   }
 }
 

@@ -4,8 +4,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LlamaContextSequence } from 'node-llama-cpp';
 import type { ChatMessage } from '../../src/core/types.js';
-import { createLlamaEmbeddedRunner, llamaEmbeddedProfileSchema, type LlamaEmbeddedRunner } from '../../src/runners/llama-embedded.js';
-import { tinyModel } from '../helpers/tiny-run.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../../src/core/errors.js';
+import { createLlamaEmbeddedRunner, llamaEmbeddedProfileSchema, readGgufSummary, type LlamaEmbeddedRunner } from '../../src/runners/llama-embedded.js';
+import { tempDir, tinyModel } from '../helpers/tiny-run.js';
 
 let model: string;
 beforeAll(async () => {
@@ -62,4 +65,29 @@ describe('embedded runner: one chat wrapper per model load', () => {
       await runner.close();
     }
   }, 120_000);
+});
+
+// The runner reads its model summary from the header loadModel parsed (one parse per load, issue 16): the
+// same figures as reading the file on its own, and a file that is no GGUF is still refused as an input error.
+describe('embedded runner: the GGUF header parsed once per load', () => {
+  it('describes the model exactly as readGgufSummary reads the file', async () => {
+    const runner = await createLlamaEmbeddedRunner(llamaEmbeddedProfileSchema.parse({ kind: 'llama-cpp-embedded', label: 'tiny', model, threads: 1, contextSize: 512 }));
+    try {
+      const d = await runner.describe();
+      const s = await readGgufSummary(model);
+      expect(s.parameters).toBeGreaterThan(0);
+      expect({ architecture: d.architecture, parameters: d.parameters, fileBytes: d.fileBytes, tensorTypes: d.tensorTypes, quantization: d.quantization, name: d.extra!.modelName })
+        .toEqual({ architecture: s.architecture, parameters: s.parameters, fileBytes: s.fileBytes, tensorTypes: s.tensorTypes, quantization: s.quantization, name: s.name ?? null });
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it('refuses a file that is not a GGUF as an input error naming the file', async () => {
+    const bad = join(tempDir('medeval-gguf-'), 'not-a-model.gguf');
+    writeFileSync(bad, 'not a model, only text '.repeat(20));
+    const made = createLlamaEmbeddedRunner(llamaEmbeddedProfileSchema.parse({ kind: 'llama-cpp-embedded', label: 'bad', model: bad }));
+    await expect(made).rejects.toBeInstanceOf(InputError);
+    await expect(made).rejects.toThrow(/not a readable GGUF file: .*not-a-model\.gguf/);
+  });
 });
