@@ -4,9 +4,9 @@
 // (no network: the floor of the run loop itself). While the run goes, this process reads the child's RSS
 // (/proc/<pid>/status VmRSS) and counts the journal's lines as they are written, and keeps the RSS at every
 // 10,000 records: the memory curve. Peak = the child's VmHWM. Target: under 250 MB from start to end.
-// The dataset is MedQA-shaped with short (MedMCQA-length, ~30 words) vignettes: a dataset is read whole
-// before the run (validated before any model loads), so its own size is resident throughout and is shown
-// apart (the RSS the run has once it is loaded and planned, before the first request).
+// The dataset is MedQA-shaped with short (MedMCQA-length, ~30 words) vignettes: it is validated whole before
+// any model loads, in one streamed pass that keeps the items' ids only (the items are read again when their
+// turn comes), and the RSS before the first request (loaded and planned) is shown apart.
 // MEDEVAL_BENCH_REQUESTS=N changes the number of requests (default 100,000).
 // Run: npm run bench -- run-memory
 import { execFileSync, spawn } from 'node:child_process';
@@ -156,8 +156,8 @@ async function run(): Promise<BenchResult> {
       notes: [
         `${REQUESTS} requests at concurrency ${CONCURRENCY} (1 warm-up), MedQA-shaped items of ~30 words (dataset ${round(readFileSync(data).length / 1e6, 1)} MB on disk), response cache off; the compiled CLI in its own process.`,
         'RSS read from /proc/<pid>/status every 50 ms; "records" = journal lines written when it was read; peak = the process\'s maximum RSS (getrusage) as it exits.',
-        '"first" is the RSS at the first record (dataset loaded and validated, every prompt planned); then every 10%. Highest RSS seen per phase: start-up (before the first record: loading the dataset, planning), run, summary (after the last record: the summary read back from the journal).',
-        'Growth = RSS at the last record minus RSS at the first: what the run kept per request (0 = flat). The dataset is held whole for the run (validated before any model loads); its parsing leaves the heap at its high-water mark.',
+        '"first" is the RSS at the first record (dataset validated, prompts planned); then every 10%. Highest RSS seen per phase: start-up (before the first record: loading the dataset, planning), run, summary (after the last record: the summary read back from the journal).',
+        'Growth = RSS at the last record minus RSS at the first: what the run kept per request (0 = flat). The dataset is validated in one streamed pass that keeps ids only; its items are read again when their turn comes.',
       ],
       tables: [{
         title: 'RSS (MB) by records written',
