@@ -6,11 +6,13 @@
 // the demo's sampling and answer grammar, same threads and context. What the demo spends beyond that is not
 // engine time: process and worker start-up, per-item work, warm-up requests (2 per model, kept: they make
 // the latency figures honest), the report. The phases are timed from the demo's own progress lines.
+// Each node process of the tree (the parent, each compare worker, each binding test node-llama-cpp forks)
+// reports its own CPU at exit through a --require preload, so the time beyond the floor is shown per process.
 // Ratio = demo / floor, on CPU time (the verdict: 1 llama.cpp thread is CPU-bound, so other load on the
 // machine does not change it much) and on the wall clock (moves with the load).
 // Run: npm run bench -- demo
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -58,10 +60,10 @@ function ensureBuilt(): string {
 }
 
 /** A medeval command as a whole process tree; CPU from bash's `times` (this shell's children, their children included). */
-async function runTimed(args: string[]): Promise<DemoProcess> {
+async function runTimed(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<DemoProcess> {
   const t0 = performance.now();
   const child = spawn('bash', ['-c', `"${process.execPath}" bin/medeval.js "$@" >/dev/null; rc=$?; times >&2; exit $rc`, 'medeval', ...args],
-    { stdio: ['ignore', 'ignore', 'pipe'] });
+    { stdio: ['ignore', 'ignore', 'pipe'], env });
   const lines: DemoProcess['lines'] = [];
   const rl = createInterface({ input: child.stderr! });
   rl.on('line', (text) => lines.push({ atS: (performance.now() - t0) / 1000, text }));
@@ -74,6 +76,40 @@ async function runTimed(args: string[]): Promise<DemoProcess> {
   const cpuS = Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
   if (code !== 0) throw new Error(`medeval ${args[0]} exited ${code}:\n${lines.slice(-12, -2).map((l) => l.text).join('\n')}`);
   return { wallS, cpuS, code, lines: lines.slice(0, -2) };
+}
+
+/** One node process of the demo's tree, as its --require preload saw it at exit. */
+interface ProcessCpu { pid: number; ppid: number; cpuS: number; wallS: number; script: string; bindingTest: boolean; label: string | null }
+
+/**
+ * A preload that appends this process's CPU (user + system, all its threads) to `log` when it exits, with
+ * its script and, for a compare worker, the label of the model it held. Children inherit it via NODE_OPTIONS.
+ */
+function cpuAtExitPreload(dir: string, log: string): string {
+  const file = join(dir, 'cpu-at-exit.cjs');
+  writeFileSync(file, `const fs = require('fs');
+const t0 = Date.now();
+let label = null;
+// A compare worker learns its model from the parent's first message (compare-protocol.ts "start"), seen
+// as it is emitted: a listener of its own would start reading the IPC channel before the worker listens.
+if (/compare-worker/.test(process.argv[1] || '')) {
+  const emit = process.emit;
+  process.emit = function (event, m, ...rest) {
+    if (event === 'message' && label === null && m && m.type === 'start') label = (m.runner && m.runner.profile && m.runner.profile.label) || m.runnerFile || null;
+    return emit.call(this, event, m, ...rest);
+  };
+}
+process.on('exit', () => {
+  const u = process.cpuUsage();
+  fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ pid: process.pid, ppid: process.ppid, cpuS: (u.user + u.system) / 1e6,
+    wallS: (Date.now() - t0) / 1000, script: process.argv[1] || '', bindingTest: process.env.TEST_BINDING_CP === 'true', label }) + '\\n');
+});
+`);
+  return file;
+}
+
+function readProcesses(log: string): ProcessCpu[] {
+  return existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProcessCpu) : [];
 }
 
 /** An item's engine work: its prompt, its output tokens, and whether it stopped on its own (one more sampling step, the end token). */
@@ -93,11 +129,15 @@ async function floorFor(file: string, items: Journaled[]) {
   const t0 = performance.now();
   const floor = await LlamaFloor.open(file, RUNNER);
   const loadCpuS = cpuMsSince(cpu0) / 1000;
+  const loadWallS = (performance.now() - t0) / 1000;
   try {
+    // Off the clock: the tokens to replay come through the chat template (resolving it is not engine time).
     const base = await floor.templated('A patient presents with fever, cough and shortness of breath for three days. Which diagnosis is most likely?');
+    const cpu1 = process.cpuUsage();
+    const t1 = performance.now();
     let outputTokens = 0;
     for (const it of items) outputTokens += (await floor.generate(LlamaFloor.ofLength(base, it.promptTokens), it.outputTokens + (it.stopped ? 1 : 0), SAMPLING, GBNF)).outputTokens;
-    return { cpuS: cpuMsSince(cpu0) / 1000, wallS: (performance.now() - t0) / 1000, loadCpuS, outputTokens };
+    return { cpuS: loadCpuS + cpuMsSince(cpu1) / 1000, wallS: loadWallS + (performance.now() - t1) / 1000, loadCpuS, outputTokens };
   } finally {
     await floor.close();
   }
@@ -117,14 +157,17 @@ async function run(): Promise<BenchResult> {
   const loadAtStart = describeLoad();
   const out = mkdtempSync(join(tmpdir(), 'medeval-bench-demo-'));
   try {
-    const demo = await runTimed(['demo', '-o', out]);
+    const cpuLog = join(out, 'cpu-at-exit.jsonl');
+    const preload = cpuAtExitPreload(out, cpuLog);
+    const demo = await runTimed(['demo', '-o', join(out, 'demo')], { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${preload}`.trim() });
+    const processes = readProcesses(cpuLog);
     const sides = [
       { role: 'baseline', label: 'demo-f32', file: models.find((m) => m.format === 'F32')!.file },
       { role: 'compressed', label: 'demo-q4_0', file: models.find((m) => m.format === 'Q4_0')!.file },
     ];
-    const perModel = [];
+    const perModel: Array<{ role: string; label: string; file: string; items: number; promptTokens: number; outputTokens: number; itemsE2eS: number; turnS: number | null; loadLine: string | null; floor: { cpuS: number; wallS: number; loadCpuS: number; outputTokens: number } }> = [];
     for (const s of sides) {
-      const items = readJournal(join(out, 'runs', `${s.role}-${s.label}`));
+      const items = readJournal(join(out, 'demo', 'runs', `${s.role}-${s.label}`));
       const f = await floorFor(s.file, items);
       perModel.push({
         ...s, items: items.length,
@@ -136,12 +179,22 @@ async function run(): Promise<BenchResult> {
       });
     }
     // The report step alone, measured apart (issue 16 target 4 is its own): the same reports from the same runs.
-    const report = await runTimed(['report', ...sides.map((s) => join(out, 'runs', `${s.role}-${s.label}`)), '-o', join(out, 'report-again'), '--seed', '1234']);
+    const report = await runTimed(['report', ...sides.map((s) => join(out, 'demo', 'runs', `${s.role}-${s.label}`)), '-o', join(out, 'report-again'), '--seed', '1234']);
     const loadAtEnd = describeLoad();
     const floorCpuS = perModel.reduce((a, m) => a + m.floor.cpuS, 0);
     const floorWallS = perModel.reduce((a, m) => a + m.floor.wallS, 0);
     const cpuRatio = round(demo.cpuS / floorCpuS, 2);
     const wallRatio = round(demo.wallS / floorWallS, 2);
+    const byPid = new Map(processes.map((p) => [p.pid, p]));
+    const workerName = (p: ProcessCpu) => p.label ?? '?';
+    const processRows = processes.map((p) => {
+      const parent = byPid.get(p.ppid);
+      const floorModel = !p.bindingTest && /compare-worker/.test(p.script) ? perModel.find((m) => m.label === p.label) : undefined;
+      const what = p.bindingTest ? `  node-llama-cpp's binding test (forked by the ${parent ? workerName(parent) : '?'} worker)`
+        : /compare-worker/.test(p.script) ? `compare worker ${workerName(p)}`
+          : /medeval\.js$/.test(p.script) ? 'parent: medeval demo (start-up, dataset, progress, report)' : p.script;
+      return [what, round(p.cpuS, 2), round(p.wallS, 1), floorModel ? floorModel.floor.cpuS : '', floorModel ? round(p.cpuS - floorModel.floor.cpuS, 2) : round(p.cpuS, 2)];
+    });
     const phases = {
       startToFirstTurnS: span(demo.lines, 'start', /^compare: baseline \(/, demo.wallS),
       baselineTurnS: perModel[0]!.turnS,
@@ -160,6 +213,10 @@ async function run(): Promise<BenchResult> {
           ...perModel.map((m) => [`  floor ${m.label}: ${m.items} items, ${m.promptTokens} prompt + ${m.outputTokens} output tokens (load ${m.floor.loadCpuS} s CPU)`, m.floor.cpuS, m.floor.wallS, '', '']),
         ],
       }, {
+        title: 'the demo\'s CPU by process (each node process\'s own user + system at exit), against the floor of the model it held',
+        head: ['process', 'CPU s', 'wall s', 'floor CPU s', 'beyond the floor, CPU s'],
+        rows: processRows,
+      }, {
         title: 'where the demo\'s wall time went (from its progress lines)',
         head: ['phase', 'wall s'],
         rows: [
@@ -174,10 +231,11 @@ async function run(): Promise<BenchResult> {
       ],
       notes: [
         `${build}; the models existed (${models.map((m) => m.format).join(', ')}); \`npm start\` also runs the build, not counted here.`,
-        'The floor replays each journaled item as a prompt of the same length and the same number of output tokens under the demo\'s sampling and grammar; the demo\'s 2 warm-up requests per model are not in the floor (they are overhead the measurements need).',
+        'The floor (the clock around model load and the replay; the chat template that gives the tokens is off it) replays each journaled item as a prompt of the same length and the same number of output tokens under the demo\'s sampling and grammar; the demo\'s 2 warm-up requests per model are not in the floor (they are overhead the measurements need).',
+        'Each worker forks one binding test (node-llama-cpp tests a prebuilt binary in a child process before loading it, on Linux always; getLlama has no option to skip it, and gpu: false already limits it to the CPU binary). Warm-ups stay at 2: in one run of 8 demo-shaped requests per model (load 15), the first cost about 15% more CPU than the steady ones and the second still about 10% more (first calls: the grammar, page faults on the weights, V8 compiling the JavaScript path), so with one warm-up the first measured item would carry part of that.',
         `${loadAtStart} at start; ${loadAtEnd} at end. On this shared 2-core machine the wall ratio moves with other work; the CPU ratio is the verdict.`,
       ],
-      data: { release, build, demo: { wallS: round(demo.wallS, 1), cpuS: round(demo.cpuS, 2) }, report: { wallS: round(report.wallS, 1), cpuS: round(report.cpuS, 2) }, floor: { cpuS: floorCpuS, wallS: floorWallS }, cpuRatio, wallRatio, phases, perModel, loadAtStart, loadAtEnd, lines: demo.lines },
+      data: { release, build, processes, demo: { wallS: round(demo.wallS, 1), cpuS: round(demo.cpuS, 2) }, report: { wallS: round(report.wallS, 1), cpuS: round(report.cpuS, 2) }, floor: { cpuS: floorCpuS, wallS: floorWallS }, cpuRatio, wallRatio, phases, perModel, loadAtStart, loadAtEnd, lines: demo.lines },
     };
   } finally {
     rmSync(out, { recursive: true, force: true });
