@@ -2,7 +2,8 @@
 // static import closure (what Node loads before the first line of the command runs; type-only imports are
 // elided as tsc elides them, dynamic import() is left out) of the executable's entry and of `medeval gate`
 // clear of what they never use: `--version` loads no command and no schema library, and the gate loads no
-// runner (the openai SDK, the engines), no dataset reader, no chart renderer and no run layer.
+// runner (the openai SDK, the engines), no dataset reader, no chart renderer and no run layer; `run`
+// loads the Hub client and the Parquet reader only for a hub dataset.
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
@@ -71,6 +72,12 @@ describe('start-up imports', () => {
       || f.startsWith('datasets/') || (f.startsWith('run/') && f !== 'run/schema-files.ts')
       || /^report\/(chart|charts|html|pareto-chart|publish|write)/.test(f));
     expect(heavy).toEqual([]);
+  });
+
+  it('`medeval run` loads the Hub client and the Parquet reader only when a hub dataset is fetched', () => {
+    const { packages } = closure('cli/commands/run.ts');
+    expect(packages.has('zod')).toBe(true);
+    expect([...packages].filter((p) => ['@huggingface/hub', 'hyparquet', 'yaml'].includes(p))).toEqual([]);
   });
 
   it('the output-path check knows the schema files by name without loading the schemas', () => {

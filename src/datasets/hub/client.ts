@@ -6,11 +6,16 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { datasetInfo, downloadFile, HubApiError, listFiles, type ListFileEntry } from '@huggingface/hub';
+import type { ListFileEntry } from '@huggingface/hub';
 import { InputError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 
 export const DEFAULT_HUB_URL = 'https://huggingface.co';
+
+// The Hub client loads with the first Hub call, not with every command that can name a hub dataset (start-up).
+type HubLibrary = typeof import('@huggingface/hub');
+let hubLibrary: HubLibrary | undefined;
+const hub = async (): Promise<HubLibrary> => (hubLibrary ??= await import('@huggingface/hub'));
 
 export interface HubAccess {
   hubUrl: string;
@@ -44,7 +49,8 @@ function causeOf(e: unknown): string {
 /** The client's errors in medeval's terms: access refused is bad input (exit 2) naming HF_TOKEN. */
 export function explainHubError(e: unknown, access: HubAccess, repo: string, what: string): Error {
   if (e instanceof InputError || e instanceof HubUnreachable) return e;
-  if (e instanceof HubApiError) {
+  // A HubApiError comes only from a Hub call, which loaded the library.
+  if (hubLibrary && e instanceof hubLibrary.HubApiError) {
     if (e.statusCode === 401 || e.statusCode === 403) {
       return new InputError(`the Hub refused ${what} of ${repo} (HTTP ${e.statusCode}${e.message ? `: ${e.message}` : ''})`, {},
         access.accessToken
@@ -65,7 +71,7 @@ const datasetRepo = (name: string) => ({ type: 'dataset' as const, name });
 /** The commit a revision (branch, tag or commit) names now. */
 export async function resolveRevision(access: HubAccess, repo: string, revision: string): Promise<string> {
   try {
-    const info = await datasetInfo({ name: repo, revision, additionalFields: ['sha'], ...access });
+    const info = await (await hub()).datasetInfo({ name: repo, revision, additionalFields: ['sha'], ...access });
     if (!info.sha) throw new Error(`the Hub gave no commit for ${repo} at ${revision}`);
     return info.sha;
   } catch (e) {
@@ -76,6 +82,7 @@ export async function resolveRevision(access: HubAccess, repo: string, revision:
 export async function listRepoFiles(access: HubAccess, repo: string, commit: string): Promise<ListFileEntry[]> {
   const out: ListFileEntry[] = [];
   try {
+    const { listFiles } = await hub();
     for await (const entry of listFiles({ repo: datasetRepo(repo), revision: commit, recursive: true, ...access })) {
       if (entry.type === 'file') out.push(entry);
     }
@@ -112,7 +119,7 @@ export async function downloadVerified(access: HubAccess, r: DownloadRequest): P
   mkdirSync(dirname(r.dest), { recursive: true });
   let blob: Blob | null;
   try {
-    blob = await downloadFile({ repo: datasetRepo(r.repo), path: r.path, revision: r.commit, ...access });
+    blob = await (await hub()).downloadFile({ repo: datasetRepo(r.repo), path: r.path, revision: r.commit, ...access });
   } catch (e) {
     throw explainHubError(e, access, r.repo, r.path);
   }

@@ -4,7 +4,6 @@
 // original files. Row N of a Hub file is line N of its prepared JSON Lines file.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { InputError } from '../../core/errors.js';
 import type { HubShape } from './catalog.js';
 
@@ -22,6 +21,8 @@ function plain(value: unknown): unknown {
 
 export async function readHubRows(file: string): Promise<Row[]> {
   if (file.endsWith('.parquet')) {
+    // hyparquet loads with the first Parquet file read (start-up of every command that can name a hub dataset).
+    const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
     const rows = await parquetReadObjects({ file: await asyncBufferFromFile(file) });
     return rows.map((r) => plain(r) as Row);
   }
