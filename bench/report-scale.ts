@@ -106,6 +106,9 @@ async function run(): Promise<BenchResult> {
       for (const cmd of ['report', 'gate'] as const) {
         targets.push({ name: `${cmd} ${r.items.toLocaleString('en')} items: wall s`, value: round(med(r[cmd], 'wallS'), 2), target: `< ${targetS[r.items]} s`, met: med(r[cmd], 'wallS') < targetS[r.items]! });
       }
+      // CPU time beside wall: on a loaded machine wall waits for a core; the report's helper thread
+      // (bootstrap blocks) makes its CPU time the sum over both threads.
+      targets.push({ name: `report ${r.items.toLocaleString('en')} items: CPU s (all threads)`, value: round(med(r.report, 'cpuS'), 2), target: `< ${targetS[r.items]} s`, met: med(r.report, 'cpuS') < targetS[r.items]! });
     }
     // The gate on CPU time as well, beside its floor: on a loaded machine wall time waits for a core.
     for (const r of scales) {
