@@ -92,7 +92,8 @@ function promptfooRun(bin: string, dir: string, base: string, prompts: string[],
   // JSON is YAML: one test per prompt. promptfoo renders vars as templates, so a prompt must hold no `{{`.
   if (prompts.some((p) => p.includes('{{') || p.includes('{%'))) throw new Error('a prompt holds template syntax: promptfoo would render it');
   writeFileSync(join(sub, 'tests.yaml'), JSON.stringify(prompts.map((question) => ({ vars: { question } }))));
-  const transform = "text.split('\\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)).choices?.[0]?.delta?.content ?? '').join('')";
+  // In this source \\\\n, in the YAML file \\n, in promptfoo's expression \n: split on newlines.
+  const transform = "text.split('\\\\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)).choices?.[0]?.delta?.content ?? '').join('')";
   writeFileSync(join(sub, 'config.yaml'), ['description: medeval client-peers', 'prompts:', "  - '{{question}}'", 'providers:', `  - id: ${base}/v1/chat/completions`,
     '    config:', '      method: POST', '      headers:', '        Content-Type: application/json', '      body:', '        model: bench/instant',
     '        messages:', '          - role: user', "            content: '{{prompt}}'", '        max_tokens: 8', '        temperature: 0', '        top_p: 1',
@@ -106,7 +107,7 @@ function promptfooRun(bin: string, dir: string, base: string, prompts: string[],
   const r = spawnSync(process.execPath, ['--import', preload, bin, 'eval', '-c', join(sub, 'config.yaml'), '--no-cache', '--no-write', '--no-table', '--no-progress-bar',
     '-j', String(concurrency), '-o', join(sub, 'out.json')], { cwd: sub, encoding: 'utf8', env, maxBuffer: 64 << 20 });
   const wallS = (performance.now() - t0) / 1000;
-  if (r.status !== 0) throw new Error(`promptfoo eval exited ${r.status}: ${(r.stderr ?? '').slice(-2000)}`);
+  if (r.status !== 0) throw new Error(`promptfoo eval exited ${r.status}: ${(r.stdout ?? '').slice(-1500)} ${(r.stderr ?? '').slice(-1000)}`);
   const out = JSON.parse(readFileSync(join(sub, 'out.json'), 'utf8')) as { results: { stats: { successes: number; failures: number; errors: number; durationMs: number }; results: Array<{ response?: { output?: unknown } }> } };
   const stats = out.results.stats;
   if (stats.successes !== prompts.length || out.results.results.some((x) => x.response?.output !== 'The answer is B.')) {
