@@ -3,6 +3,8 @@
 // after k draws is seed + k x step, so a replicate's draws can start anywhere), so blocks of replicates are
 // shared out between this thread and one helper thread; each sum is computed whole by one of them in the
 // same order, so the figures are the same to the bit whoever computed them, and with or without the helper.
+// The helper is waited on a slice at a time beside its heartbeat: one that dies or stalls mid-block loses
+// the block to this thread.
 import { Worker } from 'node:worker_threads';
 import { seedState } from './prng.js';
 
@@ -12,6 +14,27 @@ const BLOCK = 32;
 const TILE = 2048;
 /** Below this many pair draws (n x resamples) a helper thread costs more than it saves. */
 const PARALLEL_DRAWS = 1 << 24;
+/** How long the helper may show no progress (no tile summed) before this thread takes its block back. */
+const STALL_MS = 2000;
+/** The longest single wait on a block's state before the heartbeat is looked at again. */
+const WAIT_SLICE_MS = 50;
+
+// The control array's slots, and a block's states.
+const NEXT = 0, BEAT = 1, FIRST_STATE = 2;
+const PENDING = 0, DONE_HERE = 1, GIVEN_BACK = 2, DONE_BY_HELPER = 3, TAKEN_BACK = 4, PUBLISHING = 5;
+
+export interface ResampledSumsOptions {
+  /** Counts above this are taken again with 32-bit counts (default 65,535). */
+  narrowLimit?: number;
+  /** false: no helper thread. */
+  parallel?: boolean;
+  /** Told how many blocks the helper summed and how many this thread took back from it. */
+  counted?: { byHelper: number; takenBack?: number };
+  /** No heartbeat from the helper for this long (ms) and its block is taken back (default 2,000). */
+  stallMs?: number;
+  /** Tests: the helper takes block 0, then exits (killed mid-block) or stalls (3 x stallMs) before summing it. */
+  fault?: 'helper-exits' | 'helper-stalls';
+}
 
 /**
  * For each replicate (the draws of seededRandom(seed), n per replicate, as the other bootstraps), the sum
@@ -22,9 +45,9 @@ const PARALLEL_DRAWS = 1 << 24;
  * replicates at a time (the columns are read once per four, and eight running totals are in flight).
  * Counts are 16-bit (half the cache of 32): a block where a count would pass narrowLimit (65,535; only
  * when n does) is taken again with 32-bit counts. Large inputs share the blocks with a helper thread
- * (`parallel`: false keeps them on this thread; `counted` is told how many blocks it took).
+ * (`parallel`: false keeps them on this thread); a helper killed or stuck mid-block costs stallMs, not a hang.
  */
-export function resampledSums(terms: readonly Float64Array[], n: number, resamples: number, seed: number, o: { narrowLimit?: number; parallel?: boolean; counted?: { byHelper: number } } = {}): Float64Array {
+export function resampledSums(terms: readonly Float64Array[], n: number, resamples: number, seed: number, o: ResampledSumsOptions = {}): Float64Array {
   const width = terms.length;
   const state = seedState(seed);
   const narrowLimit = o.narrowLimit ?? 0xffff;
@@ -32,9 +55,9 @@ export function resampledSums(terms: readonly Float64Array[], n: number, resampl
   const shared = (o.parallel ?? true) && blocks > 1 && n * resamples >= PARALLEL_DRAWS && width > 0;
   const sums = new Float64Array(shared ? new SharedArrayBuffer(8 * resamples * width) : new ArrayBuffer(8 * resamples * width));
   let cols = terms;
-  // control[0]: the next block to take; control[1 + b]: 0 pending, 1 done here, 2 given back by the helper,
-  // 3 done by the helper.
-  const control = new Int32Array(shared ? new SharedArrayBuffer(4 * (1 + blocks)) : new ArrayBuffer(4 * (1 + blocks)));
+  // control[NEXT]: the next block to take; control[BEAT]: the helper's heartbeat (one a tile);
+  // control[FIRST_STATE + b]: block b's state (PENDING ... PUBLISHING below).
+  const control = new Int32Array(shared ? new SharedArrayBuffer(4 * (FIRST_STATE + blocks)) : new ArrayBuffer(4 * (FIRST_STATE + blocks)));
   if (shared) {
     const buf = new SharedArrayBuffer(8 * width * n);
     cols = terms.map((t, s) => {
@@ -42,40 +65,79 @@ export function resampledSums(terms: readonly Float64Array[], n: number, resampl
       col.set(t);
       return col;
     });
-    startHelper({ buf, width, n, resamples, state, narrowLimit, sums: sums.buffer as SharedArrayBuffer, control: control.buffer as SharedArrayBuffer });
+    // A test's helper that dies: block 0 is left for it, so it is sure to hold one when it goes.
+    if (o.fault) control[NEXT] = 1;
+    startHelper({ buf, width, n, resamples, state, narrowLimit, sums: sums.buffer as SharedArrayBuffer, control: control.buffer as SharedArrayBuffer, fault: o.fault ?? null, stallMs: o.stallMs ?? STALL_MS });
   }
   const narrow = new Uint16Array(BLOCK * n);
+  const local = new Float64Array(BLOCK * width);
   let wide: Uint32Array | null = null;
   const run = (b: number) => {
-    if (!sumBlock(cols, n, state, b, resamples, sums, narrow, n > narrowLimit ? narrowLimit : Infinity)) {
-      sumBlock(cols, n, state, b, resamples, sums, (wide ??= new Uint32Array(BLOCK * n)), Infinity);
+    if (!sumBlock(cols, n, state, b, resamples, local, narrow, n > narrowLimit ? narrowLimit : Infinity, null)) {
+      sumBlock(cols, n, state, b, resamples, local, (wide ??= new Uint32Array(BLOCK * n)), Infinity, null);
     }
+    const first = b * BLOCK;
+    sums.set(local.subarray(0, (Math.min(resamples, first + BLOCK) - first) * width), first * width);
   };
-  for (let b = Atomics.add(control, 0, 1); b < blocks; b = Atomics.add(control, 0, 1)) {
+  for (let b = Atomics.add(control, NEXT, 1); b < blocks; b = Atomics.add(control, NEXT, 1)) {
     run(b);
-    Atomics.store(control, 1 + b, 1);
+    Atomics.store(control, FIRST_STATE + b, DONE_HERE);
   }
-  // Blocks the helper took: wait for each (it is counting, or has given it back after a failure).
-  let byHelper = 0;
+  // Blocks the helper took: wait for each (it is summing it, or has given it back after a failure), a
+  // slice at a time; a helper that shows no progress for stallMs (killed, or stuck) loses its block to
+  // this thread, so nothing waits on a helper that is gone. Either thread's sums of a block are the same
+  // bits, so a late helper that still publishes writes what is there already.
+  const stallMs = o.stallMs ?? STALL_MS;
+  let byHelper = 0, takenBack = 0;
   for (let b = 0; b < blocks; b++) {
-    while (Atomics.load(control, 1 + b) === 0) Atomics.wait(control, 1 + b, 0);
-    if (Atomics.load(control, 1 + b) === 2) run(b);
-    else if (Atomics.load(control, 1 + b) === 3) byHelper++;
+    const at = FIRST_STATE + b;
+    let beat = Atomics.load(control, BEAT), since = performance.now();
+    for (;;) {
+      const now = Atomics.load(control, at);
+      if (now === DONE_HERE) break;
+      if (now === DONE_BY_HELPER) {
+        byHelper++;
+        break;
+      }
+      if (now === GIVEN_BACK) {
+        run(b);
+        break;
+      }
+      Atomics.wait(control, at, now, WAIT_SLICE_MS);
+      const latest = Atomics.load(control, BEAT);
+      if (latest !== beat) {
+        beat = latest;
+        since = performance.now();
+        continue;
+      }
+      if (performance.now() - since < stallMs) continue;
+      // Pending: claimed here unless the helper has just started publishing (then wait on). Publishing
+      // and stalled: the helper died mid-copy, and the block is summed again here.
+      if (now === PENDING && Atomics.compareExchange(control, at, PENDING, TAKEN_BACK) !== PENDING) continue;
+      run(b);
+      takenBack++;
+      break;
+    }
   }
-  if (o.counted) o.counted.byHelper = byHelper;
+  if (o.counted) {
+    o.counted.byHelper = byHelper;
+    o.counted.takenBack = takenBack;
+  }
   return sums;
 }
 
 /**
- * One block of replicates (b x BLOCK onwards; `state`: seedState(seed)) into sums, zeroed first; false when a count would pass `most`
- * (the block is then to be taken again with wider counts). Self-contained (no imports, the PRNG step
- * written out: prng.ts's nextState and stateOutput), because the helper thread runs its source.
+ * One block of replicates (b x BLOCK onwards; `state`: seedState(seed)) into out (replicate r of the
+ * block at r x width), zeroed first; false when a count would pass `most` (the block is then to be taken
+ * again with wider counts). `beat`: the helper's control array, whose heartbeat goes up a tile.
+ * Self-contained (no imports, the PRNG step written out: prng.ts's nextState and stateOutput), because the
+ * helper thread runs its source.
  */
-function sumBlock(terms: readonly Float64Array[], n: number, state: number, b: number, resamples: number, sums: Float64Array, counts: Uint16Array | Uint32Array, most: number): boolean {
+function sumBlock(terms: readonly Float64Array[], n: number, state: number, b: number, resamples: number, out: Float64Array, counts: Uint16Array | Uint32Array, most: number, beat: Int32Array | null): boolean {
   const width = terms.length;
   const first = b * BLOCK;
   const block = Math.min(BLOCK, resamples - first);
-  sums.fill(0, first * width, (first + block) * width);
+  out.fill(0, 0, block * width);
   counts.fill(0, 0, block * n);
   // The start state (seedState(seed)) advanced by first x n draws: mulberry32 adds 0x6d2b79f5 a draw, mod 2^32.
   let a = (state + Math.imul((first * n) >>> 0, 0x6d2b79f5)) >>> 0;
@@ -95,11 +157,12 @@ function sumBlock(terms: readonly Float64Array[], n: number, state: number, b: n
     const end = Math.min(n, start + TILE);
     let r = 0;
     for (; r + 4 <= block; r += 4) {
-      for (let s = 0; s < width; s += 2) sumFour(counts, r * n, n, terms[s]!, terms[s + 1]!, start, end, sums, (first + r) * width + s, width);
+      for (let s = 0; s < width; s += 2) sumFour(counts, r * n, n, terms[s]!, terms[s + 1]!, start, end, out, r * width + s, width);
     }
     for (; r < block; r++) {
-      for (let s = 0; s < width; s += 2) sumOne(counts, r * n, terms[s]!, terms[s + 1]!, start, end, sums, (first + r) * width + s);
+      for (let s = 0; s < width; s += 2) sumOne(counts, r * n, terms[s]!, terms[s + 1]!, start, end, out, r * width + s);
     }
+    if (beat) Atomics.add(beat, 1, 1);
   }
   return true;
 }
@@ -155,17 +218,21 @@ interface HelperData {
   narrowLimit: number;
   sums: SharedArrayBuffer;
   control: SharedArrayBuffer;
+  fault: ResampledSumsOptions['fault'] | null;
+  stallMs: number;
 }
 
 /**
  * The helper thread: the kernel's own source (so it runs as written here, compiled or not), taking blocks
- * until none is left. A block it fails on is given back (2); if it never starts, this thread takes every
- * block, so nothing waits on a helper that is not there.
+ * until none is left. Each block is summed into its own buffer and published only if this thread has not
+ * taken it back (PENDING -> PUBLISHING -> DONE_BY_HELPER); a block it fails on is given back. If it never
+ * starts, this thread takes every block.
  */
 function startHelper(data: HelperData): void {
   const source = `
 const { workerData: d } = require('node:worker_threads');
-const BLOCK = ${BLOCK}, TILE = ${TILE};
+const BLOCK = ${BLOCK}, TILE = ${TILE}, NEXT = ${NEXT}, BEAT = ${BEAT}, FIRST_STATE = ${FIRST_STATE};
+const PENDING = ${PENDING}, GIVEN_BACK = ${GIVEN_BACK}, DONE_BY_HELPER = ${DONE_BY_HELPER}, PUBLISHING = ${PUBLISHING};
 ${sumFour.toString()}
 ${sumOne.toString()}
 ${sumBlock.toString()}
@@ -173,18 +240,28 @@ const terms = Array.from({ length: d.width }, (_, s) => new Float64Array(d.buf, 
 const sums = new Float64Array(d.sums), control = new Int32Array(d.control);
 const blocks = Math.ceil(d.resamples / BLOCK);
 const narrow = new Uint16Array(BLOCK * d.n);
+const local = new Float64Array(BLOCK * d.width);
 let wide = null;
-for (let b = Atomics.add(control, 0, 1); b < blocks; b = Atomics.add(control, 0, 1)) {
-  let state = 3;
+for (let b = d.fault ? 0 : Atomics.add(control, NEXT, 1); b < blocks; b = Atomics.add(control, NEXT, 1)) {
+  if (d.fault === 'helper-exits') {
+    Atomics.add(control, BEAT, 1);
+    process.exit(1);
+  }
+  if (d.fault === 'helper-stalls' && b === 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 3 * d.stallMs);
+  const at = FIRST_STATE + b;
   try {
-    if (!sumBlock(terms, d.n, d.state, b, d.resamples, sums, narrow, d.n > d.narrowLimit ? d.narrowLimit : Infinity)) {
-      sumBlock(terms, d.n, d.state, b, d.resamples, sums, (wide ??= new Uint32Array(BLOCK * d.n)), Infinity);
+    if (!sumBlock(terms, d.n, d.state, b, d.resamples, local, narrow, d.n > d.narrowLimit ? d.narrowLimit : Infinity, control)) {
+      sumBlock(terms, d.n, d.state, b, d.resamples, local, (wide ??= new Uint32Array(BLOCK * d.n)), Infinity, control);
+    }
+    if (Atomics.compareExchange(control, at, PENDING, PUBLISHING) === PENDING) {
+      const first = b * BLOCK;
+      sums.set(local.subarray(0, (Math.min(d.resamples, first + BLOCK) - first) * d.width), first * d.width);
+      Atomics.store(control, at, DONE_BY_HELPER);
     }
   } catch {
-    state = 2;
+    Atomics.compareExchange(control, at, PENDING, GIVEN_BACK);
   }
-  Atomics.store(control, 1 + b, state);
-  Atomics.notify(control, 1 + b);
+  Atomics.notify(control, at);
 }
 `;
   try {

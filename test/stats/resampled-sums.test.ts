@@ -70,3 +70,24 @@ describe('resampled sums shared with a helper thread', () => {
     expect(Array.from(alone.subarray(0, 4 * terms.length))).toStrictEqual(Array.from(plainSums(terms, n, 4, 3)));
   });
 });
+
+describe('a helper thread that dies or stalls mid-block', () => {
+  // Above the helper's threshold; the fault leaves block 0 to the helper, so it surely holds a block.
+  const n = 10_000, resamples = 2000, terms = [column(n, 1), column(n, 2), column(n, 5), column(n, 6)];
+  const alone = resampledSums(terms, n, resamples, 5, { parallel: false });
+
+  it('killed after taking a block: this thread takes it back after the stall time, the same figures to the bit', () => {
+    const counted = { byHelper: -1, takenBack: -1 };
+    const got = resampledSums(terms, n, resamples, 5, { fault: 'helper-exits', stallMs: 200, counted });
+    expect(counted.takenBack).toBe(1);
+    expect(counted.byHelper).toBe(0);
+    expect(Array.from(got)).toStrictEqual(Array.from(alone));
+  });
+
+  it('stuck, then publishing late: the figures are the same whichever thread summed the block', () => {
+    const counted = { byHelper: -1, takenBack: -1 };
+    const got = resampledSums(terms, n, resamples, 5, { fault: 'helper-stalls', stallMs: 100, counted });
+    expect(counted.takenBack! + counted.byHelper).toBeGreaterThanOrEqual(1);
+    expect(Array.from(got)).toStrictEqual(Array.from(alone));
+  });
+});
