@@ -2,13 +2,14 @@
 // the wrapper must carry nothing from one item to the next. What the engine itself evaluated (the sequence's
 // token meter and its context tokens) shows it: an item after others evaluates exactly what it does first.
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { LlamaContextSequence } from 'node-llama-cpp';
-import type { ChatMessage } from '../../src/core/types.js';
+import { LlamaText, type LlamaContextSequence } from 'node-llama-cpp';
+import type { ChatMessage, GenerateRequest } from '../../src/core/types.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/core/errors.js';
 import { createLlamaEmbeddedRunner, llamaEmbeddedProfileSchema, readGgufSummary, type LlamaEmbeddedRunner } from '../../src/runners/llama-embedded.js';
-import { tempDir, tinyModel } from '../helpers/tiny-run.js';
+import { loadRunnerProfile } from '../../src/runners/registry.js';
+import { REPO, tempDir, tinyModel } from '../helpers/tiny-run.js';
 
 let model: string;
 beforeAll(async () => {
@@ -90,4 +91,43 @@ describe('embedded runner: the GGUF header parsed once per load', () => {
     await expect(made).rejects.toBeInstanceOf(InputError);
     await expect(made).rejects.toThrow(/not a readable GGUF file: .*not-a-model\.gguf/);
   });
+});
+
+// The demo's runner profiles name DeepSeek-R1's wrapper instead of "auto" (issue 16: "auto" checks the GGUF's
+// template against every known wrapper, about 0.25 s of CPU per load). make-model writes DeepSeek-R1's
+// template, so "auto" resolves to that same wrapper with the same settings: every reply is the same.
+describe('the demo profiles: the wrapper "auto" resolves to, named', () => {
+  it('the demo profiles say deepseek, and on a made model it is the wrapper auto resolves to, with the same replies', async () => {
+    for (const f of ['demo-f32.yaml', 'demo-q4_0.yaml']) {
+      expect((await loadRunnerProfile(join(REPO, 'runners', f))).profile).toMatchObject({ chatWrapper: 'deepseek' });
+    }
+    const make = (chatWrapper: 'auto' | 'deepseek') => createLlamaEmbeddedRunner(llamaEmbeddedProfileSchema.parse({
+      kind: 'llama-cpp-embedded', label: `tiny-${chatWrapper}`, model, threads: 1, contextSize: 1024, chatWrapper,
+    }));
+    const auto = await make('auto');
+    const named = await make('deepseek');
+    try {
+      const wrapperOf = (r: LlamaEmbeddedRunner) => JSON.stringify((r as unknown as { chatWrapper: unknown }).chatWrapper,
+        (_k, v: unknown) => (v instanceof LlamaText ? v.toJSON() : v));
+      expect((await named.describe()).extra!.chatWrapperResolved).toBe((await auto.describe()).extra!.chatWrapperResolved);
+      expect(wrapperOf(named)).toBe(wrapperOf(auto));
+      const question: ChatMessage[] = [{ role: 'user', content: 'A patient with fever and cough for three days. Which letter? A) flu B) cold' }];
+      const requests: GenerateRequest[] = [
+        // The demo's shape: its sampling and the "Answer: <letter>" grammar.
+        { messages: question, sampling: { temperature: 0.6, topP: 0.95, seed: 1, maxTokens: 24 }, constrain: { letters: ['A', 'B', 'C', 'D', 'E'], prefix: 'Answer: ' } },
+        { messages: question, sampling: { temperature: 0, topP: 1, seed: 1, maxTokens: 32 } },
+        { messages: [{ role: 'system', content: 'You are a careful examiner.' }, ...question], sampling: { temperature: 0.8, topP: 0.9, seed: 3, maxTokens: 32, stop: ['\n\n'] } },
+      ];
+      for (const req of requests) {
+        expect(await named.countPromptTokens(req.messages)).toBe(await auto.countPromptTokens(req.messages));
+        const [a, b] = [await auto.generate(req), await named.generate(req)];
+        expect(b.outputTokens).toBeGreaterThan(0);
+        expect({ rawText: b.rawText, reasoning: b.reasoning, promptTokens: b.promptTokens, outputTokens: b.outputTokens, finishReason: b.finishReason })
+          .toEqual({ rawText: a.rawText, reasoning: a.reasoning, promptTokens: a.promptTokens, outputTokens: a.outputTokens, finishReason: a.finishReason });
+      }
+    } finally {
+      await auto.close();
+      await named.close();
+    }
+  }, 120_000);
 });
