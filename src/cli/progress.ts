@@ -40,7 +40,9 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
         for (const s of d.skipped.slice(0, 10)) log(`  skipped ${s.place}: ${s.reason}`);
         if (d.skipped.length > 10) log(`  ... and ${d.skipped.length - 10} more skipped`);
         for (const w of d.warnings.slice(0, 5)) log(`  warning: ${w}`);
-        if (d.warnings.length > 5) log(`  ... and ${d.warnings.length - 5} more warnings`);
+        // Warnings only counted (the list's last line says how many) are counted here too.
+        const total = d.warnings.length + (d.unlistedWarnings ? d.unlistedWarnings - 1 : 0);
+        if (total > 5) log(`  ... and ${(total - 5).toLocaleString('en-US')} more warnings`);
         break;
       }
       case 'loaded':

@@ -42,6 +42,8 @@ export interface LoadedDataset {
   valid: number;
   skipped: SkippedRecord[];
   warnings: string[];
+  /** Warnings counted but not listed one by one (the last line of `warnings` says how many): absent when none. */
+  unlistedWarnings?: number;
   /** sha256 of the file bytes (one file), or of "<sha256>  <file>\n" lines (several), for the run manifest. */
   sha256: string;
 }

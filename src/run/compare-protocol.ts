@@ -39,7 +39,7 @@ export interface TurnOutcome {
 
 /** A run event with the dataset cut to its headline (the items stay in the worker). */
 export type WireRunEvent = Exclude<RunEvent, { type: 'validated' }>
-  | (Omit<Extract<RunEvent, { type: 'validated' }>, 'dataset'> & { dataset: Pick<LoadedDataset, 'name' | 'valid' | 'skipped' | 'warnings'> });
+  | (Omit<Extract<RunEvent, { type: 'validated' }>, 'dataset'> & { dataset: Pick<LoadedDataset, 'name' | 'valid' | 'skipped' | 'warnings' | 'unlistedWarnings'> });
 
 export type FromWorker =
   | { type: 'ready'; pid: number; label: string }
@@ -52,5 +52,5 @@ export type FromWorker =
 export function wireEvent(e: RunEvent): WireRunEvent {
   if (e.type !== 'validated') return e;
   const d = e.dataset;
-  return { ...e, dataset: { name: d.name, valid: d.valid, skipped: d.skipped, warnings: d.warnings } };
+  return { ...e, dataset: { name: d.name, valid: d.valid, skipped: d.skipped, warnings: d.warnings, ...(d.unlistedWarnings ? { unlistedWarnings: d.unlistedWarnings } : {}) } };
 }
