@@ -14,7 +14,6 @@ import { InputError } from '../core/errors.js';
 import { RunFolder } from '../core/run-folder.js';
 import { itemIdsHash } from '../core/journal-check.js';
 import { resolveSuiteDataset, samplingOverrides, suiteForRun, type LoadedSuite, type SuiteChoice } from './suite.js';
-import { writeRunSummaryFromJournal } from './summary.js';
 import type { DatasetItem, GenerateRequest, ItemResult, MemoryFigure, MemoryReport, Runner, RunManifest, SamplingParams, ServerReport, ShardRecord } from '../core/types.js';
 import { ResponseCache } from './response-cache.js';
 import { NO_ANSWER_KINDS, RunHealth } from './run-health.js';
@@ -255,7 +254,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       opts.onEvent?.({ type: 'notice', text: `all ${counts.records} records were already in the journal (the run was stopped before its final manifest, status "${prev.status}"); finishing it without loading the model` });
       folder.writeManifest(finished);
     }
-    writeRunSummaryFromJournal(folder, finished);
+    (await import('./summary.js')).writeRunSummaryFromJournal(folder, finished);
     opts.onEvent?.({ type: 'finished', status: finished.status, dir: folder.dir, errors: 0, records: counts.records, total: counts.records });
     return outcomeOf(folder, finished, counts);
   }
@@ -530,8 +529,9 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   folder.writeManifest(manifest);
   manifestFinal = true;
   process.off('exit', onForcedExit);
-  // The summary is the report's view of the journal, read back from disk now the run holds nothing.
-  writeRunSummaryFromJournal(folder, manifest);
+  // The summary is the report's view of the journal, read back from disk now the run holds nothing (the
+  // report layer is loaded only now: it is no part of a run's start-up).
+  (await import('./summary.js')).writeRunSummaryFromJournal(folder, manifest);
   opts.onEvent?.({ type: 'finished', status, dir: folder.dir, errors: counts.errors, records: counts.records, total: dataset.ids.length * samples });
   return outcomeOf(folder, manifest, counts);
 }

@@ -6,7 +6,10 @@
 // mean the same for every runner. Reasoning comes from `delta.reasoning_content` (llama.cpp, older vLLM),
 // `delta.reasoning` (newer vLLM) or inline `<think>` text.
 import { SseEventReader } from './sse.js';
-import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+// The SDK's error classes only (openai/error: two small modules); the SDK itself (150 modules, ~0.1 s of
+// start-up) is imported when a client is made, which the streamed path never needs (createOpenAiClient).
+import type OpenAI from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai/error';
 import { performance } from 'node:perf_hooks';
 import { InputError } from '../core/errors.js';
 import { redact, registerSecret } from '../core/redact.js';
@@ -53,9 +56,10 @@ export function registerServerSecrets(args: readonly string[], env: NodeJS.Proce
 /**
  * One SDK client per server. The SDK's own retries are off: retry.ts decides. Requests go over
  * http-fetch.ts (node:http keep-alive) unless a fetch is given: Node's fetch costs more CPU per request
- * than the SDK and medeval together (bench/client-overhead.ts).
+ * than the SDK and medeval together (bench/client-overhead.ts). The SDK is loaded here, on first use.
  */
-export function createOpenAiClient(baseUrl: string, apiKey: string | null, fetchImpl?: typeof fetch): OpenAI {
+export async function createOpenAiClient(baseUrl: string, apiKey: string | null, fetchImpl?: typeof fetch): Promise<OpenAI> {
+  const { default: OpenAI } = await import('openai');
   return new OpenAI({
     baseURL: `${baseUrl.replace(/\/+$/, '')}/v1`,
     // The SDK insists on a key; with none configured send no Authorization header at all.
@@ -550,7 +554,6 @@ export interface ServerSessionOptions {
 
 /** An OpenAI-compatible server as the runners see it: one client, one retry policy, auth for side requests. */
 export class OpenAiServerSession {
-  readonly client: OpenAI;
   readonly baseUrl: string;
   /** Told before every retry wait ("waiting 60 s before retry 2/3: ..."): the run shows it on the terminal. */
   onNotice: ((notice: RunnerNotice) => void) | null = null;
@@ -560,7 +563,10 @@ export class OpenAiServerSession {
   readonly activity = new ServerActivity();
 
   /** Where streamed requests go: the transport directly, or the SDK when a fetch was given (tests that watch it). */
-  private readonly target: OpenAI | DirectTarget;
+  private readonly target: Promise<OpenAI> | DirectTarget;
+  /** The SDK client, made (and the SDK loaded) when first asked for: the streamed path never asks. */
+  private sdk: Promise<OpenAI> | null = null;
+  private readonly sdkFetch: typeof fetch;
   /** The same for every request of the session: the silence limits and the place in the capacity window. */
   private readonly watch: StreamRequest['watchdog'];
   private readonly gate: AttemptGate;
@@ -570,8 +576,8 @@ export class OpenAiServerSession {
   constructor(private readonly opts: ServerSessionOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     const transport = createHttpTransport();
-    this.client = createOpenAiClient(this.baseUrl, opts.apiKey, opts.fetch ?? transport.fetch);
-    this.target = opts.fetch ? this.client : { transport, baseUrl: this.baseUrl, apiKey: opts.apiKey };
+    this.sdkFetch = opts.fetch ?? transport.fetch;
+    this.target = opts.fetch ? this.client() : { transport, baseUrl: this.baseUrl, apiKey: opts.apiKey };
     this.window.onChange = (text) => this.onNotice?.({ kind: 'throttle', text, delayMs: 0 });
     this.watch = this.watchdog();
     this.redactKeys = opts.apiKey ? [opts.apiKey] : [];
@@ -582,6 +588,11 @@ export class OpenAiServerSession {
       release: (ticket: unknown, err: RequestError | null) =>
         window.release(ticket as WindowTicket, err === null ? 'ok' : err.kind === 'capacity' ? 'capacity' : 'other'),
     };
+  }
+
+  /** The session's SDK client (over the same transport, or the given fetch), made on first call. */
+  client(): Promise<OpenAI> {
+    return (this.sdk ??= createOpenAiClient(this.baseUrl, this.opts.apiKey, this.sdkFetch));
   }
 
   /** How the window was cut and grown during the run, or null when the server never ran out of room. */
@@ -644,7 +655,8 @@ export class OpenAiServerSession {
       };
       if (onStart) sreq.onStart = onStart;
       if (watchdog) sreq.watchdog = watchdog;
-      return streamGeneration(this.target, sreq);
+      const target = this.target;
+      return 'transport' in target ? streamGeneration(target, sreq) : target.then((client) => streamGeneration(client, sreq));
     };
     const retry: RetryOptions = {
       retries: this.opts.retries,

@@ -5,7 +5,7 @@
 // and how often it was retried, so the run loop records an error, never an answer. llama-server answers 500
 // for malformed bodies, so 5xx retries are capped separately and a 500 whose message is a JSON parse error
 // is not retried at all. Every wait is announced (onRetry's notice) so a long one is never silent.
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai/error';
 import { performance } from 'node:perf_hooks';
 
 export type RequestErrorKind =

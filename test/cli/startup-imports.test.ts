@@ -3,7 +3,8 @@
 // elided as tsc elides them, dynamic import() is left out) of the executable's entry and of `medeval gate`
 // clear of what they never use: `--version` loads no command and no schema library, and the gate loads no
 // runner (the openai SDK, the engines), no dataset reader, no chart renderer and no run layer; `run`
-// loads the Hub client and the Parquet reader only for a hub dataset.
+// loads the Hub client and the Parquet reader only for a hub dataset, and before its first request neither
+// the openai SDK (its error classes only), the engines, nor the report layer (loaded after the last request).
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
@@ -29,10 +30,11 @@ function loadTimeImports(file: string): string[] {
   return out;
 }
 
-/** Every src file and package reached from `entry` through load-time imports. */
-function closure(entry: string): { files: Set<string>; packages: Set<string> } {
+/** Every src file, package and package specifier (`openai/error`) reached from `entry` through load-time imports. */
+function closure(entry: string): { files: Set<string>; packages: Set<string>; specifiers: Set<string> } {
   const files = new Set<string>();
   const packages = new Set<string>();
+  const specifiers = new Set<string>();
   const queue = [resolve(SRC, entry)];
   while (queue.length) {
     const file = queue.pop()!;
@@ -41,10 +43,13 @@ function closure(entry: string): { files: Set<string>; packages: Set<string> } {
     files.add(rel);
     for (const spec of loadTimeImports(file)) {
       if (spec.startsWith('.')) queue.push(resolve(dirname(file), spec).replace(/\.js$/, '.ts'));
-      else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      else if (!spec.startsWith('node:')) {
+        packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+        specifiers.add(spec);
+      }
     }
   }
-  return { files, packages };
+  return { files, packages, specifiers };
 }
 
 const HEAVY_PACKAGES = ['yaml', 'openai', 'node-llama-cpp', 'onnxruntime-node', '@huggingface/hub', '@huggingface/transformers', 'hyparquet', 'csv-parse', 'chart.js', '@napi-rs/canvas', 'cli-progress', 'p-limit'];
@@ -78,6 +83,16 @@ describe('start-up imports', () => {
     const { packages } = closure('cli/commands/run.ts');
     expect(packages.has('zod')).toBe(true);
     expect([...packages].filter((p) => ['@huggingface/hub', 'hyparquet', 'yaml'].includes(p))).toEqual([]);
+  });
+
+  it('`medeval run` loads no openai SDK, engine, chart renderer or report layer before its first request', () => {
+    const { files, packages, specifiers } = closure('cli/commands/run.ts');
+    // The SDK's error classes (two small modules) are what the streamed path needs of it.
+    expect([...specifiers].filter((s) => s === 'openai' || s.startsWith('openai/'))).toEqual(['openai/error']);
+    expect([...packages].filter((p) => ['node-llama-cpp', 'onnxruntime-node', '@huggingface/transformers', 'chart.js', '@napi-rs/canvas'].includes(p))).toEqual([]);
+    // report/model.ts is constants and types (the report schema's version for the output-path check).
+    const reportLayer = [...files].filter((f) => (f.startsWith('report/') && f !== 'report/model.ts') || f === 'run/summary.ts' || f === 'cli/console-summary.ts');
+    expect(reportLayer).toEqual([]);
   });
 
   it('the output-path check knows the schema files by name without loading the schemas', () => {

@@ -55,7 +55,7 @@ function stubFetch(parts: Uint8Array[]): typeof fetch {
 }
 
 async function generate(parts: Uint8Array[]): Promise<Generation> {
-  const client = createOpenAiClient('http://127.0.0.1:1', null, stubFetch(parts));
+  const client = await createOpenAiClient('http://127.0.0.1:1', null, stubFetch(parts));
   const out = await streamGeneration(client, {
     api: 'chat', model: 'm', messages: [{ role: 'user', content: 'q' }], sampling: { temperature: 0, topP: 1, maxTokens: 16 },
   });

@@ -23,7 +23,7 @@ describe('the streamed request path', () => {
 
   it('builds no SDK request and no WHATWG Response or Headers per request', async () => {
     server.script = () => ({ chunks: [{ delayMs: 0, content: 'Answer:' }, { delayMs: 0, content: ' B' }], finishReason: 'stop' });
-    const create = vi.spyOn(session.client.chat.completions, 'create');
+    const create = vi.spyOn((await session.client()).chat.completions, 'create');
     const made = { responses: 0, headers: 0 };
     const RealResponse = globalThis.Response;
     const RealHeaders = globalThis.Headers;

@@ -3,10 +3,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../../core/errors.js';
 import { runSuite } from '../../run/run.js';
-import { readRunFolder } from '../../core/run-folder.js';
-import { buildReport } from '../../report/build.js';
 import { runnerForRun } from '../../runners/flag-profile.js';
-import { sideBySide } from '../console-summary.js';
 import { parseShard, SHARD_COUNT_VAR, SHARD_INDEX_VARS } from '../../run/shard.js';
 import { progressReporter } from '../progress.js';
 import { intOption, withSigint } from '../options.js';
@@ -61,6 +58,9 @@ export function registerRun(program: Command): void {
           },
         });
         // The table compare prints, this run as its one column (read back from the journal: the run holds no records).
+        // The report layer is loaded now, after the last request: it is no part of a run's start-up.
+        const [{ readRunFolder }, { buildReport }, { sideBySide }] = await Promise.all([
+          import('../../core/run-folder.js'), import('../../report/build.js'), import('../console-summary.js')]);
         printOut(`\n${sideBySide(buildReport({ runs: [readRunFolder(dir)], includeItems: false }))}\n\n${dir}/summary.md\n`);
         const counts = { status: manifest.status, errors: written.errors, records: written.records, total: asked, ...(manifest.stopReason ? { stopReason: manifest.stopReason } : {}) };
         for (const l of runOutcomeLines(runner.profile.label, counts, { command: resumeCommand(o, dir), what: 'resuming' })) printErr(l + '\n');
