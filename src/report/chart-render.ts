@@ -117,7 +117,12 @@ export const chartsWriter: ReportWriter = {
   skippable: true,
   async *render(model, settings) {
     for (const spec of reportCharts(model, { titles: settings?.chartTitles !== false })) {
-      for (const format of CHART_FORMATS) yield { name: `charts/${spec.id}.${format}`, content: await renderChart(spec, { format }) };
+      // Every format started at once: the PNG is encoded off this thread (@napi-rs/canvas) while the SVG
+      // and the PDF are drawn here; each file is handed on in the same order.
+      const rendered = CHART_FORMATS.map((format) => renderChart(spec, { format }));
+      // A failure (no @napi-rs/canvas) is thrown by the first await; the others are not left unhandled.
+      for (const r of rendered) r.catch(() => {});
+      for (const [k, format] of CHART_FORMATS.entries()) yield { name: `charts/${spec.id}.${format}`, content: await rendered[k]! };
     }
   },
 };

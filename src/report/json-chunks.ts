@@ -13,7 +13,7 @@ const LONG_ARRAY = 64;
 /** Objects and short arrays this deep or deeper go to JSON.stringify whole. */
 const MAX_DEPTH = 4;
 /** Pieces are gathered up to about this many characters before they are handed on. */
-const PIECE_CHARS = 1 << 18;
+const PIECE_CHARS = 1 << 15;
 
 export interface JsonChunkOptions {
   replacer?: ValueReplacer;

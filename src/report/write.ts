@@ -41,7 +41,7 @@ export interface SkippedFormat {
 export const REPORT_FILES: Record<string, readonly string[]> = Object.fromEntries(REPORT_WRITERS.map((w) => [w.name, w.files]));
 
 /** Pieces of text are gathered to about this many characters per write. */
-const WRITE_CHARS = 1 << 20;
+const WRITE_CHARS = 1 << 15;
 
 function writeAtomic(file: string, content: ReportFile['content']): void {
   mkdirSync(dirname(file), { recursive: true });

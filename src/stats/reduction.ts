@@ -122,17 +122,44 @@ export function latencyReductionsPaired(series: readonly PairedSeries[], opts: B
   // Every figure's sums as columns of terms: value x weight per run, and the weights when they are not all 1.
   const terms: Float64Array[] = [];
   for (const col of columns) terms.push(col.bvw, col.cvw, ...(col.bw && col.cw ? [col.bw, col.cw] : []));
-  const sums = resampledSums(terms, n, resamples, opts.seed);
-  const width = terms.length;
+  // A column equal to an earlier one (TTFO is TTFT when nothing is reasoned) is summed once: the same
+  // terms in the same order give the same sums.
+  const { unique, at } = distinctColumns(terms);
+  const sums = resampledSums(unique, n, resamples, opts.seed);
+  const width = unique.length;
   for (let r = 0; r < resamples; r++) {
-    let t = r * width;
+    const row = r * width;
+    let t = 0;
     for (let m = 0; m < columns.length; m++) {
-      const bn = sums[t++]!, cn = sums[t++]!;
-      const [bd, cd] = columns[m]!.bw ? [sums[t++]!, sums[t++]!] : [n, n];
+      const bn = sums[row + at[t++]!]!, cn = sums[row + at[t++]!]!;
+      const [bd, cd] = columns[m]!.bw ? [sums[row + at[t++]!]!, sums[row + at[t++]!]!] : [n, n];
       replicates[m]![r] = 1 - (cd === 0 ? NaN : cn / cd) / (bd === 0 ? NaN : bn / bd);
     }
   }
   return estimates.map((e, m) => percentileInterval(e, replicates[m]!, confidence));
+}
+
+/**
+ * The columns without repeats (a zero column added when their number is odd: the sums go two columns at
+ * a time), and where each given column's sums are among them.
+ */
+function distinctColumns(terms: readonly Float64Array[]): { unique: Float64Array[]; at: number[] } {
+  const unique: Float64Array[] = [];
+  const at = terms.map((col) => {
+    const k = unique.findIndex((u) => sameValues(u, col));
+    if (k >= 0) return k;
+    unique.push(col);
+    return unique.length - 1;
+  });
+  if (unique.length % 2 === 1) unique.push(new Float64Array(terms[0]!.length));
+  return { unique, at };
+}
+
+/** Equal element by element (Object.is: -0 and 0 differ, so a sum could differ). */
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }
 
 /** The sums of x and of y, in pair order. */

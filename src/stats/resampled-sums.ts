@@ -140,17 +140,21 @@ function sumBlock(terms: readonly Float64Array[], n: number, state: number, b: n
   out.fill(0, 0, block * width);
   counts.fill(0, 0, block * n);
   // The start state (seedState(seed)) advanced by first x n draws: mulberry32 adds 0x6d2b79f5 a draw, mod 2^32.
-  let a = (state + Math.imul((first * n) >>> 0, 0x6d2b79f5)) >>> 0;
+  // The state is kept as an int32 (`| 0`: the same 32 bits as prng.ts's `>>> 0`, without leaving the
+  // small-integer range), and (x / 2^32) x n as x x (n / 2^32): the same product scaled by a power of two,
+  // so the same double and the same index.
+  let a = (state + Math.imul((first * n) >>> 0, 0x6d2b79f5)) | 0;
+  const scale = n / 4294967296;
   for (let r = 0; r < block; r++) {
     const base = r * n;
     for (let k = 0; k < n; k++) {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), a | 1);
       t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      const j = base + Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-      if (counts[j] === most) return false;
-      counts[j]!++;
+      const j = base + Math.floor(((t ^ (t >>> 14)) >>> 0) * scale);
+      const c = counts[j]!;
+      if (c === most) return false;
+      counts[j] = c + 1;
     }
   }
   for (let start = 0; start < n; start += TILE) {

@@ -56,6 +56,19 @@ describe('resampled sums: blocked and tiled, bit-identical to the plain loop', (
   });
 });
 
+describe('repeated columns summed once', () => {
+  it('a figure whose columns repeat another\'s (TTFO = TTFT), and an odd number left: the figures of each figure alone', () => {
+    const n = 2500, resamples = 67;
+    const b = Array.from(column(n, 1)), c = Array.from(column(n, 2)), d = Array.from(column(n, 3));
+    const a = { baseline: { values: b }, compressed: { values: c } };
+    const same = { baseline: { values: [...b] }, compressed: { values: [...b] } };
+    const other = { baseline: { values: [...c] }, compressed: { values: d } };
+    const together = latencyReductionsPaired([a, same, other], { seed: 4, resamples });
+    const alone = [a, same, other].map((s) => latencyReductionsPaired([s], { seed: 4, resamples })[0]);
+    expect(together).toStrictEqual(alone);
+  });
+});
+
 describe('resampled sums shared with a helper thread', () => {
   it('blocks taken by the helper give the figures of this thread alone, to the bit', () => {
     // 10,000 pairs x 2,000 resamples: above the size where the helper thread is used.
