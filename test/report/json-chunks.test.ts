@@ -30,6 +30,18 @@ describe('jsonChunks', () => {
     });
   }
 
+  it('report.json needs no replacer for NaN/Infinity: its text is the old null-mapping replacer\'s to the byte', () => {
+    const model = buildReport({ runs: syntheticPair(300), claims: PAPER_CLAIMS, seed: 3, resamples: 20 });
+    // Non-finite numbers where the model has numbers: top level, in objects, in long and short arrays.
+    const hostile = { ...model, extraNaN: NaN, extraInf: [Infinity, -Infinity, NaN, -0], items: model.items && { ...model.items, rows: model.items.rows.map((r, i) => (i % 7 ? r : { ...r, cells: r.cells.map((c) => c && { ...c, e2eMs: NaN, ttftMs: Infinity }) })) } } as unknown as typeof model;
+    for (const m of [model, hostile, fixtureReportModel({ hostile: true })]) {
+      const old = JSON.stringify(m, finite, 2) + '\n';
+      expect(renderJson(m)).toBe(old);
+      expect([...renderJsonChunks(m)].join('')).toBe(old);
+    }
+    expect(renderJson(hostile)).toContain('"extraNaN": null');
+  });
+
   it('report.json, report.html and results.csv written in pieces are the one-string files, on a hostile fixture and 6,000 synthetic items', () => {
     const big = buildReport({ runs: syntheticPair(6000), claims: PAPER_CLAIMS, seed: 5, resamples: 50 });
     for (const model of [fixtureReportModel({ hostile: true }), big]) {
