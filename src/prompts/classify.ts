@@ -19,6 +19,41 @@ export interface TypeRule {
   patterns: RegExp[];
 }
 
+/**
+ * A rule's patterns as one alternation, for the common case (the rule does not match): one regex scan
+ * instead of one per pattern, and one regex compiled instead of dozens. It matches exactly when some
+ * pattern does; the match itself is then taken pattern by pattern as before (the first pattern in file
+ * order that matches). A rule with a pattern whose meaning could change inside an alternation (a
+ * backreference or a named group: an alternation shares group numbers and names) or with flags of its
+ * own gets no screen and is tried pattern by pattern only.
+ */
+const screens = new WeakMap<TypeRule, RegExp | null>();
+
+/** Backreferences (\\1, \\k<name>) and named groups read group numbers or names, which an alternation shares. */
+const GROUP_SENSITIVE = /\\[1-9k]|\(\?<[^=!]/;
+
+function screenOf(rule: TypeRule): RegExp | null {
+  let s = screens.get(rule);
+  if (s === undefined) {
+    s = null;
+    if (rule.patterns.length > 0 && rule.patterns.every((p) => p.flags === 'i' && !GROUP_SENSITIVE.test(p.source))) {
+      try {
+        s = new RegExp(rule.patterns.map((p) => `(?:${p.source})`).join('|'), 'i');
+      } catch {
+        s = null;
+      }
+    }
+    screens.set(rule, s);
+  }
+  return s;
+}
+
+/** False only when no pattern of the rule can match `text`. */
+function mayMatch(rule: TypeRule, text: string): boolean {
+  const screen = screenOf(rule);
+  return screen === null || screen.test(text);
+}
+
 export interface TypeRules {
   file: string;
   rules: TypeRule[];
@@ -130,7 +165,11 @@ const SENTENCE_BREAK = /[.!?]\s+(?=["'(\[]?[A-Z0-9])/g;
  * no "?" (fill-in stems such as "Drug of choice for absence seizures is:").
  */
 export function questionAsk(question: string): string {
-  const text = normalise(question);
+  return askOf(normalise(question));
+}
+
+/** The ask of an already normalised question. */
+function askOf(text: string): string {
   const lastMark = text.lastIndexOf('?');
   const upTo = lastMark >= 0 ? text.slice(0, lastMark + 1) : text;
   let start = 0;
@@ -144,9 +183,10 @@ export function questionAsk(question: string): string {
 /** First matching rule wins, in file order; no match gives the fallback type. */
 export function classifyQuestion(question: string, rules: TypeRules): Classification {
   const whole = normalise(question);
-  const ask = questionAsk(question);
+  const ask = askOf(whole);
   for (const rule of rules.rules) {
     const text = rule.in === 'ask' ? ask : whole;
+    if (!mayMatch(rule, text)) continue;
     for (const pattern of rule.patterns) {
       const m = pattern.exec(text);
       if (m) return { type: rule.type, rule: rule.name, matched: m[0] };

@@ -172,9 +172,37 @@ export function fillTemplate(template: PromptTemplate, item: DatasetItem): strin
     letters: formatLetters(Object.keys(item.options)),
     context: contextBlock,
   };
+  const parts = piecesOf(template, context !== null);
+  let out = parts[0] as string;
+  for (let i = 1; i < parts.length; i += 2) out += values[parts[i] as Placeholder] + (parts[i + 1] as string);
+  return out.trim();
+}
+
+/**
+ * A template's body cut at its placeholders: text, name, text, name, ..., text (always odd in length).
+ * Cut once per template and per context (with or without one), not at every render.
+ */
+function cut(body: string): string[] {
+  const parts: string[] = [];
+  let last = 0;
+  for (const m of body.matchAll(/\{\{\s*([A-Za-z_]\w*)\s*\}\}/g)) {
+    parts.push(body.slice(last, m.index), m[1]!);
+    last = m.index + m[0].length;
+  }
+  parts.push(body.slice(last));
+  return parts;
+}
+
+interface Pieces { body: string; withContext: string[] | null; withoutContext: string[] | null }
+const pieces = new WeakMap<PromptTemplate, Pieces>();
+
+function piecesOf(template: PromptTemplate, hasContext: boolean): string[] {
+  let p = pieces.get(template);
+  // Keyed by the template object; a body changed since (a hand-edited template) is cut again.
+  if (!p || p.body !== template.body) pieces.set(template, (p = { body: template.body, withContext: null, withoutContext: null }));
+  if (hasContext) return (p.withContext ??= cut(template.body));
   // An empty {{context}} on a line of its own takes its line and one following blank line with it.
-  const body = context ? template.body : template.body.replace(/^[ \t]*\{\{\s*context\s*\}\}[ \t]*(\n[ \t]*(?=\n))?\n?/gm, '');
-  return body.replace(/\{\{\s*([A-Za-z_]\w*)\s*\}\}/g, (_, name: Placeholder) => values[name]).trim();
+  return (p.withoutContext ??= cut(template.body.replace(/^[ \t]*\{\{\s*context\s*\}\}[ \t]*(\n[ \t]*(?=\n))?\n?/gm, '')));
 }
 
 /**

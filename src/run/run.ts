@@ -2,7 +2,7 @@
 // model is loaded; every record is journalled as it completes; a failed request is an error, never a
 // wrong answer; an interrupted run keeps what it has and can be resumed.
 import { createHash } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -126,12 +126,18 @@ function hashPromptFiles(dir: string): string {
   return h.digest('hex');
 }
 
-function gitCommit(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
-  } catch {
-    return null;
-  }
+/**
+ * The checkout's commit, for the manifest. `git rev-parse` runs beside the run's start-up (dataset, runner,
+ * planning) rather than blocking it: it is started early and awaited when the manifest is written.
+ */
+function gitCommit(): Promise<string | null> {
+  return new Promise((resolve) => {
+    try {
+      execFile('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }, (err, stdout) => resolve(err ? null : stdout.trim() || null)).stdin?.end();
+    } catch {
+      resolve(null);
+    }
+  });
 }
 
 export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
@@ -260,6 +266,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   }
 
   // 3. The model (likelihood scoring is checked first: it needs an in-process runner).
+  const commit = gitCommit();
   const t0 = performance.now();
   let runner: Runner;
   let model: Awaited<ReturnType<Runner['describe']>>;
@@ -293,7 +300,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     schema: 1,
     medevalVersion: MEDEVAL_VERSION,
     createdAt: prev?.createdAt ?? new Date().toISOString(),
-    gitCommit: gitCommit(),
+    gitCommit: await commit,
     label: model.label,
     suite: {
       name: suite.name,

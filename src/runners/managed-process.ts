@@ -8,7 +8,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { accessSync, constants, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
+import { get as httpGet, type IncomingMessage } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { delimiter, join } from 'node:path';
 import { InputError } from '../core/errors.js';
@@ -316,6 +317,75 @@ export class HealthTimeoutError extends Error {
   }
 }
 
+/** What one health poll gave: the status once the body was read, or why there was none. */
+export type HealthPoll = { status: number } | { error: string; timedOut: boolean };
+
+/** What a poll cut off by its own timeout records (the words fetch's AbortSignal.timeout gave before). */
+export const POLL_TIMED_OUT = 'The operation was aborted due to timeout';
+const MAX_HEALTH_REDIRECTS = 20;
+
+/**
+ * One health poll: GET `url` over a fresh connection (closed after the answer) and read the body, within
+ * `timeoutMs` in all, redirects followed as fetch follows them. On node:http rather than the global fetch,
+ * whose first use loads undici (tens of ms of start-up); a network error is its code (ECONNREFUSED), as
+ * fetch's cause gave it.
+ */
+export function healthPoll(url: string, headers: Record<string, string>, timeoutMs: number): Promise<HealthPoll> {
+  return new Promise((resolve) => {
+    let done = false;
+    let current: ReturnType<typeof httpGet> | null = null;
+    const finish = (r: HealthPoll) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      current?.destroy();
+      resolve(r);
+    };
+    const failed = (e: unknown) => finish({ error: (e as NodeJS.ErrnoException).code ?? (e as Error).message, timedOut: false });
+    const timer = setTimeout(() => finish({ error: POLL_TIMED_OUT, timedOut: true }), timeoutMs);
+    const get = (target: URL, redirects: number) => {
+      const onResponse = (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        res.on('error', failed);
+        if (location && [301, 302, 303, 307, 308].includes(status)) {
+          res.resume();
+          if (redirects >= MAX_HEALTH_REDIRECTS) return failed(new Error('redirect count exceeded'));
+          let next: URL;
+          try {
+            next = new URL(location, target);
+          } catch (e) {
+            return failed(e);
+          }
+          return get(next, redirects + 1);
+        }
+        res.resume();
+        res.on('end', () => finish({ status }));
+        // Cut off before the body was complete: no answer (fetch's body read failed as "terminated").
+        res.on('close', () => {
+          if (!res.complete) finish({ error: 'terminated', timedOut: false });
+        });
+      };
+      try {
+        const options = { headers: { ...headers, Connection: 'close' }, agent: false as const };
+        if (target.protocol === 'https:') current = httpsGet(target, options, onResponse);
+        else if (target.protocol === 'http:') current = httpGet(target, options, onResponse);
+        else return failed(new Error(`unsupported protocol ${target.protocol}`));
+        current.on('error', failed);
+      } catch (e) {
+        failed(e);
+      }
+    };
+    let first: URL;
+    try {
+      first = new URL(url);
+    } catch (e) {
+      return failed(e);
+    }
+    get(first, 0);
+  });
+}
+
 /**
  * Polls `url` until it answers 200 (llama-server and vLLM answer 503 or refuse connections while loading).
  * Between polls it waits for the next tick or `wake` (e.g. the process exiting), whichever comes first;
@@ -351,18 +421,16 @@ export async function waitForHealth(
     if (opts.signal?.aborted) throw new Error('stopped while waiting for the server');
     const remaining = deadline - now();
     if (remaining <= 0) throw new HealthTimeoutError(`not healthy at ${url} within ${timeoutMs} ms (last: ${lastStatus})`, lastStatus);
-    try {
-      const res = await fetch(url, { headers: opts.headers, signal: AbortSignal.timeout(Math.ceil(Math.max(1, Math.min(opts.pollTimeoutMs ?? 2000, remaining)))) });
-      await res.arrayBuffer();
-      if (res.status === 200) return;
+    const poll = await healthPoll(url, opts.headers ?? {}, Math.ceil(Math.max(1, Math.min(opts.pollTimeoutMs ?? 2000, remaining))));
+    if ('status' in poll) {
+      if (poll.status === 200) return;
       answeredOnce = true;
-      lastStatus = `HTTP ${res.status}`;
+      lastStatus = `HTTP ${poll.status}`;
       opts.onPoll?.(lastStatus);
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause;
-      const outcome = cause?.code ?? (e as Error).message;
+    } else {
+      const outcome = poll.error;
       // A poll cut short by our own deadline says nothing new: keep the last real answer.
-      if ((e as Error).name !== 'TimeoutError' || lastStatus === 'no answer yet') lastStatus = outcome;
+      if (!poll.timedOut || lastStatus === 'no answer yet') lastStatus = outcome;
       opts.onPoll?.(outcome);
       if (!answeredOnce && lastStatus === 'ECONNREFUSED' && opts.refusedLimitMs !== undefined && now() - start > opts.refusedLimitMs) {
         throw new HealthTimeoutError(`nothing is listening at ${url} (connection refused for ${Math.round(opts.refusedLimitMs / 1000)} s)`, lastStatus);
