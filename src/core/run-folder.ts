@@ -106,6 +106,15 @@ export interface ParseResultsOptions {
   scoresOnly?: boolean;
   /** With scoresOnly: timings null as well (no latency figure is read; the gate without a latency check). */
   omitTimings?: boolean;
+  /**
+   * What `medeval report` reads, compactly (reportView): each record rebuilt as a new object without the
+   * texts no report shows (the prompt, its type reason and template name, the whole question text, the
+   * likelihood prompt, the extracted answer's text, retry reasons, the budget), the repeated short strings
+   * shared (one "answered", one "step1", ...), and the inter-token gaps of every record a view into one
+   * Float64Array block per journal rather than an array of its own (outside the JavaScript heap). The
+   * question excerpt and the reply stay (flip lists and the item table show them). Implies omitPrompts.
+   */
+  compact?: boolean;
 }
 
 /** The record without the texts a summary never reads (ParseResultsOptions.omitTexts). */
@@ -141,6 +150,77 @@ function scoresView(r: ItemResult, omitTimings: boolean): ItemResult {
   return out;
 }
 
+/** Doubles per block of inter-token gaps (compact): 2 MiB; a longer list gets a block of its own. */
+const GAP_BLOCK = 1 << 18;
+
+/**
+ * The compact reader's state for one journal: the shared copy of each repeated short string, and the
+ * block the next record's gaps are copied into (a view never moves: a full block is left as it is).
+ */
+class CompactRecords {
+  private readonly strings = new Map<string, string>();
+  private block = new Float64Array(0);
+  private used = 0;
+  private static readonly NO_GAPS = new Float64Array(0);
+
+  /** The one copy of a repeated string (JSON.parse makes a new string for every value it reads). */
+  shared<T extends string | undefined>(s: T): T {
+    if (s === undefined) return s;
+    const known = this.strings.get(s);
+    if (known !== undefined) return known as T;
+    this.strings.set(s, s);
+    return s;
+  }
+
+  /** The gaps as a view into the current block: the same numbers, in order, as a typed array. */
+  gaps(list: readonly number[]): number[] {
+    const n = list.length;
+    if (n === 0) return CompactRecords.NO_GAPS as unknown as number[];
+    if (this.used + n > this.block.length) {
+      this.block = new Float64Array(Math.max(GAP_BLOCK, n));
+      this.used = 0;
+    }
+    const view = this.block.subarray(this.used, this.used + n);
+    for (let i = 0; i < n; i++) view[i] = list[i]!;
+    this.used += n;
+    // The report reads gaps by index, length, for-of and reduce only, which a Float64Array answers the same.
+    return view as unknown as number[];
+  }
+
+  /** The record as the report reads it (ParseResultsOptions.compact). */
+  view(r: ItemResult): ItemResult {
+    const t = r.timings;
+    let timings: ItemResult['timings'] = null;
+    if (t !== null) {
+      // Every timing field in the record's order (queueMs, engine, figures a later medeval adds), the gaps as a view.
+      timings = { ...t, itlMs: this.gaps(t.itlMs) };
+    }
+    const x = r.extracted;
+    const out: ItemResult = {
+      schema: r.schema, itemId: r.itemId, sample: r.sample, dataset: this.shared(r.dataset), questionType: this.shared(r.questionType), typeReason: '',
+      template: '', prompt: '', gold: r.gold, rawOutput: r.rawOutput, reasoning: r.reasoning,
+      extracted: { letter: x.letter, status: this.shared(x.status), method: this.shared(x.method), answerText: '' },
+      correct: r.correct, promptTokens: r.promptTokens, outputTokens: r.outputTokens, tokenSource: this.shared(r.tokenSource),
+      finishReason: this.shared(r.finishReason), timings,
+    };
+    // Optional fields only where the record has them (readers test `!== undefined`).
+    if (r.step !== undefined) out.step = this.shared(r.step);
+    if (r.subject !== undefined) out.subject = this.shared(r.subject);
+    if (r.question !== undefined) out.question = r.question;
+    if (r.optionCount !== undefined) out.optionCount = r.optionCount;
+    if (r.error !== undefined) out.error = r.error;
+    if (r.rssBytes !== undefined) out.rssBytes = r.rssBytes;
+    if (r.cached !== undefined) out.cached = r.cached;
+    if (r.retries !== undefined) out.retries = r.retries;
+    if (r.letterLogprobs !== undefined) out.letterLogprobs = r.letterLogprobs;
+    if (r.letterNoFigure !== undefined) out.letterNoFigure = r.letterNoFigure;
+    if (r.shard !== undefined) out.shard = r.shard;
+    if (r.replica !== undefined) out.replica = this.shared(r.replica);
+    if (r.rescored !== undefined) out.rescored = r.rescored;
+    return out;
+  }
+}
+
 interface JournalLine {
   text: string;
   /** 1-based line number. */
@@ -174,6 +254,7 @@ function parseResultLines(lines: Iterable<JournalLine>, file: string, opts: Pars
   const parsedResults: ItemResult[] = [];
   let tornLine: number | null = null;
   let unversioned = 0;
+  const compact = opts.compact ? new CompactRecords() : null;
   for (const { text: line, line: lineNo, last } of lines) {
     if (line.trim() === '') continue;
     let data: unknown;
@@ -199,7 +280,7 @@ function parseResultLines(lines: Iterable<JournalLine>, file: string, opts: Pars
       parsedResults.push(scoresView(checked.record, opts.omitTimings === true));
       continue;
     }
-    if (opts.omitPrompts) {
+    if (opts.omitPrompts || compact) {
       // Records made before optionCount was stored: count the options the prompt showed before dropping it.
       if (checked.record.optionCount === undefined) {
         const shown = optionsFromPrompt(checked.record.prompt);
@@ -207,7 +288,7 @@ function parseResultLines(lines: Iterable<JournalLine>, file: string, opts: Pars
       }
       checked.record.prompt = '';
     }
-    parsedResults.push(opts.omitTexts ? withoutTexts(checked.record) : checked.record);
+    parsedResults.push(compact ? compact.view(checked.record) : opts.omitTexts ? withoutTexts(checked.record) : checked.record);
   }
   if (problems.length) throw new InputErrors(problems, `${file}: ${problems.length} problem(s) in the results journal`);
   if (unversioned) warnings.push(`${file}: ${unversioned} record(s) without a record version (field schema): read as version ${RECORD_VERSION}`);

@@ -8,6 +8,7 @@ import { buildReport, type BuildOptions } from './build.js';
 import type { ClaimSpec } from './claims.js';
 import type { ReportModel } from './model.js';
 import { readRunFolder } from '../core/run-folder.js';
+import { collectGarbage } from '../core/heap.js';
 import type { RenderSettings, ReportFile } from './writer.js';
 import { REPORT_WRITERS } from './writers.js';
 
@@ -106,7 +107,9 @@ export interface ReportFromFoldersOptions extends Omit<BuildOptions, 'runs'>, Wr
 export async function reportFromRunFolders(dirs: string[], outDir: string, opts: ReportFromFoldersOptions = {}): Promise<{ model: ReportModel; files: string[]; skipped: SkippedFormat[] }> {
   const { formats, extra, onSkipped, render, ...build } = opts;
   // The runs are not kept past buildReport: the writers read the model only, so the records can go.
-  const model = buildReport({ ...build, runs: dirs.map((d) => readRunFolder(d, { omitPrompts: true })) });
+  const model = buildReport({ ...build, runs: dirs.map((d) => readRunFolder(d, { compact: true })) });
+  // The records are garbage now: collected before the writers allocate (core/heap.ts), above 128 MiB of heap.
+  collectGarbage(128 << 20);
   const skipped: SkippedFormat[] = [];
   const files = await writeReports(model, outDir, { formats, extra, ...(render ? { render } : {}), onSkipped: (s) => { skipped.push(s); onSkipped?.(s); } });
   return { model, files, skipped };
