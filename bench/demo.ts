@@ -79,7 +79,23 @@ async function runTimed(args: string[], env: NodeJS.ProcessEnv = process.env): P
 }
 
 /** One node process of the demo's tree, as its --require preload saw it at exit. */
-interface ProcessCpu { pid: number; ppid: number; cpuS: number; wallS: number; script: string; bindingTest: boolean; label: string | null }
+interface ProcessCpu {
+  pid: number; ppid: number; cpuS: number; wallS: number; script: string; bindingTest: boolean; label: string | null;
+  /** A compare worker's own CPU (s, all its threads) when it sent each step's first message (the last, for warm-up and item). */
+  marks?: Record<string, number>;
+}
+
+/** A compare worker's steps, from the messages it sends the parent (compare-protocol.ts, run.ts's events), in order. */
+const WORKER_STEPS = [
+  { mark: 'preload', what: 'node start (before any module)' },
+  { mark: 'ready', what: 'its modules imported, the start message read' },
+  { mark: 'validated', what: 'suite, prompts and dataset read and checked' },
+  { mark: 'loaded', what: 'runner made: node-llama-cpp imported, its binding (and the test child\'s wait), model, context' },
+  { mark: 'planned', what: 'every prompt counted (planning)' },
+  { mark: 'warmup', what: 'the 2 warm-up requests' },
+  { mark: 'item', what: 'the measured items (against the floor\'s replay of them)' },
+  { mark: 'exit', what: 'run summary, close, exit' },
+] as const;
 
 /**
  * A preload that appends this process's CPU (user + system, all its threads) to `log` when it exits, with
@@ -92,17 +108,28 @@ const t0 = Date.now();
 let label = null;
 // A compare worker learns its model from the parent's first message (compare-protocol.ts "start"), seen
 // as it is emitted: a listener of its own would start reading the IPC channel before the worker listens.
+const cpuS = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+let marks = null;
 if (/compare-worker/.test(process.argv[1] || '')) {
   const emit = process.emit;
   process.emit = function (event, m, ...rest) {
     if (event === 'message' && label === null && m && m.type === 'start') label = (m.runner && m.runner.profile && m.runner.profile.label) || m.runnerFile || null;
     return emit.call(this, event, m, ...rest);
   };
+  // Its steps, timed on its own CPU clock as it reports them: the first message of each kind, the last of
+  // warm-ups and items (the step ends there).
+  marks = { preload: cpuS() };
+  const send = process.send;
+  process.send = function (m, ...rest) {
+    const step = m && (m.type === 'event' ? m.event && m.event.type : m.type);
+    if (step && (!(step in marks) || step === 'warmup' || step === 'item')) marks[step] = cpuS();
+    return send.call(this, m, ...rest);
+  };
 }
 process.on('exit', () => {
-  const u = process.cpuUsage();
-  fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ pid: process.pid, ppid: process.ppid, cpuS: (u.user + u.system) / 1e6,
-    wallS: (Date.now() - t0) / 1000, script: process.argv[1] || '', bindingTest: process.env.TEST_BINDING_CP === 'true', label }) + '\\n');
+  if (marks) marks.exit = cpuS();
+  fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify({ pid: process.pid, ppid: process.ppid, cpuS: cpuS(),
+    wallS: (Date.now() - t0) / 1000, script: process.argv[1] || '', bindingTest: process.env.TEST_BINDING_CP === 'true', label, ...(marks ? { marks } : {}) }) + '\\n');
 });
 `);
   return file;
@@ -195,6 +222,21 @@ async function run(): Promise<BenchResult> {
           : /medeval\.js$/.test(p.script) ? 'parent: medeval demo (start-up, dataset, progress, report)' : p.script;
       return [what, round(p.cpuS, 2), round(p.wallS, 1), floorModel ? floorModel.floor.cpuS : '', floorModel ? round(p.cpuS - floorModel.floor.cpuS, 2) : round(p.cpuS, 2)];
     });
+    // Each worker's CPU by step (differences of its marks), the items beside the floor's replay of them.
+    const workers = processes.filter((p) => !p.bindingTest && /compare-worker/.test(p.script) && p.marks);
+    const stepRows = WORKER_STEPS.slice(1).map((step, i) => {
+      const prev = WORKER_STEPS[i]!.mark;
+      return [step.what, ...workers.map((w) => {
+        const a = w.marks![prev];
+        const b = w.marks![step.mark];
+        return a === undefined || b === undefined ? '?' : round(b - a, 2);
+      })];
+    });
+    const floorItems = workers.map((w) => {
+      const m = perModel.find((x) => x.label === w.label);
+      return m ? round(m.floor.cpuS - m.floor.loadCpuS, 2) : '?';
+    });
+    const steps = workers.map((w) => ({ label: w.label, marks: w.marks }));
     const phases = {
       startToFirstTurnS: span(demo.lines, 'start', /^compare: baseline \(/, demo.wallS),
       baselineTurnS: perModel[0]!.turnS,
@@ -217,6 +259,14 @@ async function run(): Promise<BenchResult> {
         head: ['process', 'CPU s', 'wall s', 'floor CPU s', 'beyond the floor, CPU s'],
         rows: processRows,
       }, {
+        title: 'each compare worker\'s CPU by step (s, all its threads; from the messages it sends the parent), the floor\'s replay of the same items beside',
+        head: ['step', ...workers.map((w) => `worker ${w.label ?? '?'}`)],
+        rows: [
+          [WORKER_STEPS[0].what, ...workers.map((w) => round(w.marks!.preload ?? Number.NaN, 2))],
+          ...stepRows,
+          ['  floor: the same items replayed (model load apart)', ...floorItems],
+        ],
+      }, {
         title: 'where the demo\'s wall time went (from its progress lines)',
         head: ['phase', 'wall s'],
         rows: [
@@ -235,7 +285,7 @@ async function run(): Promise<BenchResult> {
         'Each worker forks one binding test (node-llama-cpp tests a prebuilt binary in a child process before loading it, on Linux always; getLlama has no option to skip it, and gpu: false already limits it to the CPU binary). Warm-ups stay at 2: in one run of 8 demo-shaped requests per model (load 15), the first cost about 15% more CPU than the steady ones and the second still about 10% more (first calls: the grammar, page faults on the weights, V8 compiling the JavaScript path), so with one warm-up the first measured item would carry part of that.',
         `${loadAtStart} at start; ${loadAtEnd} at end. On this shared 2-core machine the wall ratio moves with other work; the CPU ratio is the verdict.`,
       ],
-      data: { release, build, processes, demo: { wallS: round(demo.wallS, 1), cpuS: round(demo.cpuS, 2) }, report: { wallS: round(report.wallS, 1), cpuS: round(report.cpuS, 2) }, floor: { cpuS: floorCpuS, wallS: floorWallS }, cpuRatio, wallRatio, phases, perModel, loadAtStart, loadAtEnd, lines: demo.lines },
+      data: { release, build, processes, demo: { wallS: round(demo.wallS, 1), cpuS: round(demo.cpuS, 2) }, report: { wallS: round(report.wallS, 1), cpuS: round(report.cpuS, 2) }, floor: { cpuS: floorCpuS, wallS: floorWallS }, cpuRatio, wallRatio, phases, steps, perModel, loadAtStart, loadAtEnd, lines: demo.lines },
     };
   } finally {
     rmSync(out, { recursive: true, force: true });
