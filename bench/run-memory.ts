@@ -156,7 +156,7 @@ async function run(): Promise<BenchResult> {
       notes: [
         `${REQUESTS} requests at concurrency ${CONCURRENCY} (1 warm-up), MedQA-shaped items of ~30 words (dataset ${round(readFileSync(data).length / 1e6, 1)} MB on disk), response cache off; the compiled CLI in its own process.`,
         'RSS read from /proc/<pid>/status every 50 ms; "records" = journal lines written when it was read; peak = the process\'s maximum RSS (getrusage) as it exits.',
-        '"first" is the RSS at the first record (dataset validated, prompts planned); then every 10%. Highest RSS seen per phase: start-up (before the first record: loading the dataset, planning), run, summary (after the last record: the summary read back from the journal).',
+        '"first" is the RSS at the first record (dataset validated, prompts planned); then every 10%. Highest RSS seen per phase: start-up (before the first record: loading the dataset, planning), run, summary (after the last record: the summary, from the totals the run kept; read back from the journal only where they cannot be exact).',
         'Growth = RSS at the last record minus RSS at the first: what the run kept per request (0 = flat). The dataset is validated in one streamed pass that keeps ids only; its items are read again when their turn comes.',
       ],
       tables: [{

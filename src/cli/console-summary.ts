@@ -1,8 +1,8 @@
 // What `medeval compare`, `report` and `demo` print on the terminal: the side-by-side table and the claims.
-import { describeSlo } from '../metrics/goodput.js';
+import { describeSlo, type Slo } from '../metrics/goodput.js';
 import { LATENCY_TABLE, MEMORY_TABLE, RUN_TABLE } from '../metrics/table.js';
 import { formatBytes } from '../metrics/units.js';
-import type { ReportModel } from '../report/model.js';
+import type { ReportModel, RunReport } from '../report/model.js';
 import { REPORT_WRITERS } from '../report/writers.js';
 import type { SkippedFormat } from '../report/write.js';
 import { printerFor } from './terminal.js';
@@ -24,9 +24,14 @@ function table(rows: string[][]): string {
 }
 
 export function sideBySide(model: ReportModel): string {
-  const header = ['', ...model.runs.map((r) => r.label)];
+  return sideBySideRuns(model.runs, model.settings.goodputSlo);
+}
+
+/** The same table of some runs' reports (`medeval run`: its one run, from the summary it wrote). */
+export function sideBySideRuns(runs: readonly RunReport[], slo?: Slo): string {
+  const header = ['', ...runs.map((r) => r.label)];
   const rows: string[][] = [header];
-  const add = (name: string, f: (r: ReportModel['runs'][number]) => string) => rows.push([name, ...model.runs.map(f)]);
+  const add = (name: string, f: (r: RunReport) => string) => rows.push([name, ...runs.map(f)]);
   add('weights format', (r) => r.model.quantization ?? '?');
   add('accuracy', (r) => pct(r.accuracy.overall.accuracy?.estimate));
   add('  95% CI (Wilson)', (r) => (r.accuracy.overall.accuracy ? `${pct(r.accuracy.overall.accuracy.lower)}-${pct(r.accuracy.overall.accuracy.upper)}` : 'n/a'));
@@ -38,7 +43,6 @@ export function sideBySide(model: ReportModel): string {
   add(`${LATENCY_TABLE.ttftMs.short} p50`, (r) => ms(r.latency.ttftMs?.p50));
   add(`${LATENCY_TABLE.tpotMs.short} mean`, (r) => ms(r.latency.tpotMs?.mean));
   add(RUN_TABLE.outputTokenThroughputPerS.short, (r) => (r.latency.outputTokenThroughputPerS == null ? 'n/a' : r.latency.outputTokenThroughputPerS.toFixed(1)));
-  const slo = model.settings.goodputSlo;
   if (slo) {
     add(`goodput req/s (${describeSlo(slo)})`, (r) => {
       const g = r.latency.goodput;

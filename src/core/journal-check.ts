@@ -83,18 +83,30 @@ export function checkJournal<R extends CheckedRecord = ItemResult>(manifest: Run
     problems.push(`the manifest says "finished" but the journal holds ${records.length} of the ${expectedRecords} records (${runQuestions} question(s) x ${samples} sample(s)) the run was started on`);
   }
 
-  const coverageNotes: string[] = [];
-  if (manifest.status !== 'finished') {
-    coverageNotes.push(`the run's status is "${manifest.status}": it has scored answers for ${scored.size} of the ${runQuestions} question(s) it was started on (${records.length} of ${expectedRecords} records written); its figures cover those only`);
-  }
+  const coverageNotes = journalCoverageNotes(manifest, scored.size, records.length);
   const datasetQuestions = manifest.suite.datasetItems ?? null;
-  if (datasetQuestions !== null && runQuestions < datasetQuestions) {
-    coverageNotes.push(`the run covers ${runQuestions} of the ${datasetQuestions} valid questions in its dataset (--limit): its figures are not the suite's`);
-  }
   return {
     problems,
     coverageNotes,
     coverage: { questions: ids.size, scoredQuestions: scored.size, runQuestions, datasetQuestions, records: records.length, expectedRecords },
     results,
   };
+}
+
+/**
+ * What a run covers short of its suite (an unfinished status, --limit), from its scored questions and
+ * records: the run's summary says it without reading its journal back (run/summary-tally.ts).
+ */
+export function journalCoverageNotes(manifest: RunManifest, scoredQuestions: number, records: number): string[] {
+  const runQuestions = manifest.suite.items;
+  const expectedRecords = runQuestions * manifest.samples;
+  const coverageNotes: string[] = [];
+  if (manifest.status !== 'finished') {
+    coverageNotes.push(`the run's status is "${manifest.status}": it has scored answers for ${scoredQuestions} of the ${runQuestions} question(s) it was started on (${records} of ${expectedRecords} records written); its figures cover those only`);
+  }
+  const datasetQuestions = manifest.suite.datasetItems ?? null;
+  if (datasetQuestions !== null && runQuestions < datasetQuestions) {
+    coverageNotes.push(`the run covers ${runQuestions} of the ${datasetQuestions} valid questions in its dataset (--limit): its figures are not the suite's`);
+  }
+  return coverageNotes;
 }

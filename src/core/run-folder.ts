@@ -503,11 +503,15 @@ export class RunFolder {
     return parseManifest(data, file, warnings);
   }
 
-  append(result: ItemResult): void {
+  /** Append one record; true when a secret was cut out of its line (the journal then holds another text). */
+  append(result: ItemResult): boolean {
     if (!isWritableItemResult(result)) checkWritable(writeSchemas.itemResult, result, 'journal record');
-    const line = redact(JSON.stringify(result) + '\n');
+    const text = JSON.stringify(result) + '\n';
+    // redact gives back the very string when it cut nothing: comparing them costs nothing then.
+    const line = redact(text);
     this.journalFd ??= openSync(this.path(RESULTS), 'a');
     writeAllSync(this.journalFd, line);
+    return line !== text;
   }
 
   /** Replace the whole journal at once (a resume dropping its error records, a rescore), each record validated. */

@@ -26,26 +26,47 @@ export interface Occupancy {
   engineBusy: number | null;
 }
 
+/**
+ * The running totals occupancy() reads, one request at a time in journal order (a run keeps them as it
+ * goes: run/summary-tally.ts); the same sums in the same order, so the same figures to the bit.
+ */
+export class OccupancyTally {
+  requests = 0;
+  private first = Infinity;
+  private last = -Infinity;
+  private e2e = 0;
+  private engine = 0;
+  private withEngine = 0;
+
+  add(r: TimedRequest): void {
+    this.requests++;
+    this.first = Math.min(this.first, r.startedAtEpochMs);
+    this.last = Math.max(this.last, r.startedAtEpochMs + r.e2eMs);
+    this.e2e += r.e2eMs;
+    if (r.engineMs !== null && Number.isFinite(r.engineMs)) { this.engine += r.engineMs; this.withEngine++; }
+  }
+
+  result(inFlight: number, serverSlots: number | null): Occupancy | null {
+    if (this.requests === 0 || !(inFlight >= 1)) return null;
+    const wallMs = this.last - this.first;
+    if (!(wallMs > 0)) return null;
+    // Engine busy needs every request's slot time: a partial sum would understate it.
+    const slotsInUse = this.withEngine === this.requests ? Math.min(serverSlots ?? inFlight, inFlight) : null;
+    return {
+      requests: this.requests,
+      wallMs,
+      inFlight,
+      held: this.e2e / (wallMs * inFlight),
+      slotsInUse,
+      serverSlots,
+      engineBusy: slotsInUse !== null ? this.engine / (wallMs * slotsInUse) : null,
+    };
+  }
+}
+
 export function occupancy(requests: readonly TimedRequest[], inFlight: number, serverSlots: number | null): Occupancy | null {
   if (requests.length === 0 || !(inFlight >= 1)) return null;
-  let first = Infinity, last = -Infinity, e2e = 0, engine = 0, withEngine = 0;
-  for (const r of requests) {
-    first = Math.min(first, r.startedAtEpochMs);
-    last = Math.max(last, r.startedAtEpochMs + r.e2eMs);
-    e2e += r.e2eMs;
-    if (r.engineMs !== null && Number.isFinite(r.engineMs)) { engine += r.engineMs; withEngine++; }
-  }
-  const wallMs = last - first;
-  if (!(wallMs > 0)) return null;
-  // Engine busy needs every request's slot time: a partial sum would understate it.
-  const slotsInUse = withEngine === requests.length ? Math.min(serverSlots ?? inFlight, inFlight) : null;
-  return {
-    requests: requests.length,
-    wallMs,
-    inFlight,
-    held: e2e / (wallMs * inFlight),
-    slotsInUse,
-    serverSlots,
-    engineBusy: slotsInUse !== null ? engine / (wallMs * slotsInUse) : null,
-  };
+  const tally = new OccupancyTally();
+  for (const r of requests) tally.add(r);
+  return tally.result(inFlight, serverSlots);
 }

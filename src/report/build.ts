@@ -87,7 +87,7 @@ interface Settings {
 }
 
 /** What a pair's comparison and the notes read of a run: a RunReport has it, and so has the gate's lighter view. */
-type RunBasics = Pick<RunReport, 'id' | 'suite' | 'warnings' | 'accuracy' | 'memory'> & { latency: Pick<RunReport['latency'], 'cachedExcluded'> };
+export type RunBasics = Pick<RunReport, 'id' | 'suite' | 'warnings' | 'accuracy' | 'memory'> & { latency: Pick<RunReport['latency'], 'cachedExcluded'> };
 
 function resolveSettings(opts: Omit<BuildOptions, 'runs'>): Settings {
   return {
@@ -346,7 +346,7 @@ function buildLatency(run: LoadedRun, s: Settings): RunLatency {
   };
 }
 
-function buildMemory(m: RunManifest): MemoryPart[] {
+export function buildMemory(m: RunManifest): MemoryPart[] {
   const mem = m.memory;
   return MEMORY_PARTS.map((part): MemoryPart => {
     const fig: MemoryFigure | undefined = mem?.[part];
@@ -801,7 +801,7 @@ export const DEFINITIONS: string[] = [
   `Claim verdicts, with the 95% interval [lo, hi], the claim c and the tolerance t in percentage points (the band c ± t): ${VERDICT_DEFINITIONS.map(([v, d]) => `"${v}": ${d}`).join('; ')}. A memory claim is judged on each measured part (weights file, resident weights, KV cache, peak process memory, ...) on its own; the claim's verdict is the part its claim file names.`,
 ];
 
-function buildNotes(loaded: LoadedRun[], runs: RunBasics[], pairs: Array<[number, number]>): ReportNote[] {
+export function buildNotes(loaded: LoadedRun[], runs: RunBasics[], pairs: Array<[number, number]>): ReportNote[] {
   const notes: ReportNote[] = DEFINITIONS.map((text) => ({ kind: 'definition', text }));
   runs.forEach((r, i) => {
     if (isTinyOrSmokeRun(loaded[i]!.manifest)) {

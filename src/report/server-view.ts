@@ -4,7 +4,7 @@
 // The "before" /metrics is read after the warm-up (Runner.afterWarmup), so differences cover measured
 // requests; a tokens/s figure says whether it is a per-request speed or a throughput over wall time.
 import type { ItemResult, RunManifest, ServerReport } from '../core/types.js';
-import { occupancy } from '../metrics/occupancy.js';
+import { ServerTally, type EngineKey } from '../metrics/server-tally.js';
 import { SERVER_FIGURE_LABELS } from '../metrics/table.js';
 import { SERVER_METRIC_NAMES as SERVER_METRICS } from '../runners/server-metric-names.js';
 
@@ -32,30 +32,28 @@ export const GENERATION_SPEED = SERVER_FIGURE_LABELS.generationSpeed;
 export const PROMPT_THROUGHPUT = SERVER_FIGURE_LABELS.promptThroughput;
 export const GENERATION_THROUGHPUT = SERVER_FIGURE_LABELS.generationThroughput;
 
-const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
-
-/** Means of the engine's own per-request figures over measured requests. */
-function engineFigures(results: readonly ItemResult[]): ServerFigure[] {
-  const engines = results.filter((r) => !r.error && r.cached !== true && r.timings?.engine).map((r) => r.timings!.engine!);
-  if (!engines.length) return [];
-  const col = (k: string) => engines.map((e) => e[k]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+/** Means of the engine's own per-request figures over measured requests (the tally's running sums). */
+function engineFigures(tally: ServerTally): ServerFigure[] {
+  const requests = tally.engineRequests;
+  if (!requests) return [];
+  const mean = (k: EngineKey) => tally.engineMean(k);
+  const sum = (k: EngineKey) => tally.engineSum(k);
   const out: ServerFigure[] = [];
-  const src = `engine timings per request (${engines.length} requests)`;
-  const promptMs = mean(col('prompt_ms'));
-  const predictedMs = mean(col('predicted_ms'));
+  const src = `engine timings per request (${requests} requests)`;
+  const promptMs = mean('prompt_ms');
+  const predictedMs = mean('predicted_ms');
   if (promptMs !== null) out.push({ label: 'prompt processing, mean', value: promptMs, unit: 'ms', source: `llama.cpp ${src}` });
   if (predictedMs !== null) out.push({ label: 'generation, mean', value: predictedMs, unit: 'ms', source: `llama.cpp ${src}` });
-  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-  const pn = sum(col('prompt_n')), pms = sum(col('prompt_ms'));
-  const gn = sum(col('predicted_n')), gms = sum(col('predicted_ms'));
+  const pn = sum('prompt_n'), pms = sum('prompt_ms');
+  const gn = sum('predicted_n'), gms = sum('predicted_ms');
   // Each request's own tokens over its own engine time: a per-request speed, not the server's throughput
   // (under concurrency the requests' times overlap; the throughput is tokens over the run's wall time).
   if (pms > 0) out.push({ label: PROMPT_SPEED, value: pn / (pms / 1000), unit: 'tokens/s', source: `llama.cpp ${src}: Σ prompt_n / Σ prompt_ms` });
   if (gms > 0) out.push({ label: GENERATION_SPEED, value: gn / (gms / 1000), unit: 'tokens/s', source: `llama.cpp ${src}: Σ predicted_n / Σ predicted_ms` });
-  const cacheN = mean(col('cache_n'));
+  const cacheN = mean('cache_n');
   if (cacheN !== null) out.push({ label: 'prompt tokens reused from the cache, mean', value: cacheN, unit: 'tokens', source: `llama.cpp ${src}` });
-  const cached = mean(col('cached_tokens'));
-  if (cached !== null) out.push({ label: 'cached prompt tokens, mean', value: cached, unit: 'tokens', source: `usage.prompt_tokens_details (${engines.length} requests)` });
+  const cached = mean('cached_tokens');
+  if (cached !== null) out.push({ label: 'cached prompt tokens, mean', value: cached, unit: 'tokens', source: `usage.prompt_tokens_details (${requests} requests)` });
   return out;
 }
 
@@ -112,17 +110,12 @@ function metricFigures(delta: Record<string, number>, durationMs: number | null)
  * profile allowed, and the engine's own busy share of the slots in use. Only for a fixed number in flight
  * (sequential, concurrency): an arrival-rate profile has no fixed number to be full against.
  */
-function occupancyFigures(manifest: RunManifest, results: readonly ItemResult[]): ServerFigure[] {
+function occupancyFigures(manifest: RunManifest, tally: ServerTally): ServerFigure[] {
   const load = manifest.load;
   const inFlight = load.profile === 'sequential' ? 1 : load.profile === 'concurrency' ? load.concurrency ?? null : null;
   if (inFlight === null) return [];
-  const measured = results.filter((r) => !r.error && r.cached !== true && typeof r.timings?.startedAtEpochMs === 'number' && typeof r.timings?.e2eMs === 'number');
-  const engineMs = (e: Record<string, unknown> | undefined) =>
-    typeof e?.prompt_ms === 'number' && typeof e?.predicted_ms === 'number' ? e.prompt_ms + e.predicted_ms : null;
   const slots = manifest.model?.extra?.slots;
-  const o = occupancy(
-    measured.map((r) => ({ startedAtEpochMs: r.timings!.startedAtEpochMs!, e2eMs: r.timings!.e2eMs!, engineMs: engineMs(r.timings!.engine as Record<string, unknown> | undefined) })),
-    inFlight, typeof slots === 'number' ? slots : null);
+  const o = tally.occupancy.result(inFlight, typeof slots === 'number' ? slots : null);
   if (!o) return [];
   const span = `${o.requests} requests over their own span of ${(o.wallMs / 1000).toFixed(1)} s`;
   const throttled = load.throttle ? '; the capacity throttle cut the window during this run' : '';
@@ -138,12 +131,17 @@ function occupancyFigures(manifest: RunManifest, results: readonly ItemResult[])
 
 /** The server view of a run; null for runs that had no server (in-process runners) and no engine timings. */
 export function buildServerView(manifest: RunManifest, results: readonly ItemResult[]): ServerView | null {
-  const engine = engineFigures(results);
+  return serverViewOf(manifest, ServerTally.of(results));
+}
+
+/** The server view from a run's running totals (ServerTally). */
+export function serverViewOf(manifest: RunManifest, tally: ServerTally): ServerView | null {
+  const engine = engineFigures(tally);
   const server = manifest.server;
   if (!server && !engine.length) return null;
   const fromMetrics = server?.metrics ? metricFigures(server.metrics.delta, manifest.durationMs ?? null) : [];
   return {
-    figures: [...engine, ...occupancyFigures(manifest, results), ...fromMetrics],
+    figures: [...engine, ...occupancyFigures(manifest, tally), ...fromMetrics],
     truncation: server?.truncation ?? null,
     note: server?.metricsNote ?? null,
     metrics: server?.metrics ?? null,

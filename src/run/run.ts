@@ -28,6 +28,8 @@ import { applyShard, type ShardSpec } from './shard.js';
 import { createRunnerWithReplicas } from './replicas.js';
 import type { RunnerSession } from './runner-session.js';
 import { recentRss } from '../metrics/process-memory.js';
+import type { RunReport } from '../report/model.js';
+import { SummaryTally } from './summary-tally.js';
 
 export interface RunOptions {
   /** A suite file, or a loaded suite; absent: `dataset` with the default suite settings (suiteForRun). */
@@ -94,15 +96,22 @@ export interface RunOutcome {
   dir: string;
   manifest: RunManifest;
   counts: RunCounts;
+  /**
+   * The run's report as summary.json has it, when it was built from the totals the run kept as it went
+   * (summary-tally.ts): the console table is made from it. Absent when the summary was read back from the
+   * journal (resumed runs, several samples, ...): read the folder back for the table too.
+   */
+  talliedRun?: RunReport;
   /** The journal's records, read from results.jsonl when asked for (the run itself holds none of them). */
   readonly results: ItemResult[];
 }
 
-function outcomeOf(folder: RunFolder, manifest: RunManifest, counts: RunCounts): RunOutcome {
+function outcomeOf(folder: RunFolder, manifest: RunManifest, counts: RunCounts, talliedRun?: RunReport): RunOutcome {
   return {
     dir: folder.dir,
     manifest,
     counts,
+    ...(talliedRun ? { talliedRun } : {}),
     get results() {
       return folder.readJournal().results;
     },
@@ -335,6 +344,8 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
     status: 'running',
   };
   folder.writeManifest(manifest);
+  // The summary's figures, kept as records are journalled, so the summary needs no read-back (summary-tally.ts).
+  const tally = new SummaryTally({ resumedRecords: resumed, samples, uniqueItems: runIds.size === dataset.ids.length, likelihood: suite.scoring === 'likelihood' });
 
   const cache = opts.cacheDir === false ? null
     : new ResponseCache(opts.cacheDir ?? '.cache/responses', { runner: runner.kind, model, profile: opts.runner.profile });
@@ -470,7 +481,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
         if (result.error?.kind === 'aborted') return;
         // Waiting for a client slot, plus any wait inside the task before the request was sent.
         if (result.timings) result.timings.queueMs = t.queueMs + (result.timings.queueMs ?? 0);
-        folder.append(result);
+        tally.add(result, folder.append(result));
         journalled++;
         counts.records++;
         if (result.error) counts.errors++;
@@ -536,11 +547,12 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   folder.writeManifest(manifest);
   manifestFinal = true;
   process.off('exit', onForcedExit);
-  // The summary is the report's view of the journal, read back from disk now the run holds nothing (the
-  // report layer is loaded only now: it is no part of a run's start-up).
-  (await import('./summary.js')).writeRunSummaryFromJournal(folder, manifest);
+  // The summary is the report's view of the journal, from the totals kept as it was written, or read back
+  // from disk where they cannot give it exactly (the report layer is loaded only now: it is no part of a
+  // run's start-up).
+  const { summary, tallied } = (await import('./summary.js')).writeRunSummaryOfRun(folder, manifest, tally);
   opts.onEvent?.({ type: 'finished', status, dir: folder.dir, errors: counts.errors, records: counts.records, total: dataset.ids.length * samples });
-  return outcomeOf(folder, manifest, counts);
+  return outcomeOf(folder, manifest, counts, tallied ? summary.run : undefined);
 }
 
 /** A shard run resumes as the same shard only. */

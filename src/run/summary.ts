@@ -1,9 +1,16 @@
 // summary.json and summary.md of one run folder: the run's own view of the report model, so that a
 // run's summary and any later report built from the same folder always agree.
-import { buildReport } from '../report/build.js';
+import { buildMemory, buildNotes, buildReport } from '../report/build.js';
 import { errorKindsText } from '../report/markdown.js';
-import { checkJournal } from '../core/journal-check.js';
-import type { AccuracyCell, RunReport } from '../report/model.js';
+import { checkJournal, journalCoverageNotes } from '../core/journal-check.js';
+import { portablePath } from '../core/portable-path.js';
+import type { AccuracyCell, LatencyDistributions, RunLatency, RunReport } from '../report/model.js';
+import { serverViewOf } from '../report/server-view.js';
+import { inFlightTimeline } from '../metrics/in-flight.js';
+import { DEFAULT_CONFIDENCE, questionTypeOrder } from '../scoring/accuracy.js';
+import { summarize, summarizeInPlace } from '../stats/descriptive.js';
+import { wilsonInterval } from '../stats/proportion.js';
+import type { CellCounts, Slice, SummaryTally } from './summary-tally.js';
 import { existsSync } from 'node:fs';
 import { parseResultsFile, RESULTS, type RunFolder } from '../core/run-folder.js';
 import type { ItemResult, RunManifest } from '../core/types.js';
@@ -34,10 +41,140 @@ export function writeRunSummaryFromJournal(folder: RunFolder, manifest: RunManif
 }
 
 export function writeRunSummary(folder: RunFolder, manifest: RunManifest, results: ItemResult[]): RunSummary {
-  const summary = buildRunSummary(folder.dir, manifest, results);
+  return writeSummaryFiles(folder, buildRunSummary(folder.dir, manifest, results));
+}
+
+/**
+ * The summary of a run that has just written its journal: from the running totals it kept (summary-tally.ts)
+ * when they give the read-back's summary exactly, else read back from the journal. `tallied` says which.
+ */
+export function writeRunSummaryOfRun(folder: RunFolder, manifest: RunManifest, tally: SummaryTally | null): { summary: RunSummary; tallied: boolean } {
+  const fromTally = tally ? summaryFromTally(tally, folder.dir, manifest) : null;
+  if (fromTally) return { summary: writeSummaryFiles(folder, fromTally), tallied: true };
+  return { summary: writeRunSummaryFromJournal(folder, manifest), tallied: false };
+}
+
+function writeSummaryFiles(folder: RunFolder, summary: RunSummary): RunSummary {
   folder.writeAtomic('summary.json', JSON.stringify(summary, null, 2) + '\n');
   folder.writeAtomic('summary.md', summaryMarkdown(summary));
   return summary;
+}
+
+/** scoreRun's cell of these counts with one sample per question: a Wilson interval. */
+function cellOf(key: string, c: CellCounts): AccuracyCell {
+  const confidence = DEFAULT_CONFIDENCE;
+  const cell: AccuracyCell = { key, items: c.items, scored: c.scored, correct: c.correct, accuracy: null, wrong: c.wrong, unparseable: c.unparseable, truncated: c.truncated, errors: c.errors };
+  if (c.scored > 0) {
+    const w = wilsonInterval(c.correct, c.scored, confidence);
+    cell.accuracy = { estimate: w.estimate, lower: w.lower, upper: w.upper, confidence, method: 'wilson' };
+  }
+  return cell;
+}
+
+/** scoreRun's slice cells: none when no record had a key, else every key in `order`. */
+function sliceCells(slice: Slice, order: (keys: string[]) => string[]): AccuracyCell[] {
+  if (!slice.anyKey) return [];
+  return order([...slice.cells.keys()]).map((k) => cellOf(k, slice.cells.get(k)!));
+}
+
+/**
+ * The summary buildRunSummary makes of the journal, from the tally: the same objects with their keys in
+ * the same order (build.ts buildRunReport, buildLatency, buildReliability, rssTimeline), the same
+ * arithmetic in the same order; null when the tally is not exact. Once only: it sorts the tally's columns.
+ */
+export function summaryFromTally(t: SummaryTally, dir: string, manifest: RunManifest): RunSummary | null {
+  if (t.inexact === null && manifest.server?.replicas?.length) t.inexact = 'a run over replicas';
+  if (t.inexact === null && manifest.merged) t.inexact = 'a merged run';
+  if (t.inexact !== null) return null;
+  const warnings = journalCoverageNotes(manifest, t.scoredQuestions, t.records);
+  const run: RunReport = {
+    id: manifest.label,
+    label: manifest.label,
+    folder: portablePath(dir),
+    createdAt: manifest.createdAt,
+    finishedAt: manifest.finishedAt ?? null,
+    status: manifest.status,
+    medevalVersion: manifest.medevalVersion,
+    gitCommit: manifest.gitCommit,
+    suite: manifest.suite,
+    runner: manifest.runner,
+    model: manifest.model,
+    sampling: manifest.sampling,
+    seed: manifest.seed,
+    configHash: manifest.configHash,
+    accuracy: {
+      samplesPerItem: manifest.samples,
+      overall: cellOf('overall', t.overall),
+      byStep: sliceCells(t.byStep, (keys) => keys.sort()),
+      byQuestionType: sliceCells(t.byType, questionTypeOrder),
+      bySubject: sliceCells(t.bySubject, (keys) => keys.sort()),
+      majorityVote: null,
+    },
+    chanceAccuracy: t.chanceUnknown ? null : t.chanceN ? t.chanceSum / t.chanceN : null,
+    latency: latencyFromTally(t, manifest),
+    memory: buildMemory(manifest),
+    finishReasons: t.finishReasons,
+    reliability: {
+      requests: t.records,
+      errors: t.errors,
+      errorRate: t.records ? t.errors / t.records : null,
+      errorKinds: t.errorKinds,
+      retriedRequests: t.retriedRequests,
+      retries: t.retries,
+      stopReason: manifest.stopReason ?? null,
+    },
+    server: serverViewOf(manifest, t.server),
+    rssTimeline: rssTimelineFromTally(t),
+    warnings: [...warnings],
+  };
+  const notes = buildNotes([{ dir, manifest, results: [], warnings }], [run], []);
+  return { schemaVersion: 'medeval.summary/1', run, notes: notes.map((n) => n.text) };
+}
+
+function latencyFromTally(t: SummaryTally, manifest: RunManifest): RunLatency {
+  const distributions = {} as LatencyDistributions;
+  for (const k of LATENCY_METRICS) distributions[k] = summarizeInPlace(t.latency[k].values());
+  let durationMs: number | null = null;
+  let durationSource: RunLatency['durationSource'] = null;
+  if (manifest.durationMs !== undefined && manifest.durationMs > 0) {
+    durationMs = manifest.durationMs;
+    durationSource = 'manifest';
+  } else if (t.completed) {
+    durationMs = t.last - t.first;
+    durationSource = 'timings';
+  }
+  const perS = (x: number) => (durationMs && durationMs > 0 ? x / (durationMs / 1000) : null);
+  const load = manifest.load;
+  const spans = () => {
+    const s = t.starts.values(), e = t.ends.values();
+    return Array.from(s, (startMs, i) => ({ startMs, endMs: e[i]! }));
+  };
+  return {
+    requests: t.records,
+    completed: t.completed,
+    failed: t.failed,
+    cachedExcluded: t.cached,
+    ...distributions,
+    queueMs: summarize(t.queue.values()),
+    outputTokens: { total: t.tokenTotal, perRequest: summarize(t.tokens.values()), sources: [...t.sources].sort() },
+    durationMs,
+    durationSource,
+    requestThroughputPerS: perS(t.completed),
+    outputTokenThroughputPerS: t.tokens.length ? perS(t.tokenTotal) : null,
+    load,
+    batchSizeOne: load.profile === 'sequential' || (load.profile === 'concurrency' && load.concurrency === 1),
+    ...(t.completed ? { inFlight: inFlightTimeline(spans()) } : {}),
+  };
+}
+
+/** build.ts rssTimeline: every point up to 200, else 200 picked at an even stride. */
+function rssTimelineFromTally(t: SummaryTally): RunReport['rssTimeline'] {
+  const index = t.rssIndex.values(), bytes = t.rssBytes.values();
+  const n = index.length;
+  const at = (k: number) => ({ index: index[k]!, rssBytes: bytes[k]! });
+  if (n <= 200) return Array.from({ length: n }, (_, k) => at(k));
+  const stride = n / 200;
+  return Array.from({ length: 200 }, (_, k) => at(Math.min(n - 1, Math.round(k * stride))));
 }
 
 const pct = (x: number | undefined | null) => (x == null || Number.isNaN(x) ? 'n/a' : `${(100 * x).toFixed(1)}%`);

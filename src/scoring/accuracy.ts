@@ -223,7 +223,7 @@ function sliceCells(
 }
 
 /** Known question types in their canonical order, then any other type a record carried (never dropped). */
-function questionTypeOrder(keys: string[]): string[] {
+export function questionTypeOrder(keys: string[]): string[] {
   const known = QUESTION_TYPES.filter((t) => keys.includes(t));
   const other = keys.filter((k) => !(QUESTION_TYPES as readonly string[]).includes(k)).sort();
   return [...known, ...other];

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { RunReport } from '../../report/model.js';
 import { InputError } from '../../core/errors.js';
 import { runSuite } from '../../run/run.js';
 import { runnerForRun } from '../../runners/flag-profile.js';
@@ -21,6 +22,14 @@ function resumeCommand(o: Record<string, unknown>, out: string): string {
 }
 import { printErr, printOut } from '../terminal.js';
 import { checkOutDir } from '../out-path.js';
+
+/** The run's console table: from its summary's report when the run built it from its totals (the same table). */
+async function runTable(dir: string, tallied: RunReport | undefined): Promise<string> {
+  const { sideBySide, sideBySideRuns } = await import('../console-summary.js');
+  if (tallied) return sideBySideRuns([tallied]);
+  const [{ readRunFolder }, { buildReport }] = await Promise.all([import('../../core/run-folder.js'), import('../../report/build.js')]);
+  return sideBySide(buildReport({ runs: [readRunFolder(dir)], includeItems: false }));
+}
 
 export function registerRun(program: Command): void {
   const run = program
@@ -45,7 +54,7 @@ export function registerRun(program: Command): void {
       const progress = progressReporter(runner.profile.label);
       await withSigint(async (signal) => {
         let asked = 0;
-        const { dir, manifest, counts: written } = await runSuite({
+        const { dir, manifest, counts: written, talliedRun } = await runSuite({
           ...settings,
           runner,
           out,
@@ -57,11 +66,10 @@ export function registerRun(program: Command): void {
             progress.onEvent(e);
           },
         });
-        // The table compare prints, this run as its one column (read back from the journal: the run holds no records).
-        // The report layer is loaded now, after the last request: it is no part of a run's start-up.
-        const [{ readRunFolder }, { buildReport }, { sideBySide }] = await Promise.all([
-          import('../../core/run-folder.js'), import('../../report/build.js'), import('../console-summary.js')]);
-        printOut(`\n${sideBySide(buildReport({ runs: [readRunFolder(dir)], includeItems: false }))}\n\n${dir}/summary.md\n`);
+        // The table compare prints, this run as its one column: from the report its summary was built from,
+        // else read back from the journal (the run holds no records). The report layer is loaded now, after
+        // the last request: it is no part of a run's start-up.
+        printOut(`\n${await runTable(dir, talliedRun)}\n\n${dir}/summary.md\n`);
         const counts = { status: manifest.status, errors: written.errors, records: written.records, total: asked, ...(manifest.stopReason ? { stopReason: manifest.stopReason } : {}) };
         for (const l of runOutcomeLines(runner.profile.label, counts, { command: resumeCommand(o, dir), what: 'resuming' })) printErr(l + '\n');
         if (manifest.status !== 'finished') process.exitCode = 1;
