@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderChart, renderCharts } from '../../src/report/chart-render.js';
+import { CHART_FORMATS, renderChart, renderChartFormats, renderCharts } from '../../src/report/chart-render.js';
 import {
   accuracyChart,
   paretoChart,
@@ -18,6 +18,9 @@ import {
   type ChartSpec,
 } from '../../src/report/charts.js';
 import { fixtureReportModel } from './fixtures/report-model.js';
+import { buildReport } from '../../src/report/build.js';
+import { PAPER_CLAIMS } from '../../src/report/claims.js';
+import { syntheticPair } from '../fixtures/runs/synthetic.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -169,6 +172,33 @@ describe('rendering', () => {
     canvas.getContext('2d').drawImage(image, 0, 0);
     const png = await canvas.encode('png');
     expect((await pngStats(png)).colours).toBeGreaterThan(20);
+  });
+
+  it('renderChartFormats (the PDF replayed from the SVG\'s Chart.js layout) gives renderChart\'s bytes for every report chart, in every format', async () => {
+    // Skia numbers an SVG's clip paths from one counter for the whole process (every device's clips move
+    // it), so two renders in one process differ in those numbers only: renumbered from 0 in order of
+    // appearance here. The files `medeval report` writes were compared whole against the old code's.
+    const clipIds = (svg: Buffer) => {
+      const ids = new Map<string, string>();
+      return svg.toString('utf8').replace(/cl_[0-9a-f]+/g, (id) => ids.get(id) ?? (ids.set(id, `cl#${ids.size}`), ids.get(id)!));
+    };
+    const synthetic = buildReport({ runs: syntheticPair(400), claims: PAPER_CLAIMS, seed: 2, resamples: 20 });
+    const specs = [...reportCharts(fixtureReportModel({ hostile: true })), ...reportCharts(synthetic), ...reportCharts(synthetic, { titles: false })];
+    expect(specs.length).toBeGreaterThan(15);
+    for (const spec of specs) {
+      const together = await Promise.all(renderChartFormats(spec, CHART_FORMATS));
+      for (const [k, format] of CHART_FORMATS.entries()) {
+        const alone = await renderChart(spec, { format });
+        if (format === 'svg') {
+          expect(alone.toString('utf8')).toMatch(/cl_[0-9a-f]+/);
+          expect(clipIds(together[k]!), `${spec.id}.svg`).toBe(clipIds(alone));
+        } else expect(together[k]!.equals(alone), `${spec.id}.${format}`).toBe(true);
+      }
+      // Asked for the vector formats alone, in another order: the same.
+      const [pdf, svg] = await Promise.all(renderChartFormats(spec, ['pdf', 'svg']));
+      expect(pdf!.equals(together[2]!)).toBe(true);
+      expect(clipIds(svg!)).toBe(clipIds(together[1]!));
+    }
   });
 
   describe('renderCharts', () => {
