@@ -1,6 +1,6 @@
 // Download progress for `medeval datasets fetch` and a suite's first use of `dataset.hub`: a bar with
 // bytes and ETA on a terminal, plain lines otherwise (a start and an end line per file).
-import cliProgress from 'cli-progress';
+import { newBar, type SingleBar } from './bar.js';
 import type { DownloadProgress } from '../datasets/hub/index.js';
 import { printerFor } from './terminal.js';
 
@@ -9,7 +9,7 @@ const mib = (bytes: number) => `${(bytes / 1048576).toFixed(bytes < 10485760 ? 2
 export function downloadReporter(stream: NodeJS.WriteStream = process.stderr): { onProgress: (p: DownloadProgress) => void; stop: () => void } {
   const tty = Boolean(stream.isTTY) && !process.env.CI;
   const print = printerFor(stream);
-  let bar: cliProgress.SingleBar | null = null;
+  let bar: SingleBar | null = null;
   let current = '';
   let started = 0;
   const finishPlain = (p: DownloadProgress) => {
@@ -24,12 +24,12 @@ export function downloadReporter(stream: NodeJS.WriteStream = process.stderr): {
         current = p.path;
         started = Date.now();
         if (tty) {
-          bar = new cliProgress.SingleBar({
+          bar = newBar({
             stream,
             format: `${p.path} [{bar}] {done} of {size} | {speed} | ETA {eta_formatted}`,
             hideCursor: true,
             etaBuffer: 50,
-          }, cliProgress.Presets.shades_classic);
+          });
           bar.start(p.total, 0, { done: mib(0), size: mib(p.total), speed: '' });
         } else print(`downloading ${p.path}: ${mib(p.total)}\n`);
       }

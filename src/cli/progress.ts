@@ -1,5 +1,5 @@
 // Progress for `medeval run`: a bar with ETA on a terminal, plain lines otherwise (CI logs, pipes).
-import cliProgress from 'cli-progress';
+import { newBar, type SingleBar } from './bar.js';
 import type { RunEvent } from '../run/run.js';
 import type { WireRunEvent } from '../run/compare-protocol.js';
 import { contextSetting } from '../run/plan-budget.js';
@@ -14,7 +14,7 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
   stop: () => void;
 } {
   const tty = Boolean(stream.isTTY) && !process.env.CI;
-  let bar: cliProgress.SingleBar | null = null;
+  let bar: SingleBar | null = null;
   let correct = 0;
   let scored = 0;
   let errors = 0;
@@ -73,11 +73,11 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
         const acc = scored ? ((100 * correct) / scored).toFixed(1) : '-';
         if (tty) {
           if (!bar) {
-            bar = new cliProgress.SingleBar({
+            bar = newBar({
               format: `[${terminalSafe(label)}] {bar} {value}/{total} | ETA {eta_formatted} | acc {acc}% | errors {errors}`,
               stream,
               hideCursor: true,
-            }, cliProgress.Presets.shades_classic);
+            });
             bar.start(e.total, e.done - 1, { acc, errors });
           }
           bar.update(e.done, { acc, errors });

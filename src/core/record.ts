@@ -451,14 +451,31 @@ function recordSchemas(object: ObjectOf) {
   };
 }
 
+type S = ReturnType<typeof recordSchemas>;
+
+/**
+ * A set of record schemas built on its first use, once: a command that writes a manifest but reads no
+ * journal (a run before its first record) builds only the writer's set, and a module importing the types
+ * or the constants builds neither (the two sets are about 20 zod schemas each, a start-up cost).
+ */
+function builtOnFirstUse(build: () => S): S {
+  let built: S | undefined;
+  const get = () => (built ??= build());
+  return new Proxy({} as S, {
+    get: (_, key) => get()[key as keyof S],
+    has: (_, key) => key in get(),
+    ownKeys: () => Reflect.ownKeys(get()),
+    getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(get(), key),
+  });
+}
+
 // Same shapes, same inferred types: strictObject only refuses unknown keys instead of dropping them.
 const strictObject: ObjectOf = z.strictObject;
 /** The schemas every reader validates with: unknown keys (a newer medeval's fields) are dropped. */
-export const readSchemas = recordSchemas(z.object);
+export const readSchemas: S = builtOnFirstUse(() => recordSchemas(z.object));
 /** The schemas the writer validates with: a key the schema does not know is refused. */
-export const writeSchemas = recordSchemas(strictObject);
+export const writeSchemas: S = builtOnFirstUse(() => recordSchemas(strictObject));
 
-type S = typeof readSchemas;
 export type MemoryFigure = z.infer<S['memoryFigure']>;
 export type MemoryReport = z.infer<S['memoryReport']>;
 export type ModelDescription = z.infer<S['modelDescription']>;

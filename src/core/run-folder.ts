@@ -246,7 +246,9 @@ export function parseResultsFile(file: string, opts: ParseResultsOptions = {}): 
   return parseResultLines(fileLines(file, 'the results journal'), file, opts);
 }
 
-const isExactItemResult = compileCheck(readSchemas.itemResult) ?? (() => false);
+// Compiled on the first record checked (not at import: a run sends its first request before it has one).
+let exactItemResult: ((value: unknown) => boolean) | undefined;
+const isExactItemResult = (value: unknown): boolean => (exactItemResult ??= compileCheck(readSchemas.itemResult) ?? (() => false))(value);
 
 function parseResultLines(lines: Iterable<JournalLine>, file: string, opts: ParseResultsOptions): ParsedJournal {
   const warnings: string[] = [];

@@ -1,7 +1,14 @@
 // CSV reading with csv-parse (RFC 4180: quoted fields, "" escapes, embedded newlines, CRLF), as the
 // header-less MMLU files and mapped CSV sets need it, with each record's starting line for file:line
 // errors. Broken quoting never throws: the record is kept with its problem so the loader can report it.
-import { parse, CsvError } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type { CsvError, parse as Parse } from 'csv-parse/sync';
+
+// csv-parse loads on the first CSV read (its one-file CommonJS build), not with the dataset loaders: a run
+// on a JSONL or JSON dataset never needs it (start-up).
+const require = createRequire(import.meta.url);
+let parseModule: { parse: typeof Parse } | undefined;
+const csvParse = (): typeof Parse => (parseModule ??= require('csv-parse/sync') as { parse: typeof Parse }).parse;
 
 export interface CsvRecord {
   /** 1-based physical line where the record starts. */
@@ -26,7 +33,7 @@ function problemMessage(error: CsvError, raw: string | undefined): string {
 /** Parses CSV text. Blank lines are skipped; a leading BOM is ignored. Never throws. */
 export function parseCsv(text: string): CsvRecord[] {
   const out: CsvRecord[] = [];
-  const rows = parse(text, {
+  const rows = csvParse()(text, {
     bom: true,
     relax_column_count: true,
     skip_empty_lines: true,

@@ -11,7 +11,9 @@ import { InputError } from '../core/errors.js';
 import { didYouMean } from '../core/nearest-name.js';
 import { PACKAGE_ROOT } from '../core/package-root.js';
 import type { HubDatasetRecord, SamplingParams } from '../core/types.js';
-import { KNOWN_DATASETS, knownDataset, useHubDataset, type DownloadProgress } from '../datasets/hub/index.js';
+import { KNOWN_DATASETS, knownDataset } from '../datasets/hub/catalog.js';
+// The Hub cache, client and converters load only for a suite that names a Hub dataset (start-up).
+import type { DownloadProgress } from '../datasets/hub/index.js';
 
 export const samplingSchema = z.strictObject({
   temperature: z.number().min(0).max(5).default(0.6),
@@ -131,6 +133,7 @@ export async function resolveSuiteDataset(suite: LoadedSuite, o: SuiteDatasetOpt
   const say = o.onHubLine ?? ((line: string) => void process.stderr.write(`medeval: dataset ${name}: ${line}\n`));
   let hub;
   try {
+    const { useHubDataset } = await import('../datasets/hub/index.js');
     hub = await useHubDataset(name, { ...(suite.dataset.revision && { revision: suite.dataset.revision }), onLine: say, onProgress: o.onHubProgress });
   } catch (e) {
     // The problem belongs to this suite's dataset.hub field.

@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { ChatWrapper, GgufFileInfo, Llama, LlamaContext, LlamaContextSequence, LlamaModel } from 'node-llama-cpp';
 import { z } from 'zod';
-import { defineRunner } from './definition.js';
+import { llamaEmbeddedProfileSchema, type LlamaEmbeddedProfile } from './llama-embedded-profile.js';
 import { InputError } from '../core/errors.js';
 import type {
   ChatMessage,
@@ -26,22 +26,6 @@ import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
 import { checkLetters, commonPrefixLength } from './likelihood.js';
 import { ProcessMemorySampler } from '../metrics/process-memory.js';
 import { parseModelBufferLine, residentWeightsFigure } from '../metrics/memory-probe.js';
-
-export const llamaEmbeddedProfileSchema = z.strictObject({
-  kind: z.literal('llama-cpp-embedded'),
-  label: z.string().min(1),
-  /** Path to a .gguf file (./ and ../ paths resolve against the profile file's folder, others as written). */
-  model: z.string().min(1),
-  /** CPU threads for generation; set explicitly: node-llama-cpp's default is slow on small machines. */
-  threads: z.number().int().positive().default(2),
-  contextSize: z.number().int().positive().default(2048),
-  batchSize: z.number().int().positive().optional(),
-  /** "auto" reads the chat template from the GGUF; "deepseek" forces DeepSeek-R1's wrapper. */
-  chatWrapper: z.enum(['auto', 'deepseek', 'general']).default('auto'),
-  /** Tell the model maker's demo models apart from real ones in reports. */
-  notes: z.string().optional(),
-});
-export type LlamaEmbeddedProfile = z.infer<typeof llamaEmbeddedProfileSchema>;
 
 export interface GgufSummary {
   architecture: string | undefined;
@@ -481,10 +465,6 @@ export function createLlamaEmbeddedRunner(profile: LlamaEmbeddedProfile): Promis
   return LlamaEmbeddedRunner.create(profile);
 }
 
-export const llamaEmbeddedRunner = defineRunner({
-  kind: 'llama-cpp-embedded',
-  description: 'a GGUF model in this process, through node-llama-cpp',
-  profileSchema: llamaEmbeddedProfileSchema,
-  create: createLlamaEmbeddedRunner,
-  capabilities: { likelihood: true, modes: ['in-process'], contextSetting: 'contextSize in the runner profile', pathFields: ['model'] },
-});
+
+// The profile lives apart (in-process-kinds.ts defines the kind without loading this module).
+export { llamaEmbeddedProfileSchema, type LlamaEmbeddedProfile } from './llama-embedded-profile.js';

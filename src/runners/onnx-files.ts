@@ -6,20 +6,9 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { configFromGenai, parseGenaiConfig, type GenaiConfig } from './onnx-genai-config.js';
+import { ONNX_VARIANT_NAMES, ONNX_VARIANT_SUFFIX, type OnnxVariantName } from './onnx-profile.js';
 
-/** transformers.js's dtype names and the file-name suffix each one uses (model{suffix}.onnx). */
-export const ONNX_VARIANT_SUFFIX = {
-  fp32: '',
-  fp16: '_fp16',
-  q8: '_quantized',
-  int8: '_int8',
-  uint8: '_uint8',
-  q4: '_q4',
-  q4f16: '_q4f16',
-  bnb4: '_bnb4',
-} as const;
-export type OnnxVariantName = keyof typeof ONNX_VARIANT_SUFFIX;
-export const ONNX_VARIANT_NAMES = Object.keys(ONNX_VARIANT_SUFFIX) as OnnxVariantName[];
+export { ONNX_VARIANT_NAMES, ONNX_VARIANT_SUFFIX, type OnnxVariantName } from './onnx-profile.js';
 
 /** Decoder file stems, newest export style first (older Optimum exports merge with/without-past graphs). */
 const MODEL_STEMS = ['model', 'decoder_model_merged'];

@@ -5,8 +5,7 @@
 import { basename, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { z } from 'zod';
-import { defineRunner } from './definition.js';
+import { onnxProfileSchema, type OnnxProfile, type OnnxProfileInput } from './onnx-profile.js';
 import { InputError } from '../core/errors.js';
 import { importOptional } from '../core/optional-package.js';
 import type {
@@ -23,7 +22,7 @@ import type {
 import { ProcessMemorySampler } from '../metrics/process-memory.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
 import { allowedReplies, ConstrainedReply, TokenByteIndex } from './onnx-constrain.js';
-import { cudaProviderStatus, ONNX_VARIANT_NAMES, resolveOnnxModel, type OnnxVariantName, type ResolvedOnnxModel } from './onnx-files.js';
+import { cudaProviderStatus, resolveOnnxModel, type ResolvedOnnxModel } from './onnx-files.js';
 import { inspectOnnxFile, type OnnxWeightSummary } from './onnx-inspect.js';
 import { genaiSearchDefaults } from './onnx-genai-config.js';
 import { planGraphIo, type GraphIoPlan, type KvPlan } from './onnx-graph-io.js';
@@ -31,26 +30,8 @@ import { checkLetters, logSoftmaxAt, splitContinuation } from './likelihood.js';
 import { sampleToken, seededRng } from './onnx-sampling.js';
 import { IncrementalDetokenizer, float16ToFloat32, loadLocalTokenizer, type LocalTokenizer } from './onnx-tokenizer.js';
 
-export const onnxProfileSchema = z.strictObject({
-  kind: z.literal('onnx'),
-  label: z.string().min(1),
-  /** A folder in the Optimum / transformers.js layout (config.json, tokenizer.json, onnx/model*.onnx) or an onnxruntime-genai folder (genai_config.json, tokenizer.json, model.onnx). */
-  modelDir: z.string().min(1),
-  /** transformers.js dtype name: fp32 (model.onnx), fp16, q8 (model_quantized.onnx), q4 (model_q4.onnx), ... */
-  variant: z.enum(ONNX_VARIANT_NAMES as [OnnxVariantName, ...OnnxVariantName[]]).optional(),
-  /** Or an explicit .onnx file, relative to modelDir; overrides `variant`. */
-  file: z.string().min(1).optional(),
-  /** onnxruntime intra-op threads; set explicitly (the default takes every core, which other work shares). */
-  threads: z.number().int().positive().default(2),
-  /** "cuda" needs onnxruntime-node's CUDA provider (installed with ONNXRUNTIME_NODE_INSTALL=cuda12) and a GPU. */
-  executionProvider: z.enum(['cpu', 'cuda']).default('cpu'),
-  /** false: recompute the whole sequence every token (slow; for checking the cache, or graphs without one). */
-  useKvCache: z.boolean().default(true),
-  notes: z.string().optional(),
-});
-export type OnnxProfile = z.infer<typeof onnxProfileSchema>;
-/** The profile as a caller may write it (defaults not yet applied). */
-export type OnnxProfileInput = z.input<typeof onnxProfileSchema>;
+// The profile lives apart (in-process-kinds.ts defines the kind without loading this module).
+export { onnxProfileSchema, type OnnxProfile, type OnnxProfileInput } from './onnx-profile.js';
 
 export interface OnnxRunnerOptions {
   /** Folder that a relative modelDir resolves against (the profile file's folder); default: the cwd. */
@@ -508,10 +489,3 @@ export function createOnnxRunner(profile: OnnxProfileInput, opts: OnnxRunnerOpti
   return OnnxRunner.create(profile, opts);
 }
 
-export const onnxRunner = defineRunner({
-  kind: 'onnx',
-  description: 'an ONNX model folder in this process, through onnxruntime-node',
-  profileSchema: onnxProfileSchema,
-  create: (profile) => createOnnxRunner(profile),
-  capabilities: { likelihood: true, modes: ['in-process'], contextSetting: "the model's max_position_embeddings", pathFields: ['modelDir'] },
-});

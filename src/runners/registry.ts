@@ -8,10 +8,8 @@ import { InputError } from '../core/errors.js';
 import type { Runner } from '../core/types.js';
 import { readYamlFile } from '../core/yaml-config.js';
 import type { RunnerCapabilities, RunnerDefinition, ServerMetricNames } from './definition.js';
-import { llamaEmbeddedRunner } from './llama-embedded.js';
 import { llamaServerRunner } from './llama-server.js';
-import { onnxRunner } from './onnx.js';
-import { scriptedRunner } from './scripted.js';
+import { llamaEmbeddedRunner, onnxRunner, scriptedRunner } from './in-process-kinds.js';
 import { vllmRunner } from './vllm.js';
 
 /** Every runner kind, in the order the JSON Schema lists them. */

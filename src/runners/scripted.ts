@@ -7,28 +7,13 @@ import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { defineRunner } from './definition.js';
+import { scriptedProfileSchema, type ScriptedProfile } from './scripted-profile.js';
 import { InputError } from '../core/errors.js';
 import type {
   ChatMessage, GenerateRequest, Generation, LetterLogprobRequest, LetterLogprobs, MemoryReport, ModelDescription, Runner,
 } from '../core/types.js';
 import { parseYamlText } from '../core/yaml-config.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
-
-export const scriptedProfileSchema = z.strictObject({
-  kind: z.literal('scripted'),
-  label: z.string().min(1),
-  /** The script: .jsonl (one entry a line) or .yaml/.yml (a list of entries); ./ paths resolve against the profile. */
-  script: z.string().min(1),
-  /** The context the planning step caps budgets to (prompt tokens are counted as whitespace-separated words). */
-  contextSize: z.number().int().positive().default(4096),
-  /** Wait the scripted times on the real clock (default: a virtual clock, no sleeps). */
-  realTime: z.boolean().default(false),
-  /** Memory figures to report, labelled as scripted (default: none). */
-  memory: z.strictObject({ weightsBytes: z.number().int().nonnegative().optional(), peakBytes: z.number().int().nonnegative().optional() }).optional(),
-  notes: z.string().optional(),
-});
-export type ScriptedProfile = z.infer<typeof scriptedProfileSchema>;
 
 const timingsSchema = z.strictObject({
   /** Time to the first text chunk, ms. */
@@ -290,10 +275,6 @@ export async function createScriptedRunner(profile: ScriptedProfile): Promise<Sc
   return new ScriptedRunner(profile, await loadScript(profile.script));
 }
 
-export const scriptedRunner = defineRunner({
-  kind: 'scripted',
-  description: 'answers and timings from a script, no model (for tests)',
-  profileSchema: scriptedProfileSchema,
-  create: createScriptedRunner,
-  capabilities: { likelihood: true, modes: ['in-process'], contextSetting: 'contextSize in the runner profile', pathFields: ['script'] },
-});
+
+// The profile lives apart (in-process-kinds.ts defines the kind without loading this module).
+export { scriptedProfileSchema, type ScriptedProfile } from './scripted-profile.js';

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { readSchemas, writeSchemas } from '../../src/core/record.js';
 import { CONFIG_SCHEMAS } from '../../src/run/json-schema.js';
 import { CONFIG_SCHEMA_FILES } from '../../src/run/schema-files.js';
 
@@ -93,6 +94,24 @@ describe('start-up imports', () => {
     // report/model.ts is constants and types (the report schema's version for the output-path check).
     const reportLayer = [...files].filter((f) => (f.startsWith('report/') && f !== 'report/model.ts') || f === 'run/summary.ts' || f === 'cli/console-summary.ts');
     expect(reportLayer).toEqual([]);
+  });
+
+  it('`medeval run` on a server kind and a JSONL dataset loads no other runner kind, CSV reader, Hub code or progress bar', () => {
+    const { files, packages } = closure('cli/commands/run.ts');
+    // csv-parse loads on the first CSV read, cli-progress when a bar is drawn (a terminal, no CI).
+    expect([...packages].filter((p) => ['csv-parse', 'cli-progress'].includes(p))).toEqual([]);
+    // The in-process kinds are defined by their profiles (in-process-kinds.ts); their runners load when run.
+    expect([...files].filter((f) => /^runners\/(onnx|llama-embedded|scripted)(?!-profile)/.test(f))).toEqual([]);
+    // The Hub catalog (names for --dataset) only: the cache, client and converters load for a Hub dataset.
+    expect([...files].filter((f) => f.startsWith('datasets/hub/') && f !== 'datasets/hub/catalog.ts')).toEqual([]);
+  });
+
+  it('the record schemas are built once, on first use', () => {
+    expect(readSchemas.itemResult).toBe(readSchemas.itemResult);
+    expect(writeSchemas.manifest).toBe(writeSchemas.manifest);
+    expect(readSchemas.itemResult).not.toBe(writeSchemas.itemResult);
+    // record.ts builds them behind a proxy: nothing at import (the run's first request comes before its first record).
+    expect(readFileSync(join(SRC, 'core/record.ts'), 'utf8')).toMatch(/export const readSchemas: S = builtOnFirstUse\(/);
   });
 
   it('the output-path check knows the schema files by name without loading the schemas', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { CONFIG_SCHEMAS, configJsonSchema } from '../../src/run/json-schema.js';
 import { contextSetting } from '../../src/run/plan-budget.js';
 import { likelihoodRunnerError } from '../../src/run/run-likelihood.js';
-import { onnxRunner } from '../../src/runners/onnx.js';
+import { onnxRunner } from '../../src/runners/in-process-kinds.js';
 import {
   createRunner,
   LIKELIHOOD_RUNNER_KINDS,
