@@ -1,9 +1,8 @@
 // The prompt system: question-type rules + one template per type -> the user message for each item.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { DatasetItem } from '../core/types.js';
 import { loadTypeRules } from './classify.js';
-import { loadTemplates, renderPrompt, type RenderedPrompt } from './templates.js';
+import { loadTemplates, renderPrompt, type PromptRenderer } from './templates.js';
 
 export * from './classify.js';
 export * from './templates.js';
@@ -21,14 +20,14 @@ export interface PromptSystemOptions {
 
 /**
  * Loads <dir>/question-types.yaml and <dir>/templates/, validating both before any model is loaded,
- * and returns the renderer: item -> { prompt, questionType, typeReason, template }.
+ * and returns the renderer: item (and what an earlier render of it found) -> { prompt, questionType, typeReason, template }.
  */
 export async function buildPromptSystem(
   dir: string = DEFAULT_PROMPTS_DIR,
   options: PromptSystemOptions = {},
-): Promise<(item: DatasetItem) => RenderedPrompt> {
+): Promise<PromptRenderer> {
   const warn = options.onWarning ?? ((message: string) => process.stderr.write(`medeval: warning: ${message}\n`));
   const [rules, templates] = await Promise.all([loadTypeRules(join(dir, RULES_FILE)), loadTemplates(join(dir, TEMPLATES_FOLDER))]);
   for (const message of templates.warnings) warn(message);
-  return (item) => renderPrompt(item, templates, rules);
+  return (item, known) => renderPrompt(item, templates, rules, known);
 }

@@ -206,15 +206,28 @@ function piecesOf(template: PromptTemplate, hasContext: boolean): string[] {
 }
 
 /**
- * The user message for one item. An item whose dataset states its type keeps it (reason "dataset");
- * otherwise the rules decide (reason: the rule's name).
+ * An item's type and the reason for it, as an earlier render of the same item found them (a run's first
+ * pass): rendering with it gives the same prompt without classifying the question again (most of a render).
  */
-export function renderPrompt(item: DatasetItem, set: TemplateSet, rules: TypeRules): RenderedPrompt {
+export interface KnownType {
+  type: QuestionType;
+  /** RenderedPrompt.typeReason. */
+  rule: string;
+}
+
+/** What renderPrompt is given by a caller that has rendered the item before; absent, the type is found. */
+export type PromptRenderer = (item: DatasetItem, known?: KnownType) => RenderedPrompt;
+
+/**
+ * The user message for one item. An item whose dataset states its type keeps it (reason "dataset");
+ * otherwise the rules decide (reason: the rule's name). `known`: what an earlier render of this item found.
+ */
+export function renderPrompt(item: DatasetItem, set: TemplateSet, rules: TypeRules, known?: KnownType): RenderedPrompt {
   const stated = item.meta.questionType;
-  const { type, rule } =
-    stated && (QUESTION_TYPES as readonly string[]).includes(stated)
+  const { type, rule } = known
+    ?? (stated && (QUESTION_TYPES as readonly string[]).includes(stated)
       ? { type: stated, rule: 'dataset' }
-      : classifyQuestion(item.question, rules);
+      : classifyQuestion(item.question, rules));
   const template = set.byType[type];
   return { prompt: fillTemplate(template, item), questionType: type, typeReason: rule, template: template.file };
 }

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { openDataset, skippedRecords, type LoadedDataset } from '../datasets/index.js';
-import { buildPromptSystem } from '../prompts/index.js';
+import { buildPromptSystem, type KnownType } from '../prompts/index.js';
 import type { RunnerProfile } from '../runners/registry.js';
 import { extractAnswer } from '../scoring/extract.js';
 import { InputError } from '../core/errors.js';
@@ -163,15 +163,29 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   // when their turn comes (a cursor), so a 100,000-item split is never held. Each prompt is rendered once
   // in that pass too, for its first character and length (the warm-up's shape: warmup.ts), so a server
   // that needs no counts (vLLM) has nothing to read again before the first request.
+  // Its question type is kept too (a small code per item), so rendering it again does not classify it again.
   const firstCodes: number[] = [];
   const promptLengths: number[] = [];
+  const typeCodes: number[] = [];
+  const knownTypes: KnownType[] = [];
+  const typeCodeOf = new Map<string, number>();
   const { dataset, record: shardRecord, kept: shardKept } = applyShard(await openDataset(datasetSpecOfSuite, {
     visit: (k, item) => {
-      const prompt = render(item).prompt;
+      const rendered = render(item);
+      const prompt = rendered.prompt;
       firstCodes[k] = prompt.charCodeAt(0) || 0;
       promptLengths[k] = prompt.length;
+      const key = `${rendered.questionType}\0${rendered.typeReason}`;
+      let code = typeCodeOf.get(key);
+      if (code === undefined) {
+        code = knownTypes.push({ type: rendered.questionType, rule: rendered.typeReason }) - 1;
+        typeCodeOf.set(key, code);
+      }
+      typeCodes[k] = code;
     },
   }), opts.shard, itemIdsHash);
+  /** The type the first pass found for the run's item at `index` (a shard's positions map to the whole run's). */
+  const knownType = (index: number): KnownType => knownTypes[typeCodes[shardKept ? shardKept[index]! : index]!]!;
   // Items and prompts are read and rendered when they are needed (planning, then each request) and not
   // kept. Samples of one item run one after the other, so the last item and its prompt are kept for its
   // next sample. Requests are made in file order, so the cursor reads the file once, forward.
@@ -181,7 +195,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
   const itemAt = (index: number): Promise<{ item: DatasetItem; prompt: RenderedPrompt }> => {
     if (lastRendered === null || lastIndex !== index) {
       lastIndex = index;
-      lastRendered = items.at(index).then((item) => ({ index, item, prompt: render(item) }));
+      lastRendered = items.at(index).then((item) => ({ index, item, prompt: render(item, knownType(index)) }));
     }
     return lastRendered;
   };
@@ -410,7 +424,7 @@ export async function runSuite(opts: RunOptions): Promise<RunOutcome> {
       // The planning pass reads the file on a cursor of its own: the run's cursor stays at the start.
       const planCursor = dataset.cursor();
       planned = await planItems(runner, likelihood ? null : model.contextSize ?? null, dataset.ids.length,
-        async (i) => (todoItems[i] ? render(await planCursor.at(i)).prompt : null),
+        async (i) => (todoItems[i] ? render(await planCursor.at(i), knownType(i)).prompt : null),
         sampling.maxTokens, { signal: stopper.signal, count: !likelihood }).finally(() => planCursor.close());
     }
     if (!likelihood && todo.length > 0) opts.onEvent?.({ type: 'planned', summary: planned.summary, runnerKind: runner.kind, runnerFile: opts.runner.file });

@@ -255,9 +255,26 @@ export interface RawResponse {
 
 export interface RawRequest {
   method?: string;
+  /** Ignored when `flat` is given. */
   headers?: Record<string, string>;
+  /** The headers as HttpTransport.flatHeaders made them for this URL object (a session's, made once). */
+  flat?: FlatHeaders;
   body?: string | Uint8Array | null;
   signal?: Abortable | null;
+}
+
+/**
+ * A request's headers in node's flat form ([k, v, k, v], Host included) for one URL, in the order and
+ * spelling node writes the same headers given as an object. Given an array, node writes it as it is: no
+ * setHeader per header (a validation, a lower-casing and an entry each), no Host to work out, per request.
+ * The content-length value is a slot, filled per request in a copy.
+ */
+export interface FlatHeaders {
+  /** The URL object they were made for: another URL (a redirect) gets object headers again. */
+  readonly url: URL;
+  readonly list: readonly string[];
+  /** Index of the content-length value in `list`. */
+  readonly lengthAt: number;
 }
 
 /**
@@ -268,6 +285,35 @@ export interface HttpTransport {
   fetch: typeof fetch;
   /** Rejects as `fetch` does: TypeError('fetch failed', { cause }) on a network error, the signal's reason on abort. */
   request(url: URL, init?: RawRequest): Promise<RawResponse>;
+  /** `headers` (sent with a body) as a request to `url` on this transport's pool writes them, ready for `request`'s `flat`. */
+  flatHeaders(url: URL, headers: Record<string, string>): FlatHeaders;
+}
+
+/** What the transport adds to a request's own headers (lower-cased keys), in this order, as `send` does. */
+function completeHeaders(headers: Record<string, string>, body: string | Uint8Array | null | undefined): void {
+  headers['accept-encoding'] ??= 'identity';
+  if (body != null && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(body));
+}
+
+/**
+ * The Host header node:http writes for a request on an agent (ClientRequest: the hostname, bracketed when it
+ * is an IPv6 address, and the port unless it is the agent's default one), after the request's own headers.
+ */
+function hostHeader(parts: UrlParts): string {
+  const host = parts.hostname;
+  const colon = host.indexOf(':');
+  let value = colon !== -1 && host.includes(':', colon + 1) && host.charCodeAt(0) !== 91 ? `[${host}]` : host;
+  const defaultPort = parts.secure ? 443 : 80;
+  if (parts.port && Number(parts.port) !== defaultPort) value += `:${parts.port}`;
+  return value;
+}
+
+/** Object headers again from flat ones (Host left out: node works it out for the URL it is given). */
+function objectHeaders(flat: FlatHeaders, length: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const list = flat.list;
+  for (let i = 0; i + 1 < list.length; i += 2) if (list[i] !== 'Host') out[list[i]!] = i + 1 === flat.lengthAt ? length : list[i + 1]!;
+  return out;
 }
 
 /** A `fetch` for string/URL inputs with string or byte bodies over node:http(s); others use global fetch. */
@@ -286,7 +332,7 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
     const url = typeof input === 'string' ? new URL(input) : input;
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return fetch(url, init);
     const method = (init.method ?? 'GET').toUpperCase();
-    return send(url, { method, headers: plainHeaders(init.headers), body: body as string | Uint8Array | null | undefined, signal: init.signal ?? null },
+    return send(url, { method, headers: plainHeaders(init.headers), flat: null, flatOf: null, body: body as string | Uint8Array | null | undefined, signal: init.signal ?? null },
       init.redirect ?? 'follow', 0).then(({ status, res, url: finalUrl }) => {
       const hasBody = !NO_BODY_STATUS.has(status) && method !== 'HEAD';
       if (!hasBody) res.resume();
@@ -306,13 +352,51 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
   };
 
   const request = (url: URL, init: RawRequest = {}): Promise<RawResponse> => {
+    const method = (init.method ?? 'GET').toUpperCase();
+    const flat = init.flat;
+    if (flat) {
+      const list = flat.list.slice();
+      const body = init.body;
+      list[flat.lengthAt] = body == null ? '0' : String(Buffer.byteLength(body));
+      return send(url, { method, headers: null, flat: flat.url === url ? list : null, flatOf: flat, body, signal: init.signal ?? null }, 'follow', 0);
+    }
     const headers: Record<string, string> = {};
     for (const k of Object.keys(init.headers ?? {})) headers[k.toLowerCase()] = init.headers![k]!;
-    return send(url, { method: (init.method ?? 'GET').toUpperCase(), headers, body: init.body, signal: init.signal ?? null }, 'follow', 0);
+    return send(url, { method, headers, flat: null, flatOf: null, body: init.body, signal: init.signal ?? null }, 'follow', 0);
   };
 
-  /** `headers` is the request's own object (both callers make a fresh one): send completes it in place. */
-  interface Sending { method: string; headers: Record<string, string>; body: string | Uint8Array | null | undefined; signal: Abortable | null }
+  const flatHeaders = (url: URL, own: Record<string, string>): FlatHeaders => {
+    const headers: Record<string, string> = {};
+    for (const k of Object.keys(own)) headers[k.toLowerCase()] = own[k]!;
+    // A body is always sent with them: content-length is there, its value a slot.
+    completeHeaders(headers, '');
+    const list: string[] = [];
+    let lengthAt = -1;
+    for (const k of Object.keys(headers)) {
+      if (k === 'content-length') lengthAt = list.length + 1;
+      list.push(k, headers[k]!);
+    }
+    list.push('Host', hostHeader(partsOf(url)));
+    return { url, list, lengthAt };
+  };
+
+  /**
+   * `headers` is the request's own object (both callers make a fresh one): send completes it in place. Or
+   * `flat`: the whole list for this URL on a pooled socket (`flatOf` its source, for object headers when it
+   * cannot be used: a one-off connection, a redirect).
+   */
+  interface Sending {
+    method: string;
+    headers: Record<string, string> | null;
+    flat: string[] | null;
+    flatOf: FlatHeaders | null;
+    body: string | Uint8Array | null | undefined;
+    signal: Abortable | null;
+  }
+
+  /** The request's headers as object ones (made from its flat ones if it has them). */
+  const headerObject = (init: Sending): Record<string, string> =>
+    init.headers ?? objectHeaders(init.flatOf!, init.flat ? init.flat[init.flatOf!.lengthAt]! : init.body == null ? '0' : String(Buffer.byteLength(init.body)));
 
   /** `fresh`: a one-off connection (a resend after a dead kept-alive socket), never a pooled one. */
   const send = (url: URL, init: Sending, redirect: RequestInit['redirect'], redirects: number, fresh = false): Promise<RawResponse> => {
@@ -321,9 +405,14 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
     if (signal?.aborted) return Promise.reject(abortError(signal));
 
     return new Promise<RawResponse>((resolve, reject) => {
-      const headers = init.headers;
-      headers['accept-encoding'] ??= 'identity';
-      if (body != null && headers['content-length'] === undefined) headers['content-length'] = String(Buffer.byteLength(body));
+      // Flat headers on a pooled socket; object ones otherwise (on a one-off connection node writes another Host).
+      let headers: Record<string, string> | string[];
+      if (init.flat && !fresh) headers = init.flat;
+      else {
+        if (!init.headers) init = { ...init, headers: headerObject(init), flat: null };
+        headers = init.headers!;
+        completeHeaders(headers, body);
+      }
       const parts = partsOf(url);
       const req = (parts.secure ? https : http).request({
         agent: fresh ? false : parts.secure ? pool.https : pool.http,
@@ -339,7 +428,9 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
       // its byte count then against now (no listener on the socket per request).
       let socket: Socket | null = null;
       let readBefore = 0;
-      req.once('socket', (s: Socket) => {
+      // Plain listeners, no once-wrappers (a closure and a removal each, per request): each handler is
+      // guarded by `settled`, and a request has one socket and one response.
+      req.on('socket', (s: Socket) => {
         socket = s;
         readBefore = s.bytesRead;
         if (!fresh) pool.track(s, url);
@@ -350,8 +441,8 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
         req.destroy();
         reject(abortError(signal!));
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.once('error', (e) => {
+      signal?.addEventListener('abort', onAbort);
+      req.on('error', (e) => {
         if (settled) return;
         settled = true;
         signal?.removeEventListener('abort', onAbort);
@@ -367,7 +458,7 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
         // The shape undici gives, so error handling (the SDK's and ours) reads both alike.
         reject(new TypeError('fetch failed', { cause: e }));
       });
-      req.once('response', (res) => {
+      req.on('response', (res) => {
         if (settled) {
           res.destroy();
           return;
@@ -385,7 +476,8 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
           }
           const method = init.method;
           const toGet = status === 303 ? method !== 'HEAD' : (status === 301 || status === 302) && method === 'POST';
-          const next: Sending = toGet ? { ...init, method: 'GET', body: null, headers: withoutBodyHeaders(init.headers) } : init;
+          const next: Sending = toGet ? { ...init, method: 'GET', body: null, headers: withoutBodyHeaders(headerObject(init)), flat: null }
+            : { ...init, headers: headerObject(init), flat: null };
           resolve(send(new URL(res.headers.location, url), next, redirect, redirects + 1));
           return;
         }
@@ -394,5 +486,5 @@ export function createHttpTransport(options: HttpFetchOptions = {}): HttpTranspo
       req.end(body ?? undefined);
     });
   };
-  return { fetch: httpFetch as typeof fetch, request };
+  return { fetch: httpFetch as typeof fetch, request, flatHeaders };
 }

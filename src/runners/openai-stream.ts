@@ -15,7 +15,7 @@ import { InputError } from '../core/errors.js';
 import { redact, registerSecret } from '../core/redact.js';
 import type { ChatMessage, FinishReason, GenerateRequest, Generation, RunnerNotice, SamplingParams, TokenCountSource } from '../core/types.js';
 import { InlineThinkSplitter, StreamTimer } from '../metrics/stream-timer.js';
-import { createHttpTransport, decoded, responseHeaders, type Abortable, type HttpTransport, type RawResponse } from './http-fetch.js';
+import { createHttpTransport, decoded, responseHeaders, type Abortable, type FlatHeaders, type HttpTransport, type RawResponse } from './http-fetch.js';
 import { probeHealth } from './managed-process.js';
 import { AttemptCancel, inStreamError, RequestError, withRetry, type AttemptGate, type RetryOptions } from './retry.js';
 import { CapacityWindow, type ThrottleReport, type WindowTicket } from './capacity-window.js';
@@ -179,16 +179,17 @@ export interface DirectTarget {
   /** The server's base URL, without /v1. */
   baseUrl: string;
   apiKey: string | null;
-  /** The two endpoints, parsed once (filled in on first use). */
+  /** The two endpoints, parsed once, and their headers as the transport sends them (filled in on first use). */
   urls?: { chat: URL; completions: URL };
+  heads?: { chat: FlatHeaders; completions: FlatHeaders };
 }
 
-/** A request the SDK would send: JSON, the key as a Bearer token (none without one). */
-function directHeaders(target: DirectTarget, body: string): Record<string, string> {
+/** A request the SDK would send: JSON, the key as a Bearer token (none without one); the length per request. */
+function directHeaders(target: DirectTarget): Record<string, string> {
   return {
     'content-type': 'application/json',
     accept: 'application/json',
-    'content-length': String(Buffer.byteLength(body)),
+    'content-length': '',
     ...(target.apiKey ? { authorization: `Bearer ${target.apiKey}` } : {}),
   };
 }
@@ -349,9 +350,13 @@ async function readDirect(target: DirectTarget, body: Record<string, unknown>, a
   stream: ChunkReader, dog: StallWatchdog | null): Promise<void> {
   const text = JSON.stringify(body);
   const urls = (target.urls ??= { chat: new URL(`${target.baseUrl}/v1/chat/completions`), completions: new URL(`${target.baseUrl}/v1/completions`) });
+  const heads = (target.heads ??= {
+    chat: target.transport.flatHeaders(urls.chat, directHeaders(target)),
+    completions: target.transport.flatHeaders(urls.completions, directHeaders(target)),
+  });
   let raw: RawResponse;
   try {
-    raw = await target.transport.request(api === 'chat' ? urls.chat : urls.completions, { method: 'POST', headers: directHeaders(target, text), body: text, signal });
+    raw = await target.transport.request(api === 'chat' ? urls.chat : urls.completions, { method: 'POST', flat: api === 'chat' ? heads.chat : heads.completions, body: text, signal });
   } catch (e) {
     throw connectionError(e, signal);
   }
@@ -379,7 +384,8 @@ async function readDirect(target: DirectTarget, body: Record<string, unknown>, a
     };
     const onAbort = () => end(signal.reason ?? new DOMException('This operation was aborted', 'AbortError'));
     if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
+    // Plain listeners, no once-wrappers (a closure and a removal each, per request): `end` runs once.
+    signal.addEventListener('abort', onAbort);
     const cut = (e: unknown) => end(new TypeError('terminated', { cause: e }));
     source.on('data', (chunk: Buffer) => {
       if (!open) return;
@@ -389,11 +395,11 @@ async function readDirect(target: DirectTarget, body: Record<string, unknown>, a
         end(e);
       }
     });
-    source.once('end', () => end());
+    source.on('end', () => end());
     // The same errors as the fetch path's body stream (undici's shape): a cut body is "terminated".
-    source.once('error', cut);
-    if (source !== res) res.once('error', cut);
-    res.once('close', () => {
+    source.on('error', cut);
+    if (source !== res) res.on('error', cut);
+    res.on('close', () => {
       if (!res.complete) cut(new Error('other side closed'));
     });
   });

@@ -17,7 +17,8 @@ export interface SseEvent {
  * the body is dropped, as the spec and the SDK's own decoder do.
  */
 export class SseEventReader {
-  private readonly decoder = new TextDecoder();
+  /** Made on the first read that is not ASCII: most streams never need one. */
+  private decoder: InstanceType<typeof TextDecoder> | null = null;
   private buffer = '';
   /** The current event's data lines: the first held as it is (most events have one), the rest in a list. */
   private data: string | null = null;
@@ -33,7 +34,7 @@ export class SseEventReader {
     // ASCII with nothing held back decodes to the same text as TextDecoder gives, at a fraction of its cost.
     if (!this.decoderHolds && isAscii(bytes)) text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
     else {
-      text = this.decoder.decode(bytes, { stream: true });
+      text = (this.decoder ??= new TextDecoder()).decode(bytes, { stream: true });
       if (bytes.length > 0) this.decoderHolds = bytes[bytes.length - 1]! >= 0x80;
     }
     if (text.length === 0) return []; // only part of a multi-byte character so far

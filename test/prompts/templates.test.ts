@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -171,6 +172,36 @@ describe('loadTemplates', () => {
 
   it('a missing folder is an InputError naming it', async () => {
     await expect(loadTemplates('/nonexistent/medeval-templates')).rejects.toThrow(/\/nonexistent\/medeval-templates: cannot read the prompt template folder/);
+  });
+});
+
+describe('rendering with the type an earlier render found (a run keeps it from its first pass)', () => {
+  it('gives the same prompt, type, reason and template as classifying again: every corpus stem, stated types, the fallback', async () => {
+    const render = await buildPromptSystem();
+    const stems = readFileSync(new URL('../fixtures/prompts/medqa-style-stems.tsv', import.meta.url), 'utf8').split('\n')
+      .filter((l) => l.trim() && !l.startsWith('#')).map((l) => l.split('\t')[1]!.trim());
+    const items = [
+      ...stems.map((s) => item(s)),
+      item(DIAGNOSIS_STEM, { questionType: 'ethics' }),
+      item('Is it?', { extra: { context: 'Some abstract.' } }, { A: 'yes', B: 'no' }),
+      item('Zzz qqq.'),
+    ];
+    const reasons = new Set<string>();
+    for (const it of items) {
+      const first = render(it);
+      reasons.add(first.typeReason);
+      expect(render(it, { type: first.questionType, rule: first.typeReason })).toEqual(first);
+    }
+    // The sample covers the rules' own reasons, a stated type and the fallback.
+    expect(reasons.has('dataset')).toBe(true);
+    expect(reasons.has('fallback')).toBe(true);
+    expect(reasons.size).toBeGreaterThan(10);
+  });
+
+  it('uses the known type as given (it is not classified again)', async () => {
+    const render = await buildPromptSystem();
+    const r = render(item(DIAGNOSIS_STEM), { type: 'ethics', rule: 'x' });
+    expect(r).toMatchObject({ questionType: 'ethics', typeReason: 'x', template: 'ethics.md' });
   });
 });
 
