@@ -263,6 +263,10 @@ export class LlamaEmbeddedRunner implements Runner {
         // No repeat penalty: the suite's sampling never asks for one (llama.cpp's own default is off, 1.0),
         // and node-llama-cpp's default would rebuild the last 64 tokens' list in JavaScript every token.
         repeatPenalty: false,
+        // No thought or comment budget: node-llama-cpp's default (half the context below 8,192 tokens) closes
+        // a <think> segment itself once it is spent and lets the model go on after a </think> it never wrote.
+        // The model's own output up to maxTokens is what is scored, as llama-server does (reasoning budget -1).
+        budgets: { thoughtTokens: Infinity, commentTokens: Infinity },
         signal,
         stopOnAbortSignal: true,
         onResponseChunk: (chunk) => {

@@ -131,3 +131,34 @@ describe('the demo profiles: the wrapper "auto" resolves to, named', () => {
     }
   }, 120_000);
 });
+
+// node-llama-cpp gives a chat session a default thought budget (half the context below 8,192 tokens) and, once
+// it is spent, closes the <think> segment itself: the model then goes on after a </think> it never wrote. The
+// runner turns the budget off, so a long reasoning is the model's own up to maxTokens (llama-server's default).
+describe('embedded runner: no thought budget of its own', () => {
+  it('a thought longer than half the context is not closed for the model', async () => {
+    const runner = await createLlamaEmbeddedRunner(llamaEmbeddedProfileSchema.parse({
+      kind: 'llama-cpp-embedded', label: 'tiny', model, threads: 1, contextSize: 256, chatWrapper: 'deepseek',
+    }));
+    try {
+      // The grammar makes the random model write one long thought: 180 words, past the 128-token default budget.
+      const thought = ' patient'.repeat(180);
+      const g = await runner.generate({
+        messages: [{ role: 'user', content: 'Which letter?' }],
+        sampling: { temperature: 0, topP: 1, maxTokens: 220, seed: 1 },
+        constrain: { letters: ['A'], prefix: '<think>' + thought + '</think>Answer: ' },
+      });
+      expect(g.outputTokens).toBeGreaterThan(128);
+      expect(g.finishReason).toBe('length');
+      expect(g.reasoning).not.toBeNull();
+      expect(g.rawText.startsWith('<think>')).toBe(true);
+      // Still inside the thought when maxTokens ran out: no </think> anywhere in what the model wrote.
+      expect(g.rawText).not.toContain('</think>');
+      // Word for word what the grammar made it write (the wrapper drops the space after <think>), cut at maxTokens.
+      expect(g.rawText.length).toBeGreaterThan(200);
+      expect(thought.trimStart().startsWith(g.rawText.slice('<think>'.length))).toBe(true);
+    } finally {
+      await runner.close();
+    }
+  }, 120_000);
+});
