@@ -1,24 +1,49 @@
 // Content hashes: stable item ids for records without one, and file digests for the run manifest.
-import { createHash } from 'node:crypto';
+import crypto, { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 
-/** JSON with object keys sorted at every level, so equal values always hash the same. */
+/**
+ * JSON with object keys sorted at every level, so equal values always hash the same. Built by appending to
+ * one string (every item id of a dataset without ids is made from one, at start-up): the same text the
+ * sort-filter-map-join form gave, undefined members and all (tests/datasets/hashing.test.ts holds both).
+ */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) out += ',';
+      // An element JSON cannot write (undefined, a function) leaves nothing between its commas, as join did.
+      const element = canonicalJson(value[i]) as string | undefined;
+      if (element !== undefined) out += element;
+    }
+    return out + ']';
+  }
   if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value as Record<string, unknown>)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => JSON.stringify(k) + ':' + canonicalJson((value as Record<string, unknown>)[k]));
-    return '{' + entries.join(',') + '}';
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).sort();
+    let out = '{';
+    let first = true;
+    for (const k of keys) {
+      const v = record[k];
+      if (v === undefined) continue;
+      if (!first) out += ',';
+      first = false;
+      out += JSON.stringify(k) + ':' + canonicalJson(v);
+    }
+    return out + '}';
   }
   return JSON.stringify(value);
 }
 
+// One-shot hashing (node >= 20.12) skips making a Hash object per item id; createHash where it is missing.
+const sha256Hex: (text: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
+  ? (text) => (crypto as unknown as { hash(algorithm: string, data: string, encoding: 'hex'): string }).hash('sha256', text, 'hex')
+  : (text) => createHash('sha256').update(text).digest('hex');
+
 /** `<prefix>-` + the first 12 hex chars of sha256(canonicalJson(value)). */
 export function hashId(prefix: string, value: unknown): string {
-  return `${prefix}-${createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 12)}`;
+  return `${prefix}-${sha256Hex(canonicalJson(value)).slice(0, 12)}`;
 }
 
 export async function sha256File(file: string): Promise<string> {
