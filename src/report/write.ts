@@ -107,8 +107,11 @@ export interface ReportFromFoldersOptions extends Omit<BuildOptions, 'runs'>, Wr
 export async function reportFromRunFolders(dirs: string[], outDir: string, opts: ReportFromFoldersOptions = {}): Promise<{ model: ReportModel; files: string[]; skipped: SkippedFormat[] }> {
   const { formats, extra, onSkipped, render, ...build } = opts;
   // The runs are not kept past buildReport: the writers read the model only, so the records can go.
-  const model = buildReport({ ...build, runs: dirs.map((d) => readRunFolder(d, { compact: true })) });
-  // The records are garbage now: collected before the writers allocate (core/heap.ts), above 128 MiB of heap.
+  const runs = dirs.map((d) => readRunFolder(d, { compact: true }));
+  // Above 128 MiB of heap (core/heap.ts): the parsed lines' garbage collected before the statistics allocate,
+  // then the records once the model is built, before the writers do.
+  collectGarbage(128 << 20);
+  const model = buildReport({ ...build, runs: runs.splice(0) });
   collectGarbage(128 << 20);
   const skipped: SkippedFormat[] = [];
   const files = await writeReports(model, outDir, { formats, extra, ...(render ? { render } : {}), onSkipped: (s) => { skipped.push(s); onSkipped?.(s); } });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { parseManifest, parseResults, parseResultsFile, readRunFolder } from '../../src/core/run-folder.js';
+import { latestRecords, parseManifest, parseResults, parseResultsFile, readRunFolder } from '../../src/core/run-folder.js';
 import { itemResult, manifest } from '../fixtures/runs/synthetic.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/runs');
@@ -116,5 +116,21 @@ describe('journal read line by line (parseResultsFile)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('latestRecords on records already one per (item, sample) gives them as they are; after a push it applies the rule again', () => {
+    const run = readRunFolder(join(FIXTURES, 'baseline-f16'));
+    const again = latestRecords(run.results);
+    expect(again.duplicates).toBe(0);
+    expect(again.records).toEqual([...run.results]);
+    const once = latestRecords([...run.results, run.results[0]!]);
+    expect(once.duplicates).toBe(1);
+    expect(latestRecords(once.records)).toEqual({ records: once.records, duplicates: 0 });
+    // A record appended to an array the rule had seen: counted and dropped all the same.
+    once.records.push({ ...run.results[3]!, rawOutput: 'later' });
+    const later = latestRecords(once.records);
+    expect(later.duplicates).toBe(1);
+    expect(later.records.at(-1)!.rawOutput).toBe('later');
+    expect(later.records).toHaveLength(run.results.length);
   });
 });
