@@ -2,6 +2,7 @@
 // model is loaded; every record is journalled as it completes; a failed request is an error, never a
 // wrong answer; an interrupted run keeps what it has and can be resumed.
 import { createHash } from 'node:crypto';
+import { sha256Bytes } from '../core/sha256.js';
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -124,7 +125,7 @@ export function hashJson(value: unknown): string {
 
 /** A per-(item, sample) seed: repeats are distinct and the whole run is reproducible from one seed. */
 export function itemSeed(seed: number, itemId: string, sample: number): number {
-  return createHash('sha256').update(`${seed}:${itemId}:${sample}`).digest().readUInt32LE(0) & 0x7fffffff;
+  return sha256Bytes(`${seed}:${itemId}:${sample}`).readUInt32LE(0) & 0x7fffffff;
 }
 
 /** sha256 of the question-type rules and every template file: what decides every prompt. */

@@ -65,12 +65,25 @@ export function responseHeaders(raw: string[]): Headers {
  * header through its matcher) on first use, and the hot path needs only a few headers' presence.
  */
 function hasRawHeader(res: http.IncomingMessage, name: string): boolean {
+  return rawHeader(res, name) !== undefined;
+}
+
+/**
+ * A response header's value from rawHeaders (`name` lower-case): as `res.headers[name]` gives it for a
+ * header sent once (every header it is asked for here), without node building `res.headers` for it.
+ * A header sent more than once is read from `res.headers`, which joins or picks as node's rules say.
+ */
+function rawHeader(res: http.IncomingMessage, name: string): string | undefined {
   const raw = res.rawHeaders;
+  let found: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i]!;
-    if (k.length === name.length && k.toLowerCase() === name) return true;
+    if (k.length === name.length && k.toLowerCase() === name) {
+      if (found !== undefined) return res.headers[name] as string;
+      found = raw[i + 1]!;
+    }
   }
-  return false;
+  return found;
 }
 
 /**
@@ -235,7 +248,8 @@ class SocketPool {
     const st = this.states.get(socket);
     if (!st) return;
     st.streamed = !hasRawHeader(res, 'content-length');
-    st.keepAliveMs = hasRawHeader(res, 'keep-alive') ? keepAliveHintMs(res.headers['keep-alive']) : null;
+    const keepAlive = rawHeader(res, 'keep-alive');
+    st.keepAliveMs = keepAlive !== undefined ? keepAliveHintMs(keepAlive) : null;
   }
 
   /** A request failed on this reused socket before any answer: if it had carried a stream, the origin closes after streams. */
