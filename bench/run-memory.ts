@@ -27,8 +27,12 @@ const STEP = Math.max(1, Math.round(REQUESTS / 10));
 const TARGET_MB = 250;
 const CONCURRENCY = 8;
 
+// The child's own heap, sampled every 100 ms (what V8 holds between collections: heapUsed is live objects plus
+// the garbage not yet collected), and its peak RSS and CPU, written as it exits.
 const PRELOAD = `import { writeFileSync } from 'node:fs';
-process.on('exit', () => { try { const c = process.cpuUsage(); writeFileSync(process.env.MEDEVAL_BENCH_EXIT_FILE, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS, cpuUs: c.user + c.system })); } catch {} });
+const heap = { usedMb: 0, totalMb: 0 };
+setInterval(() => { const m = process.memoryUsage(); heap.usedMb = Math.max(heap.usedMb, m.heapUsed / 1048576); heap.totalMb = Math.max(heap.totalMb, m.heapTotal / 1048576); }, 100).unref();
+process.on('exit', () => { try { const c = process.cpuUsage(); writeFileSync(process.env.MEDEVAL_BENCH_EXIT_FILE, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS, cpuUs: c.user + c.system, heap })); } catch {} });
 `;
 
 interface Curve {
@@ -38,6 +42,8 @@ interface Curve {
   /** Highest RSS seen (MB) before the first record (start-up: dataset, planning), during the run, after the last record (the summary). */
   phases: { startup: number; run: number; summary: number };
   peakMb: number;
+  /** The highest heapUsed and heapTotal (MB) the child saw in itself. */
+  heap: { usedMb: number; totalMb: number };
   wallS: number;
   cpuS: number;
   status: number | null;
@@ -118,11 +124,11 @@ async function measureRun(dir: string, runner: string, profile: string, suite: s
   const [code] = (await exited) as [number | null];
   const wallS = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`medeval run (${runner}) exited ${code}: ${stderr}`);
-  const exit = JSON.parse(readFileSync(exitFile, 'utf8')) as { maxRssKb: number; cpuUs: number };
+  const exit = JSON.parse(readFileSync(exitFile, 'utf8')) as { maxRssKb: number; cpuUs: number; heap: { usedMb: number; totalMb: number } };
   const lines = journal.poll();
   if (lines !== REQUESTS) throw new Error(`medeval run (${runner}) wrote ${lines} records, not ${REQUESTS}`);
   rmSync(out, { recursive: true, force: true });
-  return { runner, points, phases, peakMb: round(exit.maxRssKb / 1024, 1), wallS: round(wallS, 1), cpuS: round(exit.cpuUs / 1e6, 1), status: code };
+  return { runner, points, phases, peakMb: round(exit.maxRssKb / 1024, 1), heap: { usedMb: round(exit.heap.usedMb, 1), totalMb: round(exit.heap.totalMb, 1) }, wallS: round(wallS, 1), cpuS: round(exit.cpuUs / 1e6, 1), status: code };
 }
 
 async function run(): Promise<BenchResult> {
@@ -157,12 +163,13 @@ async function run(): Promise<BenchResult> {
         `${REQUESTS} requests at concurrency ${CONCURRENCY} (1 warm-up), MedQA-shaped items of ~30 words (dataset ${round(readFileSync(data).length / 1e6, 1)} MB on disk), response cache off; the compiled CLI in its own process.`,
         'RSS read from /proc/<pid>/status every 50 ms; "records" = journal lines written when it was read; peak = the process\'s maximum RSS (getrusage) as it exits.',
         '"first" is the RSS at the first record (dataset validated, prompts planned); then every 10%. Highest RSS seen per phase: start-up (before the first record: loading the dataset, planning), run, summary (after the last record: the summary, from the totals the run kept; read back from the journal only where they cannot be exact).',
+        'heap used / total: the highest heapUsed and heapTotal the process saw in itself (sampled every 100 ms): live objects plus the garbage V8 lets build up between full collections.',
         'Growth = RSS at the last record minus RSS at the first: what the run kept per request (0 = flat). The dataset is validated in one streamed pass that keeps ids only; its items are read again when their turn comes.',
       ],
       tables: [{
         title: 'RSS (MB) by records written',
-        head: ['runner', 'first', ...marks.slice(1).map((m) => `${m / 1000}k`), 'growth MB', 'max start-up', 'max run', 'max summary', 'peak MB', 'wall s', 'CPU s'],
-        rows: curves.map((c) => [c.runner, c.points[0]?.[1] ?? '', ...marks.slice(1).map((m) => at(c, m)), growth(c), c.phases.startup, c.phases.run, c.phases.summary, c.peakMb, c.wallS, c.cpuS]),
+        head: ['runner', 'first', ...marks.slice(1).map((m) => `${m / 1000}k`), 'growth MB', 'max start-up', 'max run', 'max summary', 'peak MB', 'heap used / total MB', 'wall s', 'CPU s'],
+        rows: curves.map((c) => [c.runner, c.points[0]?.[1] ?? '', ...marks.slice(1).map((m) => at(c, m)), growth(c), c.phases.startup, c.phases.run, c.phases.summary, c.peakMb, `${c.heap.usedMb} / ${c.heap.totalMb}`, c.wallS, c.cpuS]),
       }],
       targets,
       data: { requests: REQUESTS, concurrency: CONCURRENCY, curves },
