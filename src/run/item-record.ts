@@ -1,6 +1,6 @@
 // The parts of a result record every runner path shares: what identifies the item, and the outcome
 // of a request that failed.
-import type { DatasetItem, ItemResult } from '../core/types.js';
+import type { DatasetItem, ExtractedAnswer, Generation, ItemResult } from '../core/types.js';
 
 export interface RenderedPrompt {
   prompt: string;
@@ -50,4 +50,32 @@ export function emptyOutcome(): Pick<ItemResult, 'rawOutput' | 'reasoning' | 'ex
     finishReason: 'error',
     timings: null,
   };
+}
+
+/**
+ * The record of an answered request: `base` (itemBase's fields, and the budget when planned) with the
+ * answer's fields added in place, in the order the journal has always had them (that order is the line's
+ * bytes). Built without object spreads: copying the item's fields into a new object and spreading the
+ * optional ones in cost about 25 us a record against 3 (test/run/item-record.test.ts holds both forms).
+ */
+export function answeredRecord(base: ReturnType<typeof itemBase> & { budget?: ItemResult['budget'] }, gen: Generation, extracted: ExtractedAnswer,
+  correct: boolean, queueMs: number, rssBytes: number, hit: boolean): ItemResult {
+  const r = base as ItemResult;
+  r.rawOutput = gen.rawText;
+  r.reasoning = gen.reasoning;
+  r.extracted = extracted;
+  r.correct = correct;
+  r.promptTokens = gen.promptTokens;
+  r.outputTokens = gen.outputTokens;
+  r.tokenSource = gen.tokenSource;
+  r.finishReason = gen.finishReason;
+  r.timings = { ...gen.timings, queueMs };
+  r.rssBytes = rssBytes;
+  if (hit) r.cached = true;
+  if (!hit && gen.retries) {
+    r.retries = gen.retries;
+    if (gen.retryReasons?.length) r.retryReasons = gen.retryReasons;
+  }
+  if (!hit && gen.replica) r.replica = gen.replica;
+  return r;
 }

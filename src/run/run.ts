@@ -21,7 +21,7 @@ import { NO_ANSWER_KINDS, RunHealth } from './run-health.js';
 import { runWithLoad, type LoadProfile, type LoadTaskList } from './load-profile.js';
 import { MEDEVAL_VERSION } from '../core/version.js';
 import { portablePath } from '../core/portable-path.js';
-import { emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
+import { answeredRecord, emptyOutcome, itemBase, type RenderedPrompt } from './item-record.js';
 import { checkLikelihoodSettings, likelihoodRunnerError, runLikelihoodItem } from './run-likelihood.js';
 import { planItems, planPrompts, recountRefused, serverChecksContext, uncountedPlans, type PlanSummary, type PromptPlan } from './plan-budget.js';
 import { fittedWarmupPromptFor, warmupPromptFor } from './warmup.js';
@@ -669,7 +669,8 @@ async function runItem(
   onRefused?: (plan: PromptPlan) => void,
   taskStart = performance.now(),
 ): Promise<ItemResult> {
-  const base = { ...itemBase(item, sample, rendered, dataset), ...(plan ? { budget: plan.budget } : {}) };
+  const base: ReturnType<typeof itemBase> & { budget?: ItemResult['budget'] } = itemBase(item, sample, rendered, dataset);
+  if (plan) base.budget = plan.budget;
   // The prompt alone fills the context: nothing is sent (the engine would cut or shift it), never scored.
   if (plan?.tooLong) return { ...base, ...emptyOutcome(), error: { kind: 'prompt-too-long', message: plan.tooLong } };
   let sentAt: number | null = null;
@@ -693,23 +694,9 @@ async function runItem(
       return { ...base, ...emptyOutcome(), error: { kind: 'aborted', message: 'stopped by the user' } };
     }
     const extracted = extractAnswer(gen.rawText, item.options, { reasoning: gen.reasoning, finishReason: gen.finishReason });
-    return {
-      ...base,
-      rawOutput: gen.rawText,
-      reasoning: gen.reasoning,
-      extracted,
-      correct: extracted.status === 'answered' && extracted.letter === item.answer,
-      promptTokens: gen.promptTokens,
-      outputTokens: gen.outputTokens,
-      tokenSource: gen.tokenSource,
-      finishReason: gen.finishReason,
-      // The wait inside this task before the runner's clock started counts as queueing (the run adds the slot wait).
-      timings: { ...gen.timings, queueMs: sentAt !== null ? Math.max(0, sentAt - taskStart) : 0 },
-      rssBytes: recentRss(),
-      ...(hit ? { cached: true } : {}),
-      ...(!hit && gen.retries ? { retries: gen.retries, ...(gen.retryReasons?.length ? { retryReasons: gen.retryReasons } : {}) } : {}),
-      ...(!hit && gen.replica ? { replica: gen.replica } : {}),
-    };
+    // The wait inside this task before the runner's clock started counts as queueing (the run adds the slot wait).
+    return answeredRecord(base, gen, extracted, extracted.status === 'answered' && extracted.letter === item.answer,
+      sentAt !== null ? Math.max(0, sentAt - taskStart) : 0, recentRss(), hit !== null);
   } catch (e) {
     // A configuration problem (e.g. a runner that cannot do what the suite asks) stops the run: exit 2.
     if (e instanceof InputError) throw e;
