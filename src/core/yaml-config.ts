@@ -16,14 +16,17 @@ let yamlModule: YamlModule | undefined;
 const yaml = (): YamlModule => (yamlModule ??= require('yaml') as YamlModule);
 
 export async function readYamlFile<S extends z.ZodType>(file: string, schema: S, what: string): Promise<z.infer<S>> {
-  let text: string;
+  return parseYamlText(await readConfigText(file, what), file, schema, what);
+}
+
+/** A config file's text, or the InputError readYamlFile gives for a file it cannot read. */
+export async function readConfigText(file: string, what: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (e) {
     throw new InputError(`cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { file },
       'check the path');
   }
-  return parseYamlText(text, file, schema, what);
 }
 
 export function parseYamlText<S extends z.ZodType>(text: string, file: string, schema: S, what: string): z.infer<S> {

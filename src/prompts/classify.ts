@@ -1,7 +1,9 @@
 // Question-type classification by readable, user-editable rules (suites/prompts/question-types.yaml):
 // ordered phrase/regex rules, first match wins, and the winning rule's name is recorded per item.
 import { z } from 'zod';
-import { parseYamlText, readYamlFile } from '../core/yaml-config.js';
+import { sha256Hex } from '../core/sha256.js';
+import { parseYamlText, readConfigText } from '../core/yaml-config.js';
+import { BUNDLED_RULES } from './question-types.bundled.js';
 import { QUESTION_TYPES, type QuestionType } from '../core/types.js';
 
 /** Where a rule looks: the ask (final question sentence) or the whole question, vignette included. */
@@ -143,12 +145,24 @@ function compile(file: string, data: RulesFile): TypeRules {
 
 /** Reads and validates a rules file; problems are InputErrors naming file:line and the field. */
 export async function loadTypeRules(file: string): Promise<TypeRules> {
-  return compile(file, await readYamlFile(file, rulesFileSchema, 'question-type rules'));
+  return parseTypeRules(await readConfigText(file, 'question-type rules'), file);
 }
 
 /** Same as loadTypeRules, from text already read (`file` is used in error messages). */
 export function parseTypeRules(text: string, file: string): TypeRules {
-  return compile(file, parseYamlText(text, file, rulesFileSchema, 'question-type rules'));
+  return compile(file, bundledRules(text) ?? parseYamlText(text, file, rulesFileSchema, 'question-type rules'));
+}
+
+/**
+ * The bundled rule file's data when `text` is that file byte for byte (its sha256), else undefined: its
+ * cold YAML parse is about 30-45 ms of every run's start-up. The copy is generated from the YAML
+ * (scripts/write-bundled-rules.ts) and a test keeps the two equal; an edited file is parsed as YAML, and
+ * so is any copy that fails validation, for the YAML path's file:line errors.
+ */
+function bundledRules(text: string): RulesFile | undefined {
+  if (text.length !== BUNDLED_RULES.length || sha256Hex(text) !== BUNDLED_RULES.sha256) return undefined;
+  const parsed = rulesFileSchema.safeParse(BUNDLED_RULES.data);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** Typographic quotes and runs of whitespace made plain, so rules need not spell every variant. */
