@@ -18,7 +18,8 @@ const OTHER_PROGRAMS: Record<string, string[]> = {
   'huggingface-cli': ['--token'],
   'nvidia-smi': ['--query-gpu', '--query-compute-apps', '--format'],
   'optimum-cli': ['--model', '--task'],
-  node: ['--import'],
+  // node and its V8 (flags medeval sets on its own process: src/core/heap.ts, the run command)
+  node: ['--import', '--expose-gc', '--heap-growing-percent'],
   setpriv: ['--pdeathsig'],
   // Chart.js / CSS custom properties in the HTML template, not command-line flags.
   css: ['--muted', '--accent', '--fg', '--line', '--head', '--depth'],
