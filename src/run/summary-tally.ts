@@ -9,7 +9,7 @@ import { expectedCorrect } from '../core/journal-check.js';
 import type { FinishReason, ItemResult } from '../core/types.js';
 import { LATENCY_METRICS, LATENCY_TABLE, type LatencyMetric } from '../metrics/table.js';
 import { ServerTally } from '../metrics/server-tally.js';
-import { isScored, NO_STEP_KEY } from '../scoring/accuracy.js';
+import { countOutcome, isScored, NO_STEP_KEY } from '../scoring/accuracy.js';
 
 /** A Float64Array that grows by doubling: one figure per request, 8 bytes each, no boxed numbers. */
 export class Column {
@@ -46,15 +46,7 @@ const zeroCounts = (): CellCounts => ({ items: 0, scored: 0, correct: 0, wrong: 
 /** accuracyCell's counts for one record of a question asked once (one sample, each question once). */
 function count(c: CellCounts, r: ItemResult): void {
   c.items++;
-  if (!isScored(r)) {
-    c.errors++;
-    return;
-  }
-  c.scored++;
-  if (r.correct) c.correct++;
-  else if (r.extracted.status === 'unparseable') c.unparseable++;
-  else if (r.extracted.status === 'truncated') c.truncated++;
-  else c.wrong++;
+  countOutcome(c, r);
 }
 
 /** One slice (step, question type, subject): counts by key, and whether any record had a key at all. */

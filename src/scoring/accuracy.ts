@@ -103,6 +103,19 @@ export function isScored(r: ItemResult): boolean {
   return r.correct !== null && r.error == null;
 }
 
+/** The outcome counts of a cell: one record added (an error, or scored as correct, unparseable, truncated or wrong). */
+export function countOutcome(c: { errors: number; scored: number; correct: number; unparseable: number; truncated: number; wrong: number }, r: ItemResult): void {
+  if (!isScored(r)) {
+    c.errors++;
+    return;
+  }
+  c.scored++;
+  if (r.correct) c.correct++;
+  else if (r.extracted.status === 'unparseable') c.unparseable++;
+  else if (r.extracted.status === 'truncated') c.truncated++;
+  else c.wrong++;
+}
+
 /** Records by question, in first-seen question order, each question's samples in sample order. */
 export function groupByItem(results: readonly ItemResult[]): Map<string, ItemResult[]> {
   const byItem = new Map<string, ItemResult[]>();
@@ -177,15 +190,7 @@ function accuracyCell(key: string, items: readonly ItemResult[][], multiSample: 
   const scores: number[] = [];
   for (const samples of items) {
     for (const r of samples) {
-      if (!isScored(r)) {
-        cell.errors++;
-        continue;
-      }
-      cell.scored++;
-      if (r.correct) cell.correct++;
-      else if (r.extracted.status === 'unparseable') cell.unparseable++;
-      else if (r.extracted.status === 'truncated') cell.truncated++;
-      else cell.wrong++;
+      countOutcome(cell, r);
     }
     const score = itemScore(samples);
     if (score !== null) scores.push(score);
