@@ -1,7 +1,8 @@
 // Content hashes: stable item ids for records without one, and file digests for the run manifest.
-import crypto, { createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
+import { sha256Hex } from '../core/sha256.js';
 
 /**
  * JSON with object keys sorted at every level, so equal values always hash the same. Built by appending to
@@ -35,11 +36,6 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value);
 }
-
-// One-shot hashing (node >= 20.12) skips making a Hash object per item id; createHash where it is missing.
-const sha256Hex: (text: string) => string = typeof (crypto as { hash?: unknown }).hash === 'function'
-  ? (text) => (crypto as unknown as { hash(algorithm: string, data: string, encoding: 'hex'): string }).hash('sha256', text, 'hex')
-  : (text) => createHash('sha256').update(text).digest('hex');
 
 /** `<prefix>-` + the first 12 hex chars of sha256(canonicalJson(value)). */
 export function hashId(prefix: string, value: unknown): string {
