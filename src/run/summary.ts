@@ -7,9 +7,8 @@ import { portablePath } from '../core/portable-path.js';
 import type { AccuracyCell, LatencyDistributions, RunLatency, RunReport } from '../report/model.js';
 import { serverViewOf } from '../report/server-view.js';
 import { inFlightTimeline } from '../metrics/in-flight.js';
-import { DEFAULT_CONFIDENCE, questionTypeOrder } from '../scoring/accuracy.js';
+import { questionTypeOrder, wilsonCell } from '../scoring/accuracy.js';
 import { summarize, summarizeInPlace } from '../stats/descriptive.js';
-import { wilsonInterval } from '../stats/proportion.js';
 import type { CellCounts, Slice, SummaryTally } from './summary-tally.js';
 import { existsSync } from 'node:fs';
 import { parseResultsFile, RESULTS, type RunFolder } from '../core/run-folder.js';
@@ -61,15 +60,7 @@ function writeSummaryFiles(folder: RunFolder, summary: RunSummary): RunSummary {
 }
 
 /** scoreRun's cell of these counts with one sample per question: a Wilson interval. */
-function cellOf(key: string, c: CellCounts): AccuracyCell {
-  const confidence = DEFAULT_CONFIDENCE;
-  const cell: AccuracyCell = { key, items: c.items, scored: c.scored, correct: c.correct, accuracy: null, wrong: c.wrong, unparseable: c.unparseable, truncated: c.truncated, errors: c.errors };
-  if (c.scored > 0) {
-    const w = wilsonInterval(c.correct, c.scored, confidence);
-    cell.accuracy = { estimate: w.estimate, lower: w.lower, upper: w.upper, confidence, method: 'wilson' };
-  }
-  return cell;
-}
+const cellOf = (key: string, c: CellCounts): AccuracyCell => wilsonCell(key, c);
 
 /** scoreRun's slice cells: none when no record had a key, else every key in `order`. */
 function sliceCells(slice: Slice, order: (keys: string[]) => string[]): AccuracyCell[] {

@@ -184,6 +184,13 @@ function emptyCell(key: string, items: number): AccuracyCell {
   return { key, items, scored: 0, correct: 0, accuracy: null, wrong: 0, unparseable: 0, truncated: 0, errors: 0 };
 }
 
+/** The cell of counts kept elsewhere (one sample per question): the same object accuracyCell makes, Wilson interval. */
+export function wilsonCell(key: string, c: { items: number; scored: number; correct: number; wrong: number; unparseable: number; truncated: number; errors: number }, confidence = DEFAULT_CONFIDENCE): AccuracyCell {
+  const cell: AccuracyCell = { ...emptyCell(key, c.items), scored: c.scored, correct: c.correct, wrong: c.wrong, unparseable: c.unparseable, truncated: c.truncated, errors: c.errors };
+  if (c.scored > 0) cell.accuracy = toInterval(wilsonInterval(c.correct, c.scored, confidence), confidence, 'wilson');
+  return cell;
+}
+
 /** Accuracy of a set of questions (each with its samples). */
 function accuracyCell(key: string, items: readonly ItemResult[][], multiSample: boolean, s: Settings): AccuracyCell {
   const cell = emptyCell(key, items.length);
